@@ -1,0 +1,128 @@
+//! The service rules: what may happen, in which order, and what gets recorded. Web
+//! handlers and the CLI call one `Desk` method per action; the desk validates, applies
+//! the change in one store transaction (with its audit entry) and returns the outcome.
+
+pub mod auth;
+pub mod settings;
+pub mod users;
+
+use crate::model::{Clock, Invalid, NewAudit, User, UserId};
+use crate::store::{self, Store};
+use std::sync::Arc;
+
+/// What a desk action can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The submitted data breaks a rule; shown beside the form fields.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// The thing acted on does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A business rule forbids the action; the message is for the user.
+    #[error("{0}")]
+    Refused(String),
+    /// Wrong login name or password.
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    /// The account is disabled.
+    #[error("该账号已停用，请联系店主")]
+    Disabled,
+    /// Password hashing failed (should not happen).
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl From<Invalid> for Error {
+    fn from(i: Invalid) -> Error {
+        Error::Invalid(i)
+    }
+}
+
+/// Shorthand for desk results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Who performs an action, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<UserId>,
+    pub name: String,
+}
+
+impl Actor {
+    /// A logged-in user.
+    pub fn user(u: &User) -> Actor {
+        Actor {
+            id: Some(u.id),
+            name: u.name.clone(),
+        }
+    }
+
+    /// The command line (run by whoever holds the data folder).
+    pub fn cli() -> Actor {
+        Actor {
+            id: None,
+            name: "命令行".into(),
+        }
+    }
+}
+
+/// The service desk: every rule of the appliance, over the store and a clock.
+#[derive(Clone)]
+pub struct Desk {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    sessions: auth::SessionPolicy,
+}
+
+impl Desk {
+    /// A desk over `store`, telling time by `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Desk {
+        Desk {
+            store,
+            clock,
+            sessions: auth::SessionPolicy::default(),
+        }
+    }
+
+    /// The store underneath, for reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock the desk tells time by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn audit(&self, actor: &Actor, action: &'static str, target: &str, detail: String) -> NewAudit {
+        NewAudit {
+            at: self.clock.now(),
+            actor_id: actor.id,
+            actor_name: actor.name.clone(),
+            action,
+            target: target.to_string(),
+            detail,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::model::ManualClock;
+    use chrono::{TimeZone, Utc};
+
+    /// A desk over a temp store with a manual clock at 2026-11-22 10:00 Shanghai time.
+    pub fn desk() -> (tempfile::TempDir, Desk, Arc<ManualClock>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap(),
+        ));
+        (dir, Desk::new(store, clock.clone()), clock)
+    }
+}

@@ -1,0 +1,134 @@
+//! `AppError`: the one error type of the web layer, and its mapping to HTTP.
+
+use crate::desk;
+use crate::store;
+use crate::web::page::{ErrorPage, PageCtx};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such page or record.
+    #[error("页面不存在")]
+    NotFound,
+    /// The visitor must log in first; `next` is where to return afterwards.
+    #[error("请先登录")]
+    LoginRequired { next: String },
+    /// No user exists yet: the owner must be created first.
+    #[error("请先创建店主账号")]
+    SetupRequired,
+    /// Logged in, but the role may not do this.
+    #[error("您的角色无权访问此页面")]
+    Forbidden,
+    /// The form's CSRF token is missing or wrong.
+    #[error("表单已过期或来源不明，请刷新页面后重试")]
+    Csrf,
+    /// Malformed request.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A rule forbids the action (message for the user).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Body over the size limit.
+    #[error("提交的内容过大")]
+    PayloadTooLarge,
+    /// A store or other internal failure; details go to the log, not to the visitor.
+    #[error("服务器内部错误：{0}")]
+    Internal(String),
+}
+
+impl From<store::Error> for AppError {
+    fn from(e: store::Error) -> AppError {
+        match e {
+            store::Error::NotFound => AppError::NotFound,
+            store::Error::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<desk::Error> for AppError {
+    fn from(e: desk::Error) -> AppError {
+        match e {
+            desk::Error::Store(s) => s.into(),
+            desk::Error::Invalid(i) => AppError::BadRequest(i.to_string()),
+            desk::Error::NotFound => AppError::NotFound,
+            desk::Error::Refused(m) => AppError::Conflict(m),
+            desk::Error::BadCredentials | desk::Error::Disabled => AppError::Forbidden,
+            desk::Error::Hash(m) => AppError::Internal(m),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> AppError {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            AppError::LoginRequired { next } => {
+                let to = format!("/login?next={}", crate::web::page::url_encode(next));
+                return redirect(&to);
+            }
+            AppError::SetupRequired => return redirect("/setup"),
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            _ => {}
+        }
+        let message = match self {
+            AppError::Internal(_) => {
+                "服务器内部错误，请稍后再试；如果一直出现，请查看服务器日志。".to_string()
+            }
+            other => other.to_string(),
+        };
+        let page = ErrorPage {
+            ctx: PageCtx::bare(),
+            status: status.as_u16(),
+            message,
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(status)
+                .content_type(ContentType::html())
+                .body(html),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                HttpResponse::build(status)
+                    .content_type(ContentType::plaintext())
+                    .body(format!(
+                        "{} {}",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or("")
+                    ))
+            }
+        }
+    }
+}
+
+/// A 303 See Other to `to`.
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}

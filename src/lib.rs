@@ -1,0 +1,107 @@
+//! xiaoer (店小二): a self-hosted customer-service appliance for small e-commerce shops.
+//!
+//! Layers, with arrows pointing one way: `web` → `desk` → `store` → `model`.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod desk;
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod web;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer};
+use config::Config;
+use desk::Desk;
+use model::{Clock, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use web::limiter::{Limits, LoginLimiter};
+
+/// Largest request body accepted by form and JSON handlers.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// Everything a request handler may use.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub desk: Desk,
+    pub limiter: LoginLimiter,
+}
+
+impl AppState {
+    /// State over an open store, telling time by `clock`.
+    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            config: Arc::new(config),
+            desk: Desk::new(store, clock.clone()),
+            limiter: LoginLimiter::new(clock, Limits::default()),
+        }
+    }
+}
+
+/// The application with every route and middleware; used by `run` and by tests.
+pub fn build_app(
+    state: actix_web::web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(actix_web::web::PayloadConfig::new(MAX_BODY))
+        .configure(web::configure)
+        .default_service(actix_web::web::to(web::not_found))
+        .wrap(from_fn(web::set_pre_cookie))
+        .wrap(web::security_headers())
+        .wrap(Compress::default())
+        .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// Opens the store in `config.data_dir` and serves until stopped (Ctrl-C / SIGTERM).
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.data_dir)?;
+    let listen = config.listen.clone();
+    let workers = config.workers;
+    let state = actix_web::web::Data::new(AppState::new(config, store, Arc::new(SystemClock)));
+    if state.desk.needs_setup()? {
+        tracing::info!("no users yet: open the console to create the owner account");
+    }
+    spawn_session_purge(state.clone());
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || build_app(app_state.clone()));
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server
+        .bind(&listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, data = %state.config.data_dir.display(), "xiaoer is serving");
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// Deletes ended sessions at start-up and then hourly.
+fn spawn_session_purge(state: actix_web::web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.desk.purge_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
+        }
+    });
+}

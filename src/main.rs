@@ -1,0 +1,182 @@
+//! The `xiaoer` command line: serve (the default), users, export and import.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xiaoer::config::{LogFormat, ServeArgs};
+use xiaoer::desk::{Actor, Desk};
+use xiaoer::model::{NewUser, Role, SystemClock};
+use xiaoer::store::{Snapshot, Store, export};
+
+/// 店小二 xiaoer — self-hosted intelligent customer service for small e-commerce shops.
+#[derive(Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The data folder (database and search index).
+    #[arg(long, global = true, env = "XIAOER_DATA", default_value = "./data")]
+    data: PathBuf,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the shop (the default when no command is given).
+    Serve(ServeArgs),
+    /// Manage console users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write every table as JSON Lines to FILE ("-" for standard output); works while
+    /// the server runs.
+    Export { file: PathBuf },
+    /// Load an export FILE into an empty data folder.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from the first line of standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// owner, supervisor, agent or trainer.
+        #[arg(long)]
+        role: String,
+        /// Name shown to buyers and colleagues (defaults to the login name).
+        #[arg(long, default_value = "")]
+        nickname: String,
+    },
+    /// List users.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Some(Command::Serve(a)) => a.log_format,
+        _ => cli.serve.log_format,
+    };
+    init_logging(log_format);
+    for name in xiaoer::config::unknown_env() {
+        tracing::warn!(%name, "unknown XIAOER_ environment variable ignored");
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line, never a panic trace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIAOER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli.data;
+    match cli.command {
+        None => serve(cli.serve, data),
+        Some(Command::Serve(args)) => serve(args, data),
+        Some(Command::User(UserCommand::Add {
+            name,
+            role,
+            nickname,
+        })) => user_add(data, name, role, nickname),
+        Some(Command::User(UserCommand::List)) => user_list(data),
+        Some(Command::Export { file }) => export_to(data, file),
+        Some(Command::Import { file }) => {
+            let summary = export::import(&data, &file)?;
+            eprintln!("imported {} rows into {}", summary.total(), data.display());
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: ServeArgs, data: PathBuf) -> anyhow::Result<()> {
+    let config = args.into_config(data).map_err(anyhow::Error::msg)?;
+    actix_web::rt::System::new().block_on(xiaoer::run(config))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("while starting the runtime")
+}
+
+fn user_add(data: PathBuf, name: String, role: String, nickname: String) -> anyhow::Result<()> {
+    let Some(role) = Role::parse(&role) else {
+        bail!("unknown role {role:?}: use owner, supervisor, agent or trainer");
+    };
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("while reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let store = Store::open(&data)?;
+    let desk = Desk::new(store, std::sync::Arc::new(SystemClock));
+    let new = NewUser {
+        name,
+        nickname,
+        role,
+        password,
+    };
+    let user = runtime()?
+        .block_on(desk.add_user(&Actor::cli(), new))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("added {} ({}) as {}", user.name, user.nickname, user.role);
+    Ok(())
+}
+
+fn user_list(data: PathBuf) -> anyhow::Result<()> {
+    let snap = Snapshot::open(&data)?;
+    let mut out = std::io::stdout().lock();
+    for u in snap.tx().list_users()? {
+        let state = if u.disabled { "disabled" } else { "active" };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}",
+            u.id, u.name, u.nickname, u.role, state
+        )?;
+    }
+    Ok(())
+}
+
+fn export_to(data: PathBuf, file: PathBuf) -> anyhow::Result<()> {
+    let snap = Snapshot::open(&data)?;
+    let summary = if file.as_os_str() == "-" {
+        export::export(snap.tx(), &mut std::io::stdout().lock())?
+    } else {
+        // Write beside the target and rename, so a failed export never leaves a
+        // half-written file under the final name.
+        let tmp = file.with_extension("partial");
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        let summary = export::export(snap.tx(), &mut w)?;
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &file)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), file.display()))?;
+        summary
+    };
+    eprintln!("exported {} rows from {}", summary.total(), data.display());
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The audit log: who changed what, when.
+
+use super::UserId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One recorded admin action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log; grows by one per entry.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// The acting user, or `None` for the command line.
+    pub actor_id: Option<UserId>,
+    /// The actor's login name at the time (kept even if the user is renamed).
+    pub actor_name: String,
+    /// What happened, a dotted key such as `user.create`.
+    pub action: String,
+    /// What it happened to (a user name, `shop`, …).
+    pub target: String,
+    /// Human-readable details in Chinese.
+    pub detail: String,
+}
+
+/// An entry before the store numbers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<UserId>,
+    pub actor_name: String,
+    pub action: &'static str,
+    pub target: String,
+    pub detail: String,
+}
+
+impl AuditEntry {
+    /// The action's name in the UI.
+    pub fn action_label(&self) -> &str {
+        match self.action.as_str() {
+            "owner.setup" => "创建店主账号",
+            "user.create" => "添加账号",
+            "user.role" => "修改角色",
+            "user.disable" => "停用账号",
+            "user.enable" => "启用账号",
+            "user.password" => "重置密码",
+            "user.nickname" => "修改昵称",
+            "account.password" => "修改自己的密码",
+            "settings.update" => "修改店铺设置",
+            "data.import" => "导入数据",
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Shop settings: name, staffed hours, time zone and the texts the bot uses.
+
+use super::Invalid;
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// The shop's settings, one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopSettings {
+    /// Shop name shown to buyers ({{店铺名}}).
+    pub shop_name: String,
+    /// When human agents are on duty, in the shop's time zone.
+    pub staffed: StaffedHours,
+    /// IANA time zone name, e.g. `Asia/Shanghai`.
+    pub time_zone: String,
+    /// First message a buyer sees.
+    pub greeting: String,
+    /// What the bot says when no human is on duty (无人值守).
+    pub off_hours_text: String,
+}
+
+impl Default for ShopSettings {
+    fn default() -> ShopSettings {
+        ShopSettings {
+            shop_name: "我的小店".into(),
+            staffed: StaffedHours::default(),
+            time_zone: "Asia/Shanghai".into(),
+            greeting: "亲，欢迎光临{{店铺名}}！我是智能客服小二，有什么可以帮您？".into(),
+            off_hours_text: "亲，现在是非人工服务时间，我是机器人小二，先为您解答；人工客服的服务时间是 {{客服时间}}，上班后会第一时间回复您。".into(),
+        }
+    }
+}
+
+impl ShopSettings {
+    /// The shop's time zone (Asia/Shanghai if the stored name is unknown).
+    pub fn tz(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    /// Whether humans are on duty at `at`.
+    pub fn is_staffed(&self, at: DateTime<Utc>) -> bool {
+        self.staffed
+            .contains(at.with_timezone(&self.tz()).naive_local().time())
+    }
+}
+
+/// A daily window of staffed hours; `end` before `start` means it runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffedHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for StaffedHours {
+    fn default() -> StaffedHours {
+        StaffedHours {
+            start: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            end: NaiveTime::from_hms_opt(23, 0, 0).unwrap_or_default(),
+        }
+    }
+}
+
+impl StaffedHours {
+    /// Whether local time `t` falls in the window (start inclusive, end exclusive).
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        if self.start <= self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+
+    /// The window as `09:00-23:00` ({{客服时间}}).
+    pub fn label(&self) -> String {
+        format!(
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+}
+
+/// Settings as typed into the form, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SettingsInput {
+    pub shop_name: String,
+    pub staffed_start: String,
+    pub staffed_end: String,
+    pub time_zone: String,
+    pub greeting: String,
+    pub off_hours_text: String,
+}
+
+const MAX_TEXT_CHARS: usize = 500;
+
+impl SettingsInput {
+    /// The form filled with `s`.
+    pub fn from_settings(s: &ShopSettings) -> SettingsInput {
+        SettingsInput {
+            shop_name: s.shop_name.clone(),
+            staffed_start: s.staffed.start.format("%H:%M").to_string(),
+            staffed_end: s.staffed.end.format("%H:%M").to_string(),
+            time_zone: s.time_zone.clone(),
+            greeting: s.greeting.clone(),
+            off_hours_text: s.off_hours_text.clone(),
+        }
+    }
+
+    /// Checks every field and builds the settings.
+    pub fn validate(&self) -> Result<ShopSettings, Invalid> {
+        let mut inv = Invalid::default();
+        let shop_name = self.shop_name.trim();
+        if shop_name.is_empty() {
+            inv.add("shop_name", "请填写店铺名称");
+        } else if shop_name.chars().count() > 40 {
+            inv.add("shop_name", "店铺名称最多 40 个字");
+        }
+        let start = parse_hhmm(&self.staffed_start);
+        if start.is_none() {
+            inv.add("staffed_start", "时间格式应为 HH:MM，例如 09:00");
+        }
+        let end = parse_hhmm(&self.staffed_end);
+        if end.is_none() {
+            inv.add("staffed_end", "时间格式应为 HH:MM，例如 23:00");
+        }
+        if start.is_some() && start == end {
+            inv.add("staffed_end", "下班时间不能与上班时间相同");
+        }
+        let time_zone = self.time_zone.trim();
+        if time_zone.parse::<Tz>().is_err() {
+            inv.add("time_zone", "未知的时区，例如 Asia/Shanghai");
+        }
+        for (field, text, label) in [
+            ("greeting", &self.greeting, "欢迎语"),
+            ("off_hours_text", &self.off_hours_text, "非工作时间回复"),
+        ] {
+            let n = text.trim().chars().count();
+            if n == 0 {
+                inv.add(field, format!("请填写{label}"));
+            } else if n > MAX_TEXT_CHARS {
+                inv.add(field, format!("{label}最多 {MAX_TEXT_CHARS} 个字"));
+            }
+        }
+        inv.into_result()?;
+        Ok(ShopSettings {
+            shop_name: shop_name.to_string(),
+            staffed: StaffedHours {
+                start: start.unwrap_or_default(),
+                end: end.unwrap_or_default(),
+            },
+            time_zone: time_zone.to_string(),
+            greeting: self.greeting.trim().to_string(),
+            off_hours_text: self.off_hours_text.trim().to_string(),
+        })
+    }
+}
+
+fn parse_hhmm(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    // Accept 9:00 as well as 09:00; reject seconds and anything else.
+    let (h, m) = s.split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+}
+
+/// `at` shown in the shop's time zone as `2026-11-22 14:05`.
+pub fn local_label(at: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&at.naive_utc())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn staffed_hours_edges() {
+        let day = StaffedHours {
+            start: t(9, 0),
+            end: t(23, 0),
+        };
+        assert!(!day.contains(t(8, 59)));
+        assert!(day.contains(t(9, 0)));
+        assert!(day.contains(t(22, 59)));
+        assert!(!day.contains(t(23, 0)));
+        assert_eq!(day.label(), "09:00-23:00");
+    }
+
+    #[test]
+    fn staffed_hours_across_midnight() {
+        let night = StaffedHours {
+            start: t(20, 0),
+            end: t(2, 0),
+        };
+        assert!(night.contains(t(23, 30)));
+        assert!(night.contains(t(0, 0)));
+        assert!(night.contains(t(1, 59)));
+        assert!(!night.contains(t(2, 0)));
+        assert!(!night.contains(t(12, 0)));
+    }
+
+    #[test]
+    fn is_staffed_uses_the_shop_time_zone() {
+        let s = ShopSettings::default();
+        // 01:30 UTC is 09:30 in Shanghai.
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 1, 30, 0).unwrap();
+        assert!(s.is_staffed(at));
+        // 15:30 UTC is 23:30 in Shanghai.
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 15, 30, 0).unwrap();
+        assert!(!s.is_staffed(at));
+    }
+
+    #[test]
+    fn settings_input_validation() {
+        let good = SettingsInput::from_settings(&ShopSettings::default());
+        assert_eq!(good.validate().unwrap(), ShopSettings::default());
+
+        let bad = SettingsInput {
+            shop_name: " ".into(),
+            staffed_start: "25:00".into(),
+            staffed_end: "9".into(),
+            time_zone: "Mars/Base".into(),
+            greeting: "".into(),
+            off_hours_text: "x".repeat(501),
+        };
+        let inv = bad.validate().unwrap_err();
+        for f in [
+            "shop_name",
+            "staffed_start",
+            "staffed_end",
+            "time_zone",
+            "greeting",
+            "off_hours_text",
+        ] {
+            assert!(inv.get(f).is_some(), "{f} should be rejected");
+        }
+        assert_eq!(parse_hhmm("9:05"), Some(t(9, 5)));
+        assert_eq!(parse_hhmm("09:5"), None);
+    }
+}

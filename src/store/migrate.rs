@@ -1,0 +1,176 @@
+//! The schema version of the data file and the steps that bring an older file up to date.
+//!
+//! The version lives in the `meta` table. A fresh file gets every table and the current
+//! version. An older file runs each step from its version up, one transaction per step.
+//! A file from a newer build is refused: it may hold data this build would damage.
+
+use super::tables::{self, AnyTable};
+use super::{Error, ReadTx, Result, WriteTx};
+use redb::{Database, ReadableTable};
+use std::path::Path;
+
+/// The schema version this build writes.
+pub const CURRENT: u64 = 1;
+
+/// The meta key holding the schema version.
+pub const VERSION_KEY: &str = "schema_version";
+
+/// One upgrade step: turns a file at version `from` into version `from + 1`.
+pub struct Migration {
+    pub from: u64,
+    pub run: fn(&WriteTx) -> Result<()>,
+}
+
+/// The upgrade steps, oldest first. Version 1 is the first released schema.
+pub const MIGRATIONS: &[Migration] = &[];
+
+/// Brings the file to `target`, creating missing tables.
+pub(crate) fn migrate(db: &Database, path: &Path, target: u64, steps: &[Migration]) -> Result<()> {
+    let mut version = {
+        let tx = db.begin_write()?;
+        let found = {
+            let w = WriteTx::new(&tx);
+            let meta = w.table(tables::META)?;
+            meta.get(VERSION_KEY)?.map(|g| g.value())
+        };
+        if let Some(v) = found
+            && v > target
+        {
+            // Write nothing into a file from a newer build.
+            let _ = tx.abort();
+            return Err(too_new(path, v, target));
+        }
+        {
+            let w = WriteTx::new(&tx);
+            create_tables(&w)?;
+            if found.is_none() {
+                // A brand-new file starts at the newest schema.
+                w.table(tables::META)?.insert(VERSION_KEY, target)?;
+            }
+        }
+        tx.commit()?;
+        found.unwrap_or(target)
+    };
+    while version < target {
+        let step = steps
+            .iter()
+            .find(|s| s.from == version)
+            .ok_or_else(|| Error::Open {
+                path: path.to_path_buf(),
+                message: format!("no upgrade step from schema version {version}"),
+            })?;
+        let tx = db.begin_write()?;
+        {
+            let w = WriteTx::new(&tx);
+            (step.run)(&w)?;
+            create_tables(&w)?;
+            w.table(tables::META)?.insert(VERSION_KEY, version + 1)?;
+        }
+        tx.commit()?;
+        tracing::info!(
+            from = version,
+            to = version + 1,
+            "upgraded data file schema"
+        );
+        version += 1;
+    }
+    Ok(())
+}
+
+/// Refuses a snapshot of a file newer than this build.
+pub(crate) fn check_readable(tx: &ReadTx, path: &Path) -> Result<()> {
+    let v = tx.schema_version()?;
+    if v > CURRENT {
+        return Err(too_new(path, v, CURRENT));
+    }
+    Ok(())
+}
+
+fn too_new(path: &Path, found: u64, supported: u64) -> Error {
+    Error::TooNew {
+        path: path.to_path_buf(),
+        found,
+        supported,
+    }
+}
+
+pub(crate) fn create_tables(w: &WriteTx) -> Result<()> {
+    for t in tables::ALL {
+        match *t {
+            AnyTable::StrNum(d) => drop(w.table(*d)?),
+            AnyTable::NumDoc(d) => drop(w.table(*d)?),
+            AnyTable::StrDoc(d) => drop(w.table(*d)?),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, testing::temp_store};
+
+    fn add_marker(w: &WriteTx) -> Result<()> {
+        w.table(tables::META)?.insert("migrated_from_1", 1)?;
+        Ok(())
+    }
+
+    #[test]
+    fn fresh_file_gets_the_current_version() {
+        let (_dir, store) = temp_store();
+        assert_eq!(store.check().unwrap(), CURRENT);
+    }
+
+    #[test]
+    fn an_older_file_is_upgraded_step_by_step() {
+        let (dir, store) = temp_store();
+        drop(store);
+        // Pretend this build is one schema ahead, with a step from 1 to 2.
+        let steps = [Migration {
+            from: 1,
+            run: add_marker,
+        }];
+        let store = Store::open_with(dir.path(), 2, &steps).unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.schema_version().unwrap(), 2);
+        let meta = r.table(tables::META).unwrap();
+        assert_eq!(
+            meta.get("migrated_from_1").unwrap().map(|g| g.value()),
+            Some(1)
+        );
+        drop(meta);
+        drop(r);
+        drop(store);
+        // Opening again runs nothing more and keeps the version.
+        let store = Store::open_with(dir.path(), 2, &steps).unwrap();
+        assert_eq!(store.check().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_newer_file_is_refused_with_a_clear_message() {
+        let (dir, store) = temp_store();
+        drop(store);
+        let steps = [Migration {
+            from: 1,
+            run: add_marker,
+        }];
+        drop(Store::open_with(dir.path(), 2, &steps).unwrap());
+        let err = Store::open(dir.path()).err().expect("must refuse");
+        let msg = err.to_string();
+        assert!(matches!(err, Error::TooNew { found: 2, .. }), "{msg}");
+        assert!(
+            msg.contains("xiaoer.redb") && msg.contains("newer"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_missing_step_is_an_error_not_a_silent_skip() {
+        let (dir, store) = temp_store();
+        drop(store);
+        let err = Store::open_with(dir.path(), 3, &[])
+            .err()
+            .expect("must fail");
+        assert!(err.to_string().contains("no upgrade step"), "{err}");
+    }
+}

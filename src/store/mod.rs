@@ -1,0 +1,300 @@
+//! The concrete store over one redb file: `data/xiaoer.redb`.
+//!
+//! Reads open a read transaction on the caller's thread (MVCC, never blocked by writes).
+//! Writes go through the [`writer`]: one thread batches concurrent requests into one
+//! durable transaction (group commit) and answers each caller after the commit.
+
+pub mod audit;
+pub mod codec;
+pub mod export;
+pub mod migrate;
+pub mod sessions;
+pub mod settings;
+pub mod tables;
+pub mod users;
+pub mod writer;
+
+use redb::{
+    ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
+    ReadableTable, TableDefinition, WriteTransaction,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use writer::Writer;
+
+/// The data file's name inside the data folder.
+pub const DB_FILE: &str = "xiaoer.redb";
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// redb reported an error.
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    /// A stored record could not be decoded.
+    #[error("corrupt record in table {table}: {message}")]
+    Codec {
+        table: &'static str,
+        message: String,
+    },
+    /// The record asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The write would break a uniqueness or state rule; the message is for the user.
+    #[error("{0}")]
+    Conflict(String),
+    /// The file was written by a newer build.
+    #[error(
+        "data file {path} has schema version {found}, newer than this xiaoer understands (up to {supported}); run a newer xiaoer"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    /// Another process (a running server) has the file open for writing.
+    #[error(
+        "data file {path} is in use by another xiaoer process (a running server?); stop it first"
+    )]
+    InUse { path: PathBuf },
+    /// The file cannot be opened (missing folder rights, damaged file, …).
+    #[error("cannot open data file {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    /// The writer thread is gone (the store is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
+    /// A batched write failed as a whole (I/O error on commit).
+    #[error("write failed: {0}")]
+    Batch(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// Shorthand for store results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A handle to the open store; cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Field order matters: the writer is dropped (and joined) before the database.
+    writer: Writer,
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, migrating an older file.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_with(dir, migrate::CURRENT, migrate::MIGRATIONS)
+    }
+
+    pub(crate) fn open_with(
+        dir: &Path,
+        target: u64,
+        steps: &[migrate::Migration],
+    ) -> Result<Store> {
+        let db = Arc::new(open_database(dir)?);
+        let path = dir.join(DB_FILE);
+        migrate::migrate(&db, &path, target, steps)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: Writer::start(db.clone()),
+                db,
+                path,
+            }),
+        })
+    }
+
+    /// The data file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Starts a consistent read snapshot.
+    pub fn read(&self) -> Result<ReadTx> {
+        Ok(ReadTx {
+            tx: self.inner.db.begin_read()?,
+        })
+    }
+
+    /// Runs `op` inside a batched write transaction and returns its result once the
+    /// transaction is durably committed. `op` may run more than once (a batch that fails
+    /// is retried one request at a time), so it must only depend on its captures and the
+    /// transaction.
+    pub async fn write<R, F>(&self, op: F) -> Result<R>
+    where
+        F: FnMut(&WriteTx) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.writer.submit(op).await
+    }
+
+    /// Checks that the file answers a read (for `/healthz`).
+    pub fn check(&self) -> Result<u64> {
+        self.read()?.schema_version()
+    }
+}
+
+fn open_database(dir: &Path) -> Result<Database> {
+    let path = dir.join(DB_FILE);
+    std::fs::create_dir_all(dir).map_err(|e| Error::Open {
+        path: path.clone(),
+        message: format!("cannot create the data folder: {e}"),
+    })?;
+    Database::builder()
+        .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+        .create(&path)
+        .map_err(|e| open_error(&path, e))
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> Error {
+    let message = match e {
+        DatabaseError::DatabaseAlreadyOpen => {
+            return Error::InUse {
+                path: path.to_path_buf(),
+            };
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io)) => io.to_string(),
+        DatabaseError::Storage(redb::StorageError::Corrupted(m)) => {
+            format!("the file is damaged ({m}); restore it from a backup")
+        }
+        other => other.to_string(),
+    };
+    Error::Open {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// A read-only view of a data folder that may be in use by a running server: the live
+/// file is opened read-only alongside it, or normally when no server holds it.
+pub struct Snapshot {
+    tx: ReadTx,
+    _db: SnapshotDb,
+}
+
+// Held only to keep the file open while the snapshot is read.
+#[allow(dead_code)]
+enum SnapshotDb {
+    Own(Store),
+    Shared(ReadOnlyDatabase),
+}
+
+impl Snapshot {
+    /// Opens `dir` for reading; works while a server runs on the same folder.
+    pub fn open(dir: &Path) -> Result<Snapshot> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(Error::Open {
+                path,
+                message: "no such file (is --data pointing at the right folder?)".into(),
+            });
+        }
+        match Store::open(dir) {
+            Ok(store) => Ok(Snapshot {
+                tx: store.read()?,
+                _db: SnapshotDb::Own(store),
+            }),
+            Err(Error::InUse { .. }) => {
+                let db = Database::builder()
+                    .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+                    .open_read_only(&path)
+                    .map_err(|e| open_error(&path, e))?;
+                let tx = ReadTx {
+                    tx: db.begin_read()?,
+                };
+                migrate::check_readable(&tx, &path)?;
+                Ok(Snapshot {
+                    tx,
+                    _db: SnapshotDb::Shared(db),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The snapshot's read transaction.
+    pub fn tx(&self) -> &ReadTx {
+        &self.tx
+    }
+}
+
+/// A read transaction: one consistent view of every table.
+pub struct ReadTx {
+    tx: ReadTransaction,
+}
+
+impl ReadTx {
+    pub(crate) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<redb::ReadOnlyTable<K, V>> {
+        Ok(self.tx.open_table(def)?)
+    }
+
+    /// The schema version recorded in the file (0 when none is).
+    pub fn schema_version(&self) -> Result<u64> {
+        let meta = self.table(tables::META)?;
+        Ok(meta
+            .get(migrate::VERSION_KEY)?
+            .map(|v| v.value())
+            .unwrap_or(0))
+    }
+}
+
+/// A write transaction handed to write requests; see [`Store::write`].
+pub struct WriteTx<'a> {
+    tx: &'a WriteTransaction,
+}
+
+impl<'a> WriteTx<'a> {
+    pub(crate) fn new(tx: &'a WriteTransaction) -> WriteTx<'a> {
+        WriteTx { tx }
+    }
+
+    pub(crate) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<redb::Table<'a, K, V>> {
+        Ok(self.tx.open_table(def)?)
+    }
+
+    /// Takes the next number of the sequence `name` (1, 2, 3, …).
+    pub fn next_id(&self, name: &str) -> Result<u64> {
+        let key = format!("seq.{name}");
+        let mut meta = self.table(tables::META)?;
+        let next = meta.get(key.as_str())?.map(|v| v.value()).unwrap_or(0) + 1;
+        meta.insert(key.as_str(), next)?;
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A store in a fresh temp folder; keep the folder alive as long as the store.
+    pub fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open store");
+        (dir, store)
+    }
+}

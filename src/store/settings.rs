@@ -1,0 +1,61 @@
+//! The shop settings document.
+
+use super::codec::{decode, encode};
+use super::tables::SETTINGS;
+use super::{ReadTx, Result, WriteTx};
+use crate::model::ShopSettings;
+use redb::{ReadableTable, TableHandle};
+
+const SHOP: &str = "shop";
+
+impl ReadTx {
+    /// The shop settings (defaults until the owner saves them).
+    pub fn get_settings(&self) -> Result<ShopSettings> {
+        Ok(self
+            .table(SETTINGS)?
+            .get(SHOP)?
+            .map(|v| decode(SETTINGS.name(), v.value()))
+            .transpose()?
+            .unwrap_or_default())
+    }
+}
+
+impl WriteTx<'_> {
+    /// The shop settings as seen inside this transaction.
+    pub fn get_settings(&self) -> Result<ShopSettings> {
+        Ok(self
+            .table(SETTINGS)?
+            .get(SHOP)?
+            .map(|v| decode(SETTINGS.name(), v.value()))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// Replaces the shop settings.
+    pub fn put_settings(&self, s: &ShopSettings) -> Result<()> {
+        self.table(SETTINGS)?.insert(SHOP, encode(s)?.as_slice())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::ShopSettings;
+    use crate::store::testing::temp_store;
+
+    #[actix_web::test]
+    async fn settings_default_then_round_trip() {
+        let (_dir, store) = temp_store();
+        assert_eq!(
+            store.read().unwrap().get_settings().unwrap(),
+            ShopSettings::default()
+        );
+        let s = ShopSettings {
+            shop_name: "小二的店".into(),
+            ..ShopSettings::default()
+        };
+        let s2 = s.clone();
+        store.write(move |tx| tx.put_settings(&s2)).await.unwrap();
+        assert_eq!(store.read().unwrap().get_settings().unwrap(), s);
+    }
+}

@@ -1,0 +1,112 @@
+//! The owner's backup page and the streamed download of a full export.
+
+use super::extract::{OwnerOnly, Require};
+use super::page::{PageCtx, render};
+use crate::AppState;
+use crate::error::AppError;
+use crate::store::export;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use std::io::{self, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+#[derive(Template)]
+#[template(path = "admin/backup.html")]
+pub struct BackupPage {
+    pub ctx: PageCtx,
+    pub data_dir: String,
+}
+
+/// GET /settings/backup
+pub async fn page(
+    state: web::Data<AppState>,
+    _me: Require<OwnerOnly>,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let data_dir = state.config.data_dir.display().to_string();
+    render(StatusCode::OK, &BackupPage { ctx, data_dir })
+}
+
+/// GET /settings/backup/download — every table as JSON Lines, one consistent snapshot,
+/// streamed while it is written.
+pub async fn download(
+    state: web::Data<AppState>,
+    _me: Require<OwnerOnly>,
+) -> Result<HttpResponse, AppError> {
+    let store = state.desk.store().clone();
+    let snapshot = store.read()?;
+    let (tx, rx) = mpsc::channel(8);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx,
+        };
+        if let Err(e) = export::export(&snapshot, &mut out) {
+            tracing::warn!(error = %e, "backup download failed");
+            let _ = out.tx.blocking_send(Err(io::Error::other(e.to_string())));
+        }
+    });
+    let stamp = state.desk.clock().now().format("%Y%m%d-%H%M%S");
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::Filename(format!(
+            "xiaoer-backup-{stamp}.jsonl"
+        ))],
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"))
+        .insert_header(disposition)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(ChunkStream(rx)))
+}
+
+const CHUNK: usize = 64 * 1024;
+
+type Chunk = Result<Bytes, io::Error>;
+
+/// Sends what is written in 64 KiB chunks; fails once the client has gone.
+struct ChannelWriter {
+    buf: Vec<u8>,
+    tx: mpsc::Sender<Chunk>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+struct ChunkStream(mpsc::Receiver<Chunk>);
+
+impl futures_core::Stream for ChunkStream {
+    type Item = Chunk;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Chunk>> {
+        self.0.poll_recv(cx)
+    }
+}

@@ -1,0 +1,268 @@
+//! Typed extractors: who is asking (`CurrentUser`), may they (`Require<P>`), and a form
+//! that carries a valid CSRF token (`CsrfForm<T>`). A handler cannot forget a check
+//! its arguments already perform.
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::model::{Role, Session, User};
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::pin::Pin;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "xiaoer_session";
+/// The anonymous visitor's CSRF cookie (login and setup forms).
+pub const PRE_COOKIE: &str = "xiaoer_pre";
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+/// The shared application state of a request.
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))
+}
+
+/// A logged-in user with a live session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+    /// The session's cookie token (needed to log out).
+    pub token: String,
+}
+
+#[derive(Clone)]
+struct Resolved(Option<CurrentUser>);
+
+/// A new anonymous CSRF token to set as the `xiaoer_pre` cookie on the response.
+#[derive(Clone)]
+pub struct NewPreToken(pub String);
+
+/// The request's logged-in user, if any; looked up once per request.
+pub async fn resolve(req: &HttpRequest) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(r) = req.extensions().get::<Resolved>() {
+        return Ok(r.0.clone());
+    }
+    let found = match req.cookie(SESSION_COOKIE) {
+        Some(c) => {
+            let token = c.value().to_string();
+            state(req)?
+                .desk
+                .authenticate(&token)
+                .await?
+                .map(|(user, session)| CurrentUser {
+                    user,
+                    session,
+                    token,
+                })
+        }
+        None => None,
+    };
+    req.extensions_mut().insert(Resolved(found.clone()));
+    Ok(found)
+}
+
+/// The error for an anonymous visitor: log in, or create the owner first.
+fn login_required(req: &HttpRequest) -> AppError {
+    let needs_setup = state(req)
+        .ok()
+        .and_then(|s| s.desk.needs_setup().ok())
+        .unwrap_or(false);
+    if needs_setup {
+        return AppError::SetupRequired;
+    }
+    let next = match req.method().as_str() {
+        // After a POST, return to the page, not to the action.
+        "GET" => req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        _ => "/".into(),
+    };
+    AppError::LoginRequired { next }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalFuture<CurrentUser>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { resolve(&req).await?.ok_or_else(|| login_required(&req)) })
+    }
+}
+
+/// Which roles may use a route. `None` means anyone, logged in or not.
+pub trait Policy: 'static {
+    const ROLES: Option<&'static [Role]>;
+}
+
+/// Anyone, without logging in.
+pub struct Public;
+impl Policy for Public {
+    const ROLES: Option<&'static [Role]> = None;
+}
+
+/// Any logged-in user.
+pub struct AnyUser;
+impl Policy for AnyUser {
+    const ROLES: Option<&'static [Role]> = Some(&Role::ALL);
+}
+
+/// The shop owner only.
+pub struct OwnerOnly;
+impl Policy for OwnerOnly {
+    const ROLES: Option<&'static [Role]> = Some(&[Role::Owner]);
+}
+
+/// A logged-in user whose role `P` allows; anonymous visitors are sent to log in,
+/// other roles get 403.
+pub struct Require<P: Policy> {
+    pub current: CurrentUser,
+    _policy: PhantomData<P>,
+}
+
+impl<P: Policy> Deref for Require<P> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.current
+    }
+}
+
+impl<P: Policy> FromRequest for Require<P> {
+    type Error = AppError;
+    type Future = LocalFuture<Require<P>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = resolve(&req).await?.ok_or_else(|| login_required(&req))?;
+            match P::ROLES {
+                Some(roles) if !roles.contains(&current.user.role) => Err(AppError::Forbidden),
+                _ => Ok(Require {
+                    current,
+                    _policy: PhantomData,
+                }),
+            }
+        })
+    }
+}
+
+/// A urlencoded form whose `_csrf` field matches the session's token (or, before login,
+/// the `xiaoer_pre` cookie). Anything else is 403 and the handler never runs.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = LocalFuture<CsrfForm<T>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest("无法读取提交的内容".into())
+                }
+            })?;
+            let is_form = req
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if !is_form {
+                return Err(AppError::BadRequest("需要表单提交".into()));
+            }
+            let expected = match resolve(&req).await? {
+                Some(cu) => Some(cu.session.csrf),
+                None => req.cookie(PRE_COOKIE).map(|c| c.value().to_string()),
+            };
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                .map_err(|_| AppError::BadRequest("表单格式有误".into()))?;
+            let sent = pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v);
+            match (expected, sent) {
+                (Some(e), Some(s)) if !e.is_empty() && same(e.as_bytes(), s.as_bytes()) => {}
+                _ => return Err(AppError::Csrf),
+            }
+            let form = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| AppError::BadRequest(format!("表单格式有误：{e}")))?;
+            Ok(CsrfForm(form))
+        })
+    }
+}
+
+/// Constant-time equality, so the token cannot be guessed byte by byte from timings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
+/// config trusts a proxy.
+pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    let trust = state(req).map(|s| s.config.trust_proxy).unwrap_or(false);
+    if trust {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// A cookie with the house flags: HttpOnly, SameSite, path `/`, Secure behind https.
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    same_site: SameSite,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(same_site)
+        .finish()
+}
+
+/// The session cookie for `token`, living as long as the session can.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(SESSION_COOKIE, token, secure, SameSite::Lax);
+    c.set_max_age(CookieDuration::days(30));
+    c
+}
+
+/// A cookie that deletes the session cookie.
+pub fn clear_session_cookie(secure: bool) -> Cookie<'static> {
+    let mut c = cookie(SESSION_COOKIE, String::new(), secure, SameSite::Lax);
+    c.make_removal();
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,62 @@
+//! The console home page: who you are, the shop, and whether humans are on duty now.
+
+use super::extract::{AnyUser, Require};
+use super::page::{PageCtx, render};
+use crate::AppState;
+use crate::error::AppError;
+use crate::model::{Role, ShopSettings};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+/// One step of the owner's getting-started list.
+pub struct Step {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub ctx: PageCtx,
+    pub staffed_now: bool,
+    pub staffed_label: String,
+    pub time_zone: String,
+    pub steps: Vec<Step>,
+}
+
+/// GET /
+pub async fn home(
+    state: web::Data<AppState>,
+    me: Require<AnyUser>,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let settings = state.desk.settings()?;
+    let now = state.desk.clock().now();
+    let steps = if me.user.role == Role::Owner {
+        let users = state.desk.list_users()?.len();
+        vec![
+            Step {
+                label: "填写店铺名称、客服时间和欢迎语",
+                href: "/settings",
+                done: settings != ShopSettings::default(),
+            },
+            Step {
+                label: "为客服、训练师添加账号",
+                href: "/settings/users",
+                done: users > 1,
+            },
+        ]
+    } else {
+        Vec::new()
+    };
+    let page = HomePage {
+        ctx,
+        staffed_now: settings.is_staffed(now),
+        staffed_label: settings.staffed.label(),
+        time_zone: settings.time_zone.clone(),
+        steps,
+    };
+    render(StatusCode::OK, &page)
+}

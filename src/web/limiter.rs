@@ -1,0 +1,209 @@
+//! Login rate limiting, per client address and per account, in memory. After too many
+//! failures in the window the key is locked for a while, even for the right password.
+
+use crate::model::Clock;
+use crate::model::user::name_key;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+/// The limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Failures per account within `window` before it is locked.
+    pub per_account: usize,
+    /// Failures per client address within `window` before it is locked.
+    pub per_ip: usize,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            per_account: 5,
+            per_ip: 20,
+            window: Duration::minutes(15),
+            lockout: Duration::minutes(15),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Track {
+    failures: VecDeque<DateTime<Utc>>,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+/// Failures by key, pruned when the map grows (a flood of random names or addresses
+/// cannot exhaust memory).
+struct Ledger<K> {
+    tracks: HashMap<K, Track>,
+    limit: usize,
+}
+
+const PRUNE_AT: usize = 10_000;
+
+impl<K: Eq + Hash + Clone> Ledger<K> {
+    fn new(limit: usize) -> Ledger<K> {
+        Ledger {
+            tracks: HashMap::new(),
+            limit,
+        }
+    }
+
+    fn locked(&self, k: &K, now: DateTime<Utc>) -> Option<Duration> {
+        let until = self.tracks.get(k)?.locked_until?;
+        (until > now).then(|| until - now)
+    }
+
+    fn fail(&mut self, k: K, now: DateTime<Utc>, limits: &Limits) {
+        if self.tracks.len() >= PRUNE_AT {
+            self.tracks.retain(|_, t| {
+                t.locked_until.is_some_and(|u| u > now)
+                    || t.failures.back().is_some_and(|&f| f + limits.window > now)
+            });
+        }
+        let t = self.tracks.entry(k).or_default();
+        t.failures.push_back(now);
+        while t
+            .failures
+            .front()
+            .is_some_and(|&f| f + limits.window <= now)
+        {
+            t.failures.pop_front();
+        }
+        if t.failures.len() >= self.limit {
+            t.locked_until = Some(now + limits.lockout);
+            t.failures.clear();
+        }
+    }
+}
+
+struct Ledgers {
+    by_ip: Ledger<IpAddr>,
+    by_account: Ledger<String>,
+}
+
+/// The login rate limiter shared by all workers.
+pub struct LoginLimiter {
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+    ledgers: Mutex<Ledgers>,
+}
+
+impl LoginLimiter {
+    /// A limiter with `limits`, telling time by `clock`.
+    pub fn new(clock: Arc<dyn Clock>, limits: Limits) -> LoginLimiter {
+        LoginLimiter {
+            clock,
+            limits,
+            ledgers: Mutex::new(Ledgers {
+                by_ip: Ledger::new(limits.per_ip),
+                by_account: Ledger::new(limits.per_account),
+            }),
+        }
+    }
+
+    fn ledgers(&self) -> std::sync::MutexGuard<'_, Ledgers> {
+        self.ledgers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `Err(wait)` when `ip` or `account` is locked out.
+    pub fn check(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Duration> {
+        let now = self.clock.now();
+        let l = self.ledgers();
+        let by_ip = ip.and_then(|ip| l.by_ip.locked(&ip, now));
+        let by_account = l.by_account.locked(&name_key(account), now);
+        match by_ip.into_iter().chain(by_account).max() {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, ip: Option<IpAddr>, account: &str) {
+        let now = self.clock.now();
+        let mut l = self.ledgers();
+        if let Some(ip) = ip {
+            l.by_ip.fail(ip, now, &self.limits);
+        }
+        l.by_account.fail(name_key(account), now, &self.limits);
+    }
+
+    /// Forgets the account's failures after a successful login.
+    pub fn succeeded(&self, account: &str) {
+        self.ledgers().by_account.tracks.remove(&name_key(account));
+    }
+}
+
+/// "15 分钟" style text for a wait.
+pub fn wait_label(wait: Duration) -> String {
+    let minutes = (wait.num_seconds() + 59) / 60;
+    format!("{} 分钟", minutes.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ManualClock;
+
+    fn limiter() -> (LoginLimiter, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        (LoginLimiter::new(clock.clone(), Limits::default()), clock)
+    }
+
+    #[test]
+    fn account_locks_after_five_failures_then_unlocks() {
+        let (l, clock) = limiter();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..4 {
+            l.failed(Some(ip), "Boss");
+            assert!(l.check(Some(ip), "boss").is_ok());
+        }
+        l.failed(Some(ip), "boss");
+        let wait = l.check(None, "BOSS").unwrap_err();
+        assert_eq!(wait_label(wait), "15 分钟");
+        // Other accounts from elsewhere are unaffected.
+        assert!(l.check(None, "agent").is_ok());
+        clock.advance(Duration::minutes(15));
+        assert!(l.check(Some(ip), "boss").is_ok());
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_add_up() {
+        let (l, clock) = limiter();
+        for _ in 0..10 {
+            l.failed(None, "boss");
+            clock.advance(Duration::minutes(4));
+        }
+        assert!(l.check(None, "boss").is_ok());
+    }
+
+    #[test]
+    fn one_address_trying_many_accounts_is_locked() {
+        let (l, _clock) = limiter();
+        let ip: IpAddr = "10.0.0.2".parse().unwrap();
+        for i in 0..20 {
+            l.failed(Some(ip), &format!("user{i}"));
+        }
+        assert!(l.check(Some(ip), "fresh-name").is_err());
+        assert!(
+            l.check(Some("10.0.0.3".parse().unwrap()), "fresh-name")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn success_clears_the_account() {
+        let (l, _clock) = limiter();
+        for _ in 0..4 {
+            l.failed(None, "boss");
+        }
+        l.succeeded("boss");
+        l.failed(None, "boss");
+        assert!(l.check(None, "boss").is_ok());
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTTP adapter: the one route table, middleware, and one file per area.
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod backup;
+pub mod extract;
+pub mod health;
+pub mod home;
+pub mod limiter;
+pub mod page;
+
+use crate::error::AppError;
+use crate::model::Role;
+use actix_web::body::MessageBody;
+use actix_web::cookie::SameSite;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{HttpMessage, web};
+use extract::{AnyUser, OwnerOnly, Policy, Public};
+
+/// One row of the route table, as data: the tests walk it to check that every route
+/// enforces login, roles and CSRF as declared.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// Roles allowed; `None` for public routes.
+    pub roles: Option<&'static [Role]>,
+}
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path, $policy:ty;)*) => {
+        /// Every route: method, path and who may call it.
+        pub const ROUTES: &[RouteInfo] = &[$(RouteInfo {
+            method: stringify!($method),
+            path: $path,
+            roles: <$policy as Policy>::ROLES,
+        }),*];
+
+        /// Registers every route of [`ROUTES`].
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(routes!(@route cfg, $method, $path, $handler);)*
+        }
+    };
+    (@route $cfg:ident, GET, $path:literal, $handler:path) => {
+        $cfg.route($path, web::get().to($handler));
+    };
+    (@route $cfg:ident, POST, $path:literal, $handler:path) => {
+        $cfg.route($path, web::post().to($handler));
+    };
+}
+
+routes! {
+    // Health and static files
+    GET  "/healthz" => health::healthz, Public;
+    GET  "/static/{path:.*}" => assets::serve, Public;
+
+    // Owner setup, login, account
+    GET  "/setup" => auth::setup_form, Public;
+    POST "/setup" => auth::setup, Public;
+    GET  "/login" => auth::login_form, Public;
+    POST "/login" => auth::login, Public;
+    POST "/logout" => auth::logout, AnyUser;
+    GET  "/account" => auth::account, AnyUser;
+    POST "/account/password" => auth::change_password, AnyUser;
+
+    // Console home
+    GET  "/" => home::home, AnyUser;
+
+    // 设置 (owner)
+    GET  "/settings" => admin::settings, OwnerOnly;
+    POST "/settings" => admin::save_settings, OwnerOnly;
+    GET  "/settings/users" => admin::users, OwnerOnly;
+    POST "/settings/users" => admin::add_user, OwnerOnly;
+    POST "/settings/users/{id}" => admin::change_user, OwnerOnly;
+    GET  "/settings/audit" => admin::audit, OwnerOnly;
+    GET  "/settings/backup" => backup::page, OwnerOnly;
+    GET  "/settings/backup/download" => backup::download, OwnerOnly;
+}
+
+/// The 404 page for every unknown route.
+pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Sets the anonymous CSRF cookie when a page handed out a new token.
+pub async fn set_pre_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let secure = extract::state(req.request())
+        .map(|s| s.config.secure_cookies())
+        .unwrap_or(false);
+    let mut res = next.call(req).await?;
+    let token = res
+        .request()
+        .extensions()
+        .get::<extract::NewPreToken>()
+        .map(|t| t.0.clone());
+    if let Some(t) = token {
+        let c = extract::cookie(extract::PRE_COOKIE, t, secure, SameSite::Strict);
+        let _ = res.response_mut().add_cookie(&c);
+    }
+    Ok(res)
+}
+
+/// Security headers for every response: no sniffing, no framing, scripts and styles
+/// only from this origin (buyer text can never run as script).
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ))
+}
