@@ -17,6 +17,7 @@ use actix_web::{App, HttpServer};
 use config::Config;
 use desk::Desk;
 use model::{Clock, SystemClock};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
@@ -63,11 +64,12 @@ pub fn build_app(
         .wrap(from_fn(web::set_pre_cookie))
         .wrap(web::security_headers())
         .wrap(Compress::default())
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(from_fn(web::log_request))
 }
 
-/// Opens the store in `config.data_dir` and serves until stopped (Ctrl-C / SIGTERM).
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Opens the store in `config.data_dir`, binds `config.listen` and returns the server
+/// (not yet awaited) with the addresses it listens on. Tests bind port 0 through this.
+pub fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Vec<SocketAddr>)> {
     let store = Store::open(&config.data_dir)?;
     let listen = config.listen.clone();
     let workers = config.workers;
@@ -84,10 +86,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = server
         .bind(&listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    for addr in server.addrs() {
+    let addrs = server.addrs();
+    for addr in &addrs {
         tracing::info!(%addr, data = %state.config.data_dir.display(), "xiaoer is serving");
     }
-    server.run().await?;
+    Ok((server.run(), addrs))
+}
+
+/// Serves until stopped (Ctrl-C / SIGTERM).
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (server, _) = serve(config)?;
+    server.await?;
     Ok(())
 }
 

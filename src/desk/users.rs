@@ -3,7 +3,7 @@
 
 use super::auth::{Login, hash_password, verify_password};
 use super::{Actor, Desk, Error, Result};
-use crate::model::user::{nickname_problem, password_problem};
+use crate::model::user::{name_taken, nickname_problem, password_problem};
 use crate::model::{Invalid, NewUser, Role, User, UserId, UserPatch};
 use crate::store::{self, WriteTx, users::UserRecord};
 
@@ -55,7 +55,11 @@ impl Desk {
     /// Adds a user.
     pub async fn add_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
         let new = new.normalized();
-        new.validate()?;
+        let mut inv = new.validate().err().unwrap_or_default();
+        if inv.get("name").is_none() && self.store.read()?.get_user_by_name(&new.name)?.is_some() {
+            inv.add("name", name_taken(&new.name));
+        }
+        inv.into_result()?;
         let password = new.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await

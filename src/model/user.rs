@@ -166,6 +166,11 @@ pub fn password_problem(password: &str) -> Option<String> {
     None
 }
 
+/// The message for a login name that another user already has.
+pub fn name_taken(name: &str) -> String {
+    format!("登录名“{name}”已被使用")
+}
+
 /// The key a login name is unique under.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()

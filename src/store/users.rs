@@ -3,7 +3,7 @@
 use super::codec::{decode, encode};
 use super::tables::{USER_NAMES, USERS};
 use super::{Error, ReadTx, Result, WriteTx};
-use crate::model::user::name_key;
+use crate::model::user::{name_key, name_taken};
 use crate::model::{Role, User, UserId};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
@@ -66,7 +66,7 @@ impl WriteTx<'_> {
     pub fn insert_user(&self, rec: &UserRecord, now: DateTime<Utc>) -> Result<User> {
         let mut names = self.table(USER_NAMES)?;
         if id_by_name(&names, &rec.name)?.is_some() {
-            return Err(Error::Conflict(format!("登录名“{}”已被使用", rec.name)));
+            return Err(Error::Conflict(name_taken(&rec.name)));
         }
         let id = UserId(self.next_id("users")?);
         let user = User {

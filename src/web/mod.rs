@@ -105,6 +105,31 @@ pub async fn set_pre_cookie(
     Ok(res)
 }
 
+/// Logs one structured line per request: method, path (without the query, which may
+/// carry tokens), status and duration.
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let res = next.call(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    match &res {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            if status >= 500 {
+                tracing::warn!(%method, %path, status, ms, "request");
+            } else {
+                tracing::info!(%method, %path, status, ms, "request");
+            }
+        }
+        Err(e) => tracing::warn!(%method, %path, error = %e, ms, "request failed"),
+    }
+    res
+}
+
 /// Security headers for every response: no sniffing, no framing, scripts and styles
 /// only from this origin (buyer text can never run as script).
 pub fn security_headers() -> DefaultHeaders {

@@ -1,0 +1,229 @@
+//! The `xiaoer` binary: users from the command line, export/import (also while a server
+//! runs), and one clear error line for a bad data folder.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xiaoer");
+
+fn xiaoer(data: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("XIAOER_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xiaoer");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The command failed with one `error:` line that names `path`, and no panic.
+fn assert_clear_error(o: &Output, path: &Path) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains(&path.display().to_string()), "{err}");
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = xiaoer(
+        &data,
+        &["user", "add", "--name", "boss", "--role", "owner"],
+        "s3cret-pass\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = xiaoer(
+        &data,
+        &[
+            "user",
+            "add",
+            "--name",
+            "mei",
+            "--role",
+            "agent",
+            "--nickname",
+            "小美",
+        ],
+        "another-pass\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = xiaoer(&data, &["user", "list"], "");
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("boss\tboss\towner\tactive"), "{out}");
+    assert!(out.contains("mei\t小美\tagent\tactive"), "{out}");
+
+    let o = xiaoer(
+        &data,
+        &["user", "add", "--name", "x", "--role", "admin"],
+        "another-pass\n",
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown role"));
+    let o = xiaoer(
+        &data,
+        &["user", "add", "--name", "y", "--role", "agent"],
+        "short\n",
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("密码至少 8 位"), "{}", stderr(&o));
+}
+
+#[test]
+fn export_then_import_into_an_empty_folder_gives_an_identical_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = xiaoer(
+        &data,
+        &["user", "add", "--name", "boss", "--role", "owner"],
+        "s3cret-pass\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = dir.path().join("first.jsonl");
+    let o = xiaoer(&data, &["export", first.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let restored = dir.path().join("restored");
+    let o = xiaoer(&restored, &["import", first.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = xiaoer(&restored, &["export", "-"], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        std::fs::read_to_string(&first).unwrap()
+    );
+
+    // Importing again into the now non-empty folder is refused.
+    let o = xiaoer(&restored, &["import", first.to_str().unwrap()], "");
+    assert_clear_error(&o, &restored.join("xiaoer.redb"));
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `xiaoer serve` on a free port and waits until it listens.
+fn start_server(data: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("XIAOER_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let err = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(err).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("xiaoer is serving") => {
+                // Keep draining the log so the server never blocks on a full pipe.
+                std::thread::spawn(move || for _ in lines {});
+                return Server(child);
+            }
+            Some(Ok(_)) => continue,
+            _ => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not start");
+}
+
+#[test]
+fn export_works_while_the_server_runs_and_a_second_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = xiaoer(
+        &data,
+        &["user", "add", "--name", "boss", "--role", "owner"],
+        "s3cret-pass\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let _server = start_server(&data);
+
+    let o = xiaoer(&data, &["export", "-"], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("{\"format\":\"xiaoer-export\""));
+    assert!(out.contains("\"name\":\"boss\""));
+
+    let o = xiaoer(&data, &["user", "list"], "");
+    assert!(String::from_utf8(o.stdout).unwrap().contains("boss"));
+
+    let o = xiaoer(&data, &["serve", "--listen", "127.0.0.1:0"], "");
+    assert_clear_error(&o, &data.join("xiaoer.redb"));
+    assert!(stderr(&o).contains("in use"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_data_folder_that_cannot_be_created_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let data = blocker.join("data");
+    let o = xiaoer(&data, &["serve", "--listen", "127.0.0.1:0"], "");
+    assert_clear_error(&o, &data);
+}
+
+#[test]
+fn a_corrupt_data_file_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("xiaoer.redb");
+    std::fs::write(&file, vec![0x5au8; 64 * 1024]).unwrap();
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["export", "-"][..],
+        &["user", "list"][..],
+    ] {
+        let o = xiaoer(dir.path(), args, "");
+        assert_clear_error(&o, &file);
+    }
+}
+
+#[test]
+fn import_of_a_bad_file_reports_line_numbers_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &file,
+        "{\"format\":\"xiaoer-export\",\"schema_version\":1,\"app_version\":\"0\"}\nnot json\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let o = xiaoer(&data, &["import", file.to_str().unwrap()], "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    assert!(!data.join("xiaoer.redb").exists());
+}

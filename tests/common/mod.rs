@@ -1,0 +1,159 @@
+//! Shared helpers for the in-process app tests: a real store in a temp folder, the real
+//! `App`, and logged-in sessions for each role.
+#![allow(dead_code)]
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use actix_web::web::Data;
+use std::sync::Arc;
+use xiaoer::config::Config;
+use xiaoer::desk::Actor;
+use xiaoer::model::{NewUser, Role, SystemClock};
+use xiaoer::store::Store;
+use xiaoer::{AppState, build_app};
+
+pub const PASSWORD: &str = "password-123";
+
+/// A temp data folder with its app state.
+pub struct TestShop {
+    pub dir: tempfile::TempDir,
+    pub state: Data<AppState>,
+}
+
+impl TestShop {
+    /// A fresh shop with no users.
+    pub fn empty() -> TestShop {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let state = Data::new(AppState::new(
+            Config::new(dir.path()),
+            store,
+            Arc::new(SystemClock),
+        ));
+        TestShop { dir, state }
+    }
+
+    /// A shop whose owner `boss` exists.
+    pub async fn with_owner() -> TestShop {
+        let shop = TestShop::empty();
+        shop.state
+            .desk
+            .setup_owner(NewUser {
+                name: "boss".into(),
+                nickname: "老板".into(),
+                role: Role::Owner,
+                password: PASSWORD.into(),
+            })
+            .await
+            .expect("owner");
+        shop
+    }
+
+    /// Adds a user with `role` named after it, unless it is the owner.
+    pub async fn add(&self, name: &str, role: Role) {
+        self.state
+            .desk
+            .add_user(
+                &Actor::cli(),
+                NewUser {
+                    name: name.into(),
+                    nickname: String::new(),
+                    role,
+                    password: PASSWORD.into(),
+                },
+            )
+            .await
+            .expect("add user");
+    }
+
+    /// Logs `name` in and returns the session (cookie token and CSRF token).
+    pub async fn session(&self, name: &str) -> Sess {
+        let login = self.state.desk.login(name, PASSWORD).await.expect("login");
+        Sess {
+            cookie: format!("xiaoer_session={}", login.token),
+            csrf: login.session.csrf,
+        }
+    }
+
+    /// Every table as JSON Lines: equal before and after means nothing changed.
+    pub fn snapshot(&self) -> String {
+        let mut out = Vec::new();
+        xiaoer::store::export::export(&self.state.desk.store().read().expect("read"), &mut out)
+            .expect("export");
+        String::from_utf8(out).expect("utf-8")
+    }
+}
+
+/// A logged-in browser: its cookie header and CSRF token.
+#[derive(Clone)]
+pub struct Sess {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The real app over the shop's state.
+pub async fn app(
+    shop: &TestShop,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    test::init_service(build_app(shop.state.clone())).await
+}
+
+/// A GET, with the session if given.
+pub fn get(path: &str, sess: Option<&Sess>) -> TestRequest {
+    let mut r = TestRequest::get().uri(path);
+    if let Some(s) = sess {
+        r = r.insert_header((header::COOKIE, s.cookie.clone()));
+    }
+    r
+}
+
+/// A urlencoded POST of `pairs`, with the session if given (its CSRF token is NOT added:
+/// put `("_csrf", …)` in `pairs`).
+pub fn post(path: &str, sess: Option<&Sess>, pairs: &[(&str, &str)]) -> TestRequest {
+    let body = serde_urlencoded::to_string(pairs).expect("form");
+    let mut r = TestRequest::post()
+        .uri(path)
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body);
+    if let Some(s) = sess {
+        r = r.insert_header((header::COOKIE, s.cookie.clone()));
+    }
+    r
+}
+
+/// The response's Location header.
+pub fn location<B>(res: &ServiceResponse<B>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The response body as text.
+pub async fn text<B: MessageBody>(res: ServiceResponse<B>) -> String {
+    let bytes = test::read_body(res).await;
+    String::from_utf8(bytes.to_vec()).expect("utf-8 body")
+}
+
+/// The value of `name="_csrf"` in a rendered form.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("csrf field") + marker.len();
+    html[start..].split('"').next().unwrap_or("").to_string()
+}
+
+/// The `Set-Cookie` value for `name`, if the response sets it.
+pub fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(String::from)
+}

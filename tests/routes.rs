@@ -1,0 +1,136 @@
+//! Walks the route table: every protected route sends anonymous visitors to log in,
+//! refuses roles it does not allow, and every POST refuses a missing or wrong CSRF token
+//! without changing anything.
+
+mod common;
+
+use actix_web::http::StatusCode;
+use actix_web::test::call_service;
+use common::*;
+use xiaoer::model::Role;
+use xiaoer::web::{ROUTES, RouteInfo};
+
+/// A concrete URL for a route pattern.
+fn url(r: &RouteInfo) -> String {
+    r.path.replace("{path:.*}", "app.css").replace("{id}", "1")
+}
+
+fn request(r: &RouteInfo, sess: Option<&Sess>, csrf: Option<&str>) -> actix_web::test::TestRequest {
+    match r.method {
+        "GET" => get(&url(r), sess),
+        "POST" => {
+            let mut pairs = vec![("action", "role"), ("role", "agent"), ("name", "x")];
+            if let Some(c) = csrf {
+                pairs.push(("_csrf", c));
+            }
+            post(&url(r), sess, &pairs)
+        }
+        other => panic!("route table has an untested method {other}"),
+    }
+}
+
+#[actix_web::test]
+async fn the_route_table_is_not_empty_and_has_protected_routes() {
+    assert!(ROUTES.iter().filter(|r| r.roles.is_some()).count() >= 10);
+    assert!(ROUTES.iter().any(|r| r.method == "POST"));
+}
+
+#[actix_web::test]
+async fn anonymous_visitors_are_sent_to_login_from_every_protected_route() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    for r in ROUTES.iter().filter(|r| r.roles.is_some()) {
+        let res = call_service(&app, request(r, None, None).to_request()).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert!(
+            location(&res).starts_with("/login"),
+            "{} {} → {}",
+            r.method,
+            r.path,
+            location(&res)
+        );
+    }
+}
+
+#[actix_web::test]
+async fn before_setup_every_protected_route_leads_to_setup() {
+    let shop = TestShop::empty();
+    let app = app(&shop).await;
+    for r in ROUTES.iter().filter(|r| r.roles.is_some()) {
+        let res = call_service(&app, request(r, None, None).to_request()).await;
+        assert_eq!(location(&res), "/setup", "{} {}", r.method, r.path);
+    }
+}
+
+#[actix_web::test]
+async fn roles_outside_a_route_get_403() {
+    let shop = TestShop::with_owner().await;
+    for role in [Role::Supervisor, Role::Agent, Role::Trainer] {
+        shop.add(role.as_str(), role).await;
+    }
+    let app = app(&shop).await;
+    let mut checked = 0;
+    for role in Role::ALL {
+        let name = if role == Role::Owner {
+            "boss"
+        } else {
+            role.as_str()
+        };
+        let sess = shop.session(name).await;
+        for r in ROUTES {
+            let Some(allowed) = r.roles else { continue };
+            if allowed.contains(&role) {
+                continue;
+            }
+            let before = shop.snapshot();
+            let req = request(r, Some(&sess), Some(&sess.csrf));
+            let res = call_service(&app, req.to_request()).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{role} {} {}",
+                r.method,
+                r.path
+            );
+            assert!(
+                text(res).await.contains("无权"),
+                "{role} {} {}",
+                r.method,
+                r.path
+            );
+            assert_eq!(
+                shop.snapshot(),
+                before,
+                "{role} {} {} changed data",
+                r.method,
+                r.path
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} role checks ran");
+}
+
+#[actix_web::test]
+async fn every_post_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let owner = shop.session("boss").await;
+    for r in ROUTES.iter().filter(|r| r.method == "POST") {
+        // Public forms (login, setup) are checked anonymously, the rest as the owner.
+        let sess = r.roles.map(|_| &owner);
+        for csrf in [None, Some("forged-token")] {
+            let before = shop.snapshot();
+            let res = call_service(&app, request(r, sess, csrf).to_request()).await;
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{} {csrf:?}", r.path);
+            assert!(text(res).await.contains("表单已过期"), "{}", r.path);
+            assert_eq!(shop.snapshot(), before, "{} changed data", r.path);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! One real server on a loopback port, through the same start-up code as `xiaoer serve`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use xiaoer::config::Config;
+
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
+
+#[actix_web::test]
+async fn healthz_answers_on_a_real_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.listen = "127.0.0.1:0".into();
+    config.workers = 1;
+    let (server, addrs) = xiaoer::serve(config).expect("server starts");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let addr = addrs[0];
+
+    let res = actix_web::rt::task::spawn_blocking(move || {
+        (http_get(addr, "/healthz"), http_get(addr, "/"))
+    })
+    .await
+    .unwrap();
+    let (health, home) = res;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    assert!(health.contains(env!("CARGO_PKG_VERSION")));
+    // A fresh shop sends the first visitor to the owner setup.
+    assert!(home.starts_with("HTTP/1.1 303"), "{home}");
+    assert!(
+        home.to_ascii_lowercase().contains("location: /setup"),
+        "{home}"
+    );
+    handle.stop(true).await;
+    assert!(dir.path().join("xiaoer.redb").exists());
+}
