@@ -61,7 +61,7 @@ impl From<desk::Error> for AppError {
             desk::Error::NotFound => AppError::NotFound,
             desk::Error::Refused(m) => AppError::Conflict(m),
             desk::Error::BadCredentials | desk::Error::Disabled => AppError::Forbidden,
-            desk::Error::Hash(m) => AppError::Internal(m),
+            desk::Error::Hash(m) | desk::Error::Bot(m) => AppError::Internal(m),
         }
     }
 }
@@ -123,6 +123,64 @@ impl ResponseError for AppError {
                     ))
             }
         }
+    }
+}
+
+impl AppError {
+    /// A short machine-readable code for JSON errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::LoginRequired { .. } | AppError::SetupRequired => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// An `AppError` answered as JSON (`/api/*`): `{"error":{"code","message"}}`, and 401
+/// instead of a redirect for a missing login.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AppError);
+
+impl From<desk::Error> for ApiError {
+    fn from(e: desk::Error) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match &self.0 {
+            AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::UNAUTHORIZED,
+            other => other.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match &self.0 {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "服务器内部错误".to_string()
+            }
+            AppError::LoginRequired { .. } | AppError::SetupRequired => "请先登录".to_string(),
+            other => other.to_string(),
+        };
+        HttpResponse::build(self.status_code()).json(serde_json::json!({
+            "error": { "code": self.0.code(), "message": message }
+        }))
     }
 }
 

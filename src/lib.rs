@@ -3,6 +3,7 @@
 //! Layers, with arrows pointing one way: `web` → `desk` → `store` → `model`.
 #![forbid(unsafe_code)]
 
+pub mod bot;
 pub mod config;
 pub mod desk;
 pub mod error;
@@ -34,13 +35,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over an open store, telling time by `clock`.
-    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> AppState {
-        AppState {
+    /// State over an open store, telling time by `clock`: loads the starter KB on first
+    /// run and starts the bot with its index in `data/index/`.
+    pub async fn open(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, desk::Error> {
+        let index = bot::index::Location::Dir(config.data_dir.join("index"));
+        let desk = Desk::new(store, clock.clone()).open_bot(index).await?;
+        Ok(AppState {
             config: Arc::new(config),
-            desk: Desk::new(store, clock.clone()),
+            desk,
             limiter: LoginLimiter::new(clock, Limits::default()),
-        }
+        })
     }
 }
 
@@ -69,11 +77,15 @@ pub fn build_app(
 
 /// Opens the store in `config.data_dir`, binds `config.listen` and returns the server
 /// (not yet awaited) with the addresses it listens on. Tests bind port 0 through this.
-pub fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Vec<SocketAddr>)> {
+pub async fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Vec<SocketAddr>)> {
     let store = Store::open(&config.data_dir)?;
     let listen = config.listen.clone();
     let workers = config.workers;
-    let state = actix_web::web::Data::new(AppState::new(config, store, Arc::new(SystemClock)));
+    let index = config.data_dir.join("index");
+    let state = AppState::open(config, store, Arc::new(SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the bot (index {}): {e}", index.display()))?;
+    let state = actix_web::web::Data::new(state);
     if state.desk.needs_setup()? {
         tracing::info!("no users yet: open the console to create the owner account");
     }
@@ -95,7 +107,7 @@ pub fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Vec<Sock
 
 /// Serves until stopped (Ctrl-C / SIGTERM).
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let (server, _) = serve(config)?;
+    let (server, _) = serve(config).await?;
     server.await?;
     Ok(())
 }

@@ -35,6 +35,22 @@ enum Command {
     Export { file: PathBuf },
     /// Load an export FILE into an empty data folder.
     Import { file: PathBuf },
+    /// Measure the bot: build a fresh engine from a KB file (the starter KB is not mixed
+    /// in) and answer every query of a labelled query file.
+    Eval {
+        /// The knowledge base (JSON Lines or .csv).
+        #[arg(long)]
+        kb: PathBuf,
+        /// The queries: JSON Lines of {"query", "expected_id", "expected_intent"?}.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+        /// List every query the bot got wrong.
+        #[arg(long)]
+        errors: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +115,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         })) => user_add(data, name, role, nickname),
         Some(Command::User(UserCommand::List)) => user_list(data),
         Some(Command::Export { file }) => export_to(data, file),
+        Some(Command::Eval {
+            kb,
+            queries,
+            json,
+            errors,
+        }) => eval(&kb, &queries, json, errors),
         Some(Command::Import { file }) => {
             let summary = export::import(&data, &file)?;
             eprintln!("imported {} rows into {}", summary.total(), data.display());
@@ -179,5 +201,96 @@ fn export_to(data: PathBuf, file: PathBuf) -> anyhow::Result<()> {
         summary
     };
     eprintln!("exported {} rows from {}", summary.total(), data.display());
+    Ok(())
+}
+
+fn bad_lines(path: &std::path::Path, bad: &[(usize, String)]) -> anyhow::Error {
+    let mut msg = format!("{}: {} bad line(s)", path.display(), bad.len());
+    for (n, why) in bad.iter().take(20) {
+        msg.push_str(&format!("\n  line {n}: {why}"));
+    }
+    anyhow::anyhow!(msg)
+}
+
+fn eval(
+    kb: &std::path::Path,
+    queries: &std::path::Path,
+    json: bool,
+    errors: bool,
+) -> anyhow::Result<()> {
+    use xiaoer::bot::{Engine, KbData, eval, index::Location, kbfile};
+    let open = |p: &std::path::Path| {
+        std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let tz = chrono_tz::Asia::Shanghai;
+    let entries = kbfile::read(open(kb)?, kbfile::Format::from_path(kb), tz)
+        .map_err(|b| bad_lines(kb, &b))?;
+    let qs = eval::read_queries(std::io::BufReader::new(open(queries)?))
+        .map_err(|b| bad_lines(queries, &b))?;
+    let dir = tempfile::tempdir().context("while creating a temporary index folder")?;
+    let started = std::time::Instant::now();
+    let n = entries.len();
+    let engine = Engine::open(
+        Location::Dir(dir.path().join("index")),
+        KbData {
+            entries,
+            ..KbData::default()
+        },
+    )?;
+    let built = started.elapsed();
+    let settings = xiaoer::model::ShopSettings::default();
+    let (report, kinds, misses) = eval::run(&engine, &qs, &settings);
+    let mut out = std::io::stdout().lock();
+    if errors {
+        for m in &misses {
+            writeln!(
+                out,
+                "{}\texpected {}\tgot {} ({:?} {:.2})",
+                m.query, m.expected, m.got, m.band, m.confidence
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "kb: {n} entries (engine built in {} ms); queries: {}",
+        built.as_millis(),
+        qs.len()
+    )?;
+    writeln!(
+        out,
+        "answerable {}: top1 {:.3}  answered correct {:.3} / wrong {:.3}  guided hit {:.3}  fallback {:.3}",
+        report.answerable,
+        report.top1,
+        report.answered_correct,
+        report.answered_wrong,
+        report.guided_hit,
+        report.fallback
+    )?;
+    writeln!(
+        out,
+        "out of scope {}: false answer {:.3}",
+        report.out_of_scope, report.false_answer
+    )?;
+    writeln!(
+        out,
+        "intents {}: correct {:.3}",
+        report.intents, report.intent_correct
+    )?;
+    writeln!(
+        out,
+        "latency per reply: p50 {} us, p99 {} us",
+        report.p50_us, report.p99_us
+    )?;
+    if kinds.len() > 1 {
+        for (kind, (count, top1, correct)) in &kinds {
+            writeln!(
+                out,
+                "  {kind:<20} {count:>5}  top1 {top1:.3}  answered correct {correct:.3}"
+            )?;
+        }
+    }
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    }
     Ok(())
 }

@@ -134,7 +134,7 @@ async fn owner_sets_up_the_shop_and_an_agent_logs_in() {
     let mut config = xiaoer::config::Config::new(dir.path().join("data"));
     config.listen = "127.0.0.1:0".into();
     config.workers = 2;
-    let (server, addrs) = xiaoer::serve(config).expect("server");
+    let (server, addrs) = xiaoer::serve(config).await.expect("server");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     let base = format!("http://{}", addrs[0]);

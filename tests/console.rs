@@ -10,7 +10,7 @@ use xiaoer::model::Role;
 
 #[actix_web::test]
 async fn owner_setup_works_once_and_logs_the_owner_in() {
-    let shop = TestShop::empty();
+    let shop = TestShop::empty().await;
     let app = app(&shop).await;
 
     let res = call_service(&app, get("/", None).to_request()).await;
@@ -177,6 +177,10 @@ async fn settings_save_validate_and_audit() {
         ("time_zone", "Asia/Shanghai"),
         ("greeting", "亲，欢迎光临！"),
         ("off_hours_text", "亲，客服 {{客服时间}} 在线哦"),
+        ("couriers", "顺丰"),
+        ("ship_within", "24小时"),
+        ("free_shipping", "全场包邮"),
+        ("return_address", "杭州市余杭区某某路 1 号"),
     ];
     let res = call_service(&app, post("/settings", Some(&s), &form).to_request()).await;
     assert_eq!(location(&res), "/settings?done=saved");
@@ -490,7 +494,7 @@ async fn malformed_and_oversized_posts_are_refused_cleanly() {
 
 #[actix_web::test]
 async fn static_files_have_etag_and_long_cache() {
-    let shop = TestShop::empty();
+    let shop = TestShop::empty().await;
     let app = app(&shop).await;
     let res = call_service(&app, get("/static/app.css", None).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -532,7 +536,7 @@ async fn static_files_have_etag_and_long_cache() {
 
 #[actix_web::test]
 async fn healthz_reports_version_and_pages_carry_security_headers() {
-    let shop = TestShop::empty();
+    let shop = TestShop::empty().await;
     let app = app(&shop).await;
     let res = call_service(&app, get("/healthz", None).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -551,18 +555,8 @@ async fn healthz_reports_version_and_pages_carry_security_headers() {
 
 #[actix_web::test]
 async fn cookies_are_secure_behind_https() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = xiaoer::store::Store::open(dir.path()).unwrap();
-    let mut config = xiaoer::config::Config::new(dir.path());
-    config.public_url = Some("https://kefu.example.com".into());
-    let shop = TestShop {
-        state: actix_web::web::Data::new(xiaoer::AppState::new(
-            config,
-            store,
-            std::sync::Arc::new(xiaoer::model::SystemClock),
-        )),
-        dir,
-    };
+    let shop =
+        TestShop::with_config(|c| c.public_url = Some("https://kefu.example.com".into())).await;
     let app = app(&shop).await;
     let res = call_service(&app, get("/setup", None).to_request()).await;
     assert!(set_cookie(&res, "xiaoer_pre").unwrap().contains("Secure"));

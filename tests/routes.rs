@@ -15,9 +15,23 @@ fn url(r: &RouteInfo) -> String {
     r.path.replace("{path:.*}", "app.css").replace("{id}", "1")
 }
 
+fn is_api(r: &RouteInfo) -> bool {
+    r.path.starts_with("/api/")
+}
+
 fn request(r: &RouteInfo, sess: Option<&Sess>, csrf: Option<&str>) -> actix_web::test::TestRequest {
     match r.method {
         "GET" => get(&url(r), sess),
+        "POST" if is_api(r) => {
+            let mut req = actix_web::test::TestRequest::post()
+                .uri(&url(r))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(r#"{"text":"什么时候发货"}"#);
+            if let Some(s) = sess {
+                req = req.insert_header(("cookie", s.cookie.clone()));
+            }
+            req
+        }
         "POST" => {
             let mut pairs = vec![("action", "role"), ("role", "agent"), ("name", "x")];
             if let Some(c) = csrf {
@@ -41,6 +55,21 @@ async fn anonymous_visitors_are_sent_to_login_from_every_protected_route() {
     let app = app(&shop).await;
     for r in ROUTES.iter().filter(|r| r.roles.is_some()) {
         let res = call_service(&app, request(r, None, None).to_request()).await;
+        if is_api(r) {
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                r.method,
+                r.path
+            );
+            assert!(
+                text(res).await.contains("\"code\":\"unauthorized\""),
+                "{}",
+                r.path
+            );
+            continue;
+        }
         assert_eq!(
             res.status(),
             StatusCode::SEE_OTHER,
@@ -60,9 +89,9 @@ async fn anonymous_visitors_are_sent_to_login_from_every_protected_route() {
 
 #[actix_web::test]
 async fn before_setup_every_protected_route_leads_to_setup() {
-    let shop = TestShop::empty();
+    let shop = TestShop::empty().await;
     let app = app(&shop).await;
-    for r in ROUTES.iter().filter(|r| r.roles.is_some()) {
+    for r in ROUTES.iter().filter(|r| r.roles.is_some() && !is_api(r)) {
         let res = call_service(&app, request(r, None, None).to_request()).await;
         assert_eq!(location(&res), "/setup", "{} {}", r.method, r.path);
     }
@@ -98,12 +127,11 @@ async fn roles_outside_a_route_get_403() {
                 r.method,
                 r.path
             );
-            assert!(
-                text(res).await.contains("无权"),
-                "{role} {} {}",
-                r.method,
-                r.path
-            );
+            let body = text(res).await;
+            assert!(body.contains("无权"), "{role} {} {}", r.method, r.path);
+            if is_api(r) {
+                assert!(body.contains("\"code\":\"forbidden\""), "{body}");
+            }
             assert_eq!(
                 shop.snapshot(),
                 before,
@@ -122,7 +150,7 @@ async fn every_post_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing() 
     let shop = TestShop::with_owner().await;
     let app = app(&shop).await;
     let owner = shop.session("boss").await;
-    for r in ROUTES.iter().filter(|r| r.method == "POST") {
+    for r in ROUTES.iter().filter(|r| r.method == "POST" && !is_api(r)) {
         // Public forms (login, setup) are checked anonymously, the rest as the owner.
         let sess = r.roles.map(|_| &owner);
         for csrf in [None, Some("forged-token")] {
@@ -132,5 +160,24 @@ async fn every_post_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing() 
             assert!(text(res).await.contains("表单已过期"), "{}", r.path);
             assert_eq!(shop.snapshot(), before, "{} changed data", r.path);
         }
+    }
+}
+
+#[actix_web::test]
+async fn json_routes_refuse_form_posts_so_cross_site_forms_cannot_call_them() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let owner = shop.session("boss").await;
+    for r in ROUTES.iter().filter(|r| r.method == "POST" && is_api(r)) {
+        let before = shop.snapshot();
+        let req = post(&url(r), Some(&owner), &[("text", "什么时候发货")]);
+        let res = call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", r.path);
+        assert!(
+            text(res).await.contains("\"code\":\"bad_request\""),
+            "{}",
+            r.path
+        );
+        assert_eq!(shop.snapshot(), before);
     }
 }

@@ -22,7 +22,7 @@ async fn healthz_answers_on_a_real_port() {
     let mut config = Config::new(dir.path());
     config.listen = "127.0.0.1:0".into();
     config.workers = 1;
-    let (server, addrs) = xiaoer::serve(config).expect("server starts");
+    let (server, addrs) = xiaoer::serve(config).await.expect("server starts");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     let addr = addrs[0];

@@ -3,6 +3,7 @@
 //! the change in one store transaction (with its audit entry) and returns the outcome.
 
 pub mod auth;
+pub mod kb;
 pub mod settings;
 pub mod users;
 
@@ -34,6 +35,9 @@ pub enum Error {
     /// Password hashing failed (should not happen).
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// The bot's index failed.
+    #[error("bot: {0}")]
+    Bot(String),
 }
 
 impl From<Invalid> for Error {
@@ -76,6 +80,8 @@ pub struct Desk {
     store: Store,
     clock: Arc<dyn Clock>,
     sessions: auth::SessionPolicy,
+    /// The bot, once `open_bot` ran (servers); command-line tools go without.
+    bot: Option<Arc<crate::bot::Engine>>,
 }
 
 impl Desk {
@@ -85,6 +91,7 @@ impl Desk {
             store,
             clock,
             sessions: auth::SessionPolicy::default(),
+            bot: None,
         }
     }
 

@@ -56,6 +56,16 @@ fn describe_changes(old: &ShopSettings, new: &ShopSettings) -> String {
     if old.off_hours_text != new.off_hours_text {
         parts.push("修改了非工作时间回复".to_string());
     }
+    for (label, a, b) in [
+        ("合作快递", &old.couriers, &new.couriers),
+        ("发货时效", &old.ship_within, &new.ship_within),
+        ("包邮规则", &old.free_shipping, &new.free_shipping),
+        ("退货地址", &old.return_address, &new.return_address),
+    ] {
+        if a != b {
+            parts.push(format!("{label}：{a} → {b}"));
+        }
+    }
     parts.join("；")
 }
 

@@ -46,7 +46,11 @@ impl AuditEntry {
             "user.nickname" => "修改昵称",
             "account.password" => "修改自己的密码",
             "settings.update" => "修改店铺设置",
-            "data.import" => "导入数据",
+            "kb.save" => "保存知识库问题",
+            "kb.delete" => "删除知识库问题",
+            "kb.import" => "导入知识库",
+            "product.save" => "保存商品",
+            "lexicon.save" => "修改同义词/店铺词",
             other => other,
         }
     }

@@ -3,11 +3,15 @@
 
 pub mod audit;
 pub mod clock;
+pub mod kb;
+pub mod product;
 pub mod settings;
 pub mod user;
 
 pub use audit::{AuditEntry, NewAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use kb::{KbEntry, Lexicon, MatchMode};
+pub use product::{Price, Product};
 pub use settings::{ShopSettings, StaffedHours};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};
 

@@ -18,6 +18,34 @@ pub struct ShopSettings {
     pub greeting: String,
     /// What the bot says when no human is on duty (无人值守).
     pub off_hours_text: String,
+    /// The couriers the shop ships with ({{快递}}).
+    #[serde(default = "default_couriers")]
+    pub couriers: String,
+    /// The shipping promise ({{发货时效}}), e.g. `48小时`.
+    #[serde(default = "default_ship_within")]
+    pub ship_within: String,
+    /// The free-shipping rule ({{包邮门槛}}).
+    #[serde(default = "default_free_shipping")]
+    pub free_shipping: String,
+    /// Where returns go ({{退货地址}}).
+    #[serde(default = "default_return_address")]
+    pub return_address: String,
+}
+
+fn default_couriers() -> String {
+    "中通、圆通、韵达".into()
+}
+
+fn default_ship_within() -> String {
+    "48小时".into()
+}
+
+fn default_free_shipping() -> String {
+    "全店满59元包邮（新疆、西藏等偏远地区除外）".into()
+}
+
+fn default_return_address() -> String {
+    "售后页面显示的退货地址".into()
 }
 
 impl Default for ShopSettings {
@@ -28,6 +56,10 @@ impl Default for ShopSettings {
             time_zone: "Asia/Shanghai".into(),
             greeting: "亲，欢迎光临{{店铺名}}！我是智能客服小二，有什么可以帮您？".into(),
             off_hours_text: "亲，现在是非人工服务时间，我是机器人小二，先为您解答；人工客服的服务时间是 {{客服时间}}，上班后会第一时间回复您。".into(),
+            couriers: default_couriers(),
+            ship_within: default_ship_within(),
+            free_shipping: default_free_shipping(),
+            return_address: default_return_address(),
         }
     }
 }
@@ -36,6 +68,18 @@ impl ShopSettings {
     /// The shop's time zone (Asia/Shanghai if the stored name is unknown).
     pub fn tz(&self) -> Tz {
         self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    /// The answer variables the settings provide, by name (without braces).
+    pub fn variables(&self) -> [(&'static str, String); 6] {
+        [
+            ("店铺名", self.shop_name.clone()),
+            ("客服时间", self.staffed.label()),
+            ("快递", self.couriers.clone()),
+            ("发货时效", self.ship_within.clone()),
+            ("包邮门槛", self.free_shipping.clone()),
+            ("退货地址", self.return_address.clone()),
+        ]
     }
 
     /// Whether humans are on duty at `at`.
@@ -91,6 +135,10 @@ pub struct SettingsInput {
     pub time_zone: String,
     pub greeting: String,
     pub off_hours_text: String,
+    pub couriers: String,
+    pub ship_within: String,
+    pub free_shipping: String,
+    pub return_address: String,
 }
 
 const MAX_TEXT_CHARS: usize = 500;
@@ -105,6 +153,10 @@ impl SettingsInput {
             time_zone: s.time_zone.clone(),
             greeting: s.greeting.clone(),
             off_hours_text: s.off_hours_text.clone(),
+            couriers: s.couriers.clone(),
+            ship_within: s.ship_within.clone(),
+            free_shipping: s.free_shipping.clone(),
+            return_address: s.return_address.clone(),
         }
     }
 
@@ -135,6 +187,10 @@ impl SettingsInput {
         for (field, text, label) in [
             ("greeting", &self.greeting, "欢迎语"),
             ("off_hours_text", &self.off_hours_text, "非工作时间回复"),
+            ("couriers", &self.couriers, "合作快递"),
+            ("ship_within", &self.ship_within, "发货时效"),
+            ("free_shipping", &self.free_shipping, "包邮规则"),
+            ("return_address", &self.return_address, "退货地址"),
         ] {
             let n = text.trim().chars().count();
             if n == 0 {
@@ -153,6 +209,10 @@ impl SettingsInput {
             time_zone: time_zone.to_string(),
             greeting: self.greeting.trim().to_string(),
             off_hours_text: self.off_hours_text.trim().to_string(),
+            couriers: self.couriers.trim().to_string(),
+            ship_within: self.ship_within.trim().to_string(),
+            free_shipping: self.free_shipping.trim().to_string(),
+            return_address: self.return_address.trim().to_string(),
         })
     }
 }
@@ -180,6 +240,17 @@ mod tests {
 
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn settings_written_before_the_shipping_fields_existed_still_load() {
+        let old = r#"{"shop_name":"老店","staffed":{"start":"09:00:00","end":"23:00:00"},
+            "time_zone":"Asia/Shanghai","greeting":"你好","off_hours_text":"下班了"}"#;
+        let s: ShopSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.shop_name, "老店");
+        assert_eq!(s.couriers, default_couriers());
+        let vars = s.variables();
+        assert!(vars.contains(&("客服时间", "09:00-23:00".to_string())));
     }
 
     #[test]
@@ -231,6 +302,8 @@ mod tests {
             time_zone: "Mars/Base".into(),
             greeting: "".into(),
             off_hours_text: "x".repeat(501),
+            couriers: " ".into(),
+            ..good.clone()
         };
         let inv = bad.validate().unwrap_err();
         for f in [
@@ -240,6 +313,7 @@ mod tests {
             "time_zone",
             "greeting",
             "off_hours_text",
+            "couriers",
         ] {
             assert!(inv.get(f).is_some(), "{f} should be rejected");
         }

@@ -9,7 +9,7 @@ use super::codec::{decode, encode};
 use super::migrate::{self, CURRENT};
 use super::tables::{self, AnyTable};
 use super::{DB_FILE, Error, ReadTx, Store, WriteTx};
-use crate::model::{AuditEntry, Session, ShopSettings, User};
+use crate::model::{AuditEntry, KbEntry, Lexicon, Product, Session, ShopSettings, User};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -296,6 +296,9 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "sessions" => is::<Session>(v),
         "settings" => is::<ShopSettings>(v),
         "audit" => is::<AuditEntry>(v),
+        "kb" => is::<KbEntry>(v),
+        "products" => is::<Product>(v),
+        "lexicon" => is::<Lexicon>(v),
         other => Err(format!("no record type known for table {other}")),
     }
 }

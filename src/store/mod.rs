@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod codec;
 pub mod export;
+pub mod kb;
 pub mod migrate;
 pub mod sessions;
 pub mod settings;

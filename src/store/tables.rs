@@ -15,6 +15,12 @@ pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("session
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 /// The audit log by sequence number.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// Knowledge-base entries by id.
+pub const KB: TableDefinition<&str, &[u8]> = TableDefinition::new("kb");
+/// Products by SKU.
+pub const PRODUCTS: TableDefinition<&str, &[u8]> = TableDefinition::new("products");
+/// The trainer's synonyms and shop words (one document, `lexicon`).
+pub const LEXICON: TableDefinition<&str, &[u8]> = TableDefinition::new("lexicon");
 
 /// A table of one of the key/value shapes the store uses; lets export, import and
 /// start-up walk every table without naming each one again.
@@ -47,6 +53,9 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrDoc(&SESSIONS),
     AnyTable::StrDoc(&SETTINGS),
     AnyTable::NumDoc(&AUDIT),
+    AnyTable::StrDoc(&KB),
+    AnyTable::StrDoc(&PRODUCTS),
+    AnyTable::StrDoc(&LEXICON),
 ];
 
 /// Looks a table up by name.

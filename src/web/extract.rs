@@ -3,7 +3,7 @@
 //! its arguments already perform.
 
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{ApiError, AppError};
 use crate::model::{Role, Session, User};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Payload;
@@ -125,6 +125,12 @@ impl Policy for OwnerOnly {
     const ROLES: Option<&'static [Role]> = Some(&[Role::Owner]);
 }
 
+/// Those who train the bot: the owner and trainers.
+pub struct Trainers;
+impl Policy for Trainers {
+    const ROLES: Option<&'static [Role]> = Some(&[Role::Owner, Role::Trainer]);
+}
+
 /// A logged-in user whose role `P` allows; anonymous visitors are sent to log in,
 /// other roles get 403.
 pub struct Require<P: Policy> {
@@ -158,6 +164,64 @@ impl<P: Policy> FromRequest for Require<P> {
     }
 }
 
+/// `Require<P>` for JSON routes: every error is JSON, and a missing login is 401.
+pub struct ApiUser<P: Policy>(pub Require<P>);
+
+impl<P: Policy> Deref for ApiUser<P> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0.current
+    }
+}
+
+impl<P: Policy> FromRequest for ApiUser<P> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiUser<P>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let inner = Require::<P>::from_request(req, payload);
+        Box::pin(async move { inner.await.map(ApiUser).map_err(ApiError) })
+    }
+}
+
+/// A JSON body (`Content-Type: application/json`, at most `MAX_BODY` bytes). Requiring
+/// the JSON content type is also what keeps cookie-authenticated JSON routes safe from
+/// cross-site forms, which cannot send it.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiJson<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|e| ApiError(body_error(&e)))?;
+            if !is_json {
+                return Err(ApiError(AppError::BadRequest(
+                    "需要 JSON 请求体（Content-Type: application/json）".into(),
+                )));
+            }
+            serde_json::from_slice(&body)
+                .map(ApiJson)
+                .map_err(|e| ApiError(AppError::BadRequest(format!("JSON 有误：{e}"))))
+        })
+    }
+}
+
+fn body_error(e: &actix_web::Error) -> AppError {
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::BadRequest("无法读取提交的内容".into())
+    }
+}
+
 /// A urlencoded form whose `_csrf` field matches the session's token (or, before login,
 /// the `xiaoer_pre` cookie). Anything else is 403 and the handler never runs.
 pub struct CsrfForm<T>(pub T);
@@ -170,13 +234,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest("无法读取提交的内容".into())
-                }
-            })?;
+            let body = body.await.map_err(|e| body_error(&e))?;
             let is_form = req
                 .headers()
                 .get(CONTENT_TYPE)

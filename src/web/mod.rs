@@ -1,6 +1,7 @@
 //! The HTTP adapter: the one route table, middleware, and one file per area.
 
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backup;
@@ -17,7 +18,7 @@ use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
-use extract::{AnyUser, OwnerOnly, Policy, Public};
+use extract::{AnyUser, OwnerOnly, Policy, Public, Trainers};
 
 /// One row of the route table, as data: the tests walk it to check that every route
 /// enforces login, roles and CSRF as declared.
@@ -77,6 +78,9 @@ routes! {
     GET  "/settings/audit" => admin::audit, OwnerOnly;
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;
+
+    // JSON API v1
+    POST "/api/v1/bot/try" => api::bot_try, Trainers;
 }
 
 /// The 404 page for every unknown route.

@@ -23,21 +23,29 @@ pub struct TestShop {
 }
 
 impl TestShop {
-    /// A fresh shop with no users.
-    pub fn empty() -> TestShop {
+    /// A fresh shop with no users (and the starter KB).
+    pub async fn empty() -> TestShop {
+        TestShop::with_config(|_| {}).await
+    }
+
+    /// A fresh shop whose config `adjust` changes.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestShop {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("store");
-        let state = Data::new(AppState::new(
-            Config::new(dir.path()),
-            store,
-            Arc::new(SystemClock),
-        ));
-        TestShop { dir, state }
+        let mut config = Config::new(dir.path());
+        adjust(&mut config);
+        let state = AppState::open(config, store, Arc::new(SystemClock))
+            .await
+            .expect("app state");
+        TestShop {
+            dir,
+            state: Data::new(state),
+        }
     }
 
     /// A shop whose owner `boss` exists.
     pub async fn with_owner() -> TestShop {
-        let shop = TestShop::empty();
+        let shop = TestShop::empty().await;
         shop.state
             .desk
             .setup_owner(NewUser {

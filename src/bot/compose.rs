@@ -1,0 +1,136 @@
+//! Turning a matched entry into the words the buyer reads: the right answer variant
+//! (product override, after-sale, pre-sale, default), variables filled, and the texts
+//! of guided menus, intents and fallbacks.
+
+use crate::model::{KbEntry, Product, ShopSettings};
+
+/// Picks the answer for the context: a per-product override first, then the after-sale
+/// or pre-sale variant, then the default.
+pub fn choose<'a>(entry: &'a KbEntry, product: Option<&Product>, has_order: bool) -> &'a str {
+    if let Some(a) = product.and_then(|p| entry.product_answers.get(&p.sku)) {
+        return a;
+    }
+    let stage = if has_order {
+        entry.after_sale_answer.as_deref()
+    } else {
+        entry.pre_sale_answer.as_deref()
+    };
+    stage.unwrap_or(&entry.answer)
+}
+
+/// Replaces `{{name}}` variables with shop settings and product facts. A product
+/// variable without a product in context reads naturally ("这款商品"); unknown names are
+/// dropped rather than shown to a buyer.
+pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) -> String {
+    if !template.contains("{{") {
+        return template.to_string();
+    }
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = after[..end].trim();
+        out.push_str(&value(name, settings, product));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn value(name: &str, settings: &ShopSettings, product: Option<&Product>) -> String {
+    if let Some((_, v)) = settings.variables().into_iter().find(|(n, _)| *n == name) {
+        return v;
+    }
+    match (name, product) {
+        ("商品名", Some(p)) => p.name.clone(),
+        ("商品名", None) => "这款商品".into(),
+        ("到手价", Some(p)) => match p.pay_price() {
+            Some(price) => format!("¥{price}"),
+            None => "页面显示的价格".into(),
+        },
+        ("到手价", None) => "页面显示的到手价".into(),
+        ("商品链接", Some(p)) => p.link.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The numbered menu of a guided reply.
+pub fn menu(questions: &[&str]) -> String {
+    if let [only] = questions {
+        return format!("亲，您是想问“{only}”吗？是的话回复 1 即可～");
+    }
+    let mut text = String::from("亲，您是想问以下哪个问题呢？");
+    for (i, q) in questions.iter().enumerate() {
+        text.push_str(&format!("\n{}. {q}", i + 1));
+    }
+    text.push_str("\n回复数字即可～");
+    text
+}
+
+/// What the bot says when it cannot answer; the second miss in a row offers a human.
+pub fn fallback(offer_transfer: bool) -> &'static str {
+    if offer_transfer {
+        "抱歉，小二没能理解您的问题😥 已为您转接人工客服，请稍候；您也可以换个说法再问我。"
+    } else {
+        "抱歉，这个问题小二还不太明白，您可以换个说法再问一次，或回复“转人工”联系人工客服。"
+    }
+}
+
+/// The reply to a request for a human.
+pub const TRANSFER_TEXT: &str = "好的，正在为您转接人工客服，请稍候～";
+/// The reply to a complaint: apologise, show it matters, hand over.
+pub const COMPLAINT_TEXT: &str =
+    "非常抱歉给您带来了不好的体验！您反映的问题我们非常重视，已为您优先转接人工客服处理，请稍候。";
+/// The reply to thanks and the like, with a rating invitation.
+pub const POSITIVE_TEXT: &str =
+    "不客气哦亲～ 有问题随时找小二。如果对本次服务满意，麻烦给我们一个评价，谢谢您！";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Price;
+
+    #[test]
+    fn variables_from_settings_and_product() {
+        let s = ShopSettings::default();
+        let mut p = Product::new("A1", "纯棉T恤");
+        p.price = Some(Price(9900));
+        p.final_price = Some(Price(7990));
+        let t = "{{店铺名}}的{{商品名}}到手价{{到手价}}，{{发货时效}}内发{{快递}}，客服时间{{客服时间}}{{不存在}}";
+        assert_eq!(
+            fill(t, &s, Some(&p)),
+            "我的小店的纯棉T恤到手价¥79.9，48小时内发中通、圆通、韵达，客服时间09:00-23:00"
+        );
+        assert_eq!(fill("{{商品名}}有货", &s, None), "这款商品有货");
+        assert_eq!(fill("未闭合 {{店铺名", &s, None), "未闭合 {{店铺名");
+    }
+
+    #[test]
+    fn answer_variant_order() {
+        let mut e = KbEntry::new("ret", "怎么退货", "默认");
+        e.pre_sale_answer = Some("售前".into());
+        e.after_sale_answer = Some("售后".into());
+        e.product_answers.insert("A1".into(), "这款不退".into());
+        let p = Product::new("A1", "x");
+        let other = Product::new("B2", "y");
+        assert_eq!(choose(&e, Some(&p), true), "这款不退");
+        assert_eq!(choose(&e, Some(&other), true), "售后");
+        assert_eq!(choose(&e, None, false), "售前");
+        e.pre_sale_answer = None;
+        assert_eq!(choose(&e, None, false), "默认");
+    }
+
+    #[test]
+    fn menu_numbers_the_options() {
+        assert_eq!(
+            menu(&["a", "b"]),
+            "亲，您是想问以下哪个问题呢？\n1. a\n2. b\n回复数字即可～"
+        );
+        assert_eq!(menu(&["a"]), "亲，您是想问“a”吗？是的话回复 1 即可～");
+    }
+}

@@ -1,0 +1,453 @@
+//! Built-in intents, checked before the knowledge base: a request for a human (转人工),
+//! a complaint or anger (apologise and hand over, never argue), and a positive message
+//! (warm reply and a rating invitation).
+
+use serde::Serialize;
+
+/// An intent the bot recognises by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    /// The buyer asks for a human.
+    Transfer,
+    /// Complaint, anger, 差价, threats of bad ratings: hand over at once.
+    Complaint,
+    /// Thanks, OK, paid, will rate well: nothing to answer but warmth.
+    Positive,
+}
+
+impl Intent {
+    /// The intent's name in files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Transfer => "transfer",
+            Intent::Complaint => "complaint",
+            Intent::Positive => "positive",
+        }
+    }
+
+    /// Parses an intent name.
+    pub fn parse(s: &str) -> Option<Intent> {
+        [Intent::Transfer, Intent::Complaint, Intent::Positive]
+            .into_iter()
+            .find(|i| i.as_str() == s)
+    }
+}
+
+/// Words that mean a complaint wherever they appear (unless negated: "不是投诉").
+const COMPLAINT: &[&str] = &[
+    "投诉",
+    "差评",
+    "举报",
+    "12315",
+    "12345",
+    "消协",
+    "消费者协会",
+    "工商局",
+    "市场监管",
+    "曝光",
+    "维权",
+    "起诉",
+    "律师",
+    "骗人",
+    "骗钱",
+    "骗子店",
+    "你们是骗子",
+    "你们骗子",
+    "坑人",
+    "坑爹",
+    "太坑",
+    "坑了",
+    "黑店",
+    "无良",
+    "欺诈",
+    "欺骗",
+    "假货",
+    "垃圾店",
+    "垃圾东西",
+    "垃圾服务",
+    "什么垃圾",
+    "恶心",
+    "气死",
+    "太差了",
+    "太差劲",
+    "差劲",
+    "什么态度",
+    "态度差",
+    "态度太差",
+    "服务太差",
+    "太烂",
+    "烂透",
+    "差价",
+    "退一赔三",
+    "妈的",
+    "他妈",
+    "尼玛",
+    "操你",
+    "傻逼",
+    "sb",
+    "tmd",
+    "破店",
+    "忍无可忍",
+    "太过分",
+    "什么破",
+    "再也不买",
+    "不会再买",
+    "再也不来",
+    "太失望",
+    "非常失望",
+    "什么玩意",
+];
+/// Whole messages that are anger on their own.
+const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望"];
+const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
+/// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
+const NEGATIONS: &[&str] = &[
+    "不是",
+    "不用",
+    "不需要",
+    "无需",
+    "不必",
+    "没想",
+    "不想",
+    "不打算",
+];
+
+/// Phrases that ask for a human wherever they appear (unless negated).
+const TRANSFER_STRONG: &[&str] = &[
+    "转人工",
+    "转接人工",
+    "人工转接",
+    "接通人工",
+    "找人工",
+    "要人工",
+    "叫人工",
+    "接人工",
+    "换人工",
+    "我要人工",
+    "人工服务",
+    "不要机器人",
+    "别用机器人",
+    "不想跟机器人",
+    "不和机器人",
+    "不跟机器人",
+    "机器人走开",
+    "不要自动回复",
+    "别自动回复",
+    "叫你们客服",
+    "找你们客服",
+    "叫客服出来",
+    "转客服",
+    "找真人",
+    "要真人",
+    "真人来",
+    "换个真人",
+    "真人客服",
+    "活人",
+    "换个人",
+    "换人",
+    "找个人",
+    "店长出来",
+    "老板出来",
+    "主管出来",
+    "经理出来",
+    "负责人出来",
+];
+/// Patterns asking for a human with words in between ("转一下人工", "找个人工来").
+const TRANSFER_PATTERNS: &[&str] = &[
+    "转.{0,3}(人工|客服|真人)",
+    "(找|叫|要|来)(一?个|位)?(人工|真人|客服)",
+    "(店长|老板|主管|经理|负责人)(来|出来)",
+];
+/// Phrases that ask for a human only when nothing else is asked.
+const TRANSFER_WEAK: &[&str] = &[
+    "人工客服",
+    "在线客服",
+    "客服",
+    "人工",
+    "真人",
+    "有人吗",
+    "有人在吗",
+    "人呢",
+    "来个人",
+];
+
+/// Phrases of thanks and agreement.
+const POSITIVE: &[&str] = &[
+    "非常感谢",
+    "谢谢你",
+    "谢谢您",
+    "谢谢",
+    "多谢",
+    "谢了",
+    "谢啦",
+    "感谢",
+    "感恩",
+    "thank you",
+    "thanks",
+    "thx",
+    "3q",
+    "会给好评",
+    "给好评",
+    "五星好评",
+    "好评",
+    "五星",
+    "已付款",
+    "付款了",
+    "付好了",
+    "已拍",
+    "拍下了",
+    "拍了",
+    "已下单",
+    "下单了",
+    "收到了",
+    "收到",
+    "知道了",
+    "明白了",
+    "明白",
+    "了解了",
+    "了解",
+    "懂了",
+    "没问题",
+    "没事了",
+    "解决了",
+    "不用了",
+    "满意",
+    "辛苦了",
+    "辛苦",
+    "太好了",
+    "很棒",
+    "喜欢",
+    "好的",
+    "好滴",
+    "好嘞",
+    "好哒",
+    "好吧",
+    "好呀",
+    "好",
+    "行",
+    "可以",
+    "ok",
+    "okay",
+    "嗯嗯",
+    "嗯",
+    "哦",
+    "赞",
+    "棒",
+];
+const POSITIVE_EMOJI: &[char] = &[
+    '👍', '👌', '🙏', '❤', '😊', '😄', '😁', '🌹', '💕', '🥰', '😘', '✌', '🤝', '💯',
+];
+
+/// Courtesy, degree words and particles that do not change what a short message asks.
+const FILLER: &[&str] = &[
+    "你好",
+    "您好",
+    "麻烦",
+    "帮我",
+    "给我",
+    "我要",
+    "我想",
+    "在吗",
+    "在不在",
+    "快点",
+    "赶紧",
+    "一下",
+    "已经",
+    "东西",
+    "宝贝",
+    "非常",
+    "特别",
+    "请",
+    "亲",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "哦",
+    "啦",
+    "嘛",
+    "的",
+    "了",
+    "哈",
+    "那",
+    "就",
+    "先",
+    "很",
+    "太",
+    "超",
+    "真",
+    "都",
+    "也",
+    "你们",
+    "您",
+    "你",
+    "我",
+    "们",
+    " ",
+];
+
+fn transfer_patterns() -> &'static [regex::Regex] {
+    static RE: std::sync::OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        TRANSFER_PATTERNS
+            .iter()
+            .filter_map(|p| regex::Regex::new(p).ok())
+            .collect()
+    })
+}
+
+/// Whether `word` occurs in `text` without a negation right before it.
+fn says(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before: String = text[..at]
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        !NEGATIONS.iter().any(|n| before.contains(n))
+    })
+}
+
+/// Removes every occurrence of each phrase (the lists are longest-first where it matters).
+fn strip(text: &str, phrases: &[&str]) -> (String, bool) {
+    let mut out = text.to_string();
+    let mut hit = false;
+    for p in phrases {
+        if out.contains(p) {
+            hit = true;
+            out = out.replace(p, "");
+        }
+    }
+    (out, hit)
+}
+
+/// The intent of a message, given its `simplify`-ed and `normalize`-d forms.
+pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
+    if COMPLAINT.iter().any(|w| says(norm, w))
+        || ANGER_ALONE.contains(&norm.trim())
+        || simple.chars().any(|c| ANGER_EMOJI.contains(&c))
+    {
+        return Some(Intent::Complaint);
+    }
+    let compact = norm.replace(' ', "");
+    if TRANSFER_STRONG.iter().any(|w| says(&compact, w))
+        || transfer_patterns()
+            .iter()
+            .any(|re| re.find_iter(&compact).any(|m| says(&compact, m.as_str())))
+    {
+        return Some(Intent::Transfer);
+    }
+    let (rest, weak) = strip(norm, TRANSFER_WEAK);
+    if weak && strip(&rest, FILLER).0.is_empty() {
+        return Some(Intent::Transfer);
+    }
+    let (rest, thanks) = strip(norm, POSITIVE);
+    let emoji = simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
+    if (thanks || emoji) && strip(&rest, FILLER).0.is_empty() {
+        return Some(Intent::Positive);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::normalize::{normalize, simplify};
+
+    fn intent(text: &str) -> Option<Intent> {
+        detect(&simplify(text), &normalize(text))
+    }
+
+    #[test]
+    fn transfer_requests() {
+        for t in [
+            "转人工",
+            "我要人工！",
+            "人工客服",
+            "人工客服在吗",
+            "有人吗？",
+            "別用機器人糊弄我",
+            "叫你们客服出来",
+            "客服呢",
+            "麻烦转一下人工",
+            "找个人工来回答我",
+            "你听不懂，换个人",
+            "让你们店长出来",
+            "我要跟活人说话",
+        ] {
+            assert_eq!(intent(t), Some(Intent::Transfer), "{t}");
+        }
+    }
+
+    #[test]
+    fn complaints_and_anger() {
+        for t in [
+            "我要投诉你们",
+            "再不发货给差评",
+            "降价了给我补差价",
+            "你们是骗子吧",
+            "气死我了！！",
+            "态度太差了",
+            "打12315",
+            "😡",
+            "滚",
+            "太坑了",
+            "以后再也不买你们家了",
+        ] {
+            assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
+        }
+    }
+
+    #[test]
+    fn positive_messages() {
+        for t in [
+            "谢谢",
+            "好的亲，辛苦了",
+            "收到了",
+            "👍",
+            "已付款",
+            "会给好评的",
+            "OK",
+            "嗯嗯好的",
+            "謝謝您",
+            "东西很好很喜欢",
+            "已经拍了",
+            "太棒了",
+            "非常满意",
+        ] {
+            assert_eq!(intent(t), Some(Intent::Positive), "{t}");
+        }
+    }
+
+    #[test]
+    fn questions_that_only_look_like_intents_go_to_the_kb() {
+        for t in [
+            "收到的衣服有线头",
+            "好的，那运费谁出",
+            "谢谢，请问什么时候发货",
+            "人工客服几点上班",
+            "人工费要另外收吗",
+            "好评返现吗",
+            "收到货发现少了一件",
+            "可以开发票吗",
+            "有真人图吗",
+            "在吗",
+            "不是投诉，就是想问下有色差吗",
+            "不用转人工，我就问下包邮不",
+            "太贵了",
+            "东西呢",
+        ] {
+            assert_eq!(intent(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn complaint_wins_over_transfer_and_thanks() {
+        assert_eq!(intent("我要投诉，转人工"), Some(Intent::Complaint));
+        assert_eq!(intent("谢谢，差评"), Some(Intent::Complaint));
+    }
+}

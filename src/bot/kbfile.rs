@@ -1,0 +1,409 @@
+//! Knowledge-base files: JSON Lines (one entry per line, the shape of `KbEntry`; numeric
+//! ids are accepted) and CSV (UTF-8 with BOM so Excel opens it; list cells hold one item
+//! per line). Reading checks every row and reports all bad ones by line number.
+
+use crate::model::kb::Lexicon;
+use crate::model::{KbEntry, MatchMode};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, BufRead, Read, Write};
+
+/// A problem with one line of an input file.
+pub type BadLine = (usize, String);
+
+/// The file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    Csv,
+}
+
+impl Format {
+    /// Guesses the format from a file name: `.csv` is CSV, anything else JSON Lines.
+    pub fn from_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+            _ => Format::JsonLines,
+        }
+    }
+}
+
+/// Reads entries from `input`, checking each and the file as a whole (unique ids).
+pub fn read(input: impl Read, format: Format, tz: Tz) -> Result<Vec<KbEntry>, Vec<BadLine>> {
+    let rows = match format {
+        Format::JsonLines => read_jsonl(io::BufReader::new(input)),
+        Format::Csv => read_csv(input, tz),
+    }?;
+    let mut bad = Vec::new();
+    let mut seen = HashSet::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for (line, entry) in rows {
+        let entry = entry.normalized();
+        if let Err(inv) = entry.validate() {
+            bad.push((line, inv.to_string()));
+        } else if !seen.insert(entry.id.clone()) {
+            bad.push((line, format!("编号 {} 重复", entry.id)));
+        } else {
+            entries.push(entry);
+        }
+    }
+    if bad.is_empty() {
+        Ok(entries)
+    } else {
+        Err(bad)
+    }
+}
+
+fn read_jsonl(input: impl BufRead) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+    let mut rows = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(_) => {
+                bad.push((n, "不是有效的 UTF-8 文本".into()));
+                continue;
+            }
+        };
+        let line = line.trim_start_matches('\u{feff}');
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<KbEntry>(line) {
+            Ok(e) => rows.push((n, e)),
+            Err(e) => bad.push((n, format!("JSON 有误：{e}"))),
+        }
+    }
+    if bad.is_empty() { Ok(rows) } else { Err(bad) }
+}
+
+/// CSV columns, in file order.
+const COLUMNS: &[&str] = &[
+    "id",
+    "question",
+    "similar",
+    "negative",
+    "answer",
+    "pre_sale_answer",
+    "after_sale_answer",
+    "category",
+    "scene",
+    "follow_ups",
+    "enabled",
+    "notify_human",
+    "valid_from",
+    "valid_until",
+    "match_mode",
+    "keywords",
+    "pattern",
+    "product_answers",
+];
+
+fn lines(cell: &str) -> Vec<String> {
+    cell.lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn flag(cell: &str, default: bool) -> Result<bool, String> {
+    match cell.trim() {
+        "" => Ok(default),
+        "1" | "true" | "yes" | "是" | "开" | "on" => Ok(true),
+        "0" | "false" | "no" | "否" | "关" | "off" => Ok(false),
+        other => Err(format!("“{other}”不是是/否")),
+    }
+}
+
+/// Parses RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DD` in the shop's time zone.
+pub fn parse_time(cell: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, String> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(&format!("{s} 00:00"), "%Y-%m-%d %H:%M"))
+        .map_err(|_| format!("时间“{s}”格式应为 2026-11-11 00:00"))?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .ok_or_else(|| format!("时间“{s}”在时区 {tz} 中不存在"))
+}
+
+fn read_csv(input: impl Read, tz: Tz) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BomSkipper::new(input));
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![(1, format!("无法读取表头：{e}"))]),
+    };
+    let cols: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_string(), i))
+        .collect();
+    for required in ["id", "question", "answer"] {
+        if !cols.contains_key(required) {
+            return Err(vec![(1, format!("缺少列 {required}"))]);
+        }
+    }
+    let mut rows = Vec::new();
+    let mut bad = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                bad.push((line, format!("CSV 有误：{e}")));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        match csv_entry(&record, &cols, tz) {
+            Ok(e) => rows.push((line, e)),
+            Err(why) => bad.push((line, why)),
+        }
+    }
+    if bad.is_empty() { Ok(rows) } else { Err(bad) }
+}
+
+fn csv_entry(
+    record: &csv::StringRecord,
+    cols: &HashMap<String, usize>,
+    tz: Tz,
+) -> Result<KbEntry, String> {
+    let get = |name: &str| cols.get(name).and_then(|&i| record.get(i)).unwrap_or("");
+    let mut e = KbEntry::new(get("id"), get("question"), get("answer"));
+    e.similar = lines(get("similar"));
+    e.negative = lines(get("negative"));
+    e.pre_sale_answer = Some(get("pre_sale_answer").to_string());
+    e.after_sale_answer = Some(get("after_sale_answer").to_string());
+    e.category = get("category").into();
+    e.scene = get("scene").into();
+    e.follow_ups = lines(get("follow_ups"));
+    e.enabled = flag(get("enabled"), true)?;
+    e.notify_human = flag(get("notify_human"), false)?;
+    e.valid_from = parse_time(get("valid_from"), tz)?;
+    e.valid_until = parse_time(get("valid_until"), tz)?;
+    e.match_mode = MatchMode::parse(get("match_mode")).ok_or_else(|| {
+        format!(
+            "匹配方式“{}”应为 intelligent/exact/keyword/regex",
+            get("match_mode")
+        )
+    })?;
+    e.keywords = lines(get("keywords"));
+    e.pattern = Some(get("pattern").to_string());
+    e.product_answers = lines(get("product_answers"))
+        .into_iter()
+        .map(|l| match l.split_once('=') {
+            Some((sku, a)) => Ok((sku.trim().to_string(), a.trim().to_string())),
+            None => Err(format!("商品答案“{l}”应写成 SKU=答案")),
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    Ok(e)
+}
+
+/// Skips a UTF-8 byte-order mark at the start of the stream.
+struct BomSkipper<R> {
+    inner: R,
+    start: Option<Vec<u8>>,
+}
+
+impl<R: Read> BomSkipper<R> {
+    fn new(inner: R) -> Self {
+        BomSkipper { inner, start: None }
+    }
+}
+
+impl<R: Read> Read for BomSkipper<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.start.is_none() {
+            let mut head = [0u8; 3];
+            let mut got = 0;
+            while got < 3 {
+                let n = self.inner.read(&mut head[got..])?;
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            let keep = if head[..got] == [0xEF, 0xBB, 0xBF] {
+                Vec::new()
+            } else {
+                head[..got].to_vec()
+            };
+            self.start = Some(keep);
+        }
+        if let Some(start) = self.start.as_mut()
+            && !start.is_empty()
+        {
+            let n = start.len().min(buf.len());
+            buf[..n].copy_from_slice(&start[..n]);
+            start.drain(..n);
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Writes entries in `format`; CSV starts with a BOM for Excel.
+pub fn write(out: &mut impl Write, entries: &[KbEntry], format: Format, tz: Tz) -> io::Result<()> {
+    match format {
+        Format::JsonLines => {
+            for e in entries {
+                serde_json::to_writer(&mut *out, e)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            out.write_all(b"\xEF\xBB\xBF")?;
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(COLUMNS)?;
+            let time = |t: Option<DateTime<Utc>>| {
+                t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default()
+            };
+            for e in entries {
+                let products: Vec<String> = e
+                    .product_answers
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                w.write_record([
+                    e.id.as_str(),
+                    &e.question,
+                    &e.similar.join("\n"),
+                    &e.negative.join("\n"),
+                    &e.answer,
+                    e.pre_sale_answer.as_deref().unwrap_or(""),
+                    e.after_sale_answer.as_deref().unwrap_or(""),
+                    &e.category,
+                    &e.scene,
+                    &e.follow_ups.join("\n"),
+                    if e.enabled { "1" } else { "0" },
+                    if e.notify_human { "1" } else { "0" },
+                    &time(e.valid_from),
+                    &time(e.valid_until),
+                    e.match_mode.as_str(),
+                    &e.keywords.join("\n"),
+                    e.pattern.as_deref().unwrap_or(""),
+                    &products.join("\n"),
+                ])?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a synonym list: one group per line, comma-separated (ASCII or Chinese comma),
+/// canonical word first; `#` starts a comment.
+pub fn read_synonyms(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split([',', '，'])
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| g.len() >= 2)
+        .collect()
+}
+
+/// An empty lexicon with `synonyms` (for tests and eval).
+pub fn lexicon_with(synonyms: Vec<Vec<String>>) -> Lexicon {
+    Lexicon {
+        synonyms,
+        words: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TZ: Tz = chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn the_shared_data_shape_reads_as_is() {
+        let jsonl = r#"{"id": 1, "question": "昨天没有钱，今天还上行吗", "answer": "A1", "similar": [], "source": "bq"}
+{"id": 9, "question": "如何领优惠券", "answer": "A9", "similar": ["如何获取优惠倦"], "source": "bq"}
+"#;
+        let entries = read(jsonl.as_bytes(), Format::JsonLines, TZ).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].id, "9");
+        assert_eq!(entries[1].similar, ["如何获取优惠倦"]);
+    }
+
+    #[test]
+    fn bad_lines_are_all_reported_with_numbers() {
+        let jsonl = "{\"id\":\"a\",\"question\":\"q\",\"answer\":\"x\"}\n{oops\n\n{\"id\":\"a\",\"question\":\"q2\",\"answer\":\"y\"}\n{\"id\":\"b\",\"question\":\"\",\"answer\":\"y\"}\n";
+        let bad = read(jsonl.as_bytes(), Format::JsonLines, TZ).unwrap_err();
+        assert_eq!(
+            bad.len(),
+            1,
+            "JSON errors are reported before entry rules: {bad:?}"
+        );
+        assert_eq!(bad[0].0, 2);
+        let jsonl = jsonl.replace("{oops\n", "");
+        let bad = read(jsonl.as_bytes(), Format::JsonLines, TZ).unwrap_err();
+        let lines: Vec<usize> = bad.iter().map(|b| b.0).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(
+            bad[0].1.contains("重复") && bad[1].1.contains("标准问题"),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn csv_round_trip_with_bom_and_multiline_cells() {
+        let mut e = KbEntry::new("ret", "怎么退货", "在订单里申请");
+        e.similar = vec!["退货流程".into(), "咋退, 急".into()];
+        e.after_sale_answer = Some("售后答案，带\"引号\"".into());
+        e.product_answers.insert("A1".into(), "这款不支持".into());
+        e.valid_until = parse_time("2026-11-12 00:00", TZ).unwrap();
+        e.follow_ups = vec!["ship".into()];
+        let mut other = KbEntry::new("ship", "发货", "48小时");
+        other.enabled = false;
+        let entries = vec![e, other];
+        let mut out = Vec::new();
+        write(&mut out, &entries, Format::Csv, TZ).unwrap();
+        assert!(out.starts_with(b"\xEF\xBB\xBF"));
+        let back = read(out.as_slice(), Format::Csv, TZ).unwrap();
+        assert_eq!(back, entries);
+
+        let mut out = Vec::new();
+        write(&mut out, &entries, Format::JsonLines, TZ).unwrap();
+        assert_eq!(
+            read(out.as_slice(), Format::JsonLines, TZ).unwrap(),
+            entries
+        );
+    }
+
+    #[test]
+    fn csv_problems_name_the_line() {
+        let csv = "id,question,answer,enabled\na,问,答,也许\nb,问2,答2,1\n";
+        let bad = read(csv.as_bytes(), Format::Csv, TZ).unwrap_err();
+        assert_eq!(bad, vec![(2, "“也许”不是是/否".to_string())]);
+        let bad = read("question,answer\nq,a\n".as_bytes(), Format::Csv, TZ).unwrap_err();
+        assert!(bad[0].1.contains("缺少列 id"));
+    }
+
+    #[test]
+    fn synonym_lists() {
+        let groups = read_synonyms("# 注释\n快递,物流，快件\n单独\n\nSF, 顺丰 # 行尾注释\n");
+        assert_eq!(
+            groups,
+            vec![vec!["快递", "物流", "快件"], vec!["sf", "顺丰"]]
+        );
+    }
+}

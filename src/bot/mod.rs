@@ -1,0 +1,249 @@
+//! The bot engine: answers a buyer's message from the knowledge base, or recognises
+//! that it cannot. `Engine::reply` runs, in order: a pick from the previous guided menu,
+//! the built-in intents, questions about the current product, rule entries (exact,
+//! keyword, regex) and finally intelligent matching over the tantivy index.
+
+pub mod compose;
+pub mod eval;
+pub mod index;
+pub mod intents;
+pub mod kbfile;
+pub mod matcher;
+pub mod normalize;
+pub mod product;
+pub mod starter;
+mod state;
+pub mod tokenize;
+pub mod typo;
+
+use crate::model::{KbEntry, Lexicon, Product, ShopSettings};
+use chrono::{DateTime, Utc};
+use index::{Location, SearchIndex};
+pub use intents::Intent;
+use serde::Serialize;
+use state::State;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// What can go wrong in the bot.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("search index: {0}")]
+    Index(String),
+}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Error {
+        Error::Index(e.to_string())
+    }
+}
+
+/// Shorthand for bot results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything the engine is built from.
+#[derive(Debug, Clone, Default)]
+pub struct KbData {
+    pub entries: Vec<KbEntry>,
+    pub products: Vec<Product>,
+    pub lexicon: Lexicon,
+    /// The store's KB generation these come from.
+    pub generation: u64,
+}
+
+/// How sure the bot is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    /// One entry answers.
+    Exact,
+    /// A numbered menu of the likely entries.
+    Guided,
+    /// Nothing fits: fall back.
+    None,
+}
+
+/// What the engine knows about the conversation.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    pub settings: &'a ShopSettings,
+    pub now: DateTime<Utc>,
+    /// The SKU of the product the buyer is looking at.
+    pub product: Option<&'a str>,
+    /// Whether the buyer has an order (after-sale answers).
+    pub has_order: bool,
+    /// Entry ids of the menu offered on the previous turn.
+    pub menu: &'a [String],
+    /// How many turns in a row just went unanswered.
+    pub unmatched_streak: u32,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context with no product, order, menu or misses.
+    pub fn new(settings: &'a ShopSettings, now: DateTime<Utc>) -> Ctx<'a> {
+        Ctx {
+            settings,
+            now,
+            product: None,
+            has_order: false,
+            menu: &[],
+            unmatched_streak: 0,
+        }
+    }
+}
+
+/// One ranked entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub question: String,
+    /// Calibrated confidence, 0..1.
+    pub score: f32,
+}
+
+/// A suggested next question (答案引导).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    pub id: String,
+    pub question: String,
+}
+
+/// Why the engine answered as it did, for the "try the bot" box.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explain {
+    /// The normalized message.
+    pub normalized: String,
+    /// The words matched on (after synonyms and corrections).
+    pub terms: Vec<String>,
+    /// `(word, canonical)` synonyms applied.
+    pub synonyms: Vec<(String, String)>,
+    /// `(typo, word)` homophone corrections applied.
+    pub corrections: Vec<(String, String)>,
+    /// The phrasing of the chosen entry closest to the message.
+    pub phrasing: Option<String>,
+    /// Entries dropped because the message matched one of their negative phrasings.
+    pub vetoed: Vec<String>,
+    /// How the answer was found: `menu`, `intent`, `product`, `rule`, `match`.
+    pub route: &'static str,
+}
+
+/// The engine's answer to one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    pub band: Band,
+    pub intent: Option<Intent>,
+    /// The entry that answered.
+    pub entry: Option<String>,
+    /// Confidence in the top candidate, 0..1.
+    pub confidence: f32,
+    /// The best entries, best first.
+    pub candidates: Vec<Candidate>,
+    /// The text to send.
+    pub answer: String,
+    pub follow_ups: Vec<FollowUp>,
+    /// Entry ids offered as a numbered menu (pass back as `Ctx::menu`).
+    pub menu: Vec<String>,
+    /// Hand the buyer to a human (asked for, complaint, or a second miss in a row).
+    pub offer_transfer: bool,
+    /// The entry asks to alert a human as well.
+    pub notify_human: bool,
+    /// Invite a satisfaction rating (positive intent).
+    pub rating_invite: bool,
+    /// The product the answer is about.
+    pub product: Option<String>,
+    pub explain: Explain,
+}
+
+/// The bot: the knowledge base in memory and in the tantivy index.
+pub struct Engine {
+    index: SearchIndex,
+    /// Whether opening had to rebuild the index (a cold start).
+    rebuilt: bool,
+    state: RwLock<Arc<State>>,
+    /// Serializes updates (state swap and index commit happen together).
+    updating: Mutex<()>,
+}
+
+impl Engine {
+    /// Builds the engine from `data`; a current index at `loc` is reused.
+    pub fn open(loc: Location, data: KbData) -> Result<Engine> {
+        let state = State::build(data);
+        let (index, rebuilt) =
+            SearchIndex::open(&loc, &state.analyzer, state.generation, || state.docs())?;
+        Ok(Engine {
+            index,
+            rebuilt,
+            state: RwLock::new(Arc::new(state)),
+            updating: Mutex::new(()),
+        })
+    }
+
+    fn current(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn swap(&self, s: State) {
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(s);
+    }
+
+    /// Answers `text` in `ctx`. Never fails: any input gives a reply.
+    pub fn reply(&self, ctx: &Ctx, text: &str) -> Reply {
+        matcher::reply(&self.current(), &self.index, ctx, text)
+    }
+
+    /// Adds or replaces one entry (already stored as of `generation`).
+    pub fn put_entry(&self, entry: KbEntry, generation: u64) -> Result<()> {
+        let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = (*self.current()).clone();
+        let id = entry.id.clone();
+        s.put(entry, generation);
+        let text = s.doc_text(&id);
+        self.index.put(&id, text, generation)?;
+        self.swap(s);
+        Ok(())
+    }
+
+    /// Removes one entry (already deleted from the store as of `generation`).
+    pub fn remove_entry(&self, id: &str, generation: u64) -> Result<()> {
+        let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = (*self.current()).clone();
+        s.remove(id, generation);
+        self.index.put(id, None, generation)?;
+        self.swap(s);
+        Ok(())
+    }
+
+    /// Rebuilds everything from `data` (imports, lexicon or product changes).
+    pub fn reload(&self, data: KbData) -> Result<()> {
+        let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let s = State::build(data);
+        self.index.rebuild(s.docs(), s.generation)?;
+        self.swap(s);
+        Ok(())
+    }
+
+    /// Whether opening rebuilt the index (missing, stale or from another schema).
+    pub fn rebuilt_on_open(&self) -> bool {
+        self.rebuilt
+    }
+
+    /// The KB generation the engine reflects.
+    pub fn generation(&self) -> u64 {
+        self.current().generation
+    }
+
+    /// How many entries the engine holds (all, including disabled ones).
+    pub fn entry_count(&self) -> usize {
+        self.current().entries.len()
+    }
+
+    /// The product with `sku`.
+    pub fn product(&self, sku: &str) -> Option<Product> {
+        self.current().products.get(sku).cloned()
+    }
+
+    /// Standard questions starting with or containing `prefix` (预输入), most
+    /// specific first, at most `limit`.
+    pub fn suggest(&self, prefix: &str, limit: usize, now: DateTime<Utc>) -> Vec<FollowUp> {
+        self.current().suggest(prefix, limit, now)
+    }
+}

@@ -1,0 +1,209 @@
+//! Answers about the buyer's current product from its record: price, stock, and any
+//! attribute the shop filled in (尺码, 材质, 颜色, 重量 …), plus recommendations.
+
+use crate::model::Product;
+
+/// What a question about a product asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    Price,
+    Stock,
+    /// A named attribute (材质, 重量, …).
+    Attribute(String),
+    /// 推荐 / 搭配: related products.
+    Related,
+}
+
+/// Words that ask for each attribute, by the attribute's usual name.
+const ATTRIBUTE_WORDS: &[(&str, &[&str])] = &[
+    (
+        "重量",
+        &["多重", "重量", "几斤", "几克", "多少克", "多少斤", "重不重"],
+    ),
+    (
+        "材质",
+        &["材质", "面料", "材料", "什么料", "成分", "什么做的"],
+    ),
+    ("尺码", &["尺码", "码数", "什么码", "几码", "尺寸", "多大"]),
+    ("颜色", &["颜色", "什么色", "几种色", "哪些色"]),
+    ("产地", &["产地", "哪里产", "哪产的", "哪里生产"]),
+    ("保质期", &["保质期", "过期", "能放多久"]),
+    ("规格", &["规格", "容量", "多少毫升", "多少ml"]),
+];
+const PRICE_WORDS: &[&str] = &[
+    "多少钱",
+    "价格",
+    "价钱",
+    "几块",
+    "多少米",
+    "到手价",
+    "什么价",
+    "多钱",
+];
+const STOCK_WORDS: &[&str] = &[
+    "有货",
+    "有没有货",
+    "库存",
+    "现货",
+    "缺货",
+    "还有吗",
+    "卖完",
+    "断货",
+    "没货",
+];
+const RELATED_WORDS: &[&str] = &["推荐", "搭配", "配什么", "还有什么", "类似的", "同款"];
+
+/// Longest question that is treated as a product question: longer messages say more
+/// than "how much is it" and go to the knowledge base.
+const MAX_CHARS: usize = 16;
+
+/// What `norm` (a normalized message) asks about `product`, if it is a short product
+/// question this product can answer.
+pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
+    if norm.chars().count() > MAX_CHARS {
+        return None;
+    }
+    let has = |words: &[&str]| words.iter().any(|w| norm.contains(w));
+    if has(PRICE_WORDS) && product.pay_price().is_some() {
+        return Some(Ask::Price);
+    }
+    if has(STOCK_WORDS) && product.stock.is_some() {
+        return Some(Ask::Stock);
+    }
+    if has(RELATED_WORDS) && !product.related.is_empty() {
+        return Some(Ask::Related);
+    }
+    for (name, words) in ATTRIBUTE_WORDS {
+        if has(words) && product.attributes.contains_key(*name) {
+            return Some(Ask::Attribute((*name).to_string()));
+        }
+    }
+    // Any attribute the shop defined, named in the question (e.g. "适用年龄").
+    product
+        .attributes
+        .keys()
+        .find(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
+        .map(|k| Ask::Attribute(k.clone()))
+}
+
+/// The answer to `ask` about `product`; `related` are the related products found.
+pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
+    let name = &product.name;
+    match ask {
+        Ask::Price => match (product.final_price, product.price) {
+            (Some(f), Some(p)) if f != p => {
+                format!("亲，{name}的到手价是 ¥{f}（原价 ¥{p}），以下单页显示为准哦～")
+            }
+            (Some(f), _) | (None, Some(f)) => {
+                format!("亲，{name}的价格是 ¥{f}，以下单页显示为准哦～")
+            }
+            (None, None) => format!("亲，{name}的价格以商品页显示为准哦～"),
+        },
+        Ask::Stock => match product.stock {
+            Some(n) if n > 0 => format!("亲，{name}有现货哦，现在拍下就能安排发货～"),
+            _ => format!("亲，{name}暂时缺货了，补货后会第一时间上架，可以先收藏关注哦～"),
+        },
+        Ask::Attribute(key) => match product.attributes.get(key) {
+            Some(v) => format!("亲，{name}的{key}是：{v}"),
+            None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
+        },
+        Ask::Related => {
+            let names: Vec<String> = related
+                .iter()
+                .map(|p| match p.pay_price() {
+                    Some(price) => format!("{}（¥{price}）", p.name),
+                    None => p.name.clone(),
+                })
+                .collect();
+            format!(
+                "亲，和{name}搭配推荐：{}，可以一起看看哦～",
+                names.join("、")
+            )
+        }
+    }
+}
+
+/// The product a message names (by name or alias, longest name first), if any.
+pub fn mentioned<'a>(
+    norm: &str,
+    products: impl Iterator<Item = &'a Product>,
+) -> Option<&'a Product> {
+    let mut best: Option<(&Product, usize)> = None;
+    for p in products {
+        for n in std::iter::once(&p.name).chain(p.aliases.iter()) {
+            let n = n.to_lowercase();
+            let len = n.chars().count();
+            if len >= 2 && norm.contains(&n) && best.is_none_or(|(_, l)| len > l) {
+                best = Some((p, len));
+            }
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Price;
+
+    fn tee() -> Product {
+        let mut p = Product::new("T1", "纯棉T恤");
+        p.aliases = vec!["白T".into()];
+        p.price = Some(Price(9900));
+        p.final_price = Some(Price(7990));
+        p.stock = Some(12);
+        p.attributes.insert("材质".into(), "100%棉".into());
+        p.attributes.insert("重量".into(), "200克".into());
+        p.attributes.insert("适用季节".into(), "春夏".into());
+        p.related = vec!["K1".into()];
+        p
+    }
+
+    #[test]
+    fn attribute_questions_are_answered_from_the_record() {
+        let p = tee();
+        assert_eq!(ask("这个多重", &p), Some(Ask::Attribute("重量".into())));
+        assert_eq!(ask("什么材质的", &p), Some(Ask::Attribute("材质".into())));
+        assert_eq!(ask("有货吗", &p), Some(Ask::Stock));
+        assert_eq!(ask("多少钱", &p), Some(Ask::Price));
+        assert_eq!(
+            ask("适用季节是", &p),
+            Some(Ask::Attribute("适用季节".into()))
+        );
+        assert_eq!(
+            ask("什么颜色", &p),
+            None,
+            "no colour recorded: leave it to the KB"
+        );
+        assert_eq!(ask("我想问一下这个衣服洗了以后会不会缩水变形呢", &p), None);
+        assert_eq!(
+            answer(&Ask::Price, &p, &[]),
+            "亲，纯棉T恤的到手价是 ¥79.9（原价 ¥99），以下单页显示为准哦～"
+        );
+        assert_eq!(
+            answer(&Ask::Attribute("重量".into()), &p, &[]),
+            "亲，纯棉T恤的重量是：200克"
+        );
+        let mut sold_out = p.clone();
+        sold_out.stock = Some(0);
+        assert!(answer(&Ask::Stock, &sold_out, &[]).contains("缺货"));
+        let k = Product::new("K1", "休闲裤");
+        assert!(answer(&Ask::Related, &p, &[&k]).contains("休闲裤"));
+    }
+
+    #[test]
+    fn products_are_found_by_name_or_alias() {
+        let p = tee();
+        let q = Product::new("T2", "T恤");
+        let all = [p.clone(), q];
+        assert_eq!(
+            mentioned("纯棉t恤多少钱", all.iter()).map(|p| &p.sku[..]),
+            Some("T1")
+        );
+        assert_eq!(
+            mentioned("白t有货吗", all.iter()).map(|p| &p.sku[..]),
+            Some("T1")
+        );
+        assert_eq!(mentioned("什么时候发货", all.iter()), None);
+    }
+}

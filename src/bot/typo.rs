@@ -1,0 +1,127 @@
+//! Homophone typo correction (同音字): buyers type with pinyin input, so 换或 stands for
+//! 换货 and 运非 for 运费. A window of 2–4 Chinese characters that is not a word of the
+//! knowledge base, but sounds exactly like one (toneless pinyin) and differs from it in
+//! at most one character, is replaced by that word.
+
+use pinyin::ToPinyin;
+use std::collections::{HashMap, HashSet};
+
+const MIN_LEN: usize = 2;
+const MAX_LEN: usize = 4;
+const MAX_DIFF: usize = 1;
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// The toneless pinyin of Chinese characters (default reading), `None` if any lacks one.
+fn key(chars: &[char]) -> Option<String> {
+    let mut out = String::with_capacity(chars.len() * 5);
+    for c in chars {
+        let p = c.to_pinyin()?;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(p.plain());
+    }
+    Some(out)
+}
+
+/// The knowledge base's vocabulary, indexed by sound.
+#[derive(Default)]
+pub struct Corrector {
+    words: HashSet<String>,
+    by_sound: HashMap<String, Vec<(u32, String)>>,
+}
+
+impl Corrector {
+    /// Builds the corrector from word counts of the knowledge base.
+    pub fn new(counts: &HashMap<String, u32>) -> Corrector {
+        let mut by_sound: HashMap<String, Vec<(u32, String)>> = HashMap::new();
+        for (w, &n) in counts {
+            let chars: Vec<char> = w.chars().collect();
+            if (MIN_LEN..=MAX_LEN).contains(&chars.len())
+                && chars.iter().all(|&c| is_han(c))
+                && let Some(k) = key(&chars)
+            {
+                by_sound.entry(k).or_default().push((n, w.clone()));
+            }
+        }
+        for v in by_sound.values_mut() {
+            // Most frequent first, then by text for a stable choice.
+            v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        }
+        Corrector {
+            words: counts.keys().cloned().collect(),
+            by_sound,
+        }
+    }
+
+    /// Corrects normalized text; returns the text and each `(typo, word)` replaced.
+    pub fn correct(&self, norm: &str) -> (String, Vec<(String, String)>) {
+        let chars: Vec<char> = norm.chars().collect();
+        let mut out = String::with_capacity(norm.len());
+        let mut fixes = Vec::new();
+        let mut i = 0;
+        'scan: while i < chars.len() {
+            for len in (MIN_LEN..=MAX_LEN).rev() {
+                let Some(win) = chars.get(i..i + len) else {
+                    continue;
+                };
+                if !win.iter().all(|&c| is_han(c)) {
+                    continue;
+                }
+                let text: String = win.iter().collect();
+                if self.words.contains(&text) {
+                    out.push_str(&text);
+                    i += len;
+                    continue 'scan;
+                }
+                let candidates = key(win).and_then(|k| self.by_sound.get(&k));
+                for (_, w) in candidates.into_iter().flatten() {
+                    let diff = w.chars().zip(win).filter(|(a, b)| a != *b).count();
+                    if diff <= MAX_DIFF {
+                        out.push_str(w);
+                        fixes.push((text, w.clone()));
+                        i += len;
+                        continue 'scan;
+                    }
+                }
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        (out, fixes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corrector(words: &[&str]) -> Corrector {
+        Corrector::new(&words.iter().map(|w| (w.to_string(), 1)).collect())
+    }
+
+    #[test]
+    fn homophone_typos_become_kb_words() {
+        let c = corrector(&["换货", "运费", "发货", "退款", "尺码", "包邮", "在吗"]);
+        assert_eq!(c.correct("可以换或吗").0, "可以换货吗");
+        assert_eq!(c.correct("运非多少").0, "运费多少");
+        assert_eq!(c.correct("退宽多久到").0, "退款多久到");
+        assert_eq!(c.correct("尺吗偏大吗").0, "尺码偏大吗");
+        assert_eq!(c.correct("包油吗").0, "包邮吗");
+        let (text, fixes) = c.correct("什么时候发或");
+        assert_eq!(text, "什么时候发货");
+        assert_eq!(fixes, vec![("发或".to_string(), "发货".to_string())]);
+    }
+
+    #[test]
+    fn real_words_and_distant_sounds_stay() {
+        let c = corrector(&["换货", "发货"]);
+        assert_eq!(c.correct("发货了吗").0, "发货了吗");
+        assert_eq!(c.correct("黄河").0, "黄河", "huang he is not huan huo");
+        assert_eq!(c.correct("sf快递").0, "sf快递");
+        assert_eq!(c.correct("").0, "");
+    }
+}

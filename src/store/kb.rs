@@ -1,0 +1,225 @@
+//! Knowledge-base entries, products and the trainer's lexicon. Every write here bumps
+//! the KB generation, which the search index records so a stale index is detected.
+
+use super::codec::{decode, encode};
+use super::tables::{KB, LEXICON, META, PRODUCTS};
+use super::{ReadTx, Result, WriteTx};
+use crate::model::{KbEntry, Lexicon, Product};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
+
+/// The meta key counting KB changes.
+pub const GENERATION_KEY: &str = "kb.generation";
+/// The meta key set once the starter KB has been offered, so deleting every entry does
+/// not bring it back.
+pub const SEEDED_KEY: &str = "kb.seeded";
+const LEXICON_KEY: &str = "lexicon";
+
+type Docs = TableDefinition<'static, &'static str, &'static [u8]>;
+
+fn list<T: serde::de::DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    name: &'static str,
+) -> Result<Vec<T>> {
+    t.iter()?
+        .map(|row| {
+            let (_, v) = row?;
+            decode(name, v.value())
+        })
+        .collect()
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    name: &'static str,
+    key: &str,
+) -> Result<Option<T>> {
+    t.get(key)?.map(|v| decode(name, v.value())).transpose()
+}
+
+impl ReadTx {
+    /// The entry with `id`.
+    pub fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
+        get(&self.table(KB)?, KB.name(), id)
+    }
+
+    /// Every entry, by id.
+    pub fn list_entries(&self) -> Result<Vec<KbEntry>> {
+        list(&self.table(KB)?, KB.name())
+    }
+
+    /// How many entries exist.
+    pub fn count_entries(&self) -> Result<u64> {
+        Ok(self.table(KB)?.len()?)
+    }
+
+    /// The product with `sku`.
+    pub fn get_product(&self, sku: &str) -> Result<Option<Product>> {
+        get(&self.table(PRODUCTS)?, PRODUCTS.name(), sku)
+    }
+
+    /// Every product, by SKU.
+    pub fn list_products(&self) -> Result<Vec<Product>> {
+        list(&self.table(PRODUCTS)?, PRODUCTS.name())
+    }
+
+    /// The trainer's lexicon (empty until saved).
+    pub fn get_lexicon(&self) -> Result<Lexicon> {
+        Ok(get(&self.table(LEXICON)?, LEXICON.name(), LEXICON_KEY)?.unwrap_or_default())
+    }
+
+    /// How many KB, product or lexicon changes were ever committed.
+    pub fn kb_generation(&self) -> Result<u64> {
+        Ok(self
+            .table(META)?
+            .get(GENERATION_KEY)?
+            .map(|v| v.value())
+            .unwrap_or(0))
+    }
+
+    /// Whether the starter KB was already offered to this store.
+    pub fn kb_seeded(&self) -> Result<bool> {
+        Ok(self.table(META)?.get(SEEDED_KEY)?.is_some())
+    }
+}
+
+impl WriteTx<'_> {
+    fn bump_generation(&self) -> Result<u64> {
+        let mut meta = self.table(META)?;
+        let next = meta.get(GENERATION_KEY)?.map(|v| v.value()).unwrap_or(0) + 1;
+        meta.insert(GENERATION_KEY, next)?;
+        Ok(next)
+    }
+
+    fn put_doc<T: serde::Serialize>(&self, def: Docs, key: &str, doc: &T) -> Result<u64> {
+        self.table(def)?.insert(key, encode(doc)?.as_slice())?;
+        self.bump_generation()
+    }
+
+    fn delete_doc(&self, def: Docs, key: &str) -> Result<bool> {
+        let existed = self.table(def)?.remove(key)?.is_some();
+        if existed {
+            self.bump_generation()?;
+        }
+        Ok(existed)
+    }
+
+    /// The entry with `id`, inside this transaction.
+    pub fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
+        get(&self.table(KB)?, KB.name(), id)
+    }
+
+    /// Stores (creates or replaces) an entry; returns the new KB generation.
+    pub fn put_entry(&self, entry: &KbEntry) -> Result<u64> {
+        self.put_doc(KB, &entry.id, entry)
+    }
+
+    /// Removes an entry; `false` when there was none.
+    pub fn delete_entry(&self, id: &str) -> Result<bool> {
+        self.delete_doc(KB, id)
+    }
+
+    /// Removes every entry (for a replacing import).
+    pub fn clear_entries(&self) -> Result<()> {
+        let ids: Vec<String> = self
+            .table(KB)?
+            .iter()?
+            .map(|r| r.map(|(k, _)| k.value().to_string()))
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            self.delete_doc(KB, &id)?;
+        }
+        Ok(())
+    }
+
+    /// Stores (creates or replaces) a product.
+    pub fn put_product(&self, p: &Product) -> Result<u64> {
+        self.put_doc(PRODUCTS, &p.sku, p)
+    }
+
+    /// Removes a product; `false` when there was none.
+    pub fn delete_product(&self, sku: &str) -> Result<bool> {
+        self.delete_doc(PRODUCTS, sku)
+    }
+
+    /// Replaces the trainer's lexicon.
+    pub fn put_lexicon(&self, l: &Lexicon) -> Result<u64> {
+        self.put_doc(LEXICON, LEXICON_KEY, l)
+    }
+
+    /// Whether the starter KB was already offered, inside this transaction.
+    pub fn kb_seeded(&self) -> Result<bool> {
+        Ok(self.table(META)?.get(SEEDED_KEY)?.is_some())
+    }
+
+    /// How many entries exist, inside this transaction.
+    pub fn count_entries(&self) -> Result<u64> {
+        Ok(self.table(KB)?.len()?)
+    }
+
+    /// Records that the starter KB was offered.
+    pub fn mark_kb_seeded(&self) -> Result<()> {
+        self.table(META)?.insert(SEEDED_KEY, 1)?;
+        Ok(())
+    }
+
+    /// The current KB generation, inside this transaction.
+    pub fn kb_generation(&self) -> Result<u64> {
+        Ok(self
+            .table(META)?
+            .get(GENERATION_KEY)?
+            .map(|v| v.value())
+            .unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{KbEntry, Lexicon, Price, Product};
+    use crate::store::testing::temp_store;
+
+    #[actix_web::test]
+    async fn entries_products_and_lexicon_round_trip_and_bump_the_generation() {
+        let (_dir, store) = temp_store();
+        assert_eq!(store.read().unwrap().kb_generation().unwrap(), 0);
+        let mut e = KbEntry::new("ship-when", "什么时候发货", "48小时内");
+        e.similar = vec!["几天发货".into()];
+        let mut p = Product::new("A1", "纯棉T恤");
+        p.price = Some(Price(9900));
+        let lex = Lexicon {
+            synonyms: vec![vec!["快递".into(), "物流".into()]],
+            words: vec!["小二牌".into()],
+        };
+        let (e2, p2, l2) = (e.clone(), p.clone(), lex.clone());
+        let generation = store
+            .write(move |tx| {
+                tx.put_entry(&e2)?;
+                tx.put_product(&p2)?;
+                tx.put_lexicon(&l2)
+            })
+            .await
+            .unwrap();
+        assert_eq!(generation, 3);
+        let r = store.read().unwrap();
+        assert_eq!(r.get_entry("ship-when").unwrap(), Some(e));
+        assert_eq!(r.list_products().unwrap(), vec![p]);
+        assert_eq!(r.get_lexicon().unwrap(), lex);
+        assert_eq!(r.count_entries().unwrap(), 1);
+        drop(r);
+
+        let gone = store
+            .write(|tx| tx.delete_entry("ship-when"))
+            .await
+            .unwrap();
+        assert!(gone);
+        let again = store
+            .write(|tx| tx.delete_entry("ship-when"))
+            .await
+            .unwrap();
+        assert!(!again);
+        assert_eq!(
+            store.read().unwrap().kb_generation().unwrap(),
+            4,
+            "a no-op delete does not bump"
+        );
+    }
+}
