@@ -30,6 +30,9 @@ enum Command {
     /// Manage console users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import or export the knowledge base.
+    #[command(subcommand)]
+    Kb(KbCommand),
     /// Write every table as JSON Lines to FILE ("-" for standard output); works while
     /// the server runs.
     Export { file: PathBuf },
@@ -51,6 +54,20 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import entries from FILE (.csv, else JSON Lines): all or nothing. Entries with an
+    /// existing id are replaced; with --replace, entries not in the file are removed.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Export every entry to FILE (.csv with BOM for Excel, else JSON Lines; "-" for
+    /// JSON Lines on stdout); works while the server runs.
+    Export { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +131,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             nickname,
         })) => user_add(data, name, role, nickname),
         Some(Command::User(UserCommand::List)) => user_list(data),
+        Some(Command::Kb(KbCommand::Import { file, replace })) => kb_import(data, &file, replace),
+        Some(Command::Kb(KbCommand::Export { file })) => kb_export(data, &file),
         Some(Command::Export { file }) => export_to(data, file),
         Some(Command::Eval {
             kb,
@@ -292,5 +311,48 @@ fn eval(
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     }
+    Ok(())
+}
+
+fn kb_import(data: PathBuf, file: &std::path::Path, replace: bool) -> anyhow::Result<()> {
+    use xiaoer::bot::kbfile;
+    let store = Store::open(&data)?;
+    let tz = store.read()?.get_settings()?.tz();
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let entries = kbfile::read(input, kbfile::Format::from_path(file), tz)
+        .map_err(|b| bad_lines(file, &b))?;
+    let desk = Desk::new(store, std::sync::Arc::new(SystemClock));
+    let s = runtime()?
+        .block_on(desk.import_kb(&Actor::cli(), entries, replace))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!(
+        "imported {}: {} added, {} replaced, {} removed (the server re-indexes at its next start)",
+        file.display(),
+        s.added,
+        s.replaced,
+        s.removed
+    );
+    Ok(())
+}
+
+fn kb_export(data: PathBuf, file: &std::path::Path) -> anyhow::Result<()> {
+    use xiaoer::bot::kbfile::{self, Format};
+    let snap = Snapshot::open(&data)?;
+    let entries = snap.tx().list_entries()?;
+    let tz = snap.tx().get_settings()?.tz();
+    if file.as_os_str() == "-" {
+        kbfile::write(
+            &mut std::io::stdout().lock(),
+            &entries,
+            Format::JsonLines,
+            tz,
+        )?;
+    } else {
+        let mut out = Vec::new();
+        kbfile::write(&mut out, &entries, Format::from_path(file), tz)?;
+        std::fs::write(file, out).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    eprintln!("exported {} entries", entries.len());
     Ok(())
 }

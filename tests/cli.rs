@@ -227,3 +227,140 @@ fn import_of_a_bad_file_reports_line_numbers_and_writes_nothing() {
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
     assert!(!data.join("xiaoer.redb").exists());
 }
+
+#[test]
+fn kb_import_export_round_trip_in_jsonl_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let kb = dir.path().join("kb.jsonl");
+    std::fs::write(
+        &kb,
+        "{\"id\": 1, \"question\": \"怎么退货\", \"answer\": \"A1\", \"similar\": [\"退货流程\"], \"source\": \"x\"}\n\
+         {\"id\": \"ship\", \"question\": \"几天发货\", \"answer\": \"48小时\", \"follow_ups\": [\"1\"]}\n",
+    )
+    .unwrap();
+    let o = xiaoer(&data, &["kb", "import", kb.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 added"), "{}", stderr(&o));
+
+    let csv = dir.path().join("kb.csv");
+    let o = xiaoer(&data, &["kb", "export", csv.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&csv).unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "CSV starts with a BOM for Excel"
+    );
+    assert!(String::from_utf8_lossy(&bytes).contains("退货流程"));
+
+    // Re-importing the CSV with --replace gives the same entries back.
+    let o = xiaoer(
+        &data,
+        &["kb", "import", "--replace", csv.to_str().unwrap()],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("0 added, 2 replaced, 0 removed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xiaoer(&data, &["kb", "export", "-"], "");
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(out.lines().count(), 2);
+    assert!(
+        out.contains("\"id\":\"1\"") && out.contains("\"follow_ups\":[\"1\"]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_kb_file_names_its_lines_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let kb = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &kb,
+        "{\"id\":\"a\",\"question\":\"q\",\"answer\":\"x\"}\n{broken\n{\"id\":\"b\",\"question\":\"\",\"answer\":\"y\"}\n",
+    )
+    .unwrap();
+    let o = xiaoer(&data, &["kb", "import", kb.to_str().unwrap()], "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    let o = xiaoer(&data, &["kb", "export", "-"], "");
+    assert!(o.stdout.is_empty(), "nothing was imported");
+
+    let dangling = dir.path().join("dangling.jsonl");
+    std::fs::write(
+        &dangling,
+        "{\"id\":\"a\",\"question\":\"q\",\"answer\":\"x\",\"follow_ups\":[\"nope\"]}\n",
+    )
+    .unwrap();
+    let o = xiaoer(&data, &["kb", "import", dangling.to_str().unwrap()], "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_prints_the_figures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb.jsonl");
+    let queries = dir.path().join("q.jsonl");
+    std::fs::write(
+        &kb,
+        "{\"id\":1,\"question\":\"怎么退货\",\"answer\":\"A1\",\"similar\":[\"退货流程是什么\"]}\n\
+         {\"id\":2,\"question\":\"什么时候发货\",\"answer\":\"A2\",\"similar\":[\"几天发货\"]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &queries,
+        "{\"query\":\"请问怎么退货呀\",\"expected_id\":1}\n\
+         {\"query\":\"今天天气怎么样\",\"expected_id\":null}\n\
+         {\"query\":\"转人工\",\"expected_id\":null,\"expected_intent\":\"transfer\"}\n",
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args([
+            "eval",
+            "--kb",
+            kb.to_str().unwrap(),
+            "--queries",
+            queries.to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let keys: Vec<&str> = last
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "answerable",
+        "top1",
+        "answered_correct",
+        "answered_wrong",
+        "guided_hit",
+        "fallback",
+        "out_of_scope",
+        "false_answer",
+        "intents",
+        "intent_correct",
+        "p50_us",
+        "p99_us",
+    ];
+    want.sort_unstable();
+    let mut got = keys.clone();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert_eq!(last["answerable"], 1);
+    assert_eq!(last["top1"], 1.0);
+    assert_eq!(last["out_of_scope"], 1);
+    assert_eq!(last["false_answer"], 0.0);
+    assert_eq!(last["intents"], 1);
+    assert_eq!(last["intent_correct"], 1.0);
+}

@@ -1,11 +1,9 @@
-//! The tantivy index of the knowledge base: one document per entry whose `words`,
-//! `unigrams` and `bigrams` fields hold every positive phrasing. It is derived data: rebuilt from the
+//! The tantivy index of the knowledge base: one document per entry whose `words` and
+//! `bigrams` fields hold every positive phrasing. It is derived data: rebuilt from the
 //! store when missing, when its schema changes, or when the KB generation it recorded
 //! differs from the store's (a crash between the two writes). A warm start reuses it.
 
-use super::tokenize::{
-    Analyzer, BIGRAMS, BigramTokenizer, UNIGRAMS, UnigramTokenizer, WORDS, WordTokenizer,
-};
+use super::tokenize::{Analyzer, BIGRAMS, BigramTokenizer, WORDS, WordTokenizer};
 use super::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -13,9 +11,11 @@ use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 /// Where the index lives.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ struct Payload {
 /// The schema identity: bump `ANALYZER_VERSION` when tokenization changes; the built-in
 /// synonym list is part of it, so a new list re-indexes.
 fn schema_id() -> String {
-    const ANALYZER_VERSION: u32 = 1;
+    const ANALYZER_VERSION: u32 = 2;
     let h = super::tokenize::BUILTIN_SYNONYMS
         .bytes()
         .fold(0xcbf29ce484222325u64, |h, b| {
@@ -51,21 +51,30 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     id: Field,
+    key: Field,
     fields: Fields,
 }
 
-/// The three scored fields: jieba words, character unigrams, character bigrams.
+/// The number a document carries for its entry id (64-bit FNV-1a), read from a fast
+/// field so a search never touches the document store.
+pub fn key(id: &str) -> u64 {
+    id.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// The indexed fields: jieba words and character bigrams. (The character-unigram
+/// channel is scored in memory, on the candidates only: its posting lists are long.)
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     pub words: Field,
-    pub unigrams: Field,
     pub bigrams: Field,
 }
 
 impl Fields {
-    /// In channel order.
-    pub fn all(&self) -> [Field; 3] {
-        [self.words, self.unigrams, self.bigrams]
+    /// Both fields.
+    pub fn all(&self) -> [Field; 2] {
+        [self.words, self.bigrams]
     }
 }
 
@@ -77,9 +86,10 @@ pub struct Doc<'a> {
 
 const WRITER_MEMORY: usize = 15_000_000;
 
-fn schema() -> (Schema, Field, Fields) {
+fn schema() -> (Schema, Field, Field, Fields) {
     let mut b = Schema::builder();
-    let id = b.add_text_field("id", STRING | STORED);
+    let id = b.add_text_field("id", STRING);
+    let key = b.add_u64_field("key", FAST);
     let text = |tokenizer: &str| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -89,10 +99,9 @@ fn schema() -> (Schema, Field, Fields) {
     };
     let fields = Fields {
         words: b.add_text_field("words", text(WORDS)),
-        unigrams: b.add_text_field("unigrams", text(UNIGRAMS)),
         bigrams: b.add_text_field("bigrams", text(BIGRAMS)),
     };
-    (b.build(), id, fields)
+    (b.build(), id, key, fields)
 }
 
 impl SearchIndex {
@@ -104,7 +113,7 @@ impl SearchIndex {
         generation: u64,
         docs: impl FnOnce() -> Vec<Doc<'a>>,
     ) -> Result<(SearchIndex, bool)> {
-        let (schema, id, fields) = schema();
+        let (schema, id, key, fields) = schema();
         let want = Payload {
             schema: schema_id(),
             generation,
@@ -118,13 +127,12 @@ impl SearchIndex {
             .register(WORDS, WordTokenizer(analyzer.clone()));
         index
             .tokenizers()
-            .register(UNIGRAMS, UnigramTokenizer(analyzer.clone()));
-        index
-            .tokenizers()
             .register(BIGRAMS, BigramTokenizer(analyzer.clone()));
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| Error::Index(format!("cannot lock the search index: {e}")))?;
+        // Merges are explicit (see `compact`), so none runs behind our back.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -134,6 +142,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             id,
+            key,
             fields,
         };
         if fresh {
@@ -142,14 +151,31 @@ impl SearchIndex {
         Ok((si, fresh))
     }
 
-    /// Replaces every document.
+    /// Replaces every document, leaving one segment (a query visits each segment, so
+    /// one is fastest).
     pub fn rebuild(&self, docs: Vec<Doc<'_>>, generation: u64) -> Result<()> {
         let mut w = self.writer();
         w.delete_all_documents()?;
         for d in docs {
             w.add_document(self.document(&d))?;
         }
-        self.commit(&mut w, generation)
+        self.commit(&mut w, generation)?;
+        self.compact(&mut w, true)
+    }
+
+    /// Merges segments: all of them (`all`), or all but the largest, so single-entry
+    /// saves collect in one small segment beside the big one.
+    fn compact(&self, w: &mut IndexWriter, all: bool) -> Result<()> {
+        let mut metas = self.index.searchable_segment_metas()?;
+        metas.sort_by_key(|m| std::cmp::Reverse(m.num_docs()));
+        let keep = usize::from(!all);
+        if metas.len() <= keep + 1 {
+            return Ok(());
+        }
+        let ids: Vec<_> = metas.iter().skip(keep).map(|m| m.id()).collect();
+        w.merge(&ids).wait()?;
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Adds or replaces one entry's document (`None` text removes it).
@@ -159,12 +185,14 @@ impl SearchIndex {
         if let Some(text) = text {
             w.add_document(self.document(&Doc { id, text }))?;
         }
-        self.commit(&mut w, generation)
+        self.commit(&mut w, generation)?;
+        self.compact(&mut w, false)
     }
 
     fn document(&self, d: &Doc<'_>) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.id, d.id);
+        doc.add_u64(self.key, key(d.id));
         for f in self.fields.all() {
             doc.add_text(f, &d.text);
         }
@@ -197,13 +225,13 @@ impl SearchIndex {
         self.fields
     }
 
-    /// The `k` best entries for weighted terms: `(field, term, boost)`.
+    /// The `k` best entries (by `key`) for weighted terms: `(field, term, boost)`.
     pub fn search(
         &self,
         searcher: &Searcher,
         terms: &[(Field, &str, f32)],
         k: usize,
-    ) -> Result<Vec<(String, f32)>> {
+    ) -> Result<Vec<(u64, f32)>> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
             .filter(|(_, _, boost)| *boost > 0.0)
@@ -223,11 +251,27 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
+        let mut columns = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            if let Some(id) = doc.get_first(self.id).and_then(|v| v.as_str()) {
-                out.push((id.to_string(), score));
+        for (
+            score,
+            DocAddress {
+                segment_ord,
+                doc_id,
+            },
+        ) in top
+        {
+            let column = match columns.entry(segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(segment_ord)
+                        .fast_fields()
+                        .u64("key")?,
+                ),
+            };
+            if let Some(k) = column.first(doc_id) {
+                out.push((k, score));
             }
         }
         Ok(out)

@@ -297,9 +297,17 @@ fn transfer_patterns() -> &'static [regex::Regex] {
     })
 }
 
-/// Whether `word` occurs in `text` without a negation right before it.
+/// Whether `word` occurs in `text` without a negation right before it. A number
+/// (12315) must stand alone, not inside a longer one (an order number).
 fn says(text: &str, word: &str) -> bool {
+    let numeric = word.bytes().all(|b| b.is_ascii_digit());
     text.match_indices(word).any(|(at, _)| {
+        let prev = text[..at].chars().next_back();
+        let next = text[at + word.len()..].chars().next();
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        if numeric && (digit(prev) || digit(next)) {
+            return false;
+        }
         let before: String = text[..at]
             .chars()
             .rev()
@@ -440,6 +448,7 @@ mod tests {
             "不用转人工，我就问下包邮不",
             "太贵了",
             "东西呢",
+            "订单号1234567890123456",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }

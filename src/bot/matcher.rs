@@ -1,63 +1,44 @@
-//! Matching a message against the knowledge base, and the reply built from the match.
-//!
-//! Scoring (measured step by step in the README's "Bot accuracy" section): the message is
-//! normalized, typo-corrected and analyzed into three channels — jieba words (synonyms
-//! canonicalized), character unigrams and character bigrams. Each channel's BM25 score
-//! against an entry's document (all its phrasings) is divided by the message's score
-//! against itself, so it reads as "how much of the message this entry covers", whatever
-//! the message's length; the channels are summed with fixed weights. The confidence adds
-//! the margin over the runner-up (`2·s1 − s2`), so a clear winner is trusted more than
-//! one of several look-alikes.
+//! The reply to one message: a menu pick, an intent, a product question, a rule entry,
+//! or the ranked knowledge base (see `rank`) cut into bands by confidence.
 
 use super::compose::{self, COMPLAINT_TEXT, POSITIVE_TEXT, TRANSFER_TEXT};
 use super::index::SearchIndex;
 use super::intents::{self, Intent};
 use super::normalize::{normalize, simplify};
 use super::product;
-use super::state::{Prepared, State, gram_set};
-use super::tokenize::{STOP, bigrams, unigrams};
+use super::rank::{self, Ranked};
+use super::state::{Prepared, State};
 use super::{Band, Candidate, Ctx, Explain, FollowUp, Reply};
 use crate::model::MatchMode;
-use std::collections::HashSet;
-use tantivy::Searcher;
-use tantivy::query::Bm25StatisticsProvider;
-use tantivy::schema::Field;
+use std::sync::Arc;
 
-/// Channel weights: words, character unigrams, character bigrams.
-const CHANNELS: [f32; 3] = [0.4, 0.4, 0.2];
-/// Weight of stop words and particles in the message.
-const STOP_WEIGHT: f32 = 0.4;
 /// Confidence from which one entry answers.
-pub const EXACT: f32 = 0.62;
+pub const EXACT: f32 = 0.72;
 /// Confidence from which a menu of likely entries is offered.
-pub const GUIDED: f32 = 0.45;
-/// Candidates read from the index.
-const TOP_K: usize = 20;
+pub const GUIDED: f32 = 0.55;
+/// A runner-up this close to the best makes it a tie: ask, don't guess.
+const TIE: f32 = 0.97;
 /// Most options in a guided menu.
 const MENU: usize = 3;
 /// A menu option must score at least this share of the best.
 const MENU_SHARE: f32 = 0.75;
-/// Characters of a message considered (a pasted essay is not a question).
-const MAX_CHARS: usize = 300;
-
-const K1: f32 = 1.2;
-const B: f32 = 0.75;
+/// Characters of a message considered: long messages keep their end, where the
+/// question usually is.
+const MAX_CHARS: usize = 120;
 
 /// The reply to `text` (see `Engine::reply`).
 pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
-    let text: String = text.chars().take(MAX_CHARS).collect();
+    let skip = text.chars().count().saturating_sub(MAX_CHARS);
+    let text: String = text.chars().skip(skip).collect();
     let simple = simplify(&text);
     let norm = normalize(&text);
     let mut r = blank(&norm);
 
-    let (ranked, explain) = rank(s, index, ctx, &norm);
-    r.explain = explain;
-    r.candidates = ranked
-        .iter()
-        .take(5)
-        .map(|(p, score)| candidate(p, *score))
-        .collect();
-    r.confidence = ranked.first().map(|(_, c)| *c).unwrap_or(0.0);
+    let ranking = rank::rank(s, index, ctx, &norm);
+    let ranked = ranking.ranked;
+    r.explain = ranking.explain;
+    r.candidates = ranked.iter().take(5).map(candidate).collect();
+    r.confidence = ranking.confidence;
 
     if let Some(p) = menu_pick(s, ctx, &norm) {
         r.explain.route = "menu";
@@ -106,18 +87,20 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         return answer(s, ctx, r, &p, 1.0);
     }
     r.explain.route = "match";
+    let conf = r.confidence;
+    let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     match ranked.first() {
-        Some((top, conf)) if *conf >= EXACT => {
-            let (top, conf) = (top.clone(), *conf);
+        Some(top) if conf >= EXACT && !tie => {
+            let top = top.entry.clone();
             answer(s, ctx, r, &top, conf)
         }
-        Some((_, conf)) if *conf >= GUIDED => {
-            let floor = conf * MENU_SHARE;
+        Some(top) if conf >= GUIDED => {
+            let floor = top.score * MENU_SHARE;
             let options: Vec<&Prepared> = ranked
                 .iter()
                 .take(MENU)
-                .filter(|(_, c)| *c >= floor)
-                .map(|(p, _)| p.as_ref())
+                .filter(|c| c.score >= floor)
+                .map(|c| c.entry.as_ref())
                 .collect();
             r.band = Band::Guided;
             r.menu = options.iter().map(|p| p.entry.id.clone()).collect();
@@ -154,11 +137,11 @@ fn blank(norm: &str) -> Reply {
     }
 }
 
-fn candidate(p: &Prepared, score: f32) -> Candidate {
+fn candidate(c: &Ranked) -> Candidate {
     Candidate {
-        id: p.entry.id.clone(),
-        question: p.entry.question.clone(),
-        score: (score * 1000.0).round() / 1000.0,
+        id: c.entry.entry.id.clone(),
+        question: c.entry.entry.question.clone(),
+        score: (c.score * 1000.0).round() / 1000.0,
     }
 }
 
@@ -187,7 +170,7 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
 }
 
 /// The entry picked from the previous menu by number ("2", "第二个") or by its text.
-fn menu_pick(s: &State, ctx: &Ctx, norm: &str) -> Option<std::sync::Arc<Prepared>> {
+fn menu_pick(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
     if ctx.menu.is_empty() {
         return None;
     }
@@ -214,14 +197,13 @@ fn pick_number(compact: &str) -> Option<usize> {
     DIGITS.iter().position(|d| *d == core).map(|i| i + 1)
 }
 
-/// An active exact/keyword/regex entry that the message satisfies.
-fn rule_match(s: &State, ctx: &Ctx, norm: &str) -> Option<std::sync::Arc<Prepared>> {
+/// The first active exact/keyword/regex entry that the message satisfies.
+fn rule_match(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
     let compact = norm.replace(' ', "");
-    let mut hits: Vec<&std::sync::Arc<Prepared>> = s
-        .entries
-        .values()
-        .filter(|p| p.entry.match_mode != MatchMode::Intelligent && p.entry.active_at(ctx.now))
-        .filter(|p| match p.entry.match_mode {
+    s.rules
+        .iter()
+        .filter(|p| p.entry.active_at(ctx.now))
+        .find(|p| match p.entry.match_mode {
             MatchMode::Exact => p.phrasings.iter().any(|ph| ph.compact == compact),
             MatchMode::Keyword => {
                 !p.keywords.is_empty() && p.keywords.iter().all(|k| compact.contains(k.as_str()))
@@ -229,161 +211,7 @@ fn rule_match(s: &State, ctx: &Ctx, norm: &str) -> Option<std::sync::Arc<Prepare
             MatchMode::Regex => p.regex.as_ref().is_some_and(|re| re.is_match(norm)),
             MatchMode::Intelligent => false,
         })
-        .collect();
-    // Exact before keyword before regex; then by id for a stable choice.
-    hits.sort_by_key(|p| (p.entry.match_mode as u8, p.entry.id.clone()));
-    hits.first().map(|p| (*p).clone())
-}
-
-/// Weighted query terms per channel.
-fn channel_terms(words: &[String]) -> [Vec<(String, f32)>; 3] {
-    fn dedup(terms: impl Iterator<Item = (String, f32)>) -> Vec<(String, f32)> {
-        let mut out: Vec<(String, f32)> = Vec::new();
-        for (t, w) in terms {
-            match out.iter_mut().find(|(u, _)| *u == t) {
-                Some(e) => e.1 = e.1.max(w),
-                None => out.push((t, w)),
-            }
-        }
-        out
-    }
-    let weight = |t: &str| if STOP.contains(&t) { STOP_WEIGHT } else { 1.0 };
-    [
-        dedup(words.iter().map(|w| (w.clone(), weight(w)))),
-        dedup(unigrams(words).into_iter().map(|c| {
-            let w = weight(&c);
-            (c, w)
-        })),
-        dedup(bigrams(words).into_iter().map(|b| (b, 1.0))),
-    ]
-}
-
-/// The message's BM25 score against itself in `field`: the most an entry can reach.
-fn self_score(searcher: &Searcher, field: Field, terms: &[(String, f32)]) -> f32 {
-    let n = Bm25StatisticsProvider::total_num_docs(searcher)
-        .unwrap_or(0)
-        .max(1);
-    let tokens = Bm25StatisticsProvider::total_num_tokens(searcher, field).unwrap_or(0);
-    let avgdl = (tokens as f32 / n as f32).max(1.0);
-    let dl: f32 = terms.iter().map(|(_, w)| w).sum();
-    let norm = K1 * (1.0 - B + B * dl / avgdl);
-    terms
-        .iter()
-        .map(|(t, w)| {
-            let df = searcher
-                .doc_freq(&tantivy::Term::from_field_text(field, t))
-                .unwrap_or(0)
-                .min(n);
-            w * idf_of(df, n) * w * (K1 + 1.0) / (w + norm)
-        })
-        .sum()
-}
-
-fn idf_of(df: u64, n: u64) -> f32 {
-    let x = ((n - df) as f32 + 0.5) / (df as f32 + 0.5);
-    (1.0 + x).ln()
-}
-
-/// Entries ranked by confidence, best first, with the explanation of the analysis.
-fn rank(
-    s: &State,
-    index: &SearchIndex,
-    ctx: &Ctx,
-    norm: &str,
-) -> (Vec<(std::sync::Arc<Prepared>, f32)>, Explain) {
-    let mut explain = Explain {
-        normalized: norm.to_string(),
-        ..Explain::default()
-    };
-    let (corrected, fixes) = s.corrector.correct(norm);
-    explain.corrections = fixes;
-    let pairs = s.analyzer.word_pairs(&corrected);
-    explain.synonyms = pairs.iter().filter(|(raw, c)| raw != c).cloned().collect();
-    let words: Vec<String> = pairs.into_iter().map(|(_, c)| c).collect();
-    explain.terms = words.clone();
-    if words.is_empty() {
-        return (Vec::new(), explain);
-    }
-    let searcher = index.searcher();
-    let fields = index.fields().all();
-    let channels = channel_terms(&words);
-    let mut query: Vec<(Field, &str, f32)> = Vec::new();
-    for ((field, terms), weight) in fields.iter().zip(&channels).zip(CHANNELS) {
-        let own = self_score(&searcher, *field, terms);
-        if own <= 0.0 {
-            continue;
-        }
-        for (t, w) in terms {
-            query.push((*field, t.as_str(), weight * w / own));
-        }
-    }
-    let hits = index.search(&searcher, &query, TOP_K).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "index search failed");
-        Vec::new()
-    });
-    let grams = gram_set(&words);
-    let compact = norm.replace(' ', "");
-    let mut scored: Vec<(std::sync::Arc<Prepared>, f32)> = Vec::new();
-    for (id, score) in hits {
-        let Some(p) = s.entries.get(&id) else {
-            continue;
-        };
-        if !p.entry.active_at(ctx.now) {
-            continue;
-        }
-        if vetoed(p, &grams, &compact) {
-            explain.vetoed.push(id);
-            continue;
-        }
-        scored.push((p.clone(), score));
-    }
-    // Confidence: the score plus its margin over the next entry.
-    let mut ranked: Vec<(std::sync::Arc<Prepared>, f32)> = Vec::with_capacity(scored.len());
-    for (i, (p, sc)) in scored.iter().enumerate() {
-        let next = scored.get(i + 1).map(|(_, n)| *n).unwrap_or(0.0);
-        let conf = if i == 0 {
-            (2.0 * sc - next).clamp(0.0, 1.0)
-        } else {
-            sc.clamp(0.0, 1.0)
-        };
-        ranked.push((p.clone(), conf));
-    }
-    if let Some((p, _)) = ranked.first() {
-        explain.phrasing = p
-            .phrasings
-            .iter()
-            .max_by(|a, b| dice(&a.grams, &grams).total_cmp(&dice(&b.grams, &grams)))
-            .map(|ph| ph.text.clone());
-    }
-    (ranked, explain)
-}
-
-/// Whether the message is one of the entry's negative phrasings, or closer to one of
-/// them than to any positive phrasing.
-fn vetoed(p: &Prepared, grams: &HashSet<String>, compact: &str) -> bool {
-    if p.negatives.is_empty() {
-        return false;
-    }
-    if p.negatives.iter().any(|n| n.compact == compact) {
-        return true;
-    }
-    let best = |phrases: &[super::state::Phrase]| {
-        phrases
-            .iter()
-            .map(|ph| dice(&ph.grams, grams))
-            .fold(0.0f32, f32::max)
-    };
-    let neg = best(&p.negatives);
-    neg >= 0.6 && neg > best(&p.phrasings)
-}
-
-/// Dice similarity of two term sets.
-pub fn dice(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let common = a.intersection(b).count();
-    2.0 * common as f32 / (a.len() + b.len()) as f32
+        .cloned()
 }
 
 #[cfg(test)]

@@ -11,10 +11,14 @@ pub mod kbfile;
 pub mod matcher;
 pub mod normalize;
 pub mod product;
+pub mod rank;
 pub mod starter;
 mod state;
 pub mod tokenize;
 pub mod typo;
+
+#[cfg(test)]
+mod tests;
 
 use crate::model::{KbEntry, Lexicon, Product, ShopSettings};
 use chrono::{DateTime, Utc};
@@ -96,7 +100,8 @@ impl<'a> Ctx<'a> {
 pub struct Candidate {
     pub id: String,
     pub question: String,
-    /// Calibrated confidence, 0..1.
+    /// Match score: the first-stage coverage (0..1) plus the phrasing features
+    /// (0..0.6); only comparable within one reply.
     pub score: f32,
 }
 
@@ -133,7 +138,8 @@ pub struct Reply {
     pub intent: Option<Intent>,
     /// The entry that answered.
     pub entry: Option<String>,
-    /// Confidence in the top candidate, 0..1.
+    /// Calibrated confidence in the top candidate: at least 0.70 answers, 0.55 offers
+    /// a menu (values above 1 are possible).
     pub confidence: f32,
     /// The best entries, best first.
     pub candidates: Vec<Candidate>,

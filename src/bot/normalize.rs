@@ -49,8 +49,10 @@ pub fn normalize(text: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        let keep = if run == 2 && !PARTICLES.contains(c) {
-            2
+        // Numbers keep every digit (1000元); doubled words stay (谢谢), longer runs and
+        // doubled particles count once.
+        let keep = if c.is_ascii_digit() || (run == 2 && !PARTICLES.contains(c)) {
+            run
         } else {
             1
         };
@@ -89,6 +91,7 @@ mod tests {
         assert_eq!(normalize("哈哈哈哈"), "哈");
         assert_eq!(normalize("谢谢"), "谢谢");
         assert_eq!(normalize("我看看"), "我看看");
+        assert_eq!(normalize("满1000减100"), "满1000减100");
     }
 
     #[test]

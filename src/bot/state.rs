@@ -3,7 +3,7 @@
 
 use super::index::Doc;
 use super::normalize::normalize;
-use super::tokenize::{Analyzer, bigrams, unigrams};
+use super::tokenize::{Analyzer, is_stop};
 use super::typo::Corrector;
 use super::{FollowUp, KbData};
 use crate::model::{KbEntry, MatchMode, Product};
@@ -17,25 +17,33 @@ pub struct Phrase {
     pub text: String,
     /// Normalized without spaces, for exact comparison.
     pub compact: String,
-    /// Character unigrams and bigrams of its canonical words.
-    pub grams: HashSet<String>,
+    /// Its canonical words joined (synonyms applied), as characters: compared with
+    /// the message by longest common subsequence.
+    pub seg: Vec<char>,
+    /// The characters of `seg` that are not stop words.
+    pub content: HashSet<char>,
 }
 
 impl Phrase {
     pub fn new(text: &str, analyzer: &Analyzer) -> Phrase {
         let norm = normalize(text);
-        let words = analyzer.words(&norm);
+        let seg: Vec<char> = analyzer.words(&norm).concat().chars().collect();
         Phrase {
             text: text.to_string(),
             compact: norm.replace(' ', ""),
-            grams: gram_set(&words),
+            content: content_chars(&seg),
+            seg,
         }
     }
 }
 
-/// Character unigrams and bigrams of words, as a set.
-pub fn gram_set(words: &[String]) -> HashSet<String> {
-    unigrams(words).into_iter().chain(bigrams(words)).collect()
+/// The characters of `seg` that are not stop words.
+pub fn content_chars(seg: &[char]) -> HashSet<char> {
+    let mut buf = [0u8; 4];
+    seg.iter()
+        .copied()
+        .filter(|c| !is_stop(c.encode_utf8(&mut buf)))
+        .collect()
 }
 
 /// An entry ready for matching.
@@ -45,6 +53,11 @@ pub struct Prepared {
     pub negatives: Vec<Phrase>,
     /// Canonical words of every phrasing (vocabulary for typo correction).
     pub words: Vec<String>,
+    /// How often each character occurs over all phrasings (the in-memory unigram
+    /// channel's term frequencies), sorted by character.
+    pub chars: Vec<(char, u32)>,
+    /// The number of characters over all phrasings.
+    pub char_len: u32,
     /// Normalized keywords (keyword mode).
     pub keywords: Vec<String>,
     /// The compiled pattern (regex mode).
@@ -72,6 +85,17 @@ impl Prepared {
             .map(|k| normalize(k).replace(' ', ""))
             .filter(|k| !k.is_empty())
             .collect();
+        let mut chars: Vec<(char, u32)> = Vec::new();
+        for c in phrasings
+            .iter()
+            .flat_map(|p: &Phrase| p.seg.iter().copied())
+        {
+            match chars.binary_search_by_key(&c, |(k, _)| *k) {
+                Ok(i) => chars[i].1 += 1,
+                Err(i) => chars.insert(i, (c, 1)),
+            }
+        }
+        let char_len = chars.iter().map(|(_, n)| n).sum();
         let regex = match entry.match_mode {
             MatchMode::Regex => entry
                 .pattern
@@ -84,9 +108,19 @@ impl Prepared {
             phrasings,
             negatives,
             words,
+            chars,
+            char_len,
             keywords,
             regex,
         }
+    }
+
+    /// How often `c` occurs in the entry's phrasings.
+    pub fn char_tf(&self, c: char) -> u32 {
+        self.chars
+            .binary_search_by_key(&c, |(k, _)| *k)
+            .map(|i| self.chars[i].1)
+            .unwrap_or(0)
     }
 
     /// Whether intelligent matching (the index) covers this entry.
@@ -101,9 +135,15 @@ pub struct State {
     pub analyzer: Analyzer,
     pub corrector: Arc<Corrector>,
     pub entries: HashMap<String, Arc<Prepared>>,
+    /// Entries by their index key (see `index::key`).
+    pub by_key: HashMap<u64, Arc<Prepared>>,
+    /// Entries matched by rule (exact, keyword, regex), not by the index.
+    pub rules: Vec<Arc<Prepared>>,
     pub products: HashMap<String, Product>,
     /// Word counts over indexed phrasings and synonym lists.
     vocab: HashMap<String, u32>,
+    /// Character statistics over indexed entries, for the unigram channel.
+    pub chars: CharStats,
     pub generation: u64,
 }
 
@@ -113,7 +153,12 @@ impl State {
         let names = data.products.iter().flat_map(|p| {
             std::iter::once(p.name.as_str()).chain(p.aliases.iter().map(String::as_str))
         });
-        let analyzer = Analyzer::new(&data.lexicon, names);
+        // The shop's own words: product names and aliases, and the entries' keywords.
+        let keywords = data
+            .entries
+            .iter()
+            .flat_map(|e| e.keywords.iter().map(String::as_str));
+        let analyzer = Analyzer::new(&data.lexicon, names.chain(keywords));
         let mut vocab: HashMap<String, u32> = HashMap::new();
         for w in analyzer.synonym_words() {
             *vocab.entry(w.to_string()).or_default() += 1;
@@ -123,12 +168,16 @@ impl State {
             .into_iter()
             .map(|e| (e.id.clone(), Arc::new(Prepared::new(e, &analyzer))))
             .collect();
+        let mut chars = CharStats::default();
         for p in entries.values().filter(|p| p.indexed()) {
             count(&mut vocab, p, 1);
+            chars.count(p, 1);
         }
-        State {
+        let mut state = State {
             corrector: Arc::new(Corrector::new(&vocab)),
             analyzer,
+            by_key: HashMap::new(),
+            rules: Vec::new(),
             entries,
             products: data
                 .products
@@ -136,8 +185,29 @@ impl State {
                 .map(|p| (p.sku.clone(), p))
                 .collect(),
             vocab,
+            chars,
             generation: data.generation,
-        }
+        };
+        state.reindex();
+        state
+    }
+
+    /// Recomputes `by_key` and `rules` from `entries`.
+    fn reindex(&mut self) {
+        self.by_key = self
+            .entries
+            .values()
+            .map(|p| (super::index::key(&p.entry.id), p.clone()))
+            .collect();
+        self.rules = self
+            .entries
+            .values()
+            .filter(|p| p.entry.match_mode != MatchMode::Intelligent)
+            .cloned()
+            .collect();
+        // Exact before keyword before regex, then by id, for a stable choice.
+        self.rules
+            .sort_by_key(|p| (p.entry.match_mode as u8, p.entry.id.clone()));
     }
 
     /// The index documents of every indexed entry.
@@ -165,14 +235,17 @@ impl State {
         let prepared = Arc::new(Prepared::new(entry, &self.analyzer));
         if prepared.indexed() {
             count(&mut self.vocab, &prepared, 1);
+            self.chars.count(&prepared, 1);
         }
         if let Some(old) = self.entries.insert(prepared.entry.id.clone(), prepared)
             && old.indexed()
         {
             count(&mut self.vocab, &old, -1);
+            self.chars.count(&old, -1);
         }
         self.corrector = Arc::new(Corrector::new(&self.vocab));
         self.generation = generation;
+        self.reindex();
     }
 
     /// Removes an entry.
@@ -181,9 +254,11 @@ impl State {
             && old.indexed()
         {
             count(&mut self.vocab, &old, -1);
+            self.chars.count(&old, -1);
             self.corrector = Arc::new(Corrector::new(&self.vocab));
         }
         self.generation = generation;
+        self.reindex();
     }
 
     /// Standard questions containing `prefix`, those starting with it first.
@@ -223,5 +298,37 @@ fn count(vocab: &mut HashMap<String, u32>, p: &Prepared, delta: i32) {
                 vocab.remove(w);
             }
         }
+    }
+}
+
+/// Document frequencies and lengths of the character channel over indexed entries.
+#[derive(Clone, Default)]
+pub struct CharStats {
+    /// Entries containing each character.
+    pub df: HashMap<char, u32>,
+    /// Indexed entries.
+    pub docs: u64,
+    /// Characters over all indexed entries.
+    pub total_len: u64,
+}
+
+impl CharStats {
+    fn count(&mut self, p: &Prepared, delta: i32) {
+        self.docs = self.docs.saturating_add_signed(i64::from(delta));
+        self.total_len = self
+            .total_len
+            .saturating_add_signed(i64::from(delta) * i64::from(p.char_len));
+        for (c, _) in &p.chars {
+            let n = self.df.entry(*c).or_default();
+            *n = n.saturating_add_signed(delta);
+            if *n == 0 {
+                self.df.remove(c);
+            }
+        }
+    }
+
+    /// The average number of characters per entry.
+    pub fn avg_len(&self) -> f32 {
+        (self.total_len as f32 / self.docs.max(1) as f32).max(1.0)
     }
 }

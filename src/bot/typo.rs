@@ -58,8 +58,11 @@ impl Corrector {
     }
 
     /// Corrects normalized text; returns the text and each `(typo, word)` replaced.
+    /// Characters inside any known word of the text are protected, so a correct word
+    /// is never bent into another one (我的花呗 must not become 的话).
     pub fn correct(&self, norm: &str) -> (String, Vec<(String, String)>) {
         let chars: Vec<char> = norm.chars().collect();
+        let protected = self.protected(&chars);
         let mut out = String::with_capacity(norm.len());
         let mut fixes = Vec::new();
         let mut i = 0;
@@ -77,10 +80,12 @@ impl Corrector {
                     i += len;
                     continue 'scan;
                 }
+                if protected[i..i + len].iter().any(|&p| p) {
+                    continue;
+                }
                 let candidates = key(win).and_then(|k| self.by_sound.get(&k));
                 for (_, w) in candidates.into_iter().flatten() {
-                    let diff = w.chars().zip(win).filter(|(a, b)| a != *b).count();
-                    if diff <= MAX_DIFF {
+                    if w.chars().zip(win).filter(|(a, b)| a != *b).count() == MAX_DIFF {
                         out.push_str(w);
                         fixes.push((text, w.clone()));
                         i += len;
@@ -92,6 +97,22 @@ impl Corrector {
             i += 1;
         }
         (out, fixes)
+    }
+
+    /// Marks the characters covered by any known word of 2–4 characters.
+    fn protected(&self, chars: &[char]) -> Vec<bool> {
+        let mut mask = vec![false; chars.len()];
+        for i in 0..chars.len() {
+            for len in MIN_LEN..=MAX_LEN {
+                let Some(win) = chars.get(i..i + len) else {
+                    break;
+                };
+                if self.words.contains(&win.iter().collect::<String>()) {
+                    mask[i..i + len].iter_mut().for_each(|m| *m = true);
+                }
+            }
+        }
+        mask
     }
 }
 
@@ -123,5 +144,8 @@ mod tests {
         assert_eq!(c.correct("黄河").0, "黄河", "huang he is not huan huo");
         assert_eq!(c.correct("sf快递").0, "sf快递");
         assert_eq!(c.correct("").0, "");
+        // 的话 sounds like 的花, but 花呗 is a word here: its characters are protected.
+        let c = corrector(&["花呗", "的话"]);
+        assert_eq!(c.correct("我的花呗").0, "我的花呗");
     }
 }

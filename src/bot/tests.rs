@@ -1,0 +1,347 @@
+//! Engine tests over a real tantivy index and the real starter KB.
+
+use super::index::Location;
+use super::*;
+use crate::model::{MatchMode, Price};
+use chrono::Duration;
+
+fn engine_with(entries: Vec<KbEntry>, products: Vec<Product>) -> Engine {
+    Engine::open(
+        Location::Ram,
+        KbData {
+            entries,
+            products,
+            lexicon: Lexicon::default(),
+            generation: 1,
+        },
+    )
+    .expect("engine")
+}
+
+fn starter() -> Engine {
+    engine_with(starter::entries(), Vec::new())
+}
+
+fn ask(engine: &Engine, text: &str) -> Reply {
+    let settings = ShopSettings::default();
+    engine.reply(&Ctx::new(&settings, Utc::now()), text)
+}
+
+#[test]
+fn short_and_long_questions_are_answered_with_the_same_confidence_scale() {
+    let e = starter();
+    for text in [
+        "包邮吗",
+        "亲，我想问一下你们家这个东西包不包邮啊，我在上海，买一件也包吗",
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(r.band, Band::Exact, "{text}: {r:?}");
+        assert_eq!(r.entry.as_deref(), Some("ship-free"), "{text}");
+    }
+    for text in [
+        "什么时候发货",
+        "我昨天下午拍的那件外套，请问一般付款之后多久才能给我发出来呀",
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(
+            r.candidates[0].id, "ship-when",
+            "{text}: {:?}",
+            r.candidates
+        );
+    }
+}
+
+#[test]
+fn typos_traditional_and_noise_still_match() {
+    let e = starter();
+    for (text, id) in [
+        ("可以换或吗", "after-exchange"),
+        ("運費可以到付嗎", "ship-freight-collect"),
+        ("ＳＦ能发吗？？？😭", "ship-sf"),
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(
+            r.candidates.first().map(|c| c.id.as_str()),
+            Some(id),
+            "{text}: {:?}",
+            r.candidates
+        );
+    }
+    let r = ask(&e, "可以换或吗");
+    assert!(
+        r.explain
+            .corrections
+            .iter()
+            .any(|(from, to)| from == "换或" && to == "换货"),
+        "{:?}",
+        r.explain
+    );
+}
+
+#[test]
+fn out_of_scope_falls_back_and_the_second_miss_offers_a_human() {
+    let e = starter();
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    let r = e.reply(&ctx, "今天天气怎么样");
+    assert_eq!(r.band, Band::None, "{r:?}");
+    assert!(!r.offer_transfer);
+    ctx.unmatched_streak = 1;
+    let r = e.reply(&ctx, "地球到月亮有多远");
+    assert_eq!(r.band, Band::None, "{r:?}");
+    assert!(r.offer_transfer);
+    assert!(r.answer.contains("人工"));
+}
+
+#[test]
+fn intents_come_before_the_kb() {
+    let e = starter();
+    let r = ask(&e, "转人工");
+    assert_eq!(r.intent, Some(Intent::Transfer));
+    assert!(r.offer_transfer);
+    let r = ask(&e, "我要投诉你们");
+    assert_eq!(r.intent, Some(Intent::Complaint));
+    assert!(r.offer_transfer && r.answer.contains("抱歉"));
+    let r = ask(&e, "好的谢谢👍");
+    assert_eq!(r.intent, Some(Intent::Positive));
+    assert!(r.rating_invite);
+    let r = ask(&e, "收到的衣服有线头");
+    assert_eq!(r.intent, None);
+    assert_eq!(r.candidates[0].id, "after-quality", "{:?}", r.candidates);
+}
+
+#[test]
+fn negative_phrasings_veto_their_entry() {
+    let mut a = KbEntry::new("when", "什么时候发货", "48小时内发货");
+    a.similar = vec!["几天发货".into(), "多久发货".into()];
+    a.negative = vec!["什么时候到货".into()];
+    let mut b = KbEntry::new("arrive", "几天能到", "一般2-4天");
+    b.similar = vec!["多久送到".into()];
+    let e = engine_with(vec![a, b], Vec::new());
+    let r = ask(&e, "什么时候到货");
+    assert_ne!(r.entry.as_deref(), Some("when"), "{r:?}");
+    assert!(r.candidates.iter().all(|c| c.id != "when"));
+    assert_eq!(r.explain.vetoed, ["when"]);
+    assert_eq!(ask(&e, "什么时候发货").entry.as_deref(), Some("when"));
+}
+
+#[test]
+fn a_guided_menu_is_answered_by_number_or_text() {
+    let mut a = KbEntry::new("ret-fee", "退货运费谁出", "质量问题我们出");
+    a.similar = vec!["退货邮费谁承担".into()];
+    let mut b = KbEntry::new("swap-fee", "换货运费谁出", "换货来回运费我们出");
+    b.similar = vec!["换货邮费谁承担".into()];
+    let c = KbEntry::new("ret-how", "怎么退货", "订单里申请");
+    let e = engine_with(vec![a, b, c], Vec::new());
+    let settings = ShopSettings::default();
+    let r = e.reply(&Ctx::new(&settings, Utc::now()), "运费谁出");
+    assert_eq!(r.band, Band::Guided, "{r:?}");
+    assert_eq!(r.menu.len(), 2, "{r:?}");
+    assert!(
+        r.answer.contains("1.") && r.answer.contains("2."),
+        "{}",
+        r.answer
+    );
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.menu = &r.menu;
+    let pick = e.reply(&ctx, "2");
+    assert_eq!(pick.band, Band::Exact);
+    assert_eq!(pick.entry.as_ref(), Some(&r.menu[1]));
+    assert_eq!(pick.explain.route, "menu");
+    let by_text = e.reply(&ctx, "换货运费谁出");
+    assert_eq!(by_text.entry.as_deref(), Some("swap-fee"));
+    assert_eq!(by_text.explain.route, "menu");
+    // Without the menu, "2" means nothing.
+    assert_eq!(
+        e.reply(&Ctx::new(&settings, Utc::now()), "2").band,
+        Band::None
+    );
+}
+
+#[test]
+fn pre_and_after_sale_answers_and_follow_ups() {
+    let mut ret = KbEntry::new("ret", "怎么退货", "默认答案");
+    ret.similar = vec!["退货流程".into()];
+    ret.pre_sale_answer = Some("支持7天无理由，放心拍".into());
+    ret.after_sale_answer = Some("订单里点退款/售后，寄回{{退货地址}}".into());
+    ret.follow_ups = vec!["fee".into(), "missing".into()];
+    let fee = KbEntry::new("fee", "退货运费谁出", "质量问题我们出");
+    let e = engine_with(vec![ret, fee], Vec::new());
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    let r = e.reply(&ctx, "怎么退货");
+    assert_eq!(r.answer, "支持7天无理由，放心拍");
+    assert_eq!(
+        r.follow_ups,
+        [FollowUp {
+            id: "fee".into(),
+            question: "退货运费谁出".into()
+        }]
+    );
+    ctx.has_order = true;
+    let r = e.reply(&ctx, "怎么退货");
+    assert_eq!(r.answer, "订单里点退款/售后，寄回售后页面显示的退货地址");
+}
+
+#[test]
+fn product_questions_are_answered_from_the_product() {
+    let mut p = Product::new("T1", "纯棉T恤");
+    p.price = Some(Price(9900));
+    p.final_price = Some(Price(7990));
+    p.stock = Some(3);
+    p.attributes.insert("材质".into(), "100%新疆棉".into());
+    p.attributes.insert("重量".into(), "180克".into());
+    let mut override_entry = KbEntry::new("wash", "怎么洗", "请看洗标");
+    override_entry.similar = vec!["能机洗吗".into()];
+    override_entry
+        .product_answers
+        .insert("T1".into(), "{{商品名}}可以机洗，水温不超过30度".into());
+    let e = engine_with(vec![override_entry], vec![p]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("T1");
+    let r = e.reply(&ctx, "这个多重");
+    assert_eq!(r.band, Band::Exact);
+    assert_eq!(r.answer, "亲，纯棉T恤的重量是：180克");
+    assert_eq!(r.product.as_deref(), Some("T1"));
+    assert!(e.reply(&ctx, "什么材质").answer.contains("新疆棉"));
+    assert!(e.reply(&ctx, "有货吗").answer.contains("有现货"));
+    assert!(e.reply(&ctx, "多少钱").answer.contains("¥79.9"));
+    assert_eq!(
+        e.reply(&ctx, "能机洗吗").answer,
+        "纯棉T恤可以机洗，水温不超过30度"
+    );
+    // Named in the message, without a product in context.
+    assert!(ask(&e, "纯棉T恤多少钱").answer.contains("¥79.9"));
+}
+
+#[test]
+fn rule_entries_match_by_their_mode() {
+    let mut exact = KbEntry::new("code", "暗号", "您好，暗号正确");
+    exact.match_mode = MatchMode::Exact;
+    let mut kw = KbEntry::new("invoice-title", "发票抬头", "抬头可以改");
+    kw.match_mode = MatchMode::Keyword;
+    kw.keywords = vec!["发票".into(), "抬头".into()];
+    let mut re = KbEntry::new("order-no", "订单号", "收到订单号");
+    re.match_mode = MatchMode::Regex;
+    re.pattern = Some(r"^\d{12,20}$".into());
+    let e = engine_with(vec![exact, kw, re], Vec::new());
+    assert_eq!(ask(&e, "暗号！").entry.as_deref(), Some("code"));
+    assert_ne!(
+        ask(&e, "暗号是什么").entry.as_deref(),
+        Some("code"),
+        "exact means exact"
+    );
+    assert_eq!(
+        ask(&e, "我的发票抬头写错了").entry.as_deref(),
+        Some("invoice-title")
+    );
+    assert_eq!(
+        ask(&e, "1234567890123456").entry.as_deref(),
+        Some("order-no")
+    );
+    assert_eq!(ask(&e, "123").band, Band::None);
+}
+
+#[test]
+fn disabled_and_expired_entries_never_answer() {
+    let mut off = KbEntry::new("off", "双十一活动几号开始", "11月1日开始");
+    off.enabled = false;
+    let mut gone = KbEntry::new("gone", "618有什么活动", "满300减40");
+    gone.valid_until = Some(Utc::now() - Duration::days(1));
+    let mut later = KbEntry::new("later", "年货节什么时候", "1月10日");
+    later.valid_from = Some(Utc::now() + Duration::days(1));
+    let e = engine_with(vec![off, gone, later], Vec::new());
+    for q in ["双十一活动几号开始", "618有什么活动", "年货节什么时候"] {
+        let r = ask(&e, q);
+        assert_eq!(r.band, Band::None, "{q}: {r:?}");
+        assert!(r.candidates.is_empty(), "{q}");
+    }
+}
+
+#[test]
+fn updates_are_answerable_at_once_and_removals_too() {
+    let e = starter();
+    assert_ne!(
+        ask(&e, "你们卖不卖宠物粮").entry.as_deref(),
+        Some("pet-food")
+    );
+    let mut added = KbEntry::new("pet-food", "卖宠物粮吗", "亲，本店暂不销售宠物粮哦");
+    added.similar = vec!["有没有狗粮猫粮".into()];
+    e.put_entry(added, 2).unwrap();
+    assert_eq!(
+        ask(&e, "你们卖不卖宠物粮").entry.as_deref(),
+        Some("pet-food")
+    );
+    e.remove_entry("pet-food", 3).unwrap();
+    assert_ne!(
+        ask(&e, "你们卖不卖宠物粮").entry.as_deref(),
+        Some("pet-food")
+    );
+    assert_eq!(e.generation(), 3);
+}
+
+#[test]
+fn the_index_is_reused_warm_and_rebuilt_when_missing_or_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let loc = Location::Dir(dir.path().join("index"));
+    let data = KbData {
+        entries: starter::entries(),
+        generation: 7,
+        ..KbData::default()
+    };
+    let e = Engine::open(loc.clone(), data.clone()).unwrap();
+    assert!(e.rebuilt_on_open());
+    drop(e);
+    let e = Engine::open(loc.clone(), data.clone()).unwrap();
+    assert!(!e.rebuilt_on_open(), "a warm start reuses the index");
+    assert_eq!(ask(&e, "包邮吗").entry.as_deref(), Some("ship-free"));
+    drop(e);
+    // The store moved on without the index (a crash between the two writes).
+    let newer = KbData {
+        generation: 8,
+        ..data.clone()
+    };
+    let e = Engine::open(loc.clone(), newer.clone()).unwrap();
+    assert!(e.rebuilt_on_open());
+    drop(e);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let e = Engine::open(loc, newer).unwrap();
+    assert!(e.rebuilt_on_open());
+    assert_eq!(ask(&e, "包邮吗").entry.as_deref(), Some("ship-free"));
+}
+
+#[test]
+fn any_input_gives_a_reply() {
+    use rand::{Rng, SeedableRng};
+    let e = starter();
+    let settings = ShopSettings::default();
+    let ctx = Ctx::new(&settings, Utc::now());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let pools: [&[char]; 4] = [
+        &['\0', '\u{7}', '\n', '\t', '\u{202e}', '\u{feff}', ' '],
+        &['发', '货', '退', '吗', '亲', '？', '！', '，'],
+        &['😭', '👍', '🙏', '\u{1F9D1}', '\u{200D}', 'Ａ', 'ｂ', '１'],
+        &['a', 'Z', '9', '%', '{', '}', '<', '>'],
+    ];
+    for _ in 0..300 {
+        let len = rng.random_range(0..60);
+        let text: String = (0..len)
+            .map(|_| {
+                let pool = pools[rng.random_range(0..pools.len())];
+                pool[rng.random_range(0..pool.len())]
+            })
+            .collect();
+        let r = e.reply(&ctx, &text);
+        assert!(!r.answer.is_empty(), "{text:?}");
+    }
+    for text in [
+        "",
+        " ",
+        "{{店铺名}}",
+        &"退货".repeat(50_000),
+        &"\u{0}".repeat(1000),
+    ] {
+        assert!(!e.reply(&ctx, text).answer.is_empty());
+    }
+}
