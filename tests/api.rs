@@ -15,7 +15,9 @@ fn try_bot(sess: &Sess, body: &str) -> TestRequest {
         .set_payload(body.to_string())
 }
 
-async fn json(res: actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>) -> serde_json::Value {
+async fn json(
+    res: actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+) -> serde_json::Value {
     serde_json::from_str(&text(res).await).expect("JSON body")
 }
 
@@ -26,7 +28,11 @@ async fn a_trainer_sees_the_reply_its_candidates_and_why() {
     let app = app(&shop).await;
     let s = shop.session("trainer1").await;
 
-    let res = call_service(&app, try_bot(&s, r#"{"text":"亲，運費可以到付嗎？"}"#).to_request()).await;
+    let res = call_service(
+        &app,
+        try_bot(&s, r#"{"text":"亲，運費可以到付嗎？"}"#).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let r = json(res).await;
     assert_eq!(r["band"], "exact", "{r}");
@@ -65,7 +71,10 @@ async fn bad_input_is_a_clear_json_error() {
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         let r = json(res).await;
         assert_eq!(r["error"]["code"], "bad_request");
-        assert!(r["error"]["message"].as_str().unwrap().contains(needle), "{body}: {r}");
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains(needle),
+            "{body}: {r}"
+        );
     }
     let huge = format!(r#"{{"text":"{}"}}"#, "x".repeat(300 * 1024));
     let res = call_service(&app, try_bot(&s, &huge).to_request()).await;

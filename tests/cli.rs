@@ -28,6 +28,16 @@ fn xiaoer(data: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// Creates the owner `boss` in `data` from the command line.
+fn add_owner(data: &Path) {
+    let o = xiaoer(
+        data,
+        &["user", "add", "--name", "boss", "--role", "owner"],
+        "s3cret-pass\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -46,12 +56,7 @@ fn assert_clear_error(o: &Output, path: &Path) {
 fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let o = xiaoer(
-        &data,
-        &["user", "add", "--name", "boss", "--role", "owner"],
-        "s3cret-pass\n",
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    add_owner(&data);
     let o = xiaoer(
         &data,
         &[
@@ -93,12 +98,7 @@ fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
 fn export_then_import_into_an_empty_folder_gives_an_identical_export() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let o = xiaoer(
-        &data,
-        &["user", "add", "--name", "boss", "--role", "owner"],
-        "s3cret-pass\n",
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    add_owner(&data);
     let first = dir.path().join("first.jsonl");
     let o = xiaoer(&data, &["export", first.to_str().unwrap()], "");
     assert!(o.status.success(), "{}", stderr(&o));
@@ -165,12 +165,7 @@ fn start_server(data: &Path) -> Server {
 fn export_works_while_the_server_runs_and_a_second_server_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let o = xiaoer(
-        &data,
-        &["user", "add", "--name", "boss", "--role", "owner"],
-        "s3cret-pass\n",
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    add_owner(&data);
     let _server = start_server(&data);
 
     let o = xiaoer(&data, &["export", "-"], "");

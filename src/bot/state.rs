@@ -233,30 +233,32 @@ impl State {
     /// Adds or replaces an entry.
     pub fn put(&mut self, entry: KbEntry, generation: u64) {
         let prepared = Arc::new(Prepared::new(entry, &self.analyzer));
-        if prepared.indexed() {
-            count(&mut self.vocab, &prepared, 1);
-            self.chars.count(&prepared, 1);
+        self.tally(&prepared, 1);
+        if let Some(old) = self.entries.insert(prepared.entry.id.clone(), prepared) {
+            self.tally(&old, -1);
         }
-        if let Some(old) = self.entries.insert(prepared.entry.id.clone(), prepared)
-            && old.indexed()
-        {
-            count(&mut self.vocab, &old, -1);
-            self.chars.count(&old, -1);
-        }
-        self.corrector = Arc::new(Corrector::new(&self.vocab));
-        self.generation = generation;
-        self.reindex();
+        self.refresh(generation);
     }
 
     /// Removes an entry.
     pub fn remove(&mut self, id: &str, generation: u64) {
-        if let Some(old) = self.entries.remove(id)
-            && old.indexed()
-        {
-            count(&mut self.vocab, &old, -1);
-            self.chars.count(&old, -1);
-            self.corrector = Arc::new(Corrector::new(&self.vocab));
+        if let Some(old) = self.entries.remove(id) {
+            self.tally(&old, -1);
         }
+        self.refresh(generation);
+    }
+
+    /// Adds (`delta` 1) or removes (-1) an indexed entry's words and characters.
+    fn tally(&mut self, p: &Prepared, delta: i32) {
+        if p.indexed() {
+            count(&mut self.vocab, p, delta);
+            self.chars.count(p, delta);
+        }
+    }
+
+    /// Rebuilds what derives from the entries after a change.
+    fn refresh(&mut self, generation: u64) {
+        self.corrector = Arc::new(Corrector::new(&self.vocab));
         self.generation = generation;
         self.reindex();
     }

@@ -16,6 +16,10 @@ const LEXICON_KEY: &str = "lexicon";
 
 type Docs = TableDefinition<'static, &'static str, &'static [u8]>;
 
+fn meta_in(t: &impl ReadableTable<&'static str, u64>, key: &str) -> Result<Option<u64>> {
+    Ok(t.get(key)?.map(|v| v.value()))
+}
+
 fn list<T: serde::de::DeserializeOwned>(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     name: &'static str,
@@ -69,16 +73,12 @@ impl ReadTx {
 
     /// How many KB, product or lexicon changes were ever committed.
     pub fn kb_generation(&self) -> Result<u64> {
-        Ok(self
-            .table(META)?
-            .get(GENERATION_KEY)?
-            .map(|v| v.value())
-            .unwrap_or(0))
+        Ok(meta_in(&self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
     }
 
     /// Whether the starter KB was already offered to this store.
     pub fn kb_seeded(&self) -> Result<bool> {
-        Ok(self.table(META)?.get(SEEDED_KEY)?.is_some())
+        Ok(meta_in(&self.table(META)?, SEEDED_KEY)?.is_some())
     }
 }
 
@@ -148,7 +148,7 @@ impl WriteTx<'_> {
 
     /// Whether the starter KB was already offered, inside this transaction.
     pub fn kb_seeded(&self) -> Result<bool> {
-        Ok(self.table(META)?.get(SEEDED_KEY)?.is_some())
+        Ok(meta_in(&self.table(META)?, SEEDED_KEY)?.is_some())
     }
 
     /// How many entries exist, inside this transaction.
@@ -164,11 +164,7 @@ impl WriteTx<'_> {
 
     /// The current KB generation, inside this transaction.
     pub fn kb_generation(&self) -> Result<u64> {
-        Ok(self
-            .table(META)?
-            .get(GENERATION_KEY)?
-            .map(|v| v.value())
-            .unwrap_or(0))
+        Ok(meta_in(&self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
     }
 }
 

@@ -8,27 +8,24 @@ use redb::{ReadableTable, TableHandle};
 
 const SHOP: &str = "shop";
 
+fn settings_in(t: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<ShopSettings> {
+    Ok(t.get(SHOP)?
+        .map(|v| decode(SETTINGS.name(), v.value()))
+        .transpose()?
+        .unwrap_or_default())
+}
+
 impl ReadTx {
     /// The shop settings (defaults until the owner saves them).
     pub fn get_settings(&self) -> Result<ShopSettings> {
-        Ok(self
-            .table(SETTINGS)?
-            .get(SHOP)?
-            .map(|v| decode(SETTINGS.name(), v.value()))
-            .transpose()?
-            .unwrap_or_default())
+        settings_in(&self.table(SETTINGS)?)
     }
 }
 
 impl WriteTx<'_> {
     /// The shop settings as seen inside this transaction.
     pub fn get_settings(&self) -> Result<ShopSettings> {
-        Ok(self
-            .table(SETTINGS)?
-            .get(SHOP)?
-            .map(|v| decode(SETTINGS.name(), v.value()))
-            .transpose()?
-            .unwrap_or_default())
+        settings_in(&self.table(SETTINGS)?)
     }
 
     /// Replaces the shop settings.
