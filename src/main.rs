@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use xiaoer::config::{LogFormat, ServeArgs};
 use xiaoer::desk::{Actor, Desk};
 use xiaoer::model::{NewUser, Role, SystemClock};
+use xiaoer::store::prelude::*;
 use xiaoer::store::{Snapshot, Store, export};
 
 /// 店小二 xiaoer — self-hosted intelligent customer service for small e-commerce shops.

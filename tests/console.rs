@@ -7,6 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test::{TestRequest, call_service};
 use common::*;
 use xiaoer::model::Role;
+use xiaoer::store::prelude::*;
 
 #[actix_web::test]
 async fn owner_setup_works_once_and_logs_the_owner_in() {

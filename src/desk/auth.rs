@@ -2,6 +2,7 @@
 
 use super::{Actor, Desk, Error, Result};
 use crate::model::{NewUser, Role, Session, User};
+use crate::store::prelude::*;
 use crate::store::users::UserRecord;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -5,6 +5,7 @@ use super::{Actor, Desk, Error, Result};
 use crate::bot::{self, Ctx, Engine, KbData, Reply, index::Location};
 use crate::model::{Invalid, KbEntry, Lexicon, Product};
 use crate::store;
+use crate::store::prelude::*;
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 use super::{Actor, Desk, Result};
 use crate::model::ShopSettings;
 use crate::model::settings::SettingsInput;
+use crate::store::prelude::*;
 
 impl Desk {
     /// The current shop settings.

@@ -5,6 +5,7 @@ use super::auth::{Login, hash_password, verify_password};
 use super::{Actor, Desk, Error, Result};
 use crate::model::user::{name_taken, nickname_problem, password_problem};
 use crate::model::{Invalid, NewUser, Role, User, UserId, UserPatch};
+use crate::store::prelude::*;
 use crate::store::{self, WriteTx, users::UserRecord};
 
 /// One change the owner makes to a user.

@@ -3,15 +3,25 @@
 
 pub mod audit;
 pub mod clock;
+pub mod conv;
 pub mod kb;
 pub mod product;
+pub mod service;
 pub mod settings;
 pub mod user;
 
 pub use audit::{AuditEntry, NewAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use conv::{
+    BotMeta, Buyer, BuyerId, ConvId, ConvState, Conversation, Event, EventKind, GroupId, Message,
+    Order, OrderItem, Sender,
+};
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};
+pub use service::{
+    AgentState, AgentStatus, ApiToken, Delivery, Group, Reception, ReceptionMode, SceneMode,
+    SceneSwitch, Webhook,
+};
 pub use settings::{ShopSettings, StaffedHours};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};
 

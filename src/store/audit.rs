@@ -2,13 +2,14 @@
 
 use super::codec::{decode, encode};
 use super::tables::AUDIT;
-use super::{ReadTx, Result, WriteTx};
+use super::{Reads, Result, WriteTx};
 use crate::model::{AuditEntry, NewAudit};
-use redb::TableHandle;
+use redb::{ReadableTable, TableHandle};
 
-impl ReadTx {
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait AuditReads: Reads {
     /// Up to `limit` entries older than `before` (all when `None`), newest first.
-    pub fn list_audit(&self, before: Option<u64>, limit: usize) -> Result<Vec<AuditEntry>> {
+    fn list_audit(&self, before: Option<u64>, limit: usize) -> Result<Vec<AuditEntry>> {
         let t = self.table(AUDIT)?;
         let range = match before {
             Some(b) => t.range(..b)?,
@@ -24,6 +25,8 @@ impl ReadTx {
             .collect()
     }
 }
+
+impl<T: Reads> AuditReads for T {}
 
 impl WriteTx<'_> {
     /// Appends an entry and returns it numbered.
@@ -46,6 +49,7 @@ impl WriteTx<'_> {
 #[cfg(test)]
 mod tests {
     use crate::model::{NewAudit, UserId};
+    use crate::store::prelude::*;
     use crate::store::testing::temp_store;
     use chrono::Utc;
 

@@ -6,10 +6,14 @@
 //! transaction, so it is a consistent snapshot even while the server writes.
 
 use super::codec::{decode, encode};
+use super::convs::ClientMsg;
 use super::migrate::{self, CURRENT};
-use super::tables::{self, AnyTable};
-use super::{DB_FILE, Error, ReadTx, Store, WriteTx};
-use crate::model::{AuditEntry, KbEntry, Lexicon, Product, Session, ShopSettings, User};
+use super::tables::{self, AnyTable, KeyShape};
+use super::{DB_FILE, Error, ReadTx, Reads, Store, WriteTx};
+use crate::model::{
+    AgentStatus, ApiToken, AuditEntry, Buyer, Conversation, Delivery, Event, Group, KbEntry,
+    Lexicon, Message, Order, Product, Reception, SceneSwitch, Session, ShopSettings, User, Webhook,
+};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -105,25 +109,26 @@ pub fn export(tx: &ReadTx, out: &mut impl Write) -> Result<Summary, ExportError>
                 },
             )
         };
+        // Every table the same way: iterate in key order, turn keys and values to JSON.
+        macro_rules! dump {
+            ($d:expr, |$k:ident, $v:ident| $key:expr, $value:expr) => {
+                for row in tx.table(*$d)?.iter().map_err(Error::from)? {
+                    let (k, v) = row.map_err(Error::from)?;
+                    let ($k, $v) = (k.value(), v.value());
+                    emit($key, $value)?;
+                }
+            };
+        }
         match *t {
-            AnyTable::StrNum(d) => {
-                for row in tx.table(*d)?.iter().map_err(Error::from)? {
-                    let (k, v) = row.map_err(Error::from)?;
-                    emit(k.value().into(), v.value().into())?;
-                }
-            }
-            AnyTable::NumDoc(d) => {
-                for row in tx.table(*d)?.iter().map_err(Error::from)? {
-                    let (k, v) = row.map_err(Error::from)?;
-                    emit(k.value().into(), decode::<Value>(name, v.value())?)?;
-                }
-            }
-            AnyTable::StrDoc(d) => {
-                for row in tx.table(*d)?.iter().map_err(Error::from)? {
-                    let (k, v) = row.map_err(Error::from)?;
-                    emit(k.value().into(), decode::<Value>(name, v.value())?)?;
-                }
-            }
+            AnyTable::StrNum(d) => dump!(d, |k, v| k.into(), v.into()),
+            AnyTable::NumDoc(d) => dump!(d, |k, v| k.into(), decode::<Value>(name, v)?),
+            AnyTable::StrDoc(d) => dump!(d, |k, v| k.into(), decode::<Value>(name, v)?),
+            AnyTable::NumNum(d) => dump!(d, |k, v| k.into(), v.into()),
+            AnyTable::PairDoc(d) => dump!(
+                d,
+                |k, v| serde_json::json!([k.0, k.1]),
+                decode::<Value>(name, v)?
+            ),
         }
         summary.rows.push((name, n));
     }
@@ -169,22 +174,28 @@ fn write_all_rows(dir: &Path, file: &Path) -> Result<(), ImportError> {
 }
 
 fn insert_row(w: &WriteTx, t: AnyTable, row: Row) -> Result<(), Error> {
+    // `parse_row` checked the shapes; the fallbacks are never used.
+    let num = |v: &Value| v.as_u64().unwrap_or(0);
+    let text = |v: &Value| v.as_str().map(String::from).unwrap_or_default();
+    let pair = |v: &Value| (num(&v[0]), num(&v[1]));
     match t {
-        AnyTable::StrNum(d) => {
-            let (k, v) = (
-                row.key.as_str().unwrap_or(""),
-                row.value.as_u64().unwrap_or(0),
-            );
-            w.table(*d)?.insert(k, v)?;
-        }
-        AnyTable::NumDoc(d) => {
-            let k = row.key.as_u64().unwrap_or(0);
-            w.table(*d)?.insert(k, encode(&row.value)?.as_slice())?;
-        }
-        AnyTable::StrDoc(d) => {
-            let k = row.key.as_str().unwrap_or("");
-            w.table(*d)?.insert(k, encode(&row.value)?.as_slice())?;
-        }
+        AnyTable::StrNum(d) => drop(
+            w.table(*d)?
+                .insert(text(&row.key).as_str(), num(&row.value))?,
+        ),
+        AnyTable::NumDoc(d) => drop(
+            w.table(*d)?
+                .insert(num(&row.key), encode(&row.value)?.as_slice())?,
+        ),
+        AnyTable::StrDoc(d) => drop(
+            w.table(*d)?
+                .insert(text(&row.key).as_str(), encode(&row.value)?.as_slice())?,
+        ),
+        AnyTable::NumNum(d) => drop(w.table(*d)?.insert(num(&row.key), num(&row.value))?),
+        AnyTable::PairDoc(d) => drop(
+            w.table(*d)?
+                .insert(pair(&row.key), encode(&row.value)?.as_slice())?,
+        ),
     }
     Ok(())
 }
@@ -262,9 +273,14 @@ fn check_header(line: &str) -> Result<(), String> {
 fn parse_row(line: &str) -> Result<(AnyTable, Row), String> {
     let row: Row = serde_json::from_str(line).map_err(|e| format!("invalid JSON row ({e})"))?;
     let t = tables::by_name(&row.table).ok_or_else(|| format!("unknown table {:?}", row.table))?;
-    let key_ok = match t {
-        AnyTable::NumDoc(_) => row.key.is_u64(),
-        AnyTable::StrNum(_) | AnyTable::StrDoc(_) => row.key.is_string(),
+    let (key_shape, doc) = t.shape();
+    let key_ok = match key_shape {
+        KeyShape::Num => row.key.is_u64(),
+        KeyShape::Str => row.key.is_string(),
+        KeyShape::Pair => row
+            .key
+            .as_array()
+            .is_some_and(|a| a.len() == 2 && a.iter().all(Value::is_u64)),
     };
     if !key_ok {
         return Err(format!(
@@ -272,18 +288,18 @@ fn parse_row(line: &str) -> Result<(AnyTable, Row), String> {
             row.key, row.table
         ));
     }
-    match t {
-        AnyTable::StrNum(_) if !row.value.is_u64() => Err(format!(
-            "value of table {} must be a whole number",
-            row.table
-        )),
-        AnyTable::StrNum(_) => Ok((t, row)),
-        AnyTable::NumDoc(_) | AnyTable::StrDoc(_) => {
-            check_doc(t.name(), &row.value)
-                .map_err(|e| format!("value does not fit table {}: {e}", row.table))?;
-            Ok((t, row))
-        }
+    if !doc {
+        return match row.value.is_u64() {
+            true => Ok((t, row)),
+            false => Err(format!(
+                "value of table {} must be a whole number",
+                row.table
+            )),
+        };
     }
+    check_doc(t.name(), &row.value)
+        .map_err(|e| format!("value does not fit table {}: {e}", row.table))?;
+    Ok((t, row))
 }
 
 /// Checks that a document decodes as the record its table holds.
@@ -299,6 +315,19 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "kb" => is::<KbEntry>(v),
         "products" => is::<Product>(v),
         "lexicon" => is::<Lexicon>(v),
+        "buyers" => is::<Buyer>(v),
+        "conversations" => is::<Conversation>(v),
+        "messages" => is::<Message>(v),
+        "events" => is::<Event>(v),
+        "client_msgs" => is::<ClientMsg>(v),
+        "orders" => is::<Order>(v),
+        "groups" => is::<Group>(v),
+        "agent_status" => is::<AgentStatus>(v),
+        "scenes" => is::<SceneSwitch>(v),
+        "switches" => is::<Reception>(v),
+        "api_tokens" => is::<ApiToken>(v),
+        "webhooks" => is::<Webhook>(v),
+        "deliveries" => is::<Delivery>(v),
         other => Err(format!("no record type known for table {other}")),
     }
 }
@@ -307,6 +336,7 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::model::{NewAudit, Role};
+    use crate::store::prelude::*;
     use crate::store::testing::temp_store;
     use crate::store::users::UserRecord;
     use chrono::Utc;
@@ -360,7 +390,7 @@ mod tests {
     #[test]
     fn every_document_table_has_a_record_type() {
         for t in tables::ALL {
-            if !matches!(t, AnyTable::StrNum(_)) {
+            if t.shape().1 {
                 let err = check_doc(t.name(), &Value::Null).unwrap_err();
                 assert!(!err.starts_with("no record type"), "{}: {err}", t.name());
             }

@@ -3,7 +3,7 @@
 
 use super::codec::{decode, encode};
 use super::tables::{KB, LEXICON, META, PRODUCTS};
-use super::{ReadTx, Result, WriteTx};
+use super::{Reads, Result, WriteTx};
 use crate::model::{KbEntry, Lexicon, Product};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
 
@@ -40,47 +40,50 @@ fn get<T: serde::de::DeserializeOwned>(
     t.get(key)?.map(|v| decode(name, v.value())).transpose()
 }
 
-impl ReadTx {
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait KbReads: Reads {
     /// The entry with `id`.
-    pub fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
+    fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
         get(&self.table(KB)?, KB.name(), id)
     }
 
     /// Every entry, by id.
-    pub fn list_entries(&self) -> Result<Vec<KbEntry>> {
+    fn list_entries(&self) -> Result<Vec<KbEntry>> {
         list(&self.table(KB)?, KB.name())
     }
 
     /// How many entries exist.
-    pub fn count_entries(&self) -> Result<u64> {
+    fn count_entries(&self) -> Result<u64> {
         Ok(self.table(KB)?.len()?)
     }
 
     /// The product with `sku`.
-    pub fn get_product(&self, sku: &str) -> Result<Option<Product>> {
+    fn get_product(&self, sku: &str) -> Result<Option<Product>> {
         get(&self.table(PRODUCTS)?, PRODUCTS.name(), sku)
     }
 
     /// Every product, by SKU.
-    pub fn list_products(&self) -> Result<Vec<Product>> {
+    fn list_products(&self) -> Result<Vec<Product>> {
         list(&self.table(PRODUCTS)?, PRODUCTS.name())
     }
 
     /// The trainer's lexicon (empty until saved).
-    pub fn get_lexicon(&self) -> Result<Lexicon> {
+    fn get_lexicon(&self) -> Result<Lexicon> {
         Ok(get(&self.table(LEXICON)?, LEXICON.name(), LEXICON_KEY)?.unwrap_or_default())
     }
 
     /// How many KB, product or lexicon changes were ever committed.
-    pub fn kb_generation(&self) -> Result<u64> {
+    fn kb_generation(&self) -> Result<u64> {
         Ok(meta_in(&self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
     }
 
     /// Whether the starter KB was already offered to this store.
-    pub fn kb_seeded(&self) -> Result<bool> {
+    fn kb_seeded(&self) -> Result<bool> {
         Ok(meta_in(&self.table(META)?, SEEDED_KEY)?.is_some())
     }
 }
+
+impl<T: Reads> KbReads for T {}
 
 impl WriteTx<'_> {
     fn bump_generation(&self) -> Result<u64> {
@@ -101,11 +104,6 @@ impl WriteTx<'_> {
             self.bump_generation()?;
         }
         Ok(existed)
-    }
-
-    /// The entry with `id`, inside this transaction.
-    pub fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
-        get(&self.table(KB)?, KB.name(), id)
     }
 
     /// Stores (creates or replaces) an entry; returns the new KB generation.
@@ -146,31 +144,17 @@ impl WriteTx<'_> {
         self.put_doc(LEXICON, LEXICON_KEY, l)
     }
 
-    /// Whether the starter KB was already offered, inside this transaction.
-    pub fn kb_seeded(&self) -> Result<bool> {
-        Ok(meta_in(&self.table(META)?, SEEDED_KEY)?.is_some())
-    }
-
-    /// How many entries exist, inside this transaction.
-    pub fn count_entries(&self) -> Result<u64> {
-        Ok(self.table(KB)?.len()?)
-    }
-
     /// Records that the starter KB was offered.
     pub fn mark_kb_seeded(&self) -> Result<()> {
         self.table(META)?.insert(SEEDED_KEY, 1)?;
         Ok(())
-    }
-
-    /// The current KB generation, inside this transaction.
-    pub fn kb_generation(&self) -> Result<u64> {
-        Ok(meta_in(&self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::model::{KbEntry, Lexicon, Price, Product};
+    use crate::store::prelude::*;
     use crate::store::testing::temp_store;
 
     #[actix_web::test]

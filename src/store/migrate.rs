@@ -5,7 +5,7 @@
 //! A file from a newer build is refused: it may hold data this build would damage.
 
 use super::tables::{self, AnyTable};
-use super::{Error, ReadTx, Result, WriteTx};
+use super::{Error, ReadTx, Reads, Result, WriteTx};
 use redb::{Database, ReadableTable};
 use std::path::Path;
 
@@ -100,6 +100,8 @@ pub(crate) fn create_tables(w: &WriteTx) -> Result<()> {
             AnyTable::StrNum(d) => drop(w.table(*d)?),
             AnyTable::NumDoc(d) => drop(w.table(*d)?),
             AnyTable::StrDoc(d) => drop(w.table(*d)?),
+            AnyTable::NumNum(d) => drop(w.table(*d)?),
+            AnyTable::PairDoc(d) => drop(w.table(*d)?),
         }
     }
     Ok(())

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod codec;
+pub mod convs;
 pub mod export;
 pub mod kb;
 pub mod migrate;
@@ -17,7 +18,7 @@ pub mod writer;
 
 use redb::{
     ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
-    ReadableTable, TableDefinition, WriteTransaction,
+    ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -243,14 +244,55 @@ pub struct ReadTx {
     tx: ReadTransaction,
 }
 
-impl ReadTx {
-    pub(crate) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+/// Reading through either kind of transaction. Each entity file adds its reads as an
+/// extension trait over this one (all re-exported in [`prelude`]), so a read is written
+/// once and works inside a write transaction too.
+pub trait Reads {
+    /// The table handle this transaction opens.
+    type Table<K: redb::Key + 'static, V: redb::Value + 'static>: ReadableTable<K, V>
+        + ReadableTableMetadata;
+
+    /// Opens a table (every table exists: they are created when the store opens).
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
         &self,
         def: TableDefinition<K, V>,
-    ) -> Result<redb::ReadOnlyTable<K, V>> {
+    ) -> Result<Self::Table<K, V>>;
+}
+
+impl Reads for ReadTx {
+    type Table<K: redb::Key + 'static, V: redb::Value + 'static> = redb::ReadOnlyTable<K, V>;
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<K, V>> {
         Ok(self.tx.open_table(def)?)
     }
+}
 
+impl<'a> Reads for WriteTx<'a> {
+    type Table<K: redb::Key + 'static, V: redb::Value + 'static> = redb::Table<'a, K, V>;
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<K, V>> {
+        Ok(self.tx.open_table(def)?)
+    }
+}
+
+/// Every read trait, for `use crate::store::prelude::*`.
+pub mod prelude {
+    pub use super::Reads;
+    pub use super::audit::AuditReads;
+    pub use super::convs::ConvReads;
+    pub use super::kb::KbReads;
+    pub use super::sessions::SessionReads;
+    pub use super::settings::SettingsReads;
+    pub use super::users::UserReads;
+}
+
+impl ReadTx {
     /// The schema version recorded in the file (0 when none is).
     pub fn schema_version(&self) -> Result<u64> {
         let meta = self.table(tables::META)?;
@@ -269,13 +311,6 @@ pub struct WriteTx<'a> {
 impl<'a> WriteTx<'a> {
     pub(crate) fn new(tx: &'a WriteTransaction) -> WriteTx<'a> {
         WriteTx { tx }
-    }
-
-    pub(crate) fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
-        &self,
-        def: TableDefinition<K, V>,
-    ) -> Result<redb::Table<'a, K, V>> {
-        Ok(self.tx.open_table(def)?)
     }
 
     /// Takes the next number of the sequence `name` (1, 2, 3, …).

@@ -2,20 +2,23 @@
 
 use super::codec::{decode, encode};
 use super::tables::SESSIONS;
-use super::{ReadTx, Result, WriteTx};
+use super::{Reads, Result, WriteTx};
 use crate::model::{Session, UserId};
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, TableHandle};
 
-impl ReadTx {
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait SessionReads: Reads {
     /// The session stored under `key`.
-    pub fn get_session(&self, key: &str) -> Result<Option<Session>> {
+    fn get_session(&self, key: &str) -> Result<Option<Session>> {
         self.table(SESSIONS)?
             .get(key)?
             .map(|v| decode(SESSIONS.name(), v.value()))
             .transpose()
     }
 }
+
+impl<T: Reads> SessionReads for T {}
 
 impl WriteTx<'_> {
     /// Stores (or replaces) the session under `key`.

@@ -2,7 +2,7 @@
 
 use super::codec::{decode, encode};
 use super::tables::SETTINGS;
-use super::{ReadTx, Result, WriteTx};
+use super::{Reads, Result, WriteTx};
 use crate::model::ShopSettings;
 use redb::{ReadableTable, TableHandle};
 
@@ -15,19 +15,17 @@ fn settings_in(t: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Sh
         .unwrap_or_default())
 }
 
-impl ReadTx {
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait SettingsReads: Reads {
     /// The shop settings (defaults until the owner saves them).
-    pub fn get_settings(&self) -> Result<ShopSettings> {
+    fn get_settings(&self) -> Result<ShopSettings> {
         settings_in(&self.table(SETTINGS)?)
     }
 }
 
-impl WriteTx<'_> {
-    /// The shop settings as seen inside this transaction.
-    pub fn get_settings(&self) -> Result<ShopSettings> {
-        settings_in(&self.table(SETTINGS)?)
-    }
+impl<T: Reads> SettingsReads for T {}
 
+impl WriteTx<'_> {
     /// Replaces the shop settings.
     pub fn put_settings(&self, s: &ShopSettings) -> Result<()> {
         self.table(SETTINGS)?.insert(SHOP, encode(s)?.as_slice())?;
@@ -38,6 +36,7 @@ impl WriteTx<'_> {
 #[cfg(test)]
 mod tests {
     use crate::model::ShopSettings;
+    use crate::store::prelude::*;
     use crate::store::testing::temp_store;
 
     #[actix_web::test]

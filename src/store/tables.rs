@@ -21,6 +21,40 @@ pub const KB: TableDefinition<&str, &[u8]> = TableDefinition::new("kb");
 pub const PRODUCTS: TableDefinition<&str, &[u8]> = TableDefinition::new("products");
 /// The trainer's synonyms and shop words (one document, `lexicon`).
 pub const LEXICON: TableDefinition<&str, &[u8]> = TableDefinition::new("lexicon");
+/// Buyers by id.
+pub const BUYERS: TableDefinition<u64, &[u8]> = TableDefinition::new("buyers");
+/// Buyer id by `channel\x1f external id`.
+pub const BUYER_KEYS: TableDefinition<&str, u64> = TableDefinition::new("buyer_keys");
+/// Conversations by id.
+pub const CONVERSATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("conversations");
+/// Open (not closed) conversations: conversation id → buyer id.
+pub const OPEN_CONVS: TableDefinition<u64, u64> = TableDefinition::new("open_convs");
+/// A buyer's open conversation: buyer id → conversation id.
+pub const BUYER_OPEN: TableDefinition<u64, u64> = TableDefinition::new("buyer_open");
+/// Messages by (conversation id, sequence number).
+pub const MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("messages");
+/// The global event log by sequence number.
+pub const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+/// Results of messages sent with a `client_msg_id`, by `channel\x1f id` (safe retries).
+pub const CLIENT_MSGS: TableDefinition<&str, &[u8]> = TableDefinition::new("client_msgs");
+/// Orders by `channel\x1f order id`.
+pub const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
+/// Skill groups by id.
+pub const GROUPS: TableDefinition<u64, &[u8]> = TableDefinition::new("groups");
+/// Agent states by user id.
+pub const AGENT_STATUS: TableDefinition<u64, &[u8]> = TableDefinition::new("agent_status");
+/// Scene switches by scene name.
+pub const SCENES: TableDefinition<&str, &[u8]> = TableDefinition::new("scenes");
+/// Service switches (one document, `reception`).
+pub const SWITCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("switches");
+/// API tokens by id.
+pub const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("api_tokens");
+/// API token id by the token's SHA-256.
+pub const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
+/// Webhooks by channel.
+pub const WEBHOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhooks");
+/// Webhook deliveries by id: pending ones, and the last failures.
+pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
 
 /// A table of one of the key/value shapes the store uses; lets export, import and
 /// start-up walk every table without naming each one again.
@@ -32,6 +66,10 @@ pub enum AnyTable {
     NumDoc(&'static TableDefinition<'static, u64, &'static [u8]>),
     /// `&str` keys, JSON values.
     StrDoc(&'static TableDefinition<'static, &'static str, &'static [u8]>),
+    /// `u64` keys, `u64` values.
+    NumNum(&'static TableDefinition<'static, u64, u64>),
+    /// `(u64, u64)` keys, JSON values.
+    PairDoc(&'static TableDefinition<'static, (u64, u64), &'static [u8]>),
 }
 
 impl AnyTable {
@@ -41,6 +79,30 @@ impl AnyTable {
             AnyTable::StrNum(t) => t.name(),
             AnyTable::NumDoc(t) => t.name(),
             AnyTable::StrDoc(t) => t.name(),
+            AnyTable::NumNum(t) => t.name(),
+            AnyTable::PairDoc(t) => t.name(),
+        }
+    }
+}
+
+/// The JSON shape of a table's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyShape {
+    Num,
+    Str,
+    Pair,
+}
+
+impl AnyTable {
+    /// The JSON shape of the table's keys, and whether its values are documents (else
+    /// whole numbers).
+    pub fn shape(&self) -> (KeyShape, bool) {
+        match self {
+            AnyTable::StrNum(_) => (KeyShape::Str, false),
+            AnyTable::NumDoc(_) => (KeyShape::Num, true),
+            AnyTable::StrDoc(_) => (KeyShape::Str, true),
+            AnyTable::NumNum(_) => (KeyShape::Num, false),
+            AnyTable::PairDoc(_) => (KeyShape::Pair, true),
         }
     }
 }
@@ -56,6 +118,23 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrDoc(&KB),
     AnyTable::StrDoc(&PRODUCTS),
     AnyTable::StrDoc(&LEXICON),
+    AnyTable::NumDoc(&BUYERS),
+    AnyTable::StrNum(&BUYER_KEYS),
+    AnyTable::NumDoc(&CONVERSATIONS),
+    AnyTable::NumNum(&OPEN_CONVS),
+    AnyTable::NumNum(&BUYER_OPEN),
+    AnyTable::PairDoc(&MESSAGES),
+    AnyTable::NumDoc(&EVENTS),
+    AnyTable::StrDoc(&CLIENT_MSGS),
+    AnyTable::StrDoc(&ORDERS),
+    AnyTable::NumDoc(&GROUPS),
+    AnyTable::NumDoc(&AGENT_STATUS),
+    AnyTable::StrDoc(&SCENES),
+    AnyTable::StrDoc(&SWITCHES),
+    AnyTable::NumDoc(&API_TOKENS),
+    AnyTable::StrNum(&TOKEN_HASHES),
+    AnyTable::StrDoc(&WEBHOOKS),
+    AnyTable::NumDoc(&DELIVERIES),
 ];
 
 /// Looks a table up by name.

@@ -2,7 +2,7 @@
 
 use super::codec::{decode, encode};
 use super::tables::{USER_NAMES, USERS};
-use super::{Error, ReadTx, Result, WriteTx};
+use super::{Error, Reads, Result, WriteTx};
 use crate::model::user::{name_key, name_taken};
 use crate::model::{Role, User, UserId};
 use chrono::{DateTime, Utc};
@@ -36,14 +36,15 @@ fn id_by_name(t: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<O
     Ok(t.get(name_key(name).as_str())?.map(|v| UserId(v.value())))
 }
 
-impl ReadTx {
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait UserReads: Reads {
     /// The user with `id`.
-    pub fn get_user(&self, id: UserId) -> Result<Option<User>> {
+    fn get_user(&self, id: UserId) -> Result<Option<User>> {
         get_in(&self.table(USERS)?, id)
     }
 
     /// The user whose login name is `name` (ASCII case ignored).
-    pub fn get_user_by_name(&self, name: &str) -> Result<Option<User>> {
+    fn get_user_by_name(&self, name: &str) -> Result<Option<User>> {
         match id_by_name(&self.table(USER_NAMES)?, name)? {
             Some(id) => self.get_user(id),
             None => Ok(None),
@@ -51,15 +52,17 @@ impl ReadTx {
     }
 
     /// Every user, by id.
-    pub fn list_users(&self) -> Result<Vec<User>> {
+    fn list_users(&self) -> Result<Vec<User>> {
         list_in(&self.table(USERS)?)
     }
 
     /// How many users exist.
-    pub fn count_users(&self) -> Result<u64> {
+    fn count_users(&self) -> Result<u64> {
         Ok(self.table(USERS)?.len()?)
     }
 }
+
+impl<T: Reads> UserReads for T {}
 
 impl WriteTx<'_> {
     /// Creates a user; fails with `Conflict` when the login name is taken.
@@ -82,21 +85,6 @@ impl WriteTx<'_> {
         names.insert(name_key(&rec.name).as_str(), id.0)?;
         self.table(USERS)?.insert(id.0, encode(&user)?.as_slice())?;
         Ok(user)
-    }
-
-    /// The user with `id`, read inside this transaction.
-    pub fn get_user(&self, id: UserId) -> Result<Option<User>> {
-        get_in(&self.table(USERS)?, id)
-    }
-
-    /// Every user, read inside this transaction.
-    pub fn list_users(&self) -> Result<Vec<User>> {
-        list_in(&self.table(USERS)?)
-    }
-
-    /// How many users exist, inside this transaction.
-    pub fn count_users(&self) -> Result<u64> {
-        Ok(self.table(USERS)?.len()?)
     }
 
     /// Stores changes to an existing user (the login name never changes).

@@ -152,6 +152,7 @@ fn apply_and_commit(db: &Database, ops: &mut [Box<dyn Op>]) -> Result<()> {
 mod tests {
     use super::super::testing::temp_store;
     use super::super::{Error, Store, tables};
+    use crate::store::prelude::*;
 
     async fn put(store: &Store, key: String, n: u64) -> super::Result<u64> {
         store

@@ -7,6 +7,7 @@ use crate::desk::{self, Actor, users::UserChange};
 use crate::error::{AppError, redirect};
 use crate::model::settings::{SettingsInput, local_label};
 use crate::model::{AuditEntry, Invalid, NewUser, Role, User, UserId};
+use crate::store::prelude::*;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;

@@ -1,0 +1,281 @@
+//! Buyers, conversations, messages, the event log and orders: the live service's data.
+
+use super::UserId;
+use super::product::Price;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A buyer's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BuyerId(pub u64);
+
+/// A conversation's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConvId(pub u64);
+
+/// A skill group's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GroupId(pub u64);
+
+impl fmt::Display for ConvId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The web chat page's channel name.
+pub const WEB_CHANNEL: &str = "web";
+
+/// A buyer, known per channel by the channel's own id for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Buyer {
+    pub id: BuyerId,
+    pub channel: String,
+    /// The channel's id for the buyer (for the web chat: a hash of its secret token).
+    pub external_id: String,
+    #[serde(default)]
+    pub nickname: String,
+    #[serde(default)]
+    pub region: String,
+    /// 0 = ordinary; higher = VIP levels, served first.
+    #[serde(default)]
+    pub member_level: u8,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    /// Keys of the buyer's orders (see `Order::key`).
+    #[serde(default)]
+    pub orders: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Who serves a conversation now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConvState {
+    /// The bot answers.
+    Bot,
+    /// Waiting for a human.
+    Queued,
+    /// An agent serves.
+    Human,
+    /// Over.
+    Closed,
+}
+
+impl ConvState {
+    /// The state's name in the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConvState::Bot => "机器人接待",
+            ConvState::Queued => "排队中",
+            ConvState::Human => "人工接待",
+            ConvState::Closed => "已结束",
+        }
+    }
+
+    /// The state's name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConvState::Bot => "bot",
+            ConvState::Queued => "queued",
+            ConvState::Human => "human",
+            ConvState::Closed => "closed",
+        }
+    }
+}
+
+/// A conversation between a buyer and the shop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConvId,
+    pub buyer: BuyerId,
+    pub channel: String,
+    pub state: ConvState,
+    /// The skill group it was routed to.
+    #[serde(default)]
+    pub group: Option<GroupId>,
+    /// The agent serving it (state human).
+    #[serde(default)]
+    pub agent: Option<UserId>,
+    /// Queue priority (the buyer's member level).
+    #[serde(default)]
+    pub priority: u8,
+    /// The product the buyer came from or named.
+    #[serde(default)]
+    pub product: Option<String>,
+    /// The scene of the last matched KB entry.
+    #[serde(default)]
+    pub scene: Option<String>,
+    /// Why it went to a human.
+    #[serde(default)]
+    pub transfer_reason: Option<String>,
+    /// Entry ids of the last guided menu.
+    #[serde(default)]
+    pub menu: Vec<String>,
+    /// Unanswered buyer turns in a row.
+    #[serde(default)]
+    pub unmatched_streak: u32,
+    /// The next message's sequence number.
+    pub next_seq: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub last_buyer_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_agent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub queued_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub assigned_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Sender {
+    Buyer,
+    Bot,
+    Agent {
+        id: UserId,
+        name: String,
+    },
+    /// Notices from the service itself (queue position, transfers).
+    System,
+}
+
+impl Sender {
+    /// `buyer`, `bot`, `agent` or `system`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sender::Buyer => "buyer",
+            Sender::Bot => "bot",
+            Sender::Agent { .. } => "agent",
+            Sender::System => "system",
+        }
+    }
+}
+
+/// What the bot knew when it wrote a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotMeta {
+    /// `exact`, `guided` or `none`.
+    pub band: String,
+    #[serde(default)]
+    pub entry: Option<String>,
+    #[serde(default)]
+    pub intent: Option<String>,
+    #[serde(default)]
+    pub confidence: f32,
+    /// Menu options offered (entry id, question).
+    #[serde(default)]
+    pub menu: Vec<(String, String)>,
+    /// Follow-up suggestions (entry id, question).
+    #[serde(default)]
+    pub follow_ups: Vec<(String, String)>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub conv: ConvId,
+    /// Position in the conversation: 1, 2, 3 …
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub from: Sender,
+    pub text: String,
+    /// The channel's id for the message, which makes retries safe.
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+    #[serde(default)]
+    pub bot: Option<BotMeta>,
+}
+
+/// What happened, in order, for live updates and metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A message was added.
+    Message { seq: u64, from: String },
+    /// The conversation changed state.
+    State {
+        from: ConvState,
+        to: ConvState,
+        reason: String,
+    },
+    /// An agent (and group) took it.
+    Assigned {
+        agent: UserId,
+        group: Option<GroupId>,
+    },
+}
+
+/// One entry of the global event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Global position, 1, 2, 3 …
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub conv: ConvId,
+    pub channel: String,
+    pub kind: EventKind,
+}
+
+/// A line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    #[serde(default)]
+    pub sku: String,
+    pub name: String,
+    #[serde(default = "one")]
+    pub qty: u32,
+    #[serde(default)]
+    pub price: Option<Price>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// An order reported by a channel (for the CRM and after-sale answers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub channel: String,
+    pub order_id: String,
+    pub buyer: BuyerId,
+    #[serde(default)]
+    pub items: Vec<OrderItem>,
+    /// `created`, `paid`, `shipped`, `delivered`, `completed`, `refunding`, `closed` …
+    pub status: String,
+    #[serde(default)]
+    pub amount: Option<Price>,
+    #[serde(default)]
+    pub paid: Option<Price>,
+    #[serde(default)]
+    pub logistics: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Order {
+    /// The store key of an order: channel and order id.
+    pub fn key(channel: &str, order_id: &str) -> String {
+        format!("{channel}\u{1f}{order_id}")
+    }
+
+    /// Whether the order makes its buyer an after-sale buyer (paid or beyond).
+    pub fn is_after_sale(&self) -> bool {
+        !matches!(
+            self.status.as_str(),
+            "created" | "unpaid" | "cancelled" | "closed"
+        )
+    }
+}

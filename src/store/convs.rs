@@ -1,0 +1,271 @@
+//! Buyers, conversations, messages, the event log, message receipts and orders.
+
+use super::codec::{decode, encode};
+use super::tables::{
+    BUYER_KEYS, BUYER_OPEN, BUYERS, CLIENT_MSGS, CONVERSATIONS, EVENTS, MESSAGES, OPEN_CONVS,
+    ORDERS,
+};
+use super::{Reads, Result, WriteTx};
+use crate::model::{Buyer, BuyerId, ConvId, Conversation, Event, EventKind, Message, Order};
+use chrono::{DateTime, Utc};
+use redb::{ReadableTable, TableHandle};
+use serde::{Deserialize, Serialize};
+
+/// What a message sent with a `client_msg_id` produced, so a retry gets the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMsg {
+    pub conv: ConvId,
+    /// The buyer message's sequence number.
+    pub seq: u64,
+    /// The replies' sequence numbers.
+    pub replies: Vec<u64>,
+}
+
+/// The key a buyer is found under.
+pub fn buyer_key(channel: &str, external_id: &str) -> String {
+    format!("{channel}\u{1f}{external_id}")
+}
+
+/// The key of a message receipt.
+pub fn client_msg_key(channel: &str, client_msg_id: &str) -> String {
+    format!("{channel}\u{1f}{client_msg_id}")
+}
+
+type Docs<K> = redb::TableDefinition<'static, K, &'static [u8]>;
+
+fn doc<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
+    t: &impl ReadableTable<K, &'static [u8]>,
+    def: &'static Docs<K>,
+    key: K::SelfType<'_>,
+) -> Result<Option<T>> {
+    t.get(key)?
+        .map(|v| decode(def.name(), v.value()))
+        .transpose()
+}
+
+fn messages_after(
+    t: &impl ReadableTable<(u64, u64), &'static [u8]>,
+    conv: ConvId,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<Message>> {
+    t.range((conv.0, after.saturating_add(1))..=(conv.0, u64::MAX))?
+        .take(limit)
+        .map(|row| {
+            let (_, v) = row?;
+            decode(MESSAGES.name(), v.value())
+        })
+        .collect()
+}
+
+/// Reads of this file's tables, in a read or a write transaction.
+pub trait ConvReads: Reads {
+    /// The buyer with `id`.
+    fn get_buyer(&self, id: BuyerId) -> Result<Option<Buyer>> {
+        doc(&self.table(BUYERS)?, &BUYERS, id.0)
+    }
+
+    /// The buyer a channel knows as `external_id`.
+    fn find_buyer(&self, channel: &str, external_id: &str) -> Result<Option<Buyer>> {
+        match self
+            .table(BUYER_KEYS)?
+            .get(buyer_key(channel, external_id).as_str())?
+        {
+            Some(id) => self.get_buyer(BuyerId(id.value())),
+            None => Ok(None),
+        }
+    }
+
+    /// The conversation with `id`.
+    fn get_conv(&self, id: ConvId) -> Result<Option<Conversation>> {
+        doc(&self.table(CONVERSATIONS)?, &CONVERSATIONS, id.0)
+    }
+
+    /// The buyer's open conversation, if any.
+    fn open_conv_of(&self, buyer: BuyerId) -> Result<Option<Conversation>> {
+        match self.table(BUYER_OPEN)?.get(buyer.0)? {
+            Some(c) => self.get_conv(ConvId(c.value())),
+            None => Ok(None),
+        }
+    }
+
+    /// Every conversation not closed, by id.
+    fn list_open_convs(&self) -> Result<Vec<Conversation>> {
+        let ids: Vec<u64> = self
+            .table(OPEN_CONVS)?
+            .iter()?
+            .map(|r| r.map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()?;
+        let convs = self.table(CONVERSATIONS)?;
+        ids.into_iter()
+            .filter_map(|id| doc(&convs, &CONVERSATIONS, id).transpose())
+            .collect()
+    }
+
+    /// The buyer's conversations, newest first, at most `limit` (scans the table: for
+    /// the CRM sidebar of one buyer, not for hot paths).
+    fn convs_of_buyer(&self, buyer: BuyerId, limit: usize) -> Result<Vec<Conversation>> {
+        let mut out = Vec::new();
+        for row in self.table(CONVERSATIONS)?.iter()?.rev() {
+            let (_, v) = row?;
+            let c: Conversation = decode(CONVERSATIONS.name(), v.value())?;
+            if c.buyer == buyer {
+                out.push(c);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Messages of `conv` after sequence number `after`, at most `limit`.
+    fn messages_after(&self, conv: ConvId, after: u64, limit: usize) -> Result<Vec<Message>> {
+        messages_after(&self.table(MESSAGES)?, conv, after, limit)
+    }
+
+    /// Events after global sequence number `after`, at most `limit`.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
+        self.table(EVENTS)?
+            .range(after.saturating_add(1)..)?
+            .take(limit)
+            .map(|row| {
+                let (_, v) = row?;
+                decode(EVENTS.name(), v.value())
+            })
+            .collect()
+    }
+
+    /// The last event's sequence number (0 when none).
+    fn last_event_seq(&self) -> Result<u64> {
+        Ok(self
+            .table(EVENTS)?
+            .last()?
+            .map(|(k, _)| k.value())
+            .unwrap_or(0))
+    }
+
+    /// What a message with this receipt key produced.
+    fn get_client_msg(&self, key: &str) -> Result<Option<ClientMsg>> {
+        doc(&self.table(CLIENT_MSGS)?, &CLIENT_MSGS, key)
+    }
+
+    /// The order under `key` (see `Order::key`).
+    fn get_order(&self, key: &str) -> Result<Option<Order>> {
+        doc(&self.table(ORDERS)?, &ORDERS, key)
+    }
+}
+
+impl<T: Reads> ConvReads for T {}
+
+impl WriteTx<'_> {
+    /// Finds the buyer a channel knows as `external_id`, or creates them.
+    pub fn buyer_for(&self, channel: &str, external_id: &str, now: DateTime<Utc>) -> Result<Buyer> {
+        let key = buyer_key(channel, external_id);
+        let found = self
+            .table(BUYER_KEYS)?
+            .get(key.as_str())?
+            .map(|v| v.value());
+        if let Some(id) = found
+            && let Some(b) = self.get_buyer(BuyerId(id))?
+        {
+            return Ok(b);
+        }
+        let buyer = Buyer {
+            id: BuyerId(self.next_id("buyers")?),
+            channel: channel.to_string(),
+            external_id: external_id.to_string(),
+            nickname: String::new(),
+            region: String::new(),
+            member_level: 0,
+            tags: Vec::new(),
+            notes: String::new(),
+            orders: Vec::new(),
+            created_at: now,
+            last_seen: now,
+        };
+        self.table(BUYER_KEYS)?.insert(key.as_str(), buyer.id.0)?;
+        self.put_buyer(&buyer)?;
+        Ok(buyer)
+    }
+
+    /// Stores a buyer.
+    pub fn put_buyer(&self, b: &Buyer) -> Result<()> {
+        self.table(BUYERS)?.insert(b.id.0, encode(b)?.as_slice())?;
+        Ok(())
+    }
+
+    /// A new conversation id.
+    pub fn new_conv_id(&self) -> Result<ConvId> {
+        Ok(ConvId(self.next_id("conversations")?))
+    }
+
+    /// Stores a conversation and keeps the open-conversation indexes in step with its
+    /// state.
+    pub fn put_conv(&self, c: &Conversation) -> Result<()> {
+        self.table(CONVERSATIONS)?
+            .insert(c.id.0, encode(c)?.as_slice())?;
+        let mut open = self.table(OPEN_CONVS)?;
+        let mut by_buyer = self.table(BUYER_OPEN)?;
+        if c.state == crate::model::ConvState::Closed {
+            open.remove(c.id.0)?;
+            if by_buyer.get(c.buyer.0)?.map(|v| v.value()) == Some(c.id.0) {
+                by_buyer.remove(c.buyer.0)?;
+            }
+        } else {
+            open.insert(c.id.0, c.buyer.0)?;
+            by_buyer.insert(c.buyer.0, c.id.0)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a message to `conv` (advancing `conv.next_seq`; the caller stores the
+    /// conversation).
+    pub fn append_message(&self, conv: &mut Conversation, mut m: Message) -> Result<Message> {
+        m.conv = conv.id;
+        m.seq = conv.next_seq;
+        conv.next_seq += 1;
+        self.table(MESSAGES)?
+            .insert((conv.id.0, m.seq), encode(&m)?.as_slice())?;
+        Ok(m)
+    }
+
+    /// Appends an event to the global log.
+    pub fn append_event(
+        &self,
+        at: DateTime<Utc>,
+        conv: &Conversation,
+        kind: EventKind,
+    ) -> Result<Event> {
+        let e = Event {
+            seq: self.next_id("events")?,
+            at,
+            conv: conv.id,
+            channel: conv.channel.clone(),
+            kind,
+        };
+        self.table(EVENTS)?.insert(e.seq, encode(&e)?.as_slice())?;
+        Ok(e)
+    }
+
+    /// Records what a message with this receipt key produced.
+    pub fn put_client_msg(&self, key: &str, r: &ClientMsg) -> Result<()> {
+        self.table(CLIENT_MSGS)?
+            .insert(key, encode(r)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores an order and links it to its buyer.
+    pub fn put_order(&self, o: &Order) -> Result<()> {
+        let key = Order::key(&o.channel, &o.order_id);
+        self.table(ORDERS)?
+            .insert(key.as_str(), encode(o)?.as_slice())?;
+        if let Some(mut b) = self.get_buyer(o.buyer)?
+            && !b.orders.contains(&key)
+        {
+            b.orders.push(key);
+            self.put_buyer(&b)?;
+        }
+        Ok(())
+    }
+}
