@@ -32,9 +32,6 @@ pub enum AppError {
     /// A rule forbids the action (message for the user).
     #[error("{0}")]
     Conflict(String),
-    /// Too many attempts.
-    #[error("{0}")]
-    TooManyRequests(String),
     /// Body over the size limit.
     #[error("提交的内容过大")]
     PayloadTooLarge,
@@ -48,7 +45,13 @@ impl From<store::Error> for AppError {
         match e {
             store::Error::NotFound => AppError::NotFound,
             store::Error::Conflict(m) => AppError::Conflict(m),
-            other => AppError::Internal(other.to_string()),
+            other @ (store::Error::Db(_)
+            | store::Error::Codec { .. }
+            | store::Error::TooNew { .. }
+            | store::Error::InUse { .. }
+            | store::Error::Open { .. }
+            | store::Error::WriterGone
+            | store::Error::Batch(_)) => AppError::Internal(other.to_string()),
         }
     }
 }
@@ -80,7 +83,6 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,20 +90,22 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        match self {
+        let message = match self {
             AppError::LoginRequired { next } => {
                 let to = format!("/login?next={}", crate::web::page::url_encode(next));
                 return redirect(&to);
             }
             AppError::SetupRequired => return redirect("/setup"),
-            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
-            _ => {}
-        }
-        let message = match self {
-            AppError::Internal(_) => {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
                 "服务器内部错误，请稍后再试；如果一直出现，请查看服务器日志。".to_string()
             }
-            other => other.to_string(),
+            AppError::NotFound
+            | AppError::Forbidden
+            | AppError::Csrf
+            | AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::PayloadTooLarge => self.to_string(),
         };
         let page = ErrorPage {
             ctx: PageCtx::bare(),
@@ -136,7 +140,6 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
-            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
@@ -176,7 +179,12 @@ impl ResponseError for ApiError {
                 "服务器内部错误".to_string()
             }
             AppError::LoginRequired { .. } | AppError::SetupRequired => "请先登录".to_string(),
-            other => other.to_string(),
+            other @ (AppError::NotFound
+            | AppError::Forbidden
+            | AppError::Csrf
+            | AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::PayloadTooLarge) => other.to_string(),
         };
         HttpResponse::build(self.status_code()).json(serde_json::json!({
             "error": { "code": self.0.code(), "message": message }

@@ -42,6 +42,9 @@ impl AppState {
         store: Store,
         clock: Arc<dyn Clock>,
     ) -> Result<AppState, desk::Error> {
+        // The decoy hash makes unknown-user logins as slow as wrong passwords; compute it
+        // now rather than inside the first login.
+        let _ = tokio::task::spawn_blocking(desk::auth::warm_up).await;
         let index = bot::index::Location::Dir(config.data_dir.join("index"));
         let desk = Desk::new(store, clock.clone()).open_bot(index).await?;
         Ok(AppState {
@@ -67,6 +70,7 @@ pub fn build_app(
     App::new()
         .app_data(state)
         .app_data(actix_web::web::PayloadConfig::new(MAX_BODY))
+        .configure(web::input_errors)
         .configure(web::configure)
         .default_service(actix_web::web::to(web::not_found))
         .wrap(from_fn(web::set_pre_cookie))

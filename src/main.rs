@@ -207,7 +207,9 @@ fn export_to(data: PathBuf, file: PathBuf) -> anyhow::Result<()> {
     } else {
         // Write beside the target and rename, so a failed export never leaves a
         // half-written file under the final name.
-        let tmp = file.with_extension("partial");
+        let mut tmp = file.clone().into_os_string();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
         let f = std::fs::File::create(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut w = std::io::BufWriter::new(f);

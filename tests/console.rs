@@ -149,6 +149,57 @@ async fn login_never_redirects_off_site() {
 }
 
 #[actix_web::test]
+async fn a_tab_in_next_cannot_smuggle_an_off_site_redirect() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let s = shop.session("boss").await;
+    let res = call_service(
+        &app,
+        get("/login?next=/%09/evil.example/", Some(&s)).to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/");
+}
+
+#[actix_web::test]
+async fn parallel_wrong_logins_all_count_toward_the_lock() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let (pre, csrf) = login_page_csrf(&app).await;
+    let attempt = |password: &'static str| {
+        post(
+            "/login",
+            None,
+            &[("_csrf", &csrf), ("name", "boss"), ("password", password)],
+        )
+        .insert_header((header::COOKIE, pre.clone()))
+        .to_request()
+    };
+    // Five wrong guesses and the right password, all at once: the lock must already
+    // count the guesses still being checked.
+    let mut all: Vec<_> = (0..5)
+        .map(|_| call_service(&app, attempt("wrong-password")))
+        .collect();
+    all.push(call_service(&app, attempt(PASSWORD)));
+    let results = futures_util::future::join_all(all).await;
+    assert_eq!(results[5].status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&results[5], "xiaoer_session").is_none());
+}
+
+#[actix_web::test]
+async fn unknown_api_routes_and_bad_parameters_get_clear_errors() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let s = shop.session("boss").await;
+    let res = call_service(&app, get("/api/v1/nope", Some(&s)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(text(res).await.contains("\"code\":\"not_found\""));
+    let res = call_service(&app, get("/settings/audit?before=x", Some(&s)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("查询参数有误"));
+}
+
+#[actix_web::test]
 async fn logout_ends_the_session() {
     let shop = TestShop::with_owner().await;
     let app = app(&shop).await;

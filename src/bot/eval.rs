@@ -146,7 +146,9 @@ pub fn run(
         match &q.expected_id {
             Some(want) => {
                 answerable += 1;
-                let is_top = r.candidates.first().is_some_and(|c| &c.id == want);
+                // The entry that answered (menu, rule or match), else the best candidate.
+                let top = r.entry.as_ref().or(r.candidates.first().map(|c| &c.id));
+                let is_top = top == Some(want);
                 top1 += usize::from(is_top);
                 let exact = r.band == Band::Exact && r.intent.is_none();
                 let right = exact && r.entry.as_ref() == Some(want);

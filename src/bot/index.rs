@@ -122,12 +122,7 @@ impl SearchIndex {
             Location::Ram => (Index::create_in_ram(schema), true),
             Location::Dir(dir) => open_dir(dir, schema, &want)?,
         };
-        index
-            .tokenizers()
-            .register(WORDS, WordTokenizer(analyzer.clone()));
-        index
-            .tokenizers()
-            .register(BIGRAMS, BigramTokenizer(analyzer.clone()));
+        register(&index, analyzer);
         let writer: IndexWriter = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| Error::Index(format!("cannot lock the search index: {e}")))?;
@@ -149,6 +144,12 @@ impl SearchIndex {
             si.rebuild(docs(), generation)?;
         }
         Ok((si, fresh))
+    }
+
+    /// Tokenizes from now on with `analyzer` (after the lexicon or products changed;
+    /// call `rebuild` next so old documents are re-tokenized too).
+    pub fn use_analyzer(&self, analyzer: &Analyzer) {
+        register(&self.index, analyzer);
     }
 
     /// Replaces every document, leaving one segment (a query visits each segment, so
@@ -291,6 +292,15 @@ impl SearchIndex {
     pub fn index(&self) -> &Index {
         &self.index
     }
+}
+
+fn register(index: &Index, analyzer: &Analyzer) {
+    index
+        .tokenizers()
+        .register(WORDS, WordTokenizer(analyzer.clone()));
+    index
+        .tokenizers()
+        .register(BIGRAMS, BigramTokenizer(analyzer.clone()));
 }
 
 /// Opens the folder's index when its payload matches, else wipes and recreates it.

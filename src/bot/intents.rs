@@ -45,7 +45,8 @@ const COMPLAINT: &[&str] = &[
     "消费者协会",
     "工商局",
     "市场监管",
-    "曝光",
+    "曝光你们",
+    "去曝光",
     "维权",
     "起诉",
     "律师",
@@ -62,7 +63,9 @@ const COMPLAINT: &[&str] = &[
     "无良",
     "欺诈",
     "欺骗",
-    "假货",
+    "卖假货",
+    "发假货",
+    "收到假货",
     "垃圾店",
     "垃圾东西",
     "垃圾服务",
@@ -125,7 +128,6 @@ const TRANSFER_STRONG: &[&str] = &[
     "接人工",
     "换人工",
     "我要人工",
-    "人工服务",
     "不要机器人",
     "别用机器人",
     "不想跟机器人",
@@ -162,6 +164,7 @@ const TRANSFER_PATTERNS: &[&str] = &[
 /// Phrases that ask for a human only when nothing else is asked.
 const TRANSFER_WEAK: &[&str] = &[
     "人工客服",
+    "人工服务",
     "在线客服",
     "客服",
     "人工",
@@ -297,26 +300,23 @@ fn transfer_patterns() -> &'static [regex::Regex] {
     })
 }
 
-/// Whether `word` occurs in `text` without a negation right before it. A number
-/// (12315) must stand alone, not inside a longer one (an order number).
+/// Whether `word` occurs in `text` without a negation right before it ("不是投诉",
+/// "不用转人工"; "不想等了，转人工" is still a transfer). A Latin or numeric word (sb,
+/// 12315) must stand alone, not inside a longer one (USB, an order number).
 fn says(text: &str, word: &str) -> bool {
-    let numeric = word.bytes().all(|b| b.is_ascii_digit());
+    let ascii = word.bytes().all(|b| b.is_ascii_alphanumeric());
     text.match_indices(word).any(|(at, _)| {
         let prev = text[..at].chars().next_back();
         let next = text[at + word.len()..].chars().next();
-        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-        if numeric && (digit(prev) || digit(next)) {
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        if ascii && (glued(prev) || glued(next)) {
             return false;
         }
-        let before: String = text[..at]
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        !NEGATIONS.iter().any(|n| before.contains(n))
+        let before = &text[..at];
+        let trimmed = before.trim_end_matches(['要', '是', '用', '去', '再']);
+        !NEGATIONS
+            .iter()
+            .any(|n| before.ends_with(n) || trimmed.ends_with(n))
     })
 }
 
@@ -449,6 +449,10 @@ mod tests {
             "太贵了",
             "东西呢",
             "订单号1234567890123456",
+            "USB充电器有吗",
+            "会不会是假货",
+            "人工服务时间是几点",
+            "相机曝光怎么调",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }

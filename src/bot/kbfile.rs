@@ -2,7 +2,6 @@
 //! ids are accepted) and CSV (UTF-8 with BOM so Excel opens it; list cells hold one item
 //! per line). Reading checks every row and reports all bad ones by line number.
 
-use crate::model::kb::Lexicon;
 use crate::model::{KbEntry, MatchMode};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -317,14 +316,6 @@ pub fn read_synonyms(text: &str) -> Vec<Vec<String>> {
         })
         .filter(|g| g.len() >= 2)
         .collect()
-}
-
-/// An empty lexicon with `synonyms` (for tests and eval).
-pub fn lexicon_with(synonyms: Vec<Vec<String>>) -> Lexicon {
-    Lexicon {
-        synonyms,
-        words: Vec::new(),
-    }
 }
 
 #[cfg(test)]

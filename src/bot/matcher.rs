@@ -28,10 +28,17 @@ const MAX_CHARS: usize = 120;
 
 /// The reply to `text` (see `Engine::reply`).
 pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
-    let skip = text.chars().count().saturating_sub(MAX_CHARS);
-    let text: String = text.chars().skip(skip).collect();
-    let simple = simplify(&text);
-    let norm = normalize(&text);
+    // Intents read the whole message (a complaint may open a long rant); ranking reads
+    // its end, where the question usually is.
+    let simple = simplify(text);
+    let full = normalize(text);
+    let skip = full.chars().count().saturating_sub(MAX_CHARS);
+    let norm: String = full
+        .chars()
+        .skip(skip)
+        .collect::<String>()
+        .trim()
+        .to_string();
     let mut r = blank(&norm);
 
     let ranking = rank::rank(s, index, ctx, &norm);
@@ -44,7 +51,7 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.explain.route = "menu";
         return answer(s, ctx, r, &p, 1.0);
     }
-    if let Some(intent) = intents::detect(&simple, &norm) {
+    if let Some(intent) = intents::detect(&simple, &full) {
         r.explain.route = "intent";
         r.intent = Some(intent);
         match intent {
@@ -63,12 +70,15 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         }
         return r;
     }
-    let product = ctx
-        .product
-        .and_then(|sku| s.products.get(sku))
-        .or_else(|| product::mentioned(&norm, s.products.values()));
+    // A product question ("这个多重") is answered from the product, unless the message
+    // does not point at the product and the knowledge base answers it with confidence
+    // ("价格保护吗" is about the shop's policy, not this product's price).
+    let named = product::mentioned(&norm, s.products.values());
+    let product = ctx.product.and_then(|sku| s.products.get(sku)).or(named);
+    let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
     if let Some(p) = product
         && let Some(ask) = product::ask(&norm, p)
+        && (named.is_some() || product::points_at_it(&norm) || !kb_sure)
     {
         let related: Vec<_> = p
             .related

@@ -33,6 +33,9 @@ use std::sync::{Arc, Mutex, RwLock};
 pub enum Error {
     #[error("search index: {0}")]
     Index(String),
+    /// An update older than what the engine already reflects (reload instead).
+    #[error("update for KB generation {0} arrived after generation {1}")]
+    Stale(u64, u64),
 }
 
 impl From<tantivy::TantivyError> for Error {
@@ -138,8 +141,8 @@ pub struct Reply {
     pub intent: Option<Intent>,
     /// The entry that answered.
     pub entry: Option<String>,
-    /// Calibrated confidence in the top candidate: at least 0.70 answers, 0.55 offers
-    /// a menu (values above 1 are possible).
+    /// Calibrated confidence in the top candidate: from 0.72 the bot answers, from 0.55
+    /// it offers a menu (values above 1 are possible).
     pub confidence: f32,
     /// The best entries, best first.
     pub candidates: Vec<Candidate>,
@@ -200,6 +203,9 @@ impl Engine {
     pub fn put_entry(&self, entry: KbEntry, generation: u64) -> Result<()> {
         let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let mut s = (*self.current()).clone();
+        if generation <= s.generation {
+            return Err(Error::Stale(generation, s.generation));
+        }
         let id = entry.id.clone();
         s.put(entry, generation);
         let text = s.doc_text(&id);
@@ -212,6 +218,9 @@ impl Engine {
     pub fn remove_entry(&self, id: &str, generation: u64) -> Result<()> {
         let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let mut s = (*self.current()).clone();
+        if generation <= s.generation {
+            return Err(Error::Stale(generation, s.generation));
+        }
         s.remove(id, generation);
         self.index.put(id, None, generation)?;
         self.swap(s);
@@ -222,6 +231,7 @@ impl Engine {
     pub fn reload(&self, data: KbData) -> Result<()> {
         let _guard = self.updating.lock().unwrap_or_else(|p| p.into_inner());
         let s = State::build(data);
+        self.index.use_analyzer(&s.analyzer);
         self.index.rebuild(s.docs(), s.generation)?;
         self.swap(s);
         Ok(())

@@ -27,19 +27,10 @@ const ATTRIBUTE_WORDS: &[(&str, &[&str])] = &[
     ("尺码", &["尺码", "码数", "什么码", "几码", "尺寸", "多大"]),
     ("颜色", &["颜色", "什么色", "几种色", "哪些色"]),
     ("产地", &["产地", "哪里产", "哪产的", "哪里生产"]),
-    ("保质期", &["保质期", "过期", "能放多久"]),
+    ("保质期", &["保质期", "能放多久", "放多久"]),
     ("规格", &["规格", "容量", "多少毫升", "多少ml"]),
 ];
-const PRICE_WORDS: &[&str] = &[
-    "多少钱",
-    "价格",
-    "价钱",
-    "几块",
-    "多少米",
-    "到手价",
-    "什么价",
-    "多钱",
-];
+const PRICE_WORDS: &[&str] = &["多少钱", "价格", "价钱", "几块", "到手价", "什么价", "多钱"];
 const STOCK_WORDS: &[&str] = &[
     "有货",
     "有没有货",
@@ -52,6 +43,26 @@ const STOCK_WORDS: &[&str] = &[
     "没货",
 ];
 const RELATED_WORDS: &[&str] = &["推荐", "搭配", "配什么", "还有什么", "类似的", "同款"];
+
+/// Words that point at the product in front of the buyer.
+const DEICTIC: &[&str] = &[
+    "这个",
+    "这款",
+    "这件",
+    "这双",
+    "这条",
+    "这套",
+    "这只",
+    "这瓶",
+    "它",
+    "该商品",
+    "宝贝",
+];
+
+/// Whether the message points at the current product ("这个多重").
+pub fn points_at_it(norm: &str) -> bool {
+    DEICTIC.iter().any(|w| norm.contains(w))
+}
 
 /// Longest question that is treated as a product question: longer messages say more
 /// than "how much is it" and go to the knowledge base.

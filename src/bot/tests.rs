@@ -105,6 +105,15 @@ fn intents_come_before_the_kb() {
     let r = ask(&e, "好的谢谢👍");
     assert_eq!(r.intent, Some(Intent::Positive));
     assert!(r.rating_invite);
+    let rant = format!(
+        "我要投诉！{}",
+        "你们的东西质量太差了，用了两天就坏了，客服也不回消息，".repeat(8)
+    );
+    assert_eq!(
+        ask(&e, &rant).intent,
+        Some(Intent::Complaint),
+        "a long rant keeps its opening complaint"
+    );
     let r = ask(&e, "收到的衣服有线头");
     assert_eq!(r.intent, None);
     assert_eq!(r.candidates[0].id, "after-quality", "{:?}", r.candidates);
@@ -213,6 +222,17 @@ fn product_questions_are_answered_from_the_product() {
     );
     // Named in the message, without a product in context.
     assert!(ask(&e, "纯棉T恤多少钱").answer.contains("¥79.9"));
+    // A shop-policy question the KB answers is not hijacked by a product trigger word.
+    let mut protect = KbEntry::new("protect", "价格保护吗", "支持15天价保");
+    protect.similar = vec!["降价了能保价吗".into(), "有价保吗".into()];
+    let mut p2 = Product::new("T2", "帆布包");
+    p2.price = Some(Price(5900));
+    let e = engine_with(vec![protect], vec![p2]);
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("T2");
+    let r = e.reply(&ctx, "价格保护吗");
+    assert_eq!(r.entry.as_deref(), Some("protect"), "{r:?}");
+    assert!(e.reply(&ctx, "这个多少钱").answer.contains("¥59"));
 }
 
 #[test]

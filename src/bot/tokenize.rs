@@ -151,19 +151,21 @@ impl Analyzer {
         let mut jieba = Jieba::new();
         let mut synonyms = HashMap::new();
         let builtin = super::kbfile::read_synonyms(BUILTIN_SYNONYMS);
-        // The trainer's groups come last, so they win where a word is in both lists.
+        // Words are normalized like buyer text (運費 → 运费, ＳＦ → sf), so a trainer can
+        // type them any way. The trainer's groups come last: they win where a word is in
+        // both lists.
+        let norm = |w: &str| super::normalize::normalize(w).replace(' ', "");
         for group in builtin.iter().chain(lexicon.synonyms.iter()) {
-            let Some(canonical) = group.first().map(|w| w.to_lowercase()) else {
+            let Some(canonical) = group.first().map(|w| norm(w)) else {
                 continue;
             };
-            for w in group {
-                let w = w.to_lowercase();
+            for w in group.iter().map(|w| norm(w)).filter(|w| !w.is_empty()) {
                 add_word(&mut jieba, &w);
                 synonyms.insert(w, canonical.clone());
             }
         }
         for w in lexicon.words.iter().map(String::as_str).chain(extra_words) {
-            add_word(&mut jieba, &w.to_lowercase());
+            add_word(&mut jieba, &norm(w));
         }
         Analyzer {
             inner: Arc::new(Inner { jieba, synonyms }),
@@ -223,11 +225,6 @@ impl Analyzer {
     /// Every word of every synonym group.
     pub fn synonym_words(&self) -> impl Iterator<Item = &str> {
         self.inner.synonyms.keys().map(String::as_str)
-    }
-
-    /// Whether the dictionary knows `word`.
-    pub fn knows(&self, word: &str) -> bool {
-        self.inner.jieba.has_word(word)
     }
 }
 
@@ -330,7 +327,10 @@ mod tests {
     fn analyzer() -> Analyzer {
         Analyzer::new(
             &Lexicon {
-                synonyms: vec![vec!["小二牌".into(), "xr".into()]],
+                synonyms: vec![
+                    vec!["小二牌".into(), "ＸＲ".into(), "小二牌子".into()],
+                    vec!["運費".into(), "邮钱".into()],
+                ],
                 words: vec!["冰丝凉席".into()],
             },
             ["云朵拖鞋"],

@@ -79,13 +79,30 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A hash no password matches, checked for unknown login names so that they take as long
-/// as wrong passwords (no user enumeration by timing).
+/// as wrong passwords (no user enumeration by timing). Built by `warm_up` at start-up.
 fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+/// Computes the decoy hash now (call from a blocking context at start-up).
+pub fn warm_up() {
+    decoy_hash();
+}
+
+/// Password hashing runs at most this many at a time: each argon2 run takes ~19 MiB and
+/// a core, so a flood of logins queues here instead of exhausting memory.
+const HASHING_SLOTS: usize = 2;
+
+/// Runs password hashing or checking off the async workers, a few at a time.
+pub(crate) async fn hashing<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_SLOTS);
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| Error::Hash(e.to_string()))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Hash(e.to_string()))
@@ -106,7 +123,7 @@ impl Desk {
         };
         new.validate()?;
         let password = new.password.clone();
-        let hash = blocking(move || hash_password(&password)).await??;
+        let hash = hashing(move || hash_password(&password)).await??;
         let rec = UserRecord {
             name: new.name.clone(),
             nickname: new.nickname.clone(),
@@ -149,7 +166,7 @@ impl Desk {
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| decoy_hash().to_string());
         let pw = password.to_string();
-        let ok = blocking(move || verify_password(&pw, &hash)).await?;
+        let ok = hashing(move || verify_password(&pw, &hash)).await?;
         match user {
             Some(u) if ok && u.disabled => Err(Error::Disabled),
             Some(u) if ok => self.start_session(u).await,

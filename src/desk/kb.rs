@@ -125,6 +125,7 @@ impl Desk {
     /// Creates or replaces an entry: stored first, then answerable at once.
     pub async fn save_entry(&self, actor: &Actor, entry: KbEntry) -> Result<KbEntry> {
         let entry = entry.normalized();
+        let _order = self.kb_lock.lock().await;
         let mut known = self.entry_ids()?;
         known.insert(entry.id.clone());
         Self::check_entry(&entry, &known)?;
@@ -138,15 +139,15 @@ impl Desk {
                 Ok(g)
             })
             .await?;
-        if let Some(bot) = &self.bot {
-            bot.put_entry(entry.clone(), generation)
-                .map_err(bot_error)?;
-        }
+        let update = entry.clone();
+        self.update_bot(move |bot| bot.put_entry(update, generation))
+            .await;
         Ok(entry)
     }
 
     /// Deletes an entry.
     pub async fn delete_entry(&self, actor: &Actor, id: &str) -> Result<()> {
+        let _order = self.kb_lock.lock().await;
         let audit = self.audit(actor, "kb.delete", id, String::new());
         let key = id.to_string();
         let generation = self
@@ -163,10 +164,32 @@ impl Desk {
                 store::Error::NotFound => Error::NotFound,
                 other => other.into(),
             })?;
-        if let Some(bot) = &self.bot {
-            bot.remove_entry(id, generation).map_err(bot_error)?;
-        }
+        let id = id.to_string();
+        self.update_bot(move |bot| bot.remove_entry(&id, generation))
+            .await;
         Ok(())
+    }
+
+    /// Applies a change the store already committed to the bot, off the async workers.
+    /// The store is the truth: if the bot cannot take the change, it is rebuilt from the
+    /// store (and if even that fails, the next start rebuilds it).
+    async fn update_bot(&self, change: impl FnOnce(&Engine) -> bot::Result<()> + Send + 'static) {
+        let Some(bot) = self.bot.clone() else { return };
+        let data = self.kb_data();
+        let outcome = tokio::task::spawn_blocking(move || {
+            change(&bot).or_else(|e| {
+                tracing::warn!(error = %e, "bot update failed; rebuilding from the store");
+                bot.reload(data.map_err(|e| bot::Error::Index(e.to_string()))?)
+            })
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "bot rebuild failed; it is rebuilt at the next start")
+            }
+            Err(e) => tracing::error!(error = %e, "bot update panicked"),
+        }
     }
 
     /// Imports entries in one transaction: all or nothing. With `replace`, entries not
@@ -216,7 +239,7 @@ impl Desk {
                 tx.append_audit(&audit)
             })
             .await?;
-        self.reload_bot()?;
+        self.reload_bot().await;
         Ok(summary)
     }
 
@@ -228,6 +251,7 @@ impl Desk {
     /// Creates or replaces a product.
     pub async fn save_product(&self, actor: &Actor, product: Product) -> Result<Product> {
         product.validate()?;
+        let _order = self.kb_lock.lock().await;
         let audit = self.audit(actor, "product.save", &product.sku, product.name.clone());
         let p = product.clone();
         self.store
@@ -236,7 +260,7 @@ impl Desk {
                 tx.append_audit(&audit)
             })
             .await?;
-        self.reload_bot()?;
+        self.reload_bot().await;
         Ok(product)
     }
 
@@ -247,6 +271,7 @@ impl Desk {
             lexicon.synonyms.len(),
             lexicon.words.len()
         );
+        let _order = self.kb_lock.lock().await;
         let audit = self.audit(actor, "lexicon.save", "词库", detail);
         self.store
             .write(move |tx| {
@@ -254,18 +279,139 @@ impl Desk {
                 tx.append_audit(&audit)
             })
             .await?;
-        self.reload_bot()
+        self.reload_bot().await;
+        Ok(())
     }
 
     /// Rebuilds the bot from the store (after imports, product or lexicon changes).
-    fn reload_bot(&self) -> Result<()> {
-        if let Some(bot) = &self.bot {
-            bot.reload(self.kb_data()?).map_err(bot_error)?;
-        }
-        Ok(())
+    async fn reload_bot(&self) {
+        let data = self.kb_data();
+        self.update_bot(move |bot| bot.reload(data.map_err(|e| bot::Error::Index(e.to_string()))?))
+            .await;
     }
 }
 
 fn bot_error(e: bot::Error) -> Error {
     Error::Bot(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::testing::desk;
+
+    async fn with_bot() -> (tempfile::TempDir, Desk) {
+        let (dir, desk, _clock) = desk();
+        let desk = desk.open_bot(Location::Ram).await.unwrap();
+        (dir, desk)
+    }
+
+    fn answered(desk: &Desk, text: &str) -> Option<String> {
+        desk.try_bot(text, None).unwrap().entry
+    }
+
+    #[actix_web::test]
+    async fn the_starter_kb_is_loaded_once() {
+        let (_d, desk) = with_bot().await;
+        let n = desk.list_entries().unwrap().len();
+        assert!(n >= 120);
+        assert_eq!(desk.seed_starter_kb().await.unwrap(), 0, "never twice");
+        assert_eq!(answered(&desk, "包邮吗").as_deref(), Some("ship-free"));
+    }
+
+    #[actix_web::test]
+    async fn saved_entries_answer_at_once_and_deleted_ones_stop() {
+        let (_d, desk) = with_bot().await;
+        let actor = Actor::cli();
+        let mut e = KbEntry::new("pet", "卖宠物粮吗", "亲，本店不卖宠物粮哦");
+        e.similar = vec!["有狗粮猫粮吗".into()];
+        desk.save_entry(&actor, e).await.unwrap();
+        assert_eq!(answered(&desk, "你们卖宠物粮吗").as_deref(), Some("pet"));
+        let mut dangling = KbEntry::new("x", "问题", "答案");
+        dangling.follow_ups = vec!["nope".into()];
+        let err = desk.save_entry(&actor, dangling).await.unwrap_err();
+        assert!(matches!(err, Error::Invalid(i) if i.get("follow_ups").is_some()));
+        desk.delete_entry(&actor, "pet").await.unwrap();
+        assert_ne!(answered(&desk, "你们卖宠物粮吗").as_deref(), Some("pet"));
+        assert!(matches!(
+            desk.delete_entry(&actor, "pet").await,
+            Err(Error::NotFound)
+        ));
+        let log = desk.store().read().unwrap().list_audit(None, 5).unwrap();
+        assert_eq!(log[0].action, "kb.delete");
+        assert_eq!(log[1].action, "kb.save");
+    }
+
+    #[actix_web::test]
+    async fn concurrent_saves_reach_the_bot_in_commit_order() {
+        let (_d, desk) = with_bot().await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let d = desk.clone();
+            tasks.push(actix_web::rt::spawn(async move {
+                let e = KbEntry::new("same", "这款有赠品吗", &format!("答案{i}"));
+                d.save_entry(&Actor::cli(), e).await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let stored = desk
+            .store()
+            .read()
+            .unwrap()
+            .get_entry("same")
+            .unwrap()
+            .unwrap();
+        let r = desk.try_bot("这款有赠品吗", None).unwrap();
+        assert_eq!(r.entry.as_deref(), Some("same"));
+        assert_eq!(
+            r.answer, stored.answer,
+            "the bot holds what the store holds"
+        );
+        assert_eq!(
+            desk.bot().unwrap().generation(),
+            desk.store().read().unwrap().kb_generation().unwrap()
+        );
+    }
+
+    #[actix_web::test]
+    async fn lexicon_and_product_changes_retokenize_the_index() {
+        let (_d, desk) = with_bot().await;
+        let actor = Actor::cli();
+        // The entry says "xr"; a buyer writes the brand's full name.
+        let e = KbEntry::new("brand", "xr", "亲，小二牌是官方正品哦");
+        desk.save_entry(&actor, e).await.unwrap();
+        assert_ne!(answered(&desk, "小二牌").as_deref(), Some("brand"));
+        let lexicon = Lexicon {
+            synonyms: vec![vec!["小二牌".into(), "xr".into()]],
+            words: vec![],
+        };
+        desk.save_lexicon(&actor, lexicon).await.unwrap();
+        assert_eq!(answered(&desk, "小二牌").as_deref(), Some("brand"));
+
+        let mut p = Product::new("T1", "云朵拖鞋");
+        p.stock = Some(0);
+        desk.save_product(&actor, p).await.unwrap();
+        let r = desk.try_bot("云朵拖鞋有货吗", None).unwrap();
+        assert!(r.answer.contains("缺货"), "{}", r.answer);
+    }
+
+    #[actix_web::test]
+    async fn imports_replace_or_merge_in_one_step() {
+        let (_d, desk) = with_bot().await;
+        let actor = Actor::cli();
+        let a = KbEntry::new("a", "能开发票吗", "可以开电子发票");
+        let s = desk.import_kb(&actor, vec![a], true).await.unwrap();
+        assert_eq!((s.added, s.replaced), (1, 0));
+        assert!(s.removed >= 120);
+        assert_eq!(desk.list_entries().unwrap().len(), 1);
+        assert_eq!(answered(&desk, "可以开发票吗").as_deref(), Some("a"));
+        assert_eq!(answered(&desk, "包邮吗"), None);
+        let mut b = KbEntry::new("b", "包邮吗", "满59包邮");
+        b.follow_ups = vec!["a".into()];
+        let s = desk.import_kb(&actor, vec![b], false).await.unwrap();
+        assert_eq!((s.added, s.replaced, s.removed), (1, 0, 0));
+        assert_eq!(answered(&desk, "包邮吗").as_deref(), Some("b"));
+    }
 }

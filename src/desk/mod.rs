@@ -82,6 +82,9 @@ pub struct Desk {
     sessions: auth::SessionPolicy,
     /// The bot, once `open_bot` ran (servers); command-line tools go without.
     bot: Option<Arc<crate::bot::Engine>>,
+    /// Held from a KB store write until the bot has the change, so changes reach the
+    /// bot in the order the store committed them.
+    kb_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Desk {
@@ -92,6 +95,7 @@ impl Desk {
             clock,
             sessions: auth::SessionPolicy::default(),
             bot: None,
+            kb_lock: Arc::default(),
         }
     }
 

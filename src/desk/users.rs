@@ -1,7 +1,7 @@
 //! The owner's user administration: add, change role, disable, reset passwords; and a
 //! user changing their own password.
 
-use super::auth::{Login, hash_password, verify_password};
+use super::auth::{Login, hash_password, hashing, verify_password};
 use super::{Actor, Desk, Error, Result};
 use crate::model::user::{name_taken, nickname_problem, password_problem};
 use crate::model::{Invalid, NewUser, Role, User, UserId, UserPatch};
@@ -62,9 +62,7 @@ impl Desk {
         }
         inv.into_result()?;
         let password = new.password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| Error::Hash(e.to_string()))??;
+        let hash = hashing(move || hash_password(&password)).await??;
         let rec = UserRecord {
             name: new.name.clone(),
             nickname: new.nickname.clone(),
@@ -124,9 +122,7 @@ impl Desk {
                     inv.add("password", msg);
                     return Err(inv.into());
                 }
-                let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-                    .await
-                    .map_err(|e| Error::Hash(e.to_string()))??;
+                let hash = hashing(move || hash_password(&pw)).await??;
                 let patch = UserPatch {
                     password_hash: Some(hash),
                     ..UserPatch::default()
@@ -173,9 +169,7 @@ impl Desk {
     pub async fn change_own_password(&self, user: &User, old: &str, new: &str) -> Result<Login> {
         let hash = user.password_hash.clone();
         let old = old.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&old, &hash))
-            .await
-            .map_err(|e| Error::Hash(e.to_string()))?;
+        let ok = hashing(move || verify_password(&old, &hash)).await?;
         let mut inv = Invalid::default();
         if !ok {
             inv.add("old_password", "当前密码不正确");
@@ -185,9 +179,7 @@ impl Desk {
         }
         inv.into_result()?;
         let new = new.to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
-            .await
-            .map_err(|e| Error::Hash(e.to_string()))??;
+        let hash = hashing(move || hash_password(&new)).await??;
         let (id, now) = (user.id, self.clock.now());
         let audit = self.audit(
             &Actor::user(user),

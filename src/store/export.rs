@@ -165,11 +165,27 @@ fn write_all_rows(dir: &Path, file: &Path) -> Result<(), ImportError> {
         let w = WriteTx::new(&tx);
         migrate::create_tables(&w)?;
         for_each_row(file, |(t, row)| insert_row(&w, t, row))?;
+        reconcile_sequences(&w)?;
     }
     tx.commit().map_err(Error::from)?;
     drop(db);
     // Opening runs the upgrade steps when the export came from an older schema.
     drop(Store::open(dir)?);
+    Ok(())
+}
+
+/// Makes every id counter at least the largest id in its table, so a hand-edited or
+/// partial export cannot make a new record overwrite an imported one.
+fn reconcile_sequences(w: &WriteTx) -> Result<(), Error> {
+    for (name, def) in tables::SEQUENCES {
+        let max = w.table(*def)?.last()?.map(|(k, _)| k.value()).unwrap_or(0);
+        let key = format!("seq.{name}");
+        let mut meta = w.table(tables::META)?;
+        let current = meta.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+        if current < max {
+            meta.insert(key.as_str(), max)?;
+        }
+    }
     Ok(())
 }
 
@@ -455,6 +471,37 @@ mod tests {
         assert_eq!(numbers, vec![3, total - 2, total - 1, total]);
         assert!(err.to_string().contains("unknown table"), "{err}");
         assert!(!target.join(DB_FILE).exists(), "nothing may be written");
+    }
+
+    #[actix_web::test]
+    async fn import_repairs_missing_id_counters() {
+        let (_dir, store) = temp_store();
+        fill(&store).await;
+        let good = String::from_utf8(export_bytes(&store)).unwrap();
+        let without: Vec<&str> = good.lines().filter(|l| !l.contains("seq.users")).collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("partial.jsonl");
+        std::fs::write(&file, without.join("\n")).unwrap();
+        let target = tmp.path().join("restored");
+        import(&target, &file).unwrap();
+        let restored = Store::open(&target).unwrap();
+        let now = Utc::now();
+        let u = restored
+            .write(move |tx| {
+                tx.insert_user(
+                    &UserRecord {
+                        name: "new".into(),
+                        nickname: "新".into(),
+                        role: Role::Agent,
+                        password_hash: "x".into(),
+                    },
+                    now,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(u.id.0, 2, "the owner (id 1) is not overwritten");
+        assert_eq!(restored.read().unwrap().list_users().unwrap().len(), 2);
     }
 
     #[test]

@@ -85,6 +85,18 @@ impl AnyTable {
     }
 }
 
+/// Tables whose ids come from a `seq.<name>` counter in `meta`, by counter name.
+pub const SEQUENCES: &[(&str, TableDefinition<'static, u64, &'static [u8]>)] = &[
+    ("users", USERS),
+    ("audit", AUDIT),
+    ("buyers", BUYERS),
+    ("conversations", CONVERSATIONS),
+    ("events", EVENTS),
+    ("groups", GROUPS),
+    ("api_tokens", API_TOKENS),
+    ("deliveries", DELIVERIES),
+];
+
 /// The JSON shape of a table's keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyShape {

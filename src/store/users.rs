@@ -72,6 +72,9 @@ impl WriteTx<'_> {
             return Err(Error::Conflict(name_taken(&rec.name)));
         }
         let id = UserId(self.next_id("users")?);
+        if self.table(USERS)?.get(id.0)?.is_some() {
+            return Err(Error::Conflict(format!("用户编号 {id} 已存在")));
+        }
         let user = User {
             id,
             name: rec.name.clone(),

@@ -107,45 +107,56 @@ fn run(db: &Database, mut rx: mpsc::Receiver<Box<dyn Op>>) {
     }
 }
 
+/// Why a batch did not commit.
+enum Failure {
+    /// Request `i` failed (or panicked); nothing was written.
+    Op(usize, Error),
+    /// The transaction itself failed (I/O).
+    Commit(String),
+}
+
 fn commit_batch(db: &Database, mut batch: Vec<Box<dyn Op>>) {
-    match apply_and_commit(db, &mut batch) {
-        Ok(()) => batch.into_iter().for_each(|op| op.finish(Ok(()))),
-        Err(e) if batch.len() == 1 => {
-            if let Some(op) = batch.pop() {
-                op.finish(Err(e));
+    loop {
+        match apply_and_commit(db, &mut batch) {
+            Ok(()) => {
+                batch.into_iter().for_each(|op| op.finish(Ok(())));
+                return;
             }
-        }
-        Err(_) => {
-            // One request failed (or the commit did): nothing of the batch was written.
-            // Retry each request alone so one bad request cannot fail its neighbours.
-            for mut op in batch {
-                let outcome = apply_and_commit(db, std::slice::from_mut(&mut op));
-                op.finish(outcome);
+            // A failing request is answered and dropped; the rest are applied again, still
+            // as one batch, so one bad request costs its neighbours one retry, not an
+            // fsync each.
+            Err(Failure::Op(i, e)) => {
+                batch.remove(i).finish(Err(e));
+                if batch.is_empty() {
+                    return;
+                }
+            }
+            Err(Failure::Commit(msg)) => {
+                batch
+                    .into_iter()
+                    .for_each(|op| op.finish(Err(Error::Batch(msg.clone()))));
+                return;
             }
         }
     }
 }
 
-fn apply_and_commit(db: &Database, ops: &mut [Box<dyn Op>]) -> Result<()> {
-    let tx = db.begin_write()?;
-    let applied = catch_unwind(AssertUnwindSafe(|| {
-        let w = WriteTx::new(&tx);
-        ops.iter_mut().try_for_each(|op| op.apply(&w))
-    }));
-    match applied {
-        Ok(Ok(())) => {
-            tx.commit()?;
-            Ok(())
-        }
-        Ok(Err(e)) => {
-            let _ = tx.abort();
-            Err(e)
-        }
-        Err(_) => {
-            let _ = tx.abort();
-            Err(Error::Batch("a write request panicked".into()))
-        }
+fn apply_and_commit(db: &Database, ops: &mut [Box<dyn Op>]) -> Result<(), Failure> {
+    let tx = db
+        .begin_write()
+        .map_err(|e| Failure::Commit(e.to_string()))?;
+    let w = WriteTx::new(&tx);
+    for (i, op) in ops.iter_mut().enumerate() {
+        let applied = catch_unwind(AssertUnwindSafe(|| op.apply(&w)));
+        let failed = match applied {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e,
+            Err(_) => Error::Batch("a write request panicked".into()),
+        };
+        let _ = tx.abort();
+        return Err(Failure::Op(i, failed));
     }
+    tx.commit().map_err(|e| Failure::Commit(e.to_string()))
 }
 
 #[cfg(test)]

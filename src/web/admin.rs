@@ -11,9 +11,10 @@ use crate::store::prelude::*;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use askama_web::WebTemplate;
 use serde::Deserialize;
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "admin/settings.html")]
 pub struct SettingsPage {
     pub ctx: PageCtx,
@@ -26,10 +27,10 @@ pub async fn settings(
     state: web::Data<AppState>,
     _me: Require<OwnerOnly>,
     ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+) -> Result<SettingsPage, AppError> {
     let form = SettingsInput::from_settings(&state.desk.settings()?);
     let errors = Invalid::default();
-    render(StatusCode::OK, &SettingsPage { ctx, form, errors })
+    Ok(SettingsPage { ctx, form, errors })
 }
 
 /// POST /settings
@@ -60,7 +61,7 @@ pub struct UserRow {
     pub created: String,
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "admin/users.html")]
 pub struct UsersPage {
     pub ctx: PageCtx,
@@ -115,13 +116,12 @@ pub async fn users(
     state: web::Data<AppState>,
     me: Require<OwnerOnly>,
     ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+) -> Result<UsersPage, AppError> {
     let form = NewUserForm {
         role: Role::Agent.as_str().into(),
         ..NewUserForm::default()
     };
-    let page = users_page(&state, &me.user, ctx, form, Invalid::default(), None)?;
-    render(StatusCode::OK, &page)
+    users_page(&state, &me.user, ctx, form, Invalid::default(), None)
 }
 
 /// POST /settings/users — add a user.
@@ -208,7 +208,7 @@ pub async fn change_user(
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "admin/audit.html")]
 pub struct AuditPage {
     pub ctx: PageCtx,
@@ -230,7 +230,7 @@ pub async fn audit(
     _me: Require<OwnerOnly>,
     ctx: PageCtx,
     q: web::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<AuditPage, AppError> {
     let tz = state.desk.settings()?.tz();
     let entries = state
         .desk
@@ -243,12 +243,9 @@ pub async fn audit(
         .take(AUDIT_PAGE)
         .map(|e| (local_label(e.at, tz), e))
         .collect();
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            ctx,
-            entries,
-            older,
-        },
-    )
+    Ok(AuditPage {
+        ctx,
+        entries,
+        older,
+    })
 }

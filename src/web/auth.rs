@@ -13,6 +13,7 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use askama_web::WebTemplate;
 use serde::Deserialize;
 
 /// A redirect that also sets the new session's cookie and drops the anonymous one.
@@ -27,7 +28,7 @@ fn logged_in(state: &AppState, login: Login, to: &str) -> HttpResponse {
     res
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "auth/setup.html")]
 pub struct SetupPage {
     pub ctx: PageCtx,
@@ -105,7 +106,7 @@ pub async fn setup(
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
 pub struct LoginPage {
     pub ctx: PageCtx,
@@ -158,7 +159,7 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let ip = client_ip(&req);
     let next = local_path(Some(&form.next)).to_string();
-    let (status, error) = match state.limiter.check(ip, &form.name) {
+    let (status, error) = match state.limiter.attempt(ip, &form.name) {
         Err(wait) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!("登录失败次数过多，请 {} 后再试", wait_label(wait)),
@@ -169,7 +170,6 @@ pub async fn login(
                 return Ok(logged_in(&state, login, &next));
             }
             Err(e @ (desk::Error::BadCredentials | desk::Error::Disabled)) => {
-                state.limiter.failed(ip, &form.name);
                 (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             Err(e) => return Err(e.into()),
@@ -199,7 +199,7 @@ pub async fn logout(
     Ok(res)
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "auth/account.html")]
 pub struct AccountPage {
     pub ctx: PageCtx,
@@ -207,14 +207,11 @@ pub struct AccountPage {
 }
 
 /// GET /account
-pub async fn account(_me: Require<AnyUser>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::OK,
-        &AccountPage {
-            ctx,
-            errors: Invalid::default(),
-        },
-    )
+pub async fn account(_me: Require<AnyUser>, ctx: PageCtx) -> AccountPage {
+    AccountPage {
+        ctx,
+        errors: Invalid::default(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,29 +222,37 @@ pub struct PasswordForm {
     pub new_password2: String,
 }
 
-/// POST /account/password
+/// POST /account/password — the current-password check is rate-limited like logins.
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: Require<AnyUser>,
     ctx: PageCtx,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = Invalid::default();
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if form.new_password != form.new_password2 {
         errors.add("new_password2", "两次输入的新密码不一致");
+    } else if let Err(wait) = state.limiter.attempt(client_ip(&req), &me.user.name) {
+        errors.add(
+            "old_password",
+            format!("尝试次数过多，请 {} 后再试", wait_label(wait)),
+        );
+        status = StatusCode::TOO_MANY_REQUESTS;
     } else {
         let changed = state
             .desk
             .change_own_password(&me.user, &form.old_password, &form.new_password)
             .await;
         match changed {
-            Ok(login) => return Ok(logged_in(&state, login, "/account?done=password_changed")),
+            Ok(login) => {
+                state.limiter.succeeded(&me.user.name);
+                return Ok(logged_in(&state, login, "/account?done=password_changed"));
+            }
             Err(desk::Error::Invalid(i)) => errors = i,
             Err(e) => return Err(e.into()),
         }
     }
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &AccountPage { ctx, errors },
-    )
+    render(status, &AccountPage { ctx, errors })
 }

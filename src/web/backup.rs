@@ -1,21 +1,21 @@
 //! The owner's backup page and the streamed download of a full export.
 
 use super::extract::{OwnerOnly, Require};
-use super::page::{PageCtx, render};
+use super::page::PageCtx;
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::export;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use askama_web::WebTemplate;
 use std::io::{self, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "admin/backup.html")]
 pub struct BackupPage {
     pub ctx: PageCtx,
@@ -23,13 +23,9 @@ pub struct BackupPage {
 }
 
 /// GET /settings/backup
-pub async fn page(
-    state: web::Data<AppState>,
-    _me: Require<OwnerOnly>,
-    ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+pub async fn page(state: web::Data<AppState>, _me: Require<OwnerOnly>, ctx: PageCtx) -> BackupPage {
     let data_dir = state.config.data_dir.display().to_string();
-    render(StatusCode::OK, &BackupPage { ctx, data_dir })
+    BackupPage { ctx, data_dir }
 }
 
 /// GET /settings/backup/download — every table as JSON Lines, one consistent snapshot,

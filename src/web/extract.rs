@@ -266,8 +266,9 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// config trusts a proxy.
+/// The client's address: the socket peer, or — when the config trusts a proxy — the
+/// last `X-Forwarded-For` hop, the one our proxy added (earlier hops are the client's
+/// to invent).
 pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     let trust = state(req).map(|s| s.config.trust_proxy).unwrap_or(false);
     if trust {
@@ -275,7 +276,7 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok());
         if forwarded.is_some() {
             return forwarded;

@@ -14,10 +14,11 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
+            // Details (paths) go to the log only: this route is public.
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "error",
                 "version": env!("CARGO_PKG_VERSION"),
-                "error": e.to_string(),
+                "error": "store unavailable",
             }))
         }
     }

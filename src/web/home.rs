@@ -1,13 +1,13 @@
 //! The console home page: who you are, the shop, and whether humans are on duty now.
 
 use super::extract::{AnyUser, Require};
-use super::page::{PageCtx, render};
+use super::page::PageCtx;
 use crate::AppState;
 use crate::error::AppError;
 use crate::model::{Role, ShopSettings};
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use askama::Template;
+use askama_web::WebTemplate;
 
 /// One step of the owner's getting-started list.
 pub struct Step {
@@ -16,7 +16,7 @@ pub struct Step {
     pub done: bool,
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
@@ -31,7 +31,7 @@ pub async fn home(
     state: web::Data<AppState>,
     me: Require<AnyUser>,
     ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HomePage, AppError> {
     let settings = state.desk.settings()?;
     let now = state.desk.clock().now();
     let steps = if me.user.role == Role::Owner {
@@ -51,12 +51,11 @@ pub async fn home(
     } else {
         Vec::new()
     };
-    let page = HomePage {
+    Ok(HomePage {
         ctx,
         staffed_now: settings.is_staffed(now),
         staffed_label: settings.staffed.label(),
         time_zone: settings.time_zone.clone(),
         steps,
-    };
-    render(StatusCode::OK, &page)
+    })
 }

@@ -111,29 +111,27 @@ impl LoginLimiter {
         self.ledgers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `Err(wait)` when `ip` or `account` is locked out.
-    pub fn check(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Duration> {
-        let now = self.clock.now();
-        let l = self.ledgers();
-        let by_ip = ip.and_then(|ip| l.by_ip.locked(&ip, now));
-        let by_account = l.by_account.locked(&name_key(account), now);
-        match by_ip.into_iter().chain(by_account).max() {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        }
-    }
-
-    /// Records a failed attempt.
-    pub fn failed(&self, ip: Option<IpAddr>, account: &str) {
+    /// Starts a login attempt: `Err(wait)` when `ip` or `account` is locked out;
+    /// otherwise the attempt is counted as a failure right away, so parallel guesses
+    /// count too. A successful login then calls `succeeded`.
+    pub fn attempt(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Duration> {
         let now = self.clock.now();
         let mut l = self.ledgers();
+        let key = name_key(account);
+        let by_ip = ip.and_then(|ip| l.by_ip.locked(&ip, now));
+        let by_account = l.by_account.locked(&key, now);
+        if let Some(wait) = by_ip.into_iter().chain(by_account).max() {
+            return Err(wait);
+        }
         if let Some(ip) = ip {
             l.by_ip.fail(ip, now, &self.limits);
         }
-        l.by_account.fail(name_key(account), now, &self.limits);
+        l.by_account.fail(key, now, &self.limits);
+        Ok(())
     }
 
-    /// Forgets the account's failures after a successful login.
+    /// Forgets the account's failures after a successful login (the address keeps its
+    /// count: one right password does not excuse a spray over many accounts).
     pub fn succeeded(&self, account: &str) {
         self.ledgers().by_account.tracks.remove(&name_key(account));
     }
@@ -159,27 +157,24 @@ mod tests {
     fn account_locks_after_five_failures_then_unlocks() {
         let (l, clock) = limiter();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..4 {
-            l.failed(Some(ip), "Boss");
-            assert!(l.check(Some(ip), "boss").is_ok());
+        for _ in 0..5 {
+            assert!(l.attempt(Some(ip), "Boss").is_ok());
         }
-        l.failed(Some(ip), "boss");
-        let wait = l.check(None, "BOSS").unwrap_err();
+        let wait = l.attempt(None, "BOSS").unwrap_err();
         assert_eq!(wait_label(wait), "15 分钟");
         // Other accounts from elsewhere are unaffected.
-        assert!(l.check(None, "agent").is_ok());
+        assert!(l.attempt(None, "agent").is_ok());
         clock.advance(Duration::minutes(15));
-        assert!(l.check(Some(ip), "boss").is_ok());
+        assert!(l.attempt(Some(ip), "boss").is_ok());
     }
 
     #[test]
     fn failures_outside_the_window_do_not_add_up() {
         let (l, clock) = limiter();
         for _ in 0..10 {
-            l.failed(None, "boss");
+            assert!(l.attempt(None, "boss").is_ok());
             clock.advance(Duration::minutes(4));
         }
-        assert!(l.check(None, "boss").is_ok());
     }
 
     #[test]
@@ -187,11 +182,11 @@ mod tests {
         let (l, _clock) = limiter();
         let ip: IpAddr = "10.0.0.2".parse().unwrap();
         for i in 0..20 {
-            l.failed(Some(ip), &format!("user{i}"));
+            assert!(l.attempt(Some(ip), &format!("user{i}")).is_ok());
         }
-        assert!(l.check(Some(ip), "fresh-name").is_err());
+        assert!(l.attempt(Some(ip), "fresh-name").is_err());
         assert!(
-            l.check(Some("10.0.0.3".parse().unwrap()), "fresh-name")
+            l.attempt(Some("10.0.0.3".parse().unwrap()), "fresh-name")
                 .is_ok()
         );
     }
@@ -200,10 +195,15 @@ mod tests {
     fn success_clears_the_account() {
         let (l, _clock) = limiter();
         for _ in 0..4 {
-            l.failed(None, "boss");
+            assert!(l.attempt(None, "boss").is_ok());
         }
         l.succeeded("boss");
-        l.failed(None, "boss");
-        assert!(l.check(None, "boss").is_ok());
+        for _ in 0..4 {
+            assert!(l.attempt(None, "boss").is_ok());
+        }
+        assert!(
+            l.attempt(None, "boss").is_ok(),
+            "the fifth attempt after a success"
+        );
     }
 }

@@ -83,9 +83,33 @@ routes! {
     POST "/api/v1/bot/try" => api::bot_try, Trainers;
 }
 
-/// The 404 page for every unknown route.
-pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// The 404 for every unknown route: the page, or JSON under `/api/`.
+pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    answer_error(&req, AppError::NotFound)
+}
+
+/// `err` answered the way `req`'s area answers errors (JSON under `/api/`).
+pub fn answer_error(req: &actix_web::HttpRequest, err: AppError) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    if req.path().starts_with("/api/") {
+        crate::error::ApiError(err).error_response()
+    } else {
+        err.error_response()
+    }
+}
+
+/// Extractor errors (bad query strings, path segments) as our own errors, not actix's
+/// plain text: an unparsable path segment is an unknown page.
+pub fn input_errors(cfg: &mut web::ServiceConfig) {
+    fn wrap(req: &actix_web::HttpRequest, err: AppError) -> actix_web::Error {
+        actix_web::error::InternalError::from_response(err.to_string(), answer_error(req, err))
+            .into()
+    }
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, req| wrap(req, AppError::BadRequest(format!("查询参数有误：{e}")))),
+    )
+    .app_data(web::PathConfig::default().error_handler(|_, req| wrap(req, AppError::NotFound)));
 }
 
 /// Sets the anonymous CSRF cookie when a page handed out a new token.

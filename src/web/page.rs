@@ -169,8 +169,16 @@ pub fn url_encode(s: &str) -> String {
 
 /// `next` if it is a path on this site, else `/` (no open redirects).
 pub fn local_path(next: Option<&str>) -> &str {
+    // Browsers drop tabs and newlines from URLs, so "/\t/evil" would become "//evil":
+    // any whitespace or control character disqualifies the path, as do "//" and "\".
+    let safe = |n: &str| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n) if safe(n) => n,
         _ => "/",
     }
 }
@@ -194,6 +202,9 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), "/");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil")), "/");
+        assert_eq!(local_path(Some("/\t/evil.example/")), "/");
+        assert_eq!(local_path(Some("/\n")), "/");
+        assert_eq!(local_path(Some("/ok path")), "/");
         assert_eq!(local_path(None), "/");
     }
 
