@@ -154,7 +154,8 @@ pub fn run(
                 let right = exact && r.entry.as_ref() == Some(want);
                 correct += usize::from(right);
                 wrong += usize::from(exact && !right);
-                guided += usize::from(r.band == Band::Guided && r.menu.contains(want));
+                guided +=
+                    usize::from(r.band == Band::Guided && r.menu.iter().any(|m| &m.id == want));
                 if !right {
                     miss(want);
                 }

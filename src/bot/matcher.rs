@@ -113,7 +113,13 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
                 .map(|c| c.entry.as_ref())
                 .collect();
             r.band = Band::Guided;
-            r.menu = options.iter().map(|p| p.entry.id.clone()).collect();
+            r.menu = options
+                .iter()
+                .map(|p| FollowUp {
+                    id: p.entry.id.clone(),
+                    question: p.entry.question.clone(),
+                })
+                .collect();
             let questions: Vec<&str> = options.iter().map(|p| p.entry.question.as_str()).collect();
             r.answer = compose::menu(&questions);
             r
@@ -140,6 +146,7 @@ fn blank(norm: &str) -> Reply {
         notify_human: false,
         rating_invite: false,
         product: None,
+        scene: None,
         explain: Explain {
             normalized: norm.to_string(),
             ..Explain::default()
@@ -162,6 +169,7 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
     r.entry = Some(p.entry.id.clone());
     r.confidence = confidence;
     r.notify_human = p.entry.notify_human;
+    r.scene = Some(p.entry.scene.clone()).filter(|s| !s.is_empty());
     r.product = product.map(|p| p.sku.clone());
     let text = compose::choose(&p.entry, product, ctx.has_order);
     r.answer = compose::fill(text, ctx.settings, product);

@@ -149,8 +149,8 @@ pub struct Reply {
     /// The text to send.
     pub answer: String,
     pub follow_ups: Vec<FollowUp>,
-    /// Entry ids offered as a numbered menu (pass back as `Ctx::menu`).
-    pub menu: Vec<String>,
+    /// The numbered menu offered (pass the ids back as `Ctx::menu`).
+    pub menu: Vec<FollowUp>,
     /// Hand the buyer to a human (asked for, complaint, or a second miss in a row).
     pub offer_transfer: bool,
     /// The entry asks to alert a human as well.
@@ -159,7 +159,16 @@ pub struct Reply {
     pub rating_invite: bool,
     /// The product the answer is about.
     pub product: Option<String>,
+    /// The scene (场景) of the entry that answered.
+    pub scene: Option<String>,
     pub explain: Explain,
+}
+
+impl Reply {
+    /// The ids of the menu offered, for the next turn's `Ctx::menu`.
+    pub fn menu_ids(&self) -> Vec<String> {
+        self.menu.iter().map(|m| m.id.clone()).collect()
+    }
 }
 
 /// The bot: the knowledge base in memory and in the tantivy index.

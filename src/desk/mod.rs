@@ -2,8 +2,16 @@
 //! handlers and the CLI call one `Desk` method per action; the desk validates, applies
 //! the change in one store transaction (with its audit entry) and returns the outcome.
 
+pub mod agents;
 pub mod auth;
+pub mod conversation;
+pub mod events;
 pub mod kb;
+pub mod routing;
+pub mod scenes;
+pub mod service;
+#[cfg(test)]
+mod service_tests;
 pub mod settings;
 pub mod users;
 
@@ -85,6 +93,8 @@ pub struct Desk {
     /// Held from a KB store write until the bot has the change, so changes reach the
     /// bot in the order the store committed them.
     kb_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Live events for SSE streams, and the webhook worker's doorbell.
+    bus: events::Bus,
 }
 
 impl Desk {
@@ -96,12 +106,18 @@ impl Desk {
             sessions: auth::SessionPolicy::default(),
             bot: None,
             kb_lock: Arc::default(),
+            bus: events::Bus::default(),
         }
     }
 
     /// The store underneath, for reads.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The live event bus.
+    pub fn bus(&self) -> &events::Bus {
+        &self.bus
     }
 
     /// The clock the desk tells time by.

@@ -1,0 +1,398 @@
+//! What agents and supervisors do with conversations: set their state, take a waiting
+//! buyer, reply, hand back to the bot, pass on, close; and the sweeps that keep the
+//! queue moving (assign waiting buyers, re-route unanswered ones, close idle ones).
+
+use super::conversation::Trigger;
+use super::routing::Picture;
+use super::service::{Changes, check_text};
+use super::{Desk, Error, Result};
+use crate::model::{
+    AgentState, AgentStatus, ConvId, ConvState, Conversation, Event, GroupId, Message, Role,
+    Sender, User, UserId,
+};
+use crate::store::prelude::*;
+use crate::store::{self, WriteTx};
+use chrono::{DateTime, Duration, Utc};
+
+/// Where a conversation is passed on to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Agent(UserId),
+    Group(GroupId),
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub assigned: usize,
+    pub rerouted: usize,
+    pub closed: usize,
+}
+
+fn conflict(e: store::Error) -> Error {
+    match e {
+        store::Error::Conflict(m) => Error::Refused(m),
+        store::Error::NotFound => Error::NotFound,
+        other => other.into(),
+    }
+}
+
+/// Whether `user` may act on `conv`: its agent, a member of its group taking it from the
+/// queue, or a supervisor or the owner.
+fn may_act(tx: &WriteTx, user: &User, conv: &Conversation, taking: bool) -> store::Result<()> {
+    if matches!(user.role, Role::Owner | Role::Supervisor) || conv.agent == Some(user.id) {
+        return Ok(());
+    }
+    if taking && user.role == Role::Agent {
+        let in_group = match conv.group {
+            Some(g) => tx
+                .get_group(g)?
+                .is_some_and(|g| g.members.contains(&user.id)),
+            None => true,
+        };
+        if in_group {
+            return Ok(());
+        }
+    }
+    Err(store::Error::Conflict("这个会话不归您接待".into()))
+}
+
+impl Desk {
+    /// Runs one conversation action in a write transaction and publishes its events.
+    async fn act<R: Send + 'static>(
+        &self,
+        conv: ConvId,
+        f: impl Fn(&mut Changes, &mut Conversation) -> store::Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let now = self.clock.now();
+        let (out, events, deliveries) = self
+            .store
+            .write(move |tx| {
+                let mut c = Changes::new(tx, now);
+                let mut conv = tx.get_conv(conv)?.ok_or(store::Error::NotFound)?;
+                let out = f(&mut c, &mut conv)?;
+                tx.put_conv(&conv)?;
+                let deliveries = c.messages.iter().any(|m| m.from != Sender::Buyer)
+                    && tx.get_webhook(&conv.channel)?.is_some_and(|h| h.enabled);
+                Ok((out, c.events, deliveries))
+            })
+            .await
+            .map_err(conflict)?;
+        self.publish(&events, deliveries);
+        Ok(out)
+    }
+
+    fn publish(&self, events: &[Event], deliveries: bool) {
+        self.bus.publish(events);
+        if deliveries {
+            self.bus.ring_outbox();
+        }
+    }
+
+    /// Sets an agent's state; an agent coming online takes waiting buyers.
+    pub async fn set_agent_state(&self, user: &User, state: AgentState) -> Result<()> {
+        let (id, since) = (user.id, self.clock.now());
+        self.store
+            .write(move |tx| tx.put_agent_state(id, &AgentStatus { state, since }))
+            .await?;
+        if state == AgentState::Online {
+            self.drain_queue().await?;
+        }
+        Ok(())
+    }
+
+    /// Takes a waiting buyer (接入). Of two agents taking the same one at once, exactly
+    /// one wins; the other is refused.
+    pub async fn claim(&self, user: &User, conv: ConvId) -> Result<Conversation> {
+        let user = user.clone();
+        self.act(conv, move |c, conv| {
+            may_act(c.tx, &user, conv, true)?;
+            if conv.state != ConvState::Queued {
+                return Err(store::Error::Conflict("这位买家已被接待".into()));
+            }
+            c.assign(conv, user.id)?;
+            Ok(conv.clone())
+        })
+        .await
+    }
+
+    /// An agent's reply to the buyer.
+    pub async fn agent_send(&self, user: &User, conv: ConvId, text: &str) -> Result<Message> {
+        let text = check_text(text)?.to_string();
+        let user = user.clone();
+        self.act(conv, move |c, conv| {
+            may_act(c.tx, &user, conv, false)?;
+            if conv.state != ConvState::Human {
+                return Err(store::Error::Conflict("请先接入这位买家".into()));
+            }
+            let from = Sender::Agent {
+                id: user.id,
+                name: user.nickname.clone(),
+            };
+            c.say(conv, from, &text, None, None)
+        })
+        .await
+    }
+
+    /// Hands the buyer back to the bot (the buyer goes on in the same conversation).
+    pub async fn release(&self, user: &User, conv: ConvId) -> Result<()> {
+        let user = user.clone();
+        self.act(conv, move |c, conv| {
+            may_act(c.tx, &user, conv, false)?;
+            c.change(conv, Trigger::Release, "客服交还机器人")?;
+            c.say(
+                conv,
+                Sender::System,
+                "人工客服已结束接待，有问题可以继续问小二哦～",
+                None,
+                None,
+            )?;
+            Ok(())
+        })
+        .await?;
+        self.drain_queue().await.map(drop)
+    }
+
+    /// Ends the conversation.
+    pub async fn close(&self, user: &User, conv: ConvId) -> Result<()> {
+        let user = user.clone();
+        self.act(conv, move |c, conv| {
+            may_act(c.tx, &user, conv, false)?;
+            c.change(conv, Trigger::Close, &format!("{} 结束会话", user.nickname))?;
+            Ok(())
+        })
+        .await?;
+        self.drain_queue().await.map(drop)
+    }
+
+    /// Passes the conversation to another agent (directly) or group (its queue).
+    pub async fn transfer_to(
+        &self,
+        user: &User,
+        conv: ConvId,
+        target: Target,
+        note: &str,
+    ) -> Result<Conversation> {
+        let (user, note) = (user.clone(), note.trim().to_string());
+        let cap = self.store.read()?.get_reception()?.agent_cap;
+        let conv = self
+            .act(conv, move |c, conv| {
+                may_act(c.tx, &user, conv, false)?;
+                let reason = if note.is_empty() {
+                    format!("{} 转交", user.nickname)
+                } else {
+                    format!("{} 转交：{note}", user.nickname)
+                };
+                match target {
+                    Target::Agent(agent) => {
+                        let who =
+                            c.tx.get_user(agent)?
+                                .filter(|u| !u.disabled)
+                                .ok_or(store::Error::NotFound)?;
+                        conv.transfer_reason = Some(reason);
+                        c.assign(conv, who.id)?;
+                    }
+                    Target::Group(group) => {
+                        c.tx.get_group(group)?.ok_or(store::Error::NotFound)?;
+                        conv.group = Some(group);
+                        c.change(conv, Trigger::Transfer, &reason)?;
+                        conv.transfer_reason = Some(reason);
+                        queue_or_assign(c, conv, cap)?;
+                    }
+                }
+                Ok(conv.clone())
+            })
+            .await?;
+        Ok(conv)
+    }
+
+    /// Gives waiting buyers to free agents, highest priority and longest waiting first;
+    /// returns how many were assigned.
+    pub async fn drain_queue(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let (n, events, deliveries) = self
+            .store
+            .write(move |tx| {
+                let mut c = Changes::new(tx, now);
+                let cap = tx.get_reception()?.agent_cap;
+                let n = drain(&mut c, cap)?;
+                let deliveries = !c.messages.is_empty();
+                Ok((n, c.events, deliveries))
+            })
+            .await?;
+        self.publish(&events, deliveries);
+        Ok(n)
+    }
+
+    /// Keeps the service moving: assigns waiting buyers, re-routes buyers an agent has
+    /// not answered for `reroute_minutes` (and widens a queue wait that long to every
+    /// group), and closes conversations idle for `idle_close_minutes`.
+    pub async fn sweep(&self) -> Result<Sweep> {
+        let now = self.clock.now();
+        let (sweep, events, deliveries) = self
+            .store
+            .write(move |tx| {
+                let mut c = Changes::new(tx, now);
+                let rec = tx.get_reception()?;
+                let mut sweep = Sweep {
+                    rerouted: reroute(
+                        &mut c,
+                        now - Duration::minutes(i64::from(rec.reroute_minutes)),
+                        rec.agent_cap,
+                    )?,
+                    ..Sweep::default()
+                };
+                sweep.closed = close_idle(
+                    &mut c,
+                    now - Duration::minutes(i64::from(rec.idle_close_minutes)),
+                )?;
+                sweep.assigned = drain(&mut c, rec.agent_cap)?;
+                let deliveries = !c.messages.is_empty();
+                Ok((sweep, c.events, deliveries))
+            })
+            .await?;
+        self.publish(&events, deliveries);
+        Ok(sweep)
+    }
+}
+
+/// Assigns `conv` (already queued) if an agent of its group is free; else tells the
+/// buyer their place in the queue.
+fn queue_or_assign(c: &mut Changes, conv: &mut Conversation, cap: u32) -> store::Result<()> {
+    let groups = c.tx.list_groups()?;
+    let states = c.tx.agent_states()?;
+    let mut open = c.tx.list_open_convs()?;
+    open.retain(|o| o.id != conv.id);
+    open.push(conv.clone());
+    let picture = Picture {
+        groups: &groups,
+        states: &states,
+        open: &open,
+        cap,
+    };
+    match picture.pick_agent(conv.group, None) {
+        Some(agent) => c.assign(conv, agent),
+        None => {
+            let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
+            c.say(
+                conv,
+                Sender::System,
+                &format!("正在为您转接，前面还有 {ahead} 位，请稍候～"),
+                None,
+                None,
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Assigns waiting conversations to free agents, in queue order.
+fn drain(c: &mut Changes, cap: u32) -> store::Result<usize> {
+    let groups = c.tx.list_groups()?;
+    let states = c.tx.agent_states()?;
+    let mut open = c.tx.list_open_convs()?;
+    let mut waiting: Vec<ConvId> = {
+        let mut q: Vec<&Conversation> = open
+            .iter()
+            .filter(|o| o.state == ConvState::Queued)
+            .collect();
+        q.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(a.queued_at.cmp(&b.queued_at))
+                .then(a.id.cmp(&b.id))
+        });
+        q.iter().map(|o| o.id).collect()
+    };
+    let mut assigned = 0;
+    for id in waiting.drain(..) {
+        let Some(pos) = open.iter().position(|o| o.id == id) else {
+            continue;
+        };
+        let picture = Picture {
+            groups: &groups,
+            states: &states,
+            open: &open,
+            cap,
+        };
+        let Some(agent) = picture.pick_agent(open[pos].group, None) else {
+            continue;
+        };
+        let mut conv = open[pos].clone();
+        c.assign(&mut conv, agent)?;
+        c.tx.put_conv(&conv)?;
+        open[pos] = conv;
+        assigned += 1;
+    }
+    Ok(assigned)
+}
+
+/// Re-routes assigned buyers whose agent has not answered since `before`, and widens
+/// queue waits older than `before` to any group.
+fn reroute(c: &mut Changes, before: DateTime<Utc>, cap: u32) -> store::Result<usize> {
+    let groups = c.tx.list_groups()?;
+    let states = c.tx.agent_states()?;
+    let mut open = c.tx.list_open_convs()?;
+    let mut moved = 0;
+    for i in 0..open.len() {
+        let conv = open[i].clone();
+        let unanswered = conv.state == ConvState::Human
+            && conv.assigned_at.is_some_and(|t| t < before)
+            && conv
+                .last_agent_at
+                .is_none_or(|t| Some(t) < conv.assigned_at);
+        let long_wait =
+            conv.state == ConvState::Queued && conv.queued_at.is_some_and(|t| t < before);
+        if !unanswered && !long_wait {
+            continue;
+        }
+        let picture = Picture {
+            groups: &groups,
+            states: &states,
+            open: &open,
+            cap,
+        };
+        let (group, exclude) = if unanswered {
+            (conv.group, conv.agent)
+        } else {
+            (None, None)
+        };
+        let Some(agent) = picture
+            .pick_agent(group, exclude)
+            .or_else(|| picture.pick_agent(None, exclude))
+        else {
+            continue;
+        };
+        let mut conv = conv;
+        c.say(
+            &mut conv,
+            Sender::System,
+            "让您久等了，正在为您转接其他客服～",
+            None,
+            None,
+        )?;
+        c.assign(&mut conv, agent)?;
+        c.tx.put_conv(&conv)?;
+        open[i] = conv;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// Closes open conversations with no message since `before`.
+fn close_idle(c: &mut Changes, before: DateTime<Utc>) -> store::Result<usize> {
+    let mut closed = 0;
+    for mut conv in c.tx.list_open_convs()? {
+        let last = conv
+            .last_buyer_at
+            .max(conv.last_agent_at)
+            .unwrap_or(conv.updated_at)
+            .max(conv.updated_at);
+        if last < before {
+            c.change(&mut conv, Trigger::Close, "超时自动结束")?;
+            c.tx.put_conv(&conv)?;
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}

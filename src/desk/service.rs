@@ -1,0 +1,714 @@
+//! The path of one buyer message: the bot answers (or not), the scene switches and the
+//! reception mode decide, the buyer may be handed to a human, and everything is stored in
+//! one durable transaction before anyone is answered.
+
+use super::conversation::{Trigger, next};
+use super::routing::{Picture, pick_group};
+use super::scenes::{human_first, humans_back_label, reception_mode, scene_mode};
+use super::{Desk, Error, Result};
+use crate::bot::compose::{self, COMPLAINT_TEXT};
+use crate::bot::{Band, Ctx, Intent, Reply};
+use crate::model::{
+    BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message,
+    Reception, SceneMode, Sender, ShopSettings, UserId,
+};
+use crate::store::convs::{ClientMsg, client_msg_key};
+use crate::store::prelude::*;
+use crate::store::{self, WriteTx};
+use chrono::{DateTime, Utc};
+
+/// The conflict a retry that raced its first attempt gets inside the transaction.
+const DUPLICATE: &str = "duplicate client_msg_id";
+
+/// Longest buyer message, in characters.
+pub const MAX_TEXT: usize = 4000;
+
+/// A buyer message as a channel delivers it.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    pub channel: String,
+    /// The channel's id for the buyer (the web chat: a hash of the buyer's token).
+    pub buyer: String,
+    pub text: String,
+    /// The product the buyer is looking at (SKU).
+    pub product: Option<String>,
+    /// The channel's id for this message: the same id twice is stored once.
+    pub client_msg_id: Option<String>,
+    /// Profile facts the channel knows (kept when given).
+    pub nickname: Option<String>,
+    pub region: Option<String>,
+    pub member_level: Option<u8>,
+}
+
+/// What a buyer message produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub conv: Conversation,
+    /// The buyer's message as stored.
+    pub message: Message,
+    /// The bot's and the service's replies, in order.
+    pub replies: Vec<Message>,
+    /// A retry of a message already stored: nothing new was written.
+    pub duplicate: bool,
+}
+
+/// What the decision step settled, before the transaction.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// The bot's message and what it knew.
+    bot: Option<(String, BotMeta)>,
+    /// Hand over to a human, with the reason.
+    transfer: Option<String>,
+    /// A new conversation may go to a free agent first: the reception mode in force.
+    human_first: Option<crate::model::ReceptionMode>,
+    /// Transfers are impossible now: say so honestly.
+    no_humans: Option<String>,
+    scene: Option<String>,
+    menu: Vec<String>,
+    matched: bool,
+}
+
+/// Checks a buyer's text: not empty, not too long.
+pub fn check_text(text: &str) -> Result<&str> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Error::Refused("消息不能为空".into()));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(Error::Refused(format!("消息最多 {MAX_TEXT} 个字")));
+    }
+    Ok(t)
+}
+
+fn meta(r: &Reply) -> BotMeta {
+    BotMeta {
+        band: match r.band {
+            Band::Exact => "exact",
+            Band::Guided => "guided",
+            Band::None => "none",
+        }
+        .into(),
+        entry: r.entry.clone(),
+        intent: r.intent.map(|i| i.as_str().to_string()),
+        confidence: r.confidence,
+        menu: r
+            .menu
+            .iter()
+            .map(|m| (m.id.clone(), m.question.clone()))
+            .collect(),
+        follow_ups: r
+            .follow_ups
+            .iter()
+            .map(|f| (f.id.clone(), f.question.clone()))
+            .collect(),
+    }
+}
+
+/// Decides what the bot says and whether the buyer goes to a human.
+fn plan(
+    reply: &Reply,
+    switches_mode: SceneMode,
+    settings: &ShopSettings,
+    reception: &Reception,
+    at: DateTime<Utc>,
+    new_conv_mode: Option<crate::model::ReceptionMode>,
+) -> Plan {
+    let mut p = Plan {
+        scene: reply.scene.clone(),
+        menu: reply.menu_ids(),
+        matched: reply.band != Band::None || reply.intent.is_some(),
+        ..Plan::default()
+    };
+    let mut bot = Some((reply.answer.clone(), meta(reply)));
+    match switches_mode {
+        // The scene goes straight to a human: no answer from the bot.
+        SceneMode::Human if reply.entry.is_some() => {
+            bot = None;
+            p.transfer = Some(format!(
+                "场景“{}”设为直接转人工",
+                reply.scene.clone().unwrap_or_default()
+            ));
+        }
+        // The scene is off: handled like a question the bot does not know.
+        SceneMode::Off if reply.entry.is_some() => {
+            let mut m = meta(reply);
+            m.band = "none".into();
+            m.entry = None;
+            bot = Some((compose::fallback(false).to_string(), m));
+            p.matched = false;
+            p.scene = None;
+        }
+        _ => {}
+    }
+    match reply.intent {
+        Some(Intent::Transfer) => {
+            bot = None;
+            p.transfer = Some("买家要求转人工".into());
+        }
+        Some(Intent::Complaint) => {
+            bot = Some((COMPLAINT_TEXT.to_string(), meta(reply)));
+            p.transfer = Some("投诉或情绪激动".into());
+        }
+        _ if reply.offer_transfer && reply.intent.is_none() => {
+            bot = None;
+            p.transfer = Some("连续两次未能回答".into());
+        }
+        _ => {}
+    }
+    if p.transfer.is_some() && reception.bot_only {
+        // Night-only bots: nobody to hand over to, whatever the hour.
+        p.no_humans = Some(off_hours_text(settings, at));
+    }
+    p.human_first = new_conv_mode.filter(|_| p.transfer.is_none());
+    p.bot = bot;
+    p
+}
+
+/// The honest "no human now" reply, with when humans are back.
+fn off_hours_text(settings: &ShopSettings, at: DateTime<Utc>) -> String {
+    let text = compose::fill(&settings.off_hours_text, settings, None);
+    if settings.is_staffed(at) {
+        text
+    } else {
+        format!(
+            "{text}（人工客服 {} 上班）",
+            humans_back_label(settings, at)
+        )
+    }
+}
+
+/// Changes made in one write transaction, collected for publishing.
+pub(crate) struct Changes<'t, 'a> {
+    pub tx: &'t WriteTx<'a>,
+    pub now: DateTime<Utc>,
+    pub events: Vec<Event>,
+    pub messages: Vec<Message>,
+}
+
+impl<'t, 'a> Changes<'t, 'a> {
+    pub fn new(tx: &'t WriteTx<'a>, now: DateTime<Utc>) -> Self {
+        Changes {
+            tx,
+            now,
+            events: Vec::new(),
+            messages: Vec::new(),
+        }
+    }
+
+    /// Adds a message to `conv`, with its event and, for an outbound message on a
+    /// channel with a webhook, its delivery.
+    pub fn say(
+        &mut self,
+        conv: &mut Conversation,
+        from: Sender,
+        text: &str,
+        bot: Option<BotMeta>,
+        client_msg_id: Option<String>,
+    ) -> store::Result<Message> {
+        let m = Message {
+            conv: conv.id,
+            seq: 0,
+            at: self.now,
+            from,
+            text: text.to_string(),
+            client_msg_id,
+            bot,
+        };
+        let m = self.tx.append_message(conv, m)?;
+        let kind = m.from.kind().to_string();
+        if kind == "buyer" {
+            conv.last_buyer_at = Some(self.now);
+        } else if kind == "agent" {
+            conv.last_agent_at = Some(self.now);
+        }
+        conv.updated_at = self.now;
+        let e = self.tx.append_event(
+            self.now,
+            conv,
+            EventKind::Message {
+                seq: m.seq,
+                from: kind.clone(),
+            },
+        )?;
+        self.events.push(e);
+        if kind != "buyer"
+            && let Some(hook) = self.tx.get_webhook(&conv.channel)?
+            && hook.enabled
+        {
+            let buyer = self
+                .tx
+                .get_buyer(conv.buyer)?
+                .map(|b| b.external_id)
+                .unwrap_or_default();
+            let body = serde_json::json!({
+                "event": "message",
+                "channel": conv.channel,
+                "conversation_id": conv.id.0,
+                "buyer_id": buyer,
+                "message": {
+                    "id": m.seq,
+                    "from": kind,
+                    "text": m.text,
+                    "at": m.at,
+                    "menu": m.bot.as_ref().map(|b| b.menu.clone()).unwrap_or_default(),
+                    "follow_ups": m.bot.as_ref().map(|b| b.follow_ups.clone()).unwrap_or_default(),
+                },
+            });
+            self.tx.put_delivery(Delivery {
+                id: 0,
+                channel: conv.channel.clone(),
+                body: body.to_string(),
+                attempts: 0,
+                next_at: self.now,
+                last_error: None,
+                created_at: self.now,
+                failed: false,
+            })?;
+        }
+        self.messages.push(m.clone());
+        Ok(m)
+    }
+
+    /// Moves `conv` by `trigger` (refused moves are a conflict), with its event.
+    pub fn change(
+        &mut self,
+        conv: &mut Conversation,
+        trigger: Trigger,
+        reason: &str,
+    ) -> store::Result<()> {
+        let from = conv.state;
+        let to = next(from, trigger).ok_or_else(|| {
+            store::Error::Conflict(format!("会话当前为“{}”，不能执行此操作", from.label()))
+        })?;
+        conv.state = to;
+        conv.updated_at = self.now;
+        match to {
+            ConvState::Queued => {
+                conv.queued_at = Some(self.now);
+                conv.agent = None;
+            }
+            ConvState::Bot => {
+                conv.agent = None;
+                conv.queued_at = None;
+            }
+            ConvState::Closed => conv.closed_at = Some(self.now),
+            ConvState::Human => {}
+        }
+        let e = self.tx.append_event(
+            self.now,
+            conv,
+            EventKind::State {
+                from,
+                to,
+                reason: reason.to_string(),
+            },
+        )?;
+        self.events.push(e);
+        Ok(())
+    }
+
+    /// Gives `conv` to `agent`, with a notice to the buyer.
+    pub fn assign(&mut self, conv: &mut Conversation, agent: UserId) -> store::Result<()> {
+        self.change(conv, Trigger::Assign, "分配给客服")?;
+        conv.agent = Some(agent);
+        conv.assigned_at = Some(self.now);
+        let e = self.tx.append_event(
+            self.now,
+            conv,
+            EventKind::Assigned {
+                agent,
+                group: conv.group,
+            },
+        )?;
+        self.events.push(e);
+        let name = self
+            .tx
+            .get_user(agent)?
+            .map(|u| u.nickname)
+            .unwrap_or_default();
+        self.say(
+            conv,
+            Sender::System,
+            &format!("已为您接通人工客服「{name}」，请问有什么可以帮您？"),
+            None,
+            None,
+        )?;
+        Ok(())
+    }
+
+    /// Hands `conv` to a human: an agent of its group if one is free, else the queue.
+    pub fn transfer(
+        &mut self,
+        conv: &mut Conversation,
+        buyer: &Buyer,
+        reason: &str,
+        cap: u32,
+    ) -> store::Result<()> {
+        let groups = self.tx.list_groups()?;
+        conv.group = pick_group(&groups, conv.scene.as_deref(), buyer);
+        conv.transfer_reason = Some(reason.to_string());
+        self.change(conv, Trigger::Transfer, reason)?;
+        let states = self.tx.agent_states()?;
+        let mut open = self.tx.list_open_convs()?;
+        open.retain(|c| c.id != conv.id);
+        open.push(conv.clone());
+        let picture = Picture {
+            groups: &groups,
+            states: &states,
+            open: &open,
+            cap,
+        };
+        match picture.pick_agent(conv.group, None) {
+            Some(agent) => self.assign(conv, agent),
+            None => {
+                let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
+                let text = if ahead == 0 {
+                    "已为您转接人工客服，您是下一位，请稍候～".to_string()
+                } else {
+                    format!("已为您转接人工客服，前面还有 {ahead} 位，请稍候～")
+                };
+                self.say(conv, Sender::System, &text, None, None)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Desk {
+    /// Takes a buyer's message: answers it, hands the buyer over when the rules say so,
+    /// stores everything durably, then publishes the events. A repeated
+    /// `client_msg_id` returns the first answer and stores nothing.
+    pub async fn on_buyer_message(&self, m: Incoming) -> Result<Outcome> {
+        let text = check_text(&m.text)?.to_string();
+        let receipt = m
+            .client_msg_id
+            .as_deref()
+            .map(|id| client_msg_key(&m.channel, id));
+        if let Some(key) = &receipt
+            && let Some(rec) = self.store.read()?.get_client_msg(key)?
+        {
+            return self.replay(&rec);
+        }
+        let now = self.clock.now();
+        let r = self.store.read()?;
+        let buyer = r.find_buyer(&m.channel, &m.buyer)?;
+        let conv = match &buyer {
+            Some(b) => r.open_conv_of(b.id)?,
+            None => None,
+        };
+        let settings = r.get_settings()?;
+        let reception = r.get_reception()?;
+        let has_order = match &buyer {
+            Some(b) => b
+                .orders
+                .iter()
+                .map(|k| r.get_order(k))
+                .any(|o| o.ok().flatten().is_some_and(|o| o.is_after_sale())),
+            None => false,
+        };
+        let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
+        let plan = if state == ConvState::Bot {
+            let product = m
+                .product
+                .clone()
+                .or_else(|| conv.as_ref().and_then(|c| c.product.clone()));
+            let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
+            let mut ctx = Ctx::new(&settings, now);
+            ctx.product = product.as_deref();
+            ctx.has_order = has_order;
+            ctx.menu = &menu;
+            ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
+            let reply = self.bot()?.reply(&ctx, &text);
+            let switches = r.scene_switches()?;
+            let mode = scene_mode(&switches, reply.scene.as_deref(), &settings, now);
+            let first = conv
+                .is_none()
+                .then(|| reception_mode(&reception, &settings, now))
+                .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
+            Some(plan(&reply, mode, &settings, &reception, now, first))
+        } else {
+            None
+        };
+        drop(r);
+        let expected = conv.as_ref().map(|c| (c.id, c.state));
+        let (store_m, now_c, key) = (m.clone(), now, receipt.clone());
+        let written = self
+            .store
+            .write(move |tx| {
+                apply(
+                    tx,
+                    &store_m,
+                    &text,
+                    plan.clone(),
+                    expected,
+                    &reception,
+                    key.as_deref(),
+                    now_c,
+                )
+            })
+            .await;
+        let outcome = match written {
+            Ok(o) => o,
+            Err(store::Error::Conflict(msg)) if msg == DUPLICATE => {
+                let key = receipt.unwrap_or_default();
+                let rec = self
+                    .store
+                    .read()?
+                    .get_client_msg(&key)?
+                    .ok_or(Error::NotFound)?;
+                return self.replay(&rec);
+            }
+            Err(store::Error::Conflict(msg)) => return Err(Error::Refused(msg)),
+            Err(e) => return Err(e.into()),
+        };
+        self.bus.publish(&outcome.1);
+        if outcome.2 {
+            self.bus.ring_outbox();
+        }
+        Ok(outcome.0)
+    }
+
+    /// The stored answer to a message sent before with the same `client_msg_id`.
+    fn replay(&self, rec: &ClientMsg) -> Result<Outcome> {
+        let r = self.store.read()?;
+        let conv = r.get_conv(rec.conv)?.ok_or(Error::NotFound)?;
+        let msgs = r.messages_after(
+            rec.conv,
+            rec.seq.saturating_sub(1),
+            1 + rec.replies.len() * 4 + 8,
+        )?;
+        let message = msgs
+            .iter()
+            .find(|x| x.seq == rec.seq)
+            .cloned()
+            .ok_or(Error::NotFound)?;
+        let replies = msgs
+            .into_iter()
+            .filter(|x| rec.replies.contains(&x.seq))
+            .collect();
+        Ok(Outcome {
+            conv,
+            message,
+            replies,
+            duplicate: true,
+        })
+    }
+}
+
+/// The write transaction of `on_buyer_message`. Returns the outcome, the events to
+/// publish, and whether webhook deliveries were queued.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    tx: &WriteTx,
+    m: &Incoming,
+    text: &str,
+    plan: Option<Plan>,
+    expected: Option<(ConvId, ConvState)>,
+    reception: &Reception,
+    receipt: Option<&str>,
+    now: DateTime<Utc>,
+) -> store::Result<(Outcome, Vec<Event>, bool)> {
+    // A retry that raced the first attempt: answer like the first.
+    if let Some(key) = receipt
+        && tx.get_client_msg(key)?.is_some()
+    {
+        return Err(store::Error::Conflict(DUPLICATE.into()));
+    }
+    let mut buyer = tx.buyer_for(&m.channel, &m.buyer, now)?;
+    buyer.last_seen = now;
+    if let Some(n) = &m.nickname {
+        buyer.nickname = n.clone();
+    }
+    if let Some(r) = &m.region {
+        buyer.region = r.clone();
+    }
+    if let Some(l) = m.member_level {
+        buyer.member_level = l;
+    }
+    tx.put_buyer(&buyer)?;
+    let mut conv = match tx.open_conv_of(buyer.id)? {
+        Some(c) => c,
+        None => Conversation {
+            id: tx.new_conv_id()?,
+            buyer: buyer.id,
+            channel: m.channel.clone(),
+            state: ConvState::Bot,
+            group: None,
+            agent: None,
+            priority: buyer.member_level,
+            product: None,
+            scene: None,
+            transfer_reason: None,
+            menu: Vec::new(),
+            unmatched_streak: 0,
+            next_seq: 1,
+            created_at: now,
+            updated_at: now,
+            last_buyer_at: None,
+            last_agent_at: None,
+            queued_at: None,
+            assigned_at: None,
+            closed_at: None,
+        },
+    };
+    if m.product.is_some() {
+        conv.product = m.product.clone();
+    }
+    let fresh = conv.next_seq == 1;
+    let mut c = Changes::new(tx, now);
+    let message = c.say(
+        &mut conv,
+        Sender::Buyer,
+        text,
+        None,
+        m.client_msg_id.clone(),
+    )?;
+    // The plan holds only if the conversation is still what the plan was made for (an
+    // agent may have taken it meanwhile); else the buyer's message is all there is.
+    let current = (!fresh).then_some((conv.id, conv.state));
+    let plan = plan.filter(|_| current == expected && conv.state == ConvState::Bot);
+    if let Some(p) = plan {
+        conv.menu = p.menu.clone();
+        conv.unmatched_streak = if p.matched {
+            0
+        } else {
+            conv.unmatched_streak + 1
+        };
+        if p.scene.is_some() {
+            conv.scene = p.scene.clone();
+        }
+        let states = tx.agent_states()?;
+        let groups = tx.list_groups()?;
+        if let Some(notice) = &p.no_humans {
+            c.say(&mut conv, Sender::Bot, notice, None, None)?;
+        } else if let Some(mode) = p.human_first {
+            let open = tx.list_open_convs()?;
+            let picture = Picture {
+                groups: &groups,
+                states: &states,
+                open: &open,
+                cap: reception.agent_cap,
+            };
+            let group = pick_group(&groups, conv.scene.as_deref(), &buyer);
+            let crowded = picture.queue_len() > reception.queue_limit as usize;
+            let wanted = !crowded && human_first(mode, reception, conv.id);
+            match picture.pick_agent(group, None).filter(|_| wanted) {
+                Some(agent) => {
+                    conv.group = group;
+                    conv.transfer_reason = Some("人工优先接待".into());
+                    c.assign(&mut conv, agent)?;
+                }
+                None => {
+                    if let Some((t, meta)) = &p.bot {
+                        c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
+                    }
+                }
+            }
+        } else {
+            if let Some((t, meta)) = &p.bot {
+                c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
+            }
+            if let Some(reason) = &p.transfer {
+                // Nobody on duty and nobody online: say so honestly, with when humans are
+                // back, instead of leaving the buyer in a queue no one serves.
+                let any_online = states
+                    .values()
+                    .any(|s| s.state == crate::model::AgentState::Online);
+                let settings = tx.get_settings()?;
+                if !any_online && !settings.is_staffed(now) && reception.off_hours_reply {
+                    c.say(
+                        &mut conv,
+                        Sender::Bot,
+                        &off_hours_text(&settings, now),
+                        None,
+                        None,
+                    )?;
+                } else {
+                    c.transfer(&mut conv, &buyer, reason, reception.agent_cap)?;
+                }
+            }
+        }
+    }
+    tx.put_conv(&conv)?;
+    let replies: Vec<Message> = c
+        .messages
+        .iter()
+        .filter(|x| x.seq != message.seq)
+        .cloned()
+        .collect();
+    if let Some(key) = receipt {
+        tx.put_client_msg(
+            key,
+            &ClientMsg {
+                conv: conv.id,
+                seq: message.seq,
+                replies: replies.iter().map(|x| x.seq).collect(),
+            },
+        )?;
+    }
+    let webhooks = !replies.is_empty() && tx.get_webhook(&conv.channel)?.is_some_and(|h| h.enabled);
+    Ok((
+        Outcome {
+            conv,
+            message,
+            replies,
+            duplicate: false,
+        },
+        c.events,
+        webhooks,
+    ))
+}
+
+/// An order event from a channel.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct OrderInput {
+    pub channel: String,
+    pub order_id: String,
+    /// The channel's id for the buyer.
+    pub buyer: String,
+    pub items: Vec<crate::model::OrderItem>,
+    pub status: String,
+    pub amount: Option<crate::model::Price>,
+    pub paid: Option<crate::model::Price>,
+    pub logistics: Option<String>,
+}
+
+impl Desk {
+    /// Records (creates or updates) an order; the buyer is created if new.
+    pub async fn record_order(&self, o: OrderInput) -> Result<crate::model::Order> {
+        let mut inv = crate::model::Invalid::default();
+        if o.order_id.trim().is_empty() || o.order_id.chars().count() > 64 {
+            inv.add("order_id", "order_id 为 1–64 个字符");
+        }
+        if o.buyer.trim().is_empty() || o.buyer.chars().count() > 128 {
+            inv.add("buyer_id", "buyer_id 为 1–128 个字符");
+        }
+        if o.status.trim().is_empty() || o.status.chars().count() > 32 {
+            inv.add("status", "status 为 1–32 个字符");
+        }
+        inv.into_result()?;
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .write(move |tx| {
+                let buyer = tx.buyer_for(&o.channel, &o.buyer, now)?;
+                let key = crate::model::Order::key(&o.channel, &o.order_id);
+                let created_at = tx.get_order(&key)?.map(|x| x.created_at).unwrap_or(now);
+                let order = crate::model::Order {
+                    channel: o.channel.clone(),
+                    order_id: o.order_id.clone(),
+                    buyer: buyer.id,
+                    items: o.items.clone(),
+                    status: o.status.trim().to_string(),
+                    amount: o.amount,
+                    paid: o.paid,
+                    logistics: o.logistics.clone(),
+                    created_at,
+                    updated_at: now,
+                };
+                tx.put_order(&order)?;
+                Ok(order)
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,566 @@
+//! The live service loop through the desk, on a real store and bot: answers, transfers,
+//! the queue, agents, scene switches, reception modes, re-routing and idle close.
+
+use super::agents::Target;
+use super::service::{Incoming, OrderInput};
+use super::testing::desk;
+use super::*;
+use crate::bot::index::Location;
+use crate::model::{
+    AgentState, ConvState, Group, GroupId, ManualClock, NewUser, Reception, ReceptionMode, Role,
+    SceneMode, SceneSwitch, Sender, User,
+};
+use crate::store::prelude::*;
+use chrono::Duration;
+
+struct Shop {
+    _dir: tempfile::TempDir,
+    desk: Desk,
+    clock: Arc<ManualClock>,
+}
+
+/// A shop with the starter KB at 10:00 Shanghai time (staffed) and agents a1, a2.
+async fn shop() -> (Shop, User, User) {
+    let (dir, desk, clock) = desk();
+    let desk = desk.open_bot(Location::Ram).await.unwrap();
+    let mut agents = Vec::new();
+    for name in ["a1", "a2"] {
+        let u = desk
+            .add_user(
+                &Actor::cli(),
+                NewUser {
+                    name: name.into(),
+                    nickname: format!("客服{name}"),
+                    role: Role::Agent,
+                    password: "password-1".into(),
+                },
+            )
+            .await
+            .unwrap();
+        agents.push(u);
+    }
+    let a2 = agents.pop().unwrap();
+    let a1 = agents.pop().unwrap();
+    (
+        Shop {
+            _dir: dir,
+            desk,
+            clock,
+        },
+        a1,
+        a2,
+    )
+}
+
+fn msg(buyer: &str, text: &str) -> Incoming {
+    Incoming {
+        channel: "web".into(),
+        buyer: buyer.into(),
+        text: text.into(),
+        ..Incoming::default()
+    }
+}
+
+async fn reception(s: &Shop, r: Reception) {
+    s.desk
+        .store()
+        .write(move |tx| tx.put_reception(&r))
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn the_bot_answers_and_a_retry_is_stored_once() {
+    let (s, _, _) = shop().await;
+    let mut events = s.desk.bus().subscribe();
+    let mut m = msg("b1", "包邮吗");
+    m.client_msg_id = Some("c-1".into());
+    let first = s.desk.on_buyer_message(m.clone()).await.unwrap();
+    assert_eq!(first.conv.state, ConvState::Bot);
+    assert_eq!(first.message.from, Sender::Buyer);
+    assert_eq!(first.replies.len(), 1);
+    assert_eq!(first.replies[0].from, Sender::Bot);
+    assert_eq!(
+        first.replies[0].bot.as_ref().unwrap().entry.as_deref(),
+        Some("ship-free")
+    );
+    assert!(
+        events.try_recv().is_ok(),
+        "events are published after the commit"
+    );
+
+    let again = s.desk.on_buyer_message(m).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.message.seq, first.message.seq);
+    assert_eq!(again.replies, first.replies);
+    let stored = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .messages_after(first.conv.id, 0, 100)
+        .unwrap();
+    assert_eq!(stored.len(), 2, "the retry stored nothing");
+}
+
+#[actix_web::test]
+async fn a_transfer_goes_to_a_free_agent_or_waits_in_the_queue() {
+    let (s, a1, a2) = shop().await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    reception(
+        &s,
+        Reception {
+            agent_cap: 1,
+            ..Reception::default()
+        },
+    )
+    .await;
+
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Human);
+    assert_eq!(o.conv.agent, Some(a1.id));
+    assert!(
+        o.replies.iter().any(|r| r.text.contains("客服a1")),
+        "{:?}",
+        o.replies
+    );
+
+    // a1 is at the cap: the next buyer waits.
+    let o2 = s
+        .desk
+        .on_buyer_message(msg("b2", "我要人工客服"))
+        .await
+        .unwrap();
+    assert_eq!(o2.conv.state, ConvState::Queued);
+    assert!(
+        o2.replies.iter().any(|r| r.text.contains("下一位")),
+        "{:?}",
+        o2.replies
+    );
+    // a2 comes online and takes the waiting buyer at once.
+    s.desk
+        .set_agent_state(&a2, AgentState::Online)
+        .await
+        .unwrap();
+    let c2 = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(o2.conv.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!((c2.state, c2.agent), (ConvState::Human, Some(a2.id)));
+}
+
+#[actix_web::test]
+async fn two_agents_claiming_the_same_buyer_one_wins() {
+    let (s, a1, a2) = shop().await;
+    s.clock.advance(Duration::hours(0));
+    // Nobody online during staffed hours: the buyer waits in the queue.
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    let (d1, d2) = (s.desk.clone(), s.desk.clone());
+    let (u1, u2) = (a1.clone(), a2.clone());
+    let id = o.conv.id;
+    let t1 = actix_web::rt::spawn(async move { d1.claim(&u1, id).await });
+    let t2 = actix_web::rt::spawn(async move { d2.claim(&u2, id).await });
+    let (r1, r2) = (t1.await.unwrap(), t2.await.unwrap());
+    assert_eq!(r1.is_ok() as u8 + r2.is_ok() as u8, 1, "{r1:?} {r2:?}");
+    let loser = if r1.is_ok() { r2 } else { r1 };
+    assert!(matches!(loser, Err(Error::Refused(m)) if m.contains("已被接待")));
+    let c = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.state, ConvState::Human);
+}
+
+#[actix_web::test]
+async fn agents_reply_release_to_the_bot_and_close() {
+    let (s, a1, a2) = shop().await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    let id = o.conv.id;
+    // Only the serving agent (or a supervisor) may reply.
+    assert!(matches!(
+        s.desk.agent_send(&a2, id, "你好").await,
+        Err(Error::Refused(_))
+    ));
+    let m = s
+        .desk
+        .agent_send(&a1, id, "亲，在的，请问有什么可以帮您？")
+        .await
+        .unwrap();
+    assert!(matches!(m.from, Sender::Agent { .. }));
+    // While a human serves, the bot stays quiet.
+    let o2 = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    assert!(o2.replies.is_empty());
+    s.desk.release(&a1, id).await.unwrap();
+    let o3 = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    assert_eq!(o3.conv.id, id, "the same conversation goes on with the bot");
+    assert_eq!(o3.replies[0].from, Sender::Bot);
+    s.desk.close(&a1, id).await.unwrap_err();
+    let supervisor = s
+        .desk
+        .add_user(
+            &Actor::cli(),
+            NewUser {
+                name: "sup".into(),
+                nickname: "主管".into(),
+                role: Role::Supervisor,
+                password: "password-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.desk.close(&supervisor, id).await.unwrap();
+    let o4 = s.desk.on_buyer_message(msg("b1", "在吗")).await.unwrap();
+    assert_ne!(o4.conv.id, id, "after close a new conversation starts");
+    let events = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .events_after(0, 1000)
+        .unwrap();
+    let states: Vec<(ConvState, ConvState)> = events
+        .iter()
+        .filter(|e| e.conv == id)
+        .filter_map(|e| match &e.kind {
+            crate::model::EventKind::State { from, to, .. } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (ConvState::Bot, ConvState::Queued),
+            (ConvState::Queued, ConvState::Human),
+            (ConvState::Human, ConvState::Bot),
+            (ConvState::Bot, ConvState::Closed)
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn two_misses_in_a_row_hand_over() {
+    let (s, a1, _) = shop().await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "地球到月亮有多远"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    assert_eq!(o.conv.unmatched_streak, 1);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "你们那边下雨了吗"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Human, "{:?}", o.replies);
+    assert_eq!(o.conv.transfer_reason.as_deref(), Some("连续两次未能回答"));
+}
+
+#[actix_web::test]
+async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
+    let (s, a1, _) = shop().await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let scene = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_entry("ship-free")
+        .unwrap()
+        .unwrap()
+        .scene;
+    let human = SceneSwitch {
+        staffed: SceneMode::Human,
+        off_hours: SceneMode::Bot,
+    };
+    let sc = scene.clone();
+    s.desk
+        .store()
+        .write(move |tx| tx.put_scene_switch(&sc, &human))
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Human);
+    assert!(o.conv.transfer_reason.unwrap().contains(&scene));
+
+    let off = SceneSwitch {
+        staffed: SceneMode::Off,
+        off_hours: SceneMode::Off,
+    };
+    let sc = scene.clone();
+    s.desk
+        .store()
+        .write(move |tx| tx.put_scene_switch(&sc, &off))
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    assert_eq!(o.replies[0].bot.as_ref().unwrap().band, "none");
+    // Outside staffed hours the off-hours mode applies.
+    let bot_at_night = SceneSwitch {
+        staffed: SceneMode::Off,
+        off_hours: SceneMode::Bot,
+    };
+    s.desk
+        .store()
+        .write(move |tx| tx.put_scene_switch(&scene, &bot_at_night))
+        .await
+        .unwrap();
+    s.clock.advance(Duration::hours(14)); // 00:00 Shanghai
+    let o = s.desk.on_buyer_message(msg("b3", "包邮吗")).await.unwrap();
+    assert_eq!(
+        o.replies[0].bot.as_ref().unwrap().entry.as_deref(),
+        Some("ship-free")
+    );
+}
+
+#[actix_web::test]
+async fn with_nobody_on_duty_the_bot_says_so_honestly() {
+    let (s, _, _) = shop().await;
+    s.clock.advance(Duration::hours(14)); // 00:00 Shanghai: off-hours, nobody online
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    let text = &o.replies.last().unwrap().text;
+    assert!(
+        text.contains("非人工服务时间") && text.contains("今天 09:00"),
+        "{text}"
+    );
+
+    // Bot-only nights: even an online agent gets no transfer.
+    reception(
+        &s,
+        Reception {
+            bot_only: true,
+            ..Reception::default()
+        },
+    )
+    .await;
+    let (_, a1, _) = (0, s.desk.get_user(UserId(2)).unwrap(), 0);
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+}
+
+#[actix_web::test]
+async fn human_first_reception_until_the_queue_is_long() {
+    let (s, a1, _) = shop().await;
+    reception(
+        &s,
+        Reception {
+            staffed: ReceptionMode::HumanFirst,
+            agent_cap: 1,
+            queue_limit: 0,
+            ..Reception::default()
+        },
+    )
+    .await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    assert_eq!(
+        (o.conv.state, o.conv.agent),
+        (ConvState::Human, Some(a1.id)),
+        "a free agent takes a new buyer first"
+    );
+    // No agent free: the bot answers.
+    let o = s.desk.on_buyer_message(msg("b2", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    assert_eq!(o.replies[0].from, Sender::Bot);
+}
+
+#[actix_web::test]
+async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
+    let (s, a1, a2) = shop().await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.agent, Some(a1.id));
+    s.desk
+        .set_agent_state(&a2, AgentState::Online)
+        .await
+        .unwrap();
+    s.clock.advance(Duration::minutes(2));
+    assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0, "not yet");
+    s.clock.advance(Duration::minutes(2));
+    let sweep = s.desk.sweep().await.unwrap();
+    assert_eq!(sweep.rerouted, 1);
+    let c = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(o.conv.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.agent, Some(a2.id), "a2 takes over from the silent a1");
+    s.desk.agent_send(&a2, c.id, "您好").await.unwrap();
+    s.clock.advance(Duration::minutes(31));
+    assert_eq!(s.desk.sweep().await.unwrap().closed, 1);
+    let c = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(o.conv.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.state, ConvState::Closed);
+}
+
+#[actix_web::test]
+async fn transfers_between_agents_and_groups() {
+    let (s, a1, a2) = shop().await;
+    let g = s
+        .desk
+        .store()
+        .write(move |tx| {
+            tx.put_group(Group {
+                id: GroupId(0),
+                name: "售后组".into(),
+                members: vec![UserId(3)],
+                scenes: vec![],
+                regions: vec![],
+                is_default: false,
+            })
+        })
+        .await
+        .unwrap();
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    let c = s
+        .desk
+        .transfer_to(&a1, o.conv.id, Target::Agent(a2.id), "请跟进")
+        .await
+        .unwrap();
+    assert_eq!(c.agent, Some(a2.id));
+    assert_eq!(c.transfer_reason.as_deref(), Some("客服a1 转交：请跟进"));
+    // a2 (user 3) is the group's member but offline: the buyer waits in that group.
+    let c = s
+        .desk
+        .transfer_to(&a2, c.id, Target::Group(g.id), "")
+        .await
+        .unwrap();
+    assert_eq!((c.state, c.group), (ConvState::Queued, Some(g.id)));
+    // a2 no longer serves it; a supervisor may move it, but not to a group that does not exist.
+    assert!(matches!(
+        s.desk
+            .transfer_to(&a2, c.id, Target::Agent(a1.id), "")
+            .await,
+        Err(Error::Refused(_))
+    ));
+    let sup = s
+        .desk
+        .add_user(
+            &Actor::cli(),
+            NewUser {
+                name: "sup".into(),
+                nickname: "主管".into(),
+                role: Role::Supervisor,
+                password: "password-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.desk
+            .transfer_to(&sup, c.id, Target::Group(GroupId(99)), "")
+            .await,
+        Err(Error::NotFound)
+    ));
+}
+
+#[actix_web::test]
+async fn orders_make_a_buyer_after_sale() {
+    let (s, _, _) = shop().await;
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "怎么退货"))
+        .await
+        .unwrap();
+    let before = o.replies[0].text.clone();
+    s.desk
+        .record_order(OrderInput {
+            channel: "web".into(),
+            order_id: "T1".into(),
+            buyer: "b1".into(),
+            status: "paid".into(),
+            ..OrderInput::default()
+        })
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "怎么退货"))
+        .await
+        .unwrap();
+    assert_ne!(
+        o.replies[0].text, before,
+        "the after-sale answer once the buyer has paid"
+    );
+    assert!(
+        o.replies[0].text.contains("退款/售后"),
+        "{}",
+        o.replies[0].text
+    );
+    let bad = s
+        .desk
+        .record_order(OrderInput {
+            channel: "web".into(),
+            ..OrderInput::default()
+        })
+        .await;
+    assert!(matches!(bad, Err(Error::Invalid(_))));
+}
+
+#[actix_web::test]
+async fn bad_messages_are_refused_and_store_nothing() {
+    let (s, _, _) = shop().await;
+    for text in ["", "   ", &"好".repeat(4001)] {
+        assert!(matches!(
+            s.desk.on_buyer_message(msg("b1", text)).await,
+            Err(Error::Refused(_))
+        ));
+    }
+    assert!(
+        s.desk
+            .store()
+            .read()
+            .unwrap()
+            .list_open_convs()
+            .unwrap()
+            .is_empty()
+    );
+}
