@@ -14,6 +14,9 @@ use crate::store::prelude::*;
 use crate::store::{self, WriteTx};
 use chrono::{DateTime, Duration, Utc};
 
+/// The rating invitation sent when an agent ends a conversation.
+pub const INVITE_TEXT: &str = "感谢您的咨询！请为本次服务评价，您的反馈对我们很重要～";
+
 /// Where a conversation is passed on to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -158,6 +161,9 @@ impl Desk {
         let user = user.clone();
         self.act(conv, move |c, conv| {
             may_act(c.tx, &user, conv, false)?;
+            if c.invite(conv)? {
+                c.say(conv, Sender::System, INVITE_TEXT, None, None)?;
+            }
             c.change(conv, Trigger::Close, &format!("{} 结束会话", user.nickname))?;
             Ok(())
         })

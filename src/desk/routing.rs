@@ -188,6 +188,9 @@ mod tests {
             queued_at: Some(t0 - Duration::seconds(waited)),
             assigned_at: None,
             closed_at: None,
+            last_agent: None,
+            invited_at: None,
+            rating: None,
         }
     }
 

@@ -311,6 +311,7 @@ impl<'t, 'a> Changes<'t, 'a> {
     pub fn assign(&mut self, conv: &mut Conversation, agent: UserId) -> store::Result<()> {
         self.change(conv, Trigger::Assign, "分配给客服")?;
         conv.agent = Some(agent);
+        conv.last_agent = Some(agent);
         conv.assigned_at = Some(self.now);
         let e = self.tx.append_event(
             self.now,
@@ -334,6 +335,17 @@ impl<'t, 'a> Changes<'t, 'a> {
             None,
         )?;
         Ok(())
+    }
+
+    /// Invites the buyer to rate, once per conversation, and only a buyer who wrote.
+    pub fn invite(&mut self, conv: &mut Conversation) -> store::Result<bool> {
+        if conv.invited_at.is_some() || conv.last_buyer_at.is_none() || conv.rating.is_some() {
+            return Ok(false);
+        }
+        conv.invited_at = Some(self.now);
+        let e = self.tx.append_event(self.now, conv, EventKind::Invited)?;
+        self.events.push(e);
+        Ok(true)
     }
 
     /// Hands `conv` to a human: an agent of its group if one is free, else the queue.
@@ -549,6 +561,9 @@ fn apply(
             queued_at: None,
             assigned_at: None,
             closed_at: None,
+            last_agent: None,
+            invited_at: None,
+            rating: None,
         },
     };
     if m.product.is_some() {
@@ -607,6 +622,12 @@ fn apply(
         } else {
             if let Some((t, meta)) = &p.bot {
                 c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
+                if let Some(entry) = meta.entry.as_deref().filter(|_| meta.band == "exact") {
+                    tx.count_hit(entry)?;
+                }
+                if meta.intent.as_deref() == Some("positive") {
+                    c.invite(&mut conv)?;
+                }
             }
             if let Some(reason) = &p.transfer {
                 // Nobody on duty and nobody online: say so honestly, with when humans are
@@ -710,5 +731,84 @@ impl Desk {
                 Ok(order)
             })
             .await?)
+    }
+}
+
+/// A buyer's rating as submitted.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RatingInput {
+    pub level: u8,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+impl Desk {
+    /// Records the buyer's rating of their conversation: only when invited, only once,
+    /// credited to the last agent who served (or the bot).
+    pub async fn rate(
+        &self,
+        conv: ConvId,
+        buyer: crate::model::BuyerId,
+        input: RatingInput,
+    ) -> Result<crate::model::Rating> {
+        let mut inv = crate::model::Invalid::default();
+        if !(1..=5).contains(&input.level) {
+            inv.add("level", "请选择 1–5 星");
+        }
+        if input
+            .reasons
+            .iter()
+            .any(|r| !crate::model::conv::RATING_REASONS.contains(&r.as_str()))
+        {
+            inv.add("reasons", "未知的评价原因");
+        }
+        if input.comment.chars().count() > 300 {
+            inv.add("comment", "评价内容最多 300 字");
+        }
+        inv.into_result()?;
+        let now = self.clock.now();
+        let (rating, events) = self
+            .store
+            .write(move |tx| {
+                let mut c = Changes::new(tx, now);
+                let mut conv = tx
+                    .get_conv(conv)?
+                    .filter(|x| x.buyer == buyer)
+                    .ok_or(store::Error::NotFound)?;
+                if conv.invited_at.is_none() {
+                    return Err(store::Error::Conflict("这次服务还没有邀请评价".into()));
+                }
+                if conv.rating.is_some() {
+                    return Err(store::Error::Conflict("已经评价过了，感谢您的反馈".into()));
+                }
+                let rating = crate::model::Rating {
+                    level: input.level,
+                    reasons: input.reasons.clone(),
+                    comment: input.comment.trim().to_string(),
+                    at: now,
+                    agent: conv.last_agent,
+                };
+                conv.rating = Some(rating.clone());
+                let e = tx.append_event(
+                    now,
+                    &conv,
+                    EventKind::Rated {
+                        level: rating.level,
+                    },
+                )?;
+                c.events.push(e);
+                tx.put_conv(&conv)?;
+                Ok((rating, c.events))
+            })
+            .await
+            .map_err(|e| match e {
+                store::Error::Conflict(m) => Error::Refused(m),
+                store::Error::NotFound => Error::NotFound,
+                other => other.into(),
+            })?;
+        self.bus.publish(&events);
+        Ok(rating)
     }
 }

@@ -564,3 +564,103 @@ async fn bad_messages_are_refused_and_store_nothing() {
             .is_empty()
     );
 }
+
+#[actix_web::test]
+async fn ratings_are_invited_once_and_credited_to_the_last_agent() {
+    let (s, a1, _) = shop().await;
+    let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    let buyer = o.conv.buyer;
+    let not_yet = s
+        .desk
+        .rate(
+            o.conv.id,
+            buyer,
+            super::service::RatingInput {
+                level: 5,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(not_yet, Err(Error::Refused(_))),
+        "no invitation yet"
+    );
+    // Thanks invite a rating; the bot is credited.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "好的谢谢"))
+        .await
+        .unwrap();
+    assert!(o.conv.invited_at.is_some());
+    let r = s
+        .desk
+        .rate(
+            o.conv.id,
+            buyer,
+            super::service::RatingInput {
+                level: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.agent, None);
+    let twice = s
+        .desk
+        .rate(
+            o.conv.id,
+            buyer,
+            super::service::RatingInput {
+                level: 1,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(twice, Err(Error::Refused(m)) if m.contains("已经评价")));
+
+    // An agent closing invites; the agent is credited; bad input is refused.
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "转人工")).await.unwrap();
+    s.desk.agent_send(&a1, o.conv.id, "您好").await.unwrap();
+    s.desk.close(&a1, o.conv.id).await.unwrap();
+    let bad = super::service::RatingInput {
+        level: 2,
+        reasons: vec!["太贵".into()],
+        comment: String::new(),
+    };
+    assert!(matches!(
+        s.desk.rate(o.conv.id, o.conv.buyer, bad).await,
+        Err(Error::Invalid(_))
+    ));
+    let good = super::service::RatingInput {
+        level: 2,
+        reasons: vec!["回复慢".into()],
+        comment: "等太久".into(),
+    };
+    assert!(
+        matches!(
+            s.desk.rate(o.conv.id, buyer, good.clone()).await,
+            Err(Error::NotFound)
+        ),
+        "another buyer's conversation"
+    );
+    let r = s.desk.rate(o.conv.id, o.conv.buyer, good).await.unwrap();
+    assert_eq!(r.agent, Some(a1.id));
+
+    // Idle timeouts do not invite.
+    let o = s.desk.on_buyer_message(msg("b3", "在吗")).await.unwrap();
+    s.clock.advance(Duration::minutes(31));
+    s.desk.sweep().await.unwrap();
+    let c = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(o.conv.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.state, c.invited_at), (ConvState::Closed, None));
+}

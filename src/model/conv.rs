@@ -136,6 +136,48 @@ pub struct Conversation {
     pub assigned_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
+    /// The last agent who served (credited with the rating).
+    #[serde(default)]
+    pub last_agent: Option<UserId>,
+    /// When the buyer was invited to rate (at most once).
+    #[serde(default)]
+    pub invited_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub rating: Option<Rating>,
+}
+
+/// The five satisfaction levels, best first (5 = 很满意 … 1 = 很不满意).
+pub const RATING_LEVELS: [(u8, &str); 5] = [
+    (5, "很满意"),
+    (4, "满意"),
+    (3, "一般"),
+    (2, "不满意"),
+    (1, "很不满意"),
+];
+
+/// Reasons a buyer may give for a bad rating.
+pub const RATING_REASONS: [&str; 6] = [
+    "答不对题",
+    "问题未解决",
+    "发货慢",
+    "售后慢",
+    "态度差",
+    "回复慢",
+];
+
+/// A buyer's satisfaction rating of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    /// 1 (很不满意) to 5 (很满意).
+    pub level: u8,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    pub at: DateTime<Utc>,
+    /// The agent credited; `None` means the bot.
+    #[serde(default)]
+    pub agent: Option<UserId>,
 }
 
 /// Who wrote a message.
@@ -216,6 +258,10 @@ pub enum EventKind {
         agent: UserId,
         group: Option<GroupId>,
     },
+    /// The buyer was invited to rate.
+    Invited,
+    /// The buyer rated.
+    Rated { level: u8 },
 }
 
 /// One entry of the global event log.

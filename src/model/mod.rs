@@ -14,7 +14,7 @@ pub use audit::{AuditEntry, NewAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conv::{
     BotMeta, Buyer, BuyerId, ConvId, ConvState, Conversation, Event, EventKind, GroupId, Message,
-    Order, OrderItem, Sender,
+    Order, OrderItem, Rating, Sender,
 };
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};

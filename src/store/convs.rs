@@ -2,7 +2,7 @@
 
 use super::codec::{decode, encode};
 use super::tables::{
-    BUYER_KEYS, BUYER_OPEN, BUYERS, CLIENT_MSGS, CONVERSATIONS, EVENTS, MESSAGES, OPEN_CONVS,
+    BUYER_KEYS, BUYER_OPEN, BUYERS, CLIENT_MSGS, CONVERSATIONS, EVENTS, HITS, MESSAGES, OPEN_CONVS,
     ORDERS,
 };
 use super::{Reads, Result, WriteTx};
@@ -151,6 +151,19 @@ pub trait ConvReads: Reads {
     }
 
     /// The order under `key` (see `Order::key`).
+    /// The entries the bot answered most often, with their counts, at most `limit`.
+    fn top_hits(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        let mut hits: Vec<(String, u64)> = self
+            .table(HITS)?
+            .iter()?
+            .map(|r| r.map(|(k, v)| (k.value().to_string(), v.value())))
+            .collect::<Result<_, _>>()?;
+        hits.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    /// The order under `key` (see `Order::key`).
     fn get_order(&self, key: &str) -> Result<Option<Order>> {
         doc(&self.table(ORDERS)?, &ORDERS, key)
     }
@@ -252,6 +265,14 @@ impl WriteTx<'_> {
     pub fn put_client_msg(&self, key: &str, r: &ClientMsg) -> Result<()> {
         self.table(CLIENT_MSGS)?
             .insert(key, encode(r)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Counts one answer of entry `id`.
+    pub fn count_hit(&self, id: &str) -> Result<()> {
+        let mut t = self.table(HITS)?;
+        let n = t.get(id)?.map(|v| v.value()).unwrap_or(0);
+        t.insert(id, n + 1)?;
         Ok(())
     }
 

@@ -55,6 +55,8 @@ pub const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token
 pub const WEBHOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhooks");
 /// Webhook deliveries by id: pending ones, and the last failures.
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
+/// How often the bot answered each KB entry, by entry id (hot questions).
+pub const HITS: TableDefinition<&str, u64> = TableDefinition::new("hits");
 
 /// A table of one of the key/value shapes the store uses; lets export, import and
 /// start-up walk every table without naming each one again.
@@ -147,6 +149,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrNum(&TOKEN_HASHES),
     AnyTable::StrDoc(&WEBHOOKS),
     AnyTable::NumDoc(&DELIVERIES),
+    AnyTable::StrNum(&HITS),
 ];
 
 /// Looks a table up by name.
