@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod channels;
 pub mod conversation;
 pub mod events;
 pub mod kb;
@@ -13,6 +14,7 @@ pub mod service;
 #[cfg(test)]
 mod service_tests;
 pub mod settings;
+pub mod switches;
 pub mod users;
 
 use crate::model::{Clock, Invalid, NewAudit, User, UserId};

@@ -51,6 +51,13 @@ impl AuditEntry {
             "kb.import" => "导入知识库",
             "product.save" => "保存商品",
             "lexicon.save" => "修改同义词/店铺词",
+            "token.create" => "创建 API 令牌",
+            "token.revoke" => "撤销 API 令牌",
+            "webhook.save" => "设置 Webhook",
+            "scene.set" => "切换场景开关",
+            "reception.set" => "修改接待设置",
+            "group.save" => "保存客服分组",
+            "group.delete" => "删除客服分组",
             other => other,
         }
     }

@@ -21,6 +21,12 @@ pub struct ConvId(pub u64);
 #[serde(transparent)]
 pub struct GroupId(pub u64);
 
+impl fmt::Display for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl fmt::Display for ConvId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
