@@ -20,6 +20,9 @@ pub enum AppError {
     /// No user exists yet: the owner must be created first.
     #[error("请先创建店主账号")]
     SetupRequired,
+    /// A missing, unknown or revoked API token.
+    #[error("API 令牌无效或已撤销")]
+    BadToken,
     /// Logged in, but the role may not do this.
     #[error("您的角色无权访问此页面")]
     Forbidden,
@@ -80,6 +83,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
+            AppError::BadToken => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -101,6 +105,7 @@ impl ResponseError for AppError {
                 "服务器内部错误，请稍后再试；如果一直出现，请查看服务器日志。".to_string()
             }
             AppError::NotFound
+            | AppError::BadToken
             | AppError::Forbidden
             | AppError::Csrf
             | AppError::BadRequest(_)
@@ -135,7 +140,9 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound => "not_found",
-            AppError::LoginRequired { .. } | AppError::SetupRequired => "unauthorized",
+            AppError::LoginRequired { .. } | AppError::SetupRequired | AppError::BadToken => {
+                "unauthorized"
+            }
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
             AppError::BadRequest(_) => "bad_request",
@@ -180,6 +187,7 @@ impl ResponseError for ApiError {
             }
             AppError::LoginRequired { .. } | AppError::SetupRequired => "请先登录".to_string(),
             other @ (AppError::NotFound
+            | AppError::BadToken
             | AppError::Forbidden
             | AppError::Csrf
             | AppError::BadRequest(_)

@@ -245,14 +245,7 @@ impl<'t, 'a> Changes<'t, 'a> {
                 "channel": conv.channel,
                 "conversation_id": conv.id.0,
                 "buyer_id": buyer,
-                "message": {
-                    "id": m.seq,
-                    "from": kind,
-                    "text": m.text,
-                    "at": m.at,
-                    "menu": m.bot.as_ref().map(|b| b.menu.clone()).unwrap_or_default(),
-                    "follow_ups": m.bot.as_ref().map(|b| b.follow_ups.clone()).unwrap_or_default(),
-                },
+                "message": m.wire(),
             });
             self.tx.put_delivery(Delivery {
                 id: 0,

@@ -247,6 +247,31 @@ pub struct Message {
     pub bot: Option<BotMeta>,
 }
 
+impl Message {
+    /// The message as channels and pages receive it: `{id, from, agent?, text, at,
+    /// menu[], follow_ups[]}` (menu items and follow-ups are `{id, question}`).
+    pub fn wire(&self) -> serde_json::Value {
+        let items = |v: &[(String, String)]| -> Vec<serde_json::Value> {
+            v.iter()
+                .map(|(id, q)| serde_json::json!({ "id": id, "question": q }))
+                .collect()
+        };
+        let bot = self.bot.as_ref();
+        let mut v = serde_json::json!({
+            "id": self.seq,
+            "from": self.from.kind(),
+            "text": self.text,
+            "at": self.at,
+            "menu": bot.map(|b| items(&b.menu)).unwrap_or_default(),
+            "follow_ups": bot.map(|b| items(&b.follow_ups)).unwrap_or_default(),
+        });
+        if let Sender::Agent { name, .. } = &self.from {
+            v["agent"] = name.clone().into();
+        }
+        v
+    }
+}
+
 /// What happened, in order, for live updates and metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

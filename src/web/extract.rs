@@ -125,6 +125,13 @@ impl Policy for OwnerOnly {
     const ROLES: Option<&'static [Role]> = Some(&[Role::Owner]);
 }
 
+/// Channel bridges with an API token (not console users: the route table records them
+/// apart so the tests check them as token routes).
+pub struct Token;
+impl Policy for Token {
+    const ROLES: Option<&'static [Role]> = Some(&[]);
+}
+
 /// Those who train the bot: the owner and trainers.
 pub struct Trainers;
 impl Policy for Trainers {
@@ -181,6 +188,31 @@ impl<P: Policy> FromRequest for ApiUser<P> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let inner = Require::<P>::from_request(req, payload);
         Box::pin(async move { inner.await.map(ApiUser).map_err(ApiError) })
+    }
+}
+
+/// A channel bridge, authenticated by its API token (`Authorization: Bearer xr_…`).
+pub struct ApiChannel(pub crate::model::ApiToken);
+
+impl FromRequest for ApiChannel {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<ApiChannel, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let found = || -> Result<ApiChannel, AppError> {
+            let secret = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::BadToken)?;
+            let token = state(req)?
+                .desk
+                .token_for(secret.trim())?
+                .ok_or(AppError::BadToken)?;
+            Ok(ApiChannel(token))
+        };
+        std::future::ready(found().map_err(ApiError))
     }
 }
 

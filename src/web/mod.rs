@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod home;
 pub mod limiter;
+pub mod live;
 pub mod page;
 
 use crate::error::AppError;
@@ -18,7 +19,7 @@ use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
-use extract::{AnyUser, OwnerOnly, Policy, Public, Trainers};
+use extract::{AnyUser, OwnerOnly, Policy, Public, Token, Trainers};
 
 /// One row of the route table, as data: the tests walk it to check that every route
 /// enforces login, roles and CSRF as declared.
@@ -79,8 +80,12 @@ routes! {
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;
 
-    // JSON API v1
+    // JSON API v1 (channel bridges authenticate with API tokens)
     POST "/api/v1/bot/try" => api::bot_try, Trainers;
+    POST "/api/v1/messages" => api::post_message, Token;
+    GET  "/api/v1/conversations/{id}/messages" => api::conversation_messages, Token;
+    POST "/api/v1/orders" => api::post_order, Token;
+    GET  "/api/v1/events" => api::events, Token;
 }
 
 /// The 404 for every unknown route: the page, or JSON under `/api/`.
