@@ -34,6 +34,9 @@ enum Command {
     /// Import or export the knowledge base.
     #[command(subcommand)]
     Kb(KbCommand),
+    /// Manage API tokens for channel bridges.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write every table as JSON Lines to FILE ("-" for standard output); works while
     /// the server runs.
     Export { file: PathBuf },
@@ -69,6 +72,23 @@ enum KbCommand {
     /// Export every entry to FILE (.csv with BOM for Excel, else JSON Lines; "-" for
     /// JSON Lines on stdout); works while the server runs.
     Export { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; its secret is printed once, on standard output.
+    Create {
+        /// A name to recognise the token by (e.g. the bridge that uses it).
+        name: String,
+        /// The channel the token's messages belong to (lowercase letters, digits, - and
+        /// _); defaults to NAME.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke the token with this id.
+    Revoke { id: u64 },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::User(UserCommand::List)) => user_list(data),
         Some(Command::Kb(KbCommand::Import { file, replace })) => kb_import(data, &file, replace),
         Some(Command::Kb(KbCommand::Export { file })) => kb_export(data, &file),
+        Some(Command::Token(cmd)) => token(data, cmd),
         Some(Command::Export { file }) => export_to(data, file),
         Some(Command::Eval {
             kb,
@@ -196,6 +217,50 @@ fn user_list(data: PathBuf) -> anyhow::Result<()> {
             "{}\t{}\t{}\t{}\t{}",
             u.id, u.name, u.nickname, u.role, state
         )?;
+    }
+    Ok(())
+}
+
+fn token(data: PathBuf, cmd: TokenCommand) -> anyhow::Result<()> {
+    if let TokenCommand::List = cmd {
+        let snap = Snapshot::open(&data)?;
+        let mut out = std::io::stdout().lock();
+        for t in snap.tx().list_tokens()? {
+            let state = if t.revoked { "revoked" } else { "active" };
+            let created = t.created_at.format("%Y-%m-%d %H:%M");
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{created}\t{state}",
+                t.id, t.name, t.channel
+            )?;
+        }
+        return Ok(());
+    }
+    let desk = Desk::new(Store::open(&data)?, std::sync::Arc::new(SystemClock));
+    let rt = runtime()?;
+    let err = |e: xiaoer::desk::Error| anyhow::anyhow!("{e}");
+    match cmd {
+        TokenCommand::Create { name, channel } => {
+            let channel = channel.unwrap_or_else(|| name.clone());
+            let (t, secret) = rt
+                .block_on(desk.create_token(&Actor::cli(), &name, &channel))
+                .map_err(err)?;
+            println!("{secret}");
+            eprintln!(
+                "created token {} ({}) for channel {}; the secret above is shown only once",
+                t.id, t.name, t.channel
+            );
+        }
+        TokenCommand::Revoke { id } => {
+            let t = rt
+                .block_on(desk.revoke_token(&Actor::cli(), id))
+                .map_err(|e| match e {
+                    xiaoer::desk::Error::NotFound => anyhow::anyhow!("no token with id {id}"),
+                    e => err(e),
+                })?;
+            eprintln!("revoked token {} ({})", t.id, t.name);
+        }
+        TokenCommand::List => {}
     }
     Ok(())
 }

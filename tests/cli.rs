@@ -359,3 +359,40 @@ fn eval_prints_the_figures_as_json() {
     assert_eq!(last["intents"], 1);
     assert_eq!(last["intent_correct"], 1.0);
 }
+
+#[test]
+fn token_create_prints_the_secret_once_and_list_and_revoke_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = xiaoer(&data, &["token", "create", "qianniu"], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let secret = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(secret.trim().starts_with("xr_"), "{secret}");
+    assert!(stderr(&o).contains("channel qianniu"), "{}", stderr(&o));
+
+    let o = xiaoer(
+        &data,
+        &["token", "create", "抖店桥", "--channel", "doudian"],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = xiaoer(&data, &["token", "list"], "");
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("1\tqianniu\tqianniu\t"), "{out}");
+    assert!(out.contains("2\t抖店桥\tdoudian\t"), "{out}");
+    assert!(!out.contains("xr_"), "secrets are never listed: {out}");
+
+    let o = xiaoer(&data, &["token", "revoke", "1"], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(xiaoer(&data, &["token", "list"], "").stdout).unwrap();
+    assert!(out.lines().next().unwrap().ends_with("revoked"), "{out}");
+
+    // A channel name that is not a channel, and an unknown id, are clear errors.
+    let o = xiaoer(&data, &["token", "create", "千牛"], "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("渠道名"), "{}", stderr(&o));
+    let o = xiaoer(&data, &["token", "revoke", "9"], "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+}
