@@ -94,6 +94,7 @@ pub async fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Ve
         tracing::info!("no users yet: open the console to create the owner account");
     }
     spawn_session_purge(state.clone());
+    web::webhooks::spawn(state.clone());
     let app_state = state.clone();
     let mut server = HttpServer::new(move || build_app(app_state.clone()));
     if workers > 0 {

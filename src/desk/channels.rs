@@ -1,7 +1,7 @@
 //! Channel bridges: API tokens (shown once, stored hashed), webhooks, and the webhook
 //! delivery queue with its retry schedule.
 
-use super::auth::{random_token, session_key};
+use super::auth::{hex, random_token, session_key};
 use super::{Actor, Desk, Error, Result};
 use crate::model::service::token_problems;
 use crate::model::{ApiToken, Delivery, Invalid, Webhook};
@@ -22,6 +22,17 @@ pub fn backoff(attempt: u32) -> Duration {
         4 => Duration::minutes(10),
         _ => Duration::hours(1),
     }
+}
+
+/// The signature header value for a webhook `body`: `sha256=` and the hex HMAC-SHA256
+/// of the exact body bytes under the webhook's secret.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(body);
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
 impl Desk {
@@ -76,6 +87,16 @@ impl Desk {
         Ok(t.filter(|t| !t.revoked))
     }
 
+    /// Every API token, revoked ones too.
+    pub fn tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(self.store.read()?.list_tokens()?)
+    }
+
+    /// Every channel's webhook.
+    pub fn webhooks(&self) -> Result<Vec<Webhook>> {
+        Ok(self.store.read()?.list_webhooks()?)
+    }
+
     /// Sets a channel's webhook; a new secret is made when there is none or when asked.
     pub async fn save_webhook(
         &self,
@@ -124,17 +145,40 @@ impl Desk {
         Ok(hook)
     }
 
-    /// Deliveries due at `now`, oldest first.
+    /// Deliveries to send at `now`, oldest first. A channel's messages go out in order:
+    /// while its oldest undelivered message waits for a retry, the newer ones wait too.
     pub fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {
-        let mut due: Vec<Delivery> = self
+        let mut pending: Vec<Delivery> = self
             .store
             .read()?
             .list_deliveries()?
             .into_iter()
-            .filter(|d| !d.failed && d.next_at <= now)
+            .filter(|d| !d.failed)
             .collect();
-        due.sort_by_key(|d| d.id);
-        Ok(due)
+        pending.sort_by_key(|d| d.id);
+        let mut waiting = std::collections::HashSet::new();
+        Ok(pending
+            .into_iter()
+            .filter(|d| {
+                if d.next_at > now {
+                    waiting.insert(d.channel.clone());
+                }
+                !waiting.contains(&d.channel)
+            })
+            .collect())
+    }
+
+    /// Failed deliveries (given up after the last retry), newest first, for the owner.
+    pub fn failed_deliveries(&self) -> Result<Vec<Delivery>> {
+        let mut failed: Vec<Delivery> = self
+            .store
+            .read()?
+            .list_deliveries()?
+            .into_iter()
+            .filter(|d| d.failed)
+            .collect();
+        failed.sort_by_key(|d| std::cmp::Reverse(d.id));
+        Ok(failed)
     }
 
     /// Removes a delivered message from the queue.
@@ -142,13 +186,19 @@ impl Desk {
         Ok(self.store.write(move |tx| tx.delete_delivery(id)).await?)
     }
 
-    /// Records a failed attempt: retried later, or after the last attempt kept as failed
-    /// for the owner to see (the oldest failures beyond 100 are dropped).
-    pub async fn delivery_failed(&self, mut d: Delivery, error: String) -> Result<Delivery> {
+    /// Records a failed attempt: retried later, or after the last attempt (or at once when
+    /// `give_up`, e.g. the webhook was switched off) kept as failed for the owner to see
+    /// (the oldest failures beyond 100 are dropped).
+    pub async fn delivery_failed(
+        &self,
+        mut d: Delivery,
+        error: String,
+        give_up: bool,
+    ) -> Result<Delivery> {
         let now = self.clock.now();
         d.attempts += 1;
         d.last_error = Some(error);
-        if d.attempts >= MAX_ATTEMPTS {
+        if give_up || d.attempts >= MAX_ATTEMPTS {
             d.failed = true;
         } else {
             d.next_at = now + backoff(d.attempts);
@@ -232,14 +282,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(desk.due_deliveries(now).unwrap().len(), 1);
-        let mut d = desk.delivery_failed(d, "HTTP 500".into()).await.unwrap();
+        let mut d = desk
+            .delivery_failed(d, "HTTP 500".into(), false)
+            .await
+            .unwrap();
         assert_eq!(d.next_at, now + Duration::seconds(5));
         assert!(
             desk.due_deliveries(now).unwrap().is_empty(),
             "not before the back-off"
         );
         for _ in 1..MAX_ATTEMPTS {
-            d = desk.delivery_failed(d, "timeout".into()).await.unwrap();
+            d = desk
+                .delivery_failed(d, "timeout".into(), false)
+                .await
+                .unwrap();
         }
         assert!(d.failed);
         assert!(
@@ -257,6 +313,62 @@ mod tests {
             1,
             "kept for the owner"
         );
+    }
+
+    #[test]
+    fn signatures_are_hmac_sha256_hex() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_channel_waits_behind_its_oldest_retry_and_others_do_not() {
+        let (_d, desk, clock) = desk();
+        let now = clock.now();
+        let queue = move |channel: &'static str| Delivery {
+            id: 0,
+            channel: channel.into(),
+            body: "{}".into(),
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+            failed: false,
+        };
+        let (a1, _a2, b1) = desk
+            .store()
+            .write(move |tx| {
+                Ok((
+                    tx.put_delivery(queue("a"))?,
+                    tx.put_delivery(queue("a"))?,
+                    tx.put_delivery(queue("b"))?,
+                ))
+            })
+            .await
+            .unwrap();
+        let ids = |v: Vec<Delivery>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+        assert_eq!(ids(desk.due_deliveries(now).unwrap()), vec![1, 2, 3]);
+        desk.delivery_failed(a1, "HTTP 503".into(), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(desk.due_deliveries(now).unwrap()),
+            vec![b1.id],
+            "a's second message waits for its first"
+        );
+        assert_eq!(
+            ids(desk.due_deliveries(now + Duration::seconds(5)).unwrap()),
+            vec![1, 2, 3]
+        );
+        let first = desk.store().read().unwrap().list_deliveries().unwrap()[0].clone();
+        desk.delivery_failed(first, "webhook 已停用".into(), true)
+            .await
+            .unwrap();
+        assert_eq!(ids(desk.due_deliveries(now).unwrap()), vec![2, 3]);
+        assert_eq!(ids(desk.failed_deliveries().unwrap()), vec![1]);
     }
 
     #[actix_web::test]

@@ -673,6 +673,9 @@ fn apply(
     ))
 }
 
+/// Most line items one order may carry.
+pub const MAX_ORDER_ITEMS: usize = 200;
+
 /// An order event from a channel.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct OrderInput {
@@ -699,6 +702,9 @@ impl Desk {
         }
         if o.status.trim().is_empty() || o.status.chars().count() > 32 {
             inv.add("status", "status 为 1–32 个字符");
+        }
+        if o.items.len() > MAX_ORDER_ITEMS {
+            inv.add("items", format!("items 最多 {MAX_ORDER_ITEMS} 项"));
         }
         inv.into_result()?;
         let now = self.clock.now();

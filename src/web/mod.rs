@@ -11,6 +11,7 @@ pub mod home;
 pub mod limiter;
 pub mod live;
 pub mod page;
+pub mod webhooks;
 
 use crate::error::AppError;
 use crate::model::Role;

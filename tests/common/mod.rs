@@ -10,7 +10,7 @@ use actix_web::web::Data;
 use std::sync::Arc;
 use xiaoer::config::Config;
 use xiaoer::desk::Actor;
-use xiaoer::model::{NewUser, Role, SystemClock};
+use xiaoer::model::{Clock, NewUser, Role, SystemClock};
 use xiaoer::store::Store;
 use xiaoer::{AppState, build_app};
 
@@ -30,11 +30,20 @@ impl TestShop {
 
     /// A fresh shop whose config `adjust` changes.
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestShop {
+        TestShop::build(adjust, Arc::new(SystemClock)).await
+    }
+
+    /// A fresh shop telling time by `clock`.
+    pub async fn with_clock(clock: Arc<dyn Clock>) -> TestShop {
+        TestShop::build(|_| {}, clock).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> TestShop {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("store");
         let mut config = Config::new(dir.path());
         adjust(&mut config);
-        let state = AppState::open(config, store, Arc::new(SystemClock))
+        let state = AppState::open(config, store, clock)
             .await
             .expect("app state");
         TestShop {
@@ -164,4 +173,89 @@ pub fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with(&format!("{name}=")))
         .map(String::from)
+}
+
+/// An API token for `channel` (its secret).
+pub async fn api_token(shop: &TestShop, channel: &str) -> String {
+    shop.state
+        .desk
+        .create_token(&Actor::cli(), channel, channel)
+        .await
+        .expect("token")
+        .1
+}
+
+/// A JSON request with a bearer token (if given).
+pub fn api(
+    method: actix_web::http::Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> TestRequest {
+    let mut r = TestRequest::default()
+        .method(method)
+        .uri(path)
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .set_payload(body.to_string());
+    if let Some(t) = token {
+        r = r.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    }
+    r
+}
+
+/// The response body as JSON.
+pub async fn json<B: MessageBody>(res: ServiceResponse<B>) -> serde_json::Value {
+    let body = text(res).await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// Reads a server-sent event stream as it arrives.
+pub struct Sse<B> {
+    body: std::pin::Pin<Box<B>>,
+    buf: String,
+}
+
+impl<B: MessageBody> Sse<B> {
+    pub fn new(res: ServiceResponse<B>) -> Sse<B> {
+        Sse {
+            body: Box::pin(res.into_body()),
+            buf: String::new(),
+        }
+    }
+
+    /// The next event (id, name, data), skipping comments and `retry`; `None` when
+    /// nothing arrives within `wait`.
+    pub async fn next(
+        &mut self,
+        wait: std::time::Duration,
+    ) -> Option<(u64, String, serde_json::Value)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..end + 2).collect();
+                let (mut id, mut name, mut data) = (None, String::new(), None);
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        name = v.to_string();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data = serde_json::from_str(v).ok();
+                    }
+                }
+                if let (Some(id), Some(data)) = (id, data) {
+                    return Some((id, name, data));
+                }
+            }
+            let mut body = self.body.as_mut();
+            let chunk = tokio::time::timeout_at(
+                deadline,
+                std::future::poll_fn(|cx| body.as_mut().poll_next(cx)),
+            )
+            .await
+            .ok()??;
+            let bytes = chunk.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
 }
