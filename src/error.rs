@@ -23,6 +23,12 @@ pub enum AppError {
     /// A missing, unknown or revoked API token.
     #[error("API 令牌无效或已撤销")]
     BadToken,
+    /// A web-chat call without the buyer's token.
+    #[error("请先打开聊天页面")]
+    NoBuyer,
+    /// Too many requests in a short time.
+    #[error("{0}")]
+    TooMany(String),
     /// Logged in, but the role may not do this.
     #[error("您的角色无权访问此页面")]
     Forbidden,
@@ -83,7 +89,8 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
-            AppError::BadToken => StatusCode::UNAUTHORIZED,
+            AppError::BadToken | AppError::NoBuyer => StatusCode::UNAUTHORIZED,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -106,6 +113,8 @@ impl ResponseError for AppError {
             }
             AppError::NotFound
             | AppError::BadToken
+            | AppError::NoBuyer
+            | AppError::TooMany(_)
             | AppError::Forbidden
             | AppError::Csrf
             | AppError::BadRequest(_)
@@ -140,9 +149,11 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound => "not_found",
-            AppError::LoginRequired { .. } | AppError::SetupRequired | AppError::BadToken => {
-                "unauthorized"
-            }
+            AppError::LoginRequired { .. }
+            | AppError::SetupRequired
+            | AppError::BadToken
+            | AppError::NoBuyer => "unauthorized",
+            AppError::TooMany(_) => "too_many_requests",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
             AppError::BadRequest(_) => "bad_request",
@@ -188,6 +199,8 @@ impl ResponseError for ApiError {
             AppError::LoginRequired { .. } | AppError::SetupRequired => "请先登录".to_string(),
             other @ (AppError::NotFound
             | AppError::BadToken
+            | AppError::NoBuyer
+            | AppError::TooMany(_)
             | AppError::Forbidden
             | AppError::Csrf
             | AppError::BadRequest(_)

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
-use web::limiter::{Limits, LoginLimiter};
+use web::limiter::{Limits, LoginLimiter, Throttle};
 
 /// Largest request body accepted by form and JSON handlers.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub desk: Desk,
     pub limiter: LoginLimiter,
+    /// Messages per web-chat buyer.
+    pub chat_throttle: Throttle,
 }
 
 impl AppState {
@@ -50,7 +52,12 @@ impl AppState {
         Ok(AppState {
             config: Arc::new(config),
             desk,
-            limiter: LoginLimiter::new(clock, Limits::default()),
+            limiter: LoginLimiter::new(clock.clone(), Limits::default()),
+            chat_throttle: Throttle::new(
+                clock,
+                web::chat::SEND_LIMIT,
+                chrono::Duration::seconds(web::chat::SEND_WINDOW_SECS),
+            ),
         })
     }
 }
@@ -74,7 +81,7 @@ pub fn build_app(
         .configure(web::configure)
         .default_service(actix_web::web::to(web::not_found))
         .wrap(from_fn(web::set_pre_cookie))
-        .wrap(web::security_headers())
+        .wrap(from_fn(web::security_headers))
         .wrap(Compress::default())
         .wrap(from_fn(web::log_request))
 }

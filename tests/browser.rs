@@ -221,3 +221,214 @@ async fn owner_sets_up_the_shop_and_an_agent_logs_in() {
     c.close().await.expect("close browser");
     handle.stop(true).await;
 }
+
+/// Starts a real server on a free port; returns its base URL and handle.
+async fn start(dir: &std::path::Path) -> (String, actix_web::dev::ServerHandle) {
+    let mut config = xiaoer::config::Config::new(dir.join("data"));
+    config.listen = "127.0.0.1:0".into();
+    config.workers = 2;
+    let (server, addrs) = xiaoer::serve(config).await.expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (format!("http://{}", addrs[0]), handle)
+}
+
+/// Waits until `script` (a JS expression) is true in the page.
+async fn wait_until(c: &Client, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = c
+            .execute(&format!("return Boolean({script});"), vec![])
+            .await
+            .unwrap_or(json!(false));
+        if v == json!(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never true: {script}\n{}",
+            body_text(c).await
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The number of chat messages shown.
+const MESSAGES: &str = "document.querySelectorAll('#log .msg:not(.greeting)').length";
+
+#[actix_web::test]
+async fn a_buyer_asks_by_click_and_by_typing_and_html_stays_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, handle) = start(dir.path()).await;
+    let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {
+        handle.stop(true).await;
+        return;
+    };
+    c.set_window_size(400, 800).await.expect("phone size");
+    c.goto(&format!("{base}/chat")).await.expect("open chat");
+    wait_for_text(&c, "欢迎光临").await;
+    wait_for_text(&c, "猜你想问").await;
+    let rating_shown = c
+        .execute(
+            "return document.getElementById('rating').offsetParent !== null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rating_shown,
+        json!(false),
+        "no rating form before an invitation"
+    );
+
+    // A hot question: the buyer's question and the bot's answer appear.
+    c.find(Locator::Css("#log button.ask[data-q='什么时候发货']"))
+        .await
+        .expect("hot question")
+        .click()
+        .await
+        .unwrap();
+    wait_until(&c, &format!("{MESSAGES} >= 2")).await;
+    wait_for_text(&c, "48小时").await;
+
+    // Typing shows matching standard questions; clicking one asks it.
+    fill(&c, "#text", "发票").await;
+    wait_until(&c, "!document.getElementById('suggest').hidden").await;
+    let first = c
+        .find(Locator::Css("#suggest button.ask"))
+        .await
+        .expect("a suggestion");
+    let question = first.text().await.unwrap();
+    assert!(question.contains("发票"), "{question}");
+    first.click().await.unwrap();
+    wait_until(&c, &format!("{MESSAGES} >= 4")).await;
+    screenshot(&c, "chat.png").await;
+
+    // Buyer HTML is shown as text, never as markup.
+    let evil = "<img src=x onerror=\"document.title='pwned'\"><b>粗体</b>";
+    fill(&c, "#text", evil).await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= 6")).await;
+    let bubbles = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#log .msg.buyer .bubble'), b => b.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        bubbles.as_array().unwrap().iter().any(|b| b == evil),
+        "{bubbles}"
+    );
+    let injected = c
+        .execute(
+            "return document.querySelectorAll('#log img, #log b').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected, json!(0));
+    assert_ne!(c.title().await.unwrap(), "pwned");
+
+    // 转人工: the service answers (a queue place in staffed hours, the off-hours text
+    // otherwise) and the history survives a reload.
+    c.find(Locator::Css("#to-human"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(&c, &format!("{MESSAGES} >= 8")).await;
+    c.refresh().await.unwrap();
+    wait_until(&c, &format!("{MESSAGES} >= 8")).await;
+    assert_eq!(
+        c.execute(&format!("return {MESSAGES};"), vec![])
+            .await
+            .unwrap(),
+        json!(8),
+        "nothing shown twice after the reload"
+    );
+
+    c.close().await.expect("close browser");
+    handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn the_widget_opens_the_chat_on_another_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, handle) = start(dir.path()).await;
+    // The "shop site": another origin that only carries the widget tag.
+    let shop_dir = dir.path().join("shop");
+    std::fs::create_dir_all(&shop_dir).unwrap();
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>小店</title><h1>小店首页</h1>\
+         <script src=\"{base}/static/widget.js\" data-shop=\"小二杂货铺\"></script>"
+    );
+    let shop_site = actix_web::HttpServer::new(move || {
+        let page = page.clone();
+        actix_web::App::new().route(
+            "/",
+            actix_web::web::get().to(move || {
+                let page = page.clone();
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(page)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("localhost:0")
+    .unwrap();
+    let shop_addr = shop_site.addrs()[0];
+    let shop_site = shop_site.run();
+    let shop_handle = shop_site.handle();
+    actix_web::rt::spawn(shop_site);
+
+    let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {
+        handle.stop(true).await;
+        shop_handle.stop(true).await;
+        return;
+    };
+    c.goto(&format!("http://localhost:{}/", shop_addr.port()))
+        .await
+        .unwrap();
+    wait_for_text(&c, "在线客服").await;
+    let button = c
+        .find(Locator::XPath("//button[text()='在线客服']"))
+        .await
+        .expect("widget button");
+    button.click().await.unwrap();
+    wait_until(&c, "document.querySelector('iframe') !== null").await;
+    let token = c
+        .execute("return localStorage.getItem('xiaoer_buyer');", vec![])
+        .await
+        .unwrap();
+    assert!(token.as_str().is_some_and(|t| t.len() == 64), "{token}");
+
+    c.enter_frame(0).await.expect("the chat frame");
+    wait_for_text(&c, "欢迎光临").await;
+    fill(&c, "#text", "可以开发票吗").await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= 2")).await;
+    screenshot(&c, "widget.png").await;
+    c.enter_parent_frame().await.unwrap();
+
+    // The shop page's token names the buyer: a new frame shows the same conversation.
+    c.refresh().await.unwrap();
+    c.find(Locator::XPath("//button[text()='在线客服']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(&c, "document.querySelector('iframe') !== null").await;
+    c.enter_frame(0).await.unwrap();
+    wait_until(&c, &format!("{MESSAGES} >= 2")).await;
+    wait_for_text(&c, "可以开发票吗").await;
+
+    c.close().await.expect("close browser");
+    handle.stop(true).await;
+    shop_handle.stop(true).await;
+}

@@ -548,7 +548,10 @@ async fn malformed_and_oversized_posts_are_refused_cleanly() {
 async fn static_files_have_etag_and_long_cache() {
     let shop = TestShop::empty().await;
     let app = app(&shop).await;
-    let res = call_service(&app, get("/static/app.css", None).to_request()).await;
+    // Pages link the versioned URL, which never changes.
+    let versioned = xiaoer::web::assets::url("app.css");
+    assert!(versioned.contains("?v="), "{versioned}");
+    let res = call_service(&app, get(&versioned, None).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()

@@ -266,6 +266,16 @@ impl Engine {
         self.current().products.get(sku).cloned()
     }
 
+    /// The standard question of entry `id`, if it answers at `now`.
+    pub fn question(&self, id: &str, now: DateTime<Utc>) -> Option<FollowUp> {
+        let state = self.current();
+        let p = state.entries.get(id)?;
+        p.entry.active_at(now).then(|| FollowUp {
+            id: p.entry.id.clone(),
+            question: p.entry.question.clone(),
+        })
+    }
+
     /// Standard questions starting with or containing `prefix` (预输入), most
     /// specific first, at most `limit`.
     pub fn suggest(&self, prefix: &str, limit: usize, now: DateTime<Utc>) -> Vec<FollowUp> {

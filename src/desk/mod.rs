@@ -16,6 +16,7 @@ mod service_tests;
 pub mod settings;
 pub mod switches;
 pub mod users;
+pub mod webchat;
 
 use crate::model::{Clock, Invalid, NewAudit, User, UserId};
 use crate::store::{self, Store};

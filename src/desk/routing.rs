@@ -153,6 +153,7 @@ mod tests {
             tags: vec![],
             notes: String::new(),
             orders: vec![],
+            convs: vec![],
             created_at: now,
             last_seen: now,
         }

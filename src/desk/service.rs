@@ -72,10 +72,14 @@ struct Plan {
 pub fn check_text(text: &str) -> Result<&str> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(Error::Refused("消息不能为空".into()));
+        let mut inv = crate::model::Invalid::default();
+        inv.add("text", "消息不能为空");
+        return Err(inv.into());
     }
     if t.chars().count() > MAX_TEXT {
-        return Err(Error::Refused(format!("消息最多 {MAX_TEXT} 个字")));
+        let mut inv = crate::model::Invalid::default();
+        inv.add("text", format!("消息最多 {MAX_TEXT} 个字"));
+        return Err(inv.into());
     }
     Ok(t)
 }
@@ -388,7 +392,7 @@ impl Desk {
         let receipt = m
             .client_msg_id
             .as_deref()
-            .map(|id| client_msg_key(&m.channel, id));
+            .map(|id| client_msg_key(&m.channel, &m.buyer, id));
         if let Some(key) = &receipt
             && let Some(rec) = self.store.read()?.get_client_msg(key)?
         {
@@ -530,11 +534,14 @@ fn apply(
     if let Some(l) = m.member_level {
         buyer.member_level = l;
     }
-    tx.put_buyer(&buyer)?;
     let mut conv = match tx.open_conv_of(buyer.id)? {
         Some(c) => c,
         None => Conversation {
-            id: tx.new_conv_id()?,
+            id: {
+                let id = tx.new_conv_id()?;
+                buyer.remember_conv(id);
+                id
+            },
             buyer: buyer.id,
             channel: m.channel.clone(),
             state: ConvState::Bot,
@@ -559,6 +566,7 @@ fn apply(
             rating: None,
         },
     };
+    tx.put_buyer(&buyer)?;
     if m.product.is_some() {
         conv.product = m.product.clone();
     }

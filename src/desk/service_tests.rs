@@ -551,7 +551,7 @@ async fn bad_messages_are_refused_and_store_nothing() {
     for text in ["", "   ", &"好".repeat(4001)] {
         assert!(matches!(
             s.desk.on_buyer_message(msg("b1", text)).await,
-            Err(Error::Refused(_))
+            Err(Error::Invalid(_))
         ));
     }
     assert!(

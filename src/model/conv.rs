@@ -57,8 +57,27 @@ pub struct Buyer {
     /// Keys of the buyer's orders (see `Order::key`).
     #[serde(default)]
     pub orders: Vec<String>,
+    /// The buyer's latest conversations, oldest first (at most `KEEP_CONVS`).
+    #[serde(default)]
+    pub convs: Vec<ConvId>,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+}
+
+/// Conversations a buyer record remembers.
+pub const KEEP_CONVS: usize = 50;
+
+impl Buyer {
+    /// Remembers a new conversation of the buyer (forgetting the oldest beyond
+    /// `KEEP_CONVS`).
+    pub fn remember_conv(&mut self, id: ConvId) {
+        if !self.convs.contains(&id) {
+            self.convs.push(id);
+        }
+        if self.convs.len() > KEEP_CONVS {
+            self.convs.drain(..self.convs.len() - KEEP_CONVS);
+        }
+    }
 }
 
 /// Who serves a conversation now.
@@ -249,7 +268,8 @@ pub struct Message {
 
 impl Message {
     /// The message as channels and pages receive it: `{id, from, agent?, text, at,
-    /// menu[], follow_ups[]}` (menu items and follow-ups are `{id, question}`).
+    /// menu[], follow_ups[], client_msg_id?}` (menu items and follow-ups are
+    /// `{id, question}`).
     pub fn wire(&self) -> serde_json::Value {
         let items = |v: &[(String, String)]| -> Vec<serde_json::Value> {
             v.iter()
@@ -267,6 +287,9 @@ impl Message {
         });
         if let Sender::Agent { name, .. } = &self.from {
             v["agent"] = name.clone().into();
+        }
+        if let Some(id) = &self.client_msg_id {
+            v["client_msg_id"] = id.clone().into();
         }
         v
     }

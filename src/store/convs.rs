@@ -26,9 +26,10 @@ pub fn buyer_key(channel: &str, external_id: &str) -> String {
     format!("{channel}\u{1f}{external_id}")
 }
 
-/// The key of a message receipt.
-pub fn client_msg_key(channel: &str, client_msg_id: &str) -> String {
-    format!("{channel}\u{1f}{client_msg_id}")
+/// The key of a message receipt: per buyer, so one buyer's message id can never
+/// replay another buyer's conversation.
+pub fn client_msg_key(channel: &str, buyer: &str, client_msg_id: &str) -> String {
+    format!("{channel}\u{1f}{buyer}\u{1f}{client_msg_id}")
 }
 
 type Docs<K> = redb::TableDefinition<'static, K, &'static [u8]>;
@@ -102,18 +103,15 @@ pub trait ConvReads: Reads {
             .collect()
     }
 
-    /// The buyer's conversations, newest first, at most `limit` (scans the table: for
-    /// the CRM sidebar of one buyer, not for hot paths).
+    /// The buyer's latest conversations, newest first, at most `limit`.
     fn convs_of_buyer(&self, buyer: BuyerId, limit: usize) -> Result<Vec<Conversation>> {
+        let Some(b) = self.get_buyer(buyer)? else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
-        for row in self.table(CONVERSATIONS)?.iter()?.rev() {
-            let (_, v) = row?;
-            let c: Conversation = decode(CONVERSATIONS.name(), v.value())?;
-            if c.buyer == buyer {
+        for id in b.convs.iter().rev().take(limit) {
+            if let Some(c) = self.get_conv(*id)? {
                 out.push(c);
-                if out.len() >= limit {
-                    break;
-                }
             }
         }
         Ok(out)
@@ -194,6 +192,7 @@ impl WriteTx<'_> {
             tags: Vec::new(),
             notes: String::new(),
             orders: Vec::new(),
+            convs: Vec::new(),
             created_at: now,
             last_seen: now,
         };

@@ -35,7 +35,8 @@ pub const BUYER_OPEN: TableDefinition<u64, u64> = TableDefinition::new("buyer_op
 pub const MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("messages");
 /// The global event log by sequence number.
 pub const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-/// Results of messages sent with a `client_msg_id`, by `channel\x1f id` (safe retries).
+/// Results of messages sent with a `client_msg_id`, by `channel\x1f buyer\x1f id` (safe
+/// retries).
 pub const CLIENT_MSGS: TableDefinition<&str, &[u8]> = TableDefinition::new("client_msgs");
 /// Orders by `channel\x1f order id`.
 pub const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");

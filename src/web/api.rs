@@ -3,13 +3,11 @@
 use super::extract::{ApiChannel, ApiJson, ApiUser, Trainers};
 use super::live;
 use crate::AppState;
+use crate::desk::service::check_text;
 use crate::error::{ApiError, AppError};
 use crate::store::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-
-/// Longest message accepted, in characters.
-pub const MAX_TEXT_CHARS: usize = 4000;
 
 #[derive(Debug, Deserialize)]
 pub struct TryRequest {
@@ -17,18 +15,6 @@ pub struct TryRequest {
     /// SKU of the product the buyer is looking at.
     #[serde(default)]
     pub product: Option<String>,
-}
-
-/// Checks a buyer message: not empty, not too long.
-pub fn check_text(text: &str) -> Result<(), ApiError> {
-    let n = text.trim().chars().count();
-    if n == 0 {
-        return Err(AppError::BadRequest("text 不能为空".into()).into());
-    }
-    if n > MAX_TEXT_CHARS {
-        return Err(AppError::BadRequest(format!("text 最多 {MAX_TEXT_CHARS} 个字")).into());
-    }
-    Ok(())
 }
 
 /// POST /api/v1/bot/try — what the bot answers, with candidates, scores and why.

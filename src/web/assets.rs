@@ -26,7 +26,13 @@ pub fn url(name: &str) -> String {
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let file = Static::get(&path).ok_or(AppError::NotFound)?;
     let etag = format!("\"{}\"", short_hash(&file.metadata.sha256_hash()));
-    let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
+    // Versioned links (`?v=`) never change; a bare path (the widget script on shop
+    // pages) is checked again each time so shops get a new version at once.
+    let cache = if req.query_string().contains("v=") {
+        HeaderValue::from_static("public, max-age=31536000, immutable")
+    } else {
+        HeaderValue::from_static("no-cache")
+    };
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)

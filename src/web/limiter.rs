@@ -60,23 +60,24 @@ impl<K: Eq + Hash + Clone> Ledger<K> {
     }
 
     fn fail(&mut self, k: K, now: DateTime<Utc>, limits: &Limits) {
+        self.count(k, now, limits.window, limits.lockout);
+    }
+
+    /// Counts one event of `k`; `limit` of them within `window` lock `k` for `lockout`.
+    fn count(&mut self, k: K, now: DateTime<Utc>, window: Duration, lockout: Duration) {
         if self.tracks.len() >= PRUNE_AT {
             self.tracks.retain(|_, t| {
                 t.locked_until.is_some_and(|u| u > now)
-                    || t.failures.back().is_some_and(|&f| f + limits.window > now)
+                    || t.failures.back().is_some_and(|&f| f + window > now)
             });
         }
         let t = self.tracks.entry(k).or_default();
         t.failures.push_back(now);
-        while t
-            .failures
-            .front()
-            .is_some_and(|&f| f + limits.window <= now)
-        {
+        while t.failures.front().is_some_and(|&f| f + window <= now) {
             t.failures.pop_front();
         }
         if t.failures.len() >= self.limit {
-            t.locked_until = Some(now + limits.lockout);
+            t.locked_until = Some(now + lockout);
             t.failures.clear();
         }
     }
@@ -137,6 +138,39 @@ impl LoginLimiter {
     }
 }
 
+/// A rate limit per key (e.g. per web-chat buyer): at most `limit` events within
+/// `window`; beyond that the key waits out the window.
+pub struct Throttle {
+    clock: Arc<dyn Clock>,
+    window: Duration,
+    ledger: Mutex<Ledger<String>>,
+}
+
+impl Throttle {
+    /// `limit` events per `window`, telling time by `clock`.
+    pub fn new(clock: Arc<dyn Clock>, limit: usize, window: Duration) -> Throttle {
+        Throttle {
+            clock,
+            window,
+            ledger: Mutex::new(Ledger::new(limit + 1)),
+        }
+    }
+
+    /// Counts an event of `key`: `Err(wait)` when `key` is over its limit.
+    pub fn hit(&self, key: &str) -> Result<(), Duration> {
+        let now = self.clock.now();
+        let mut l = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = l.locked(&key.to_string(), now) {
+            return Err(wait);
+        }
+        l.count(key.to_string(), now, self.window, self.window);
+        match l.locked(&key.to_string(), now) {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+}
+
 /// "15 分钟" style text for a wait.
 pub fn wait_label(wait: Duration) -> String {
     let minutes = (wait.num_seconds() + 59) / 60;
@@ -189,6 +223,19 @@ mod tests {
             l.attempt(Some("10.0.0.3".parse().unwrap()), "fresh-name")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_throttle_allows_its_limit_per_window_per_key() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let t = Throttle::new(clock.clone(), 3, Duration::seconds(10));
+        for _ in 0..3 {
+            assert!(t.hit("a").is_ok());
+        }
+        assert_eq!(t.hit("a"), Err(Duration::seconds(10)));
+        assert!(t.hit("b").is_ok(), "other keys are not affected");
+        clock.advance(Duration::seconds(10));
+        assert!(t.hit("a").is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod chat;
 pub mod extract;
 pub mod health;
 pub mod home;
@@ -18,7 +19,7 @@ use crate::model::Role;
 use actix_web::body::MessageBody;
 use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use extract::{AnyUser, OwnerOnly, Policy, Public, Token, Trainers};
 
@@ -68,8 +69,16 @@ routes! {
     GET  "/account" => auth::account, AnyUser;
     POST "/account/password" => auth::change_password, AnyUser;
 
-    // Console home
+        // Console home
     GET  "/" => home::home, AnyUser;
+
+    // The buyer's chat page and its calls (the buyer's token, no login)
+    GET  "/chat" => chat::page, Public;
+    GET  "/api/v1/chat/history" => chat::history, Public;
+    POST "/api/v1/chat/messages" => chat::send, Public;
+    GET  "/api/v1/chat/events" => chat::events, Public;
+    GET  "/api/v1/chat/suggest" => chat::suggest, Public;
+    POST "/api/v1/chat/rating" => chat::rate, Public;
 
     // 设置 (owner)
     GET  "/settings" => admin::settings, OwnerOnly;
@@ -164,16 +173,34 @@ pub async fn log_request(
     res
 }
 
-/// Security headers for every response: no sniffing, no framing, scripts and styles
-/// only from this origin (buyer text can never run as script).
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-        ))
+/// The content security policy of every page that does not set its own: scripts and
+/// styles only from this origin (buyer text can never run as script), no framing.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+    script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; \
+    object-src 'none'";
+
+/// Security headers for every response: no sniffing, no referrer to other sites, and
+/// the default CSP with no framing unless the handler chose its own policy (the chat
+/// page, which the widget frames).
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    let own_policy = h.contains_key("content-security-policy");
+    let mut set = |name: &'static str, value: &'static str| {
+        let name = HeaderName::from_static(name);
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set("x-content-type-options", "nosniff");
+    set("referrer-policy", "same-origin");
+    if !own_policy {
+        set("x-frame-options", "DENY");
+        set("content-security-policy", CSP);
+    }
+    Ok(res)
 }
