@@ -9,3 +9,11 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Selects in forms marked data-autosubmit submit on change (e.g. the 接待状态 switch).
+document.addEventListener("change", (event) => {
+  const form = event.target instanceof HTMLSelectElement ? event.target.form : null;
+  if (form && form.hasAttribute("data-autosubmit")) {
+    form.requestSubmit();
+  }
+});

@@ -199,6 +199,39 @@ async fn owner_sets_up_the_shop_and_an_agent_logs_in() {
     assert!(nick.is_ok(), "the new agent's nickname is listed");
     screenshot(&c, "users.png").await;
 
+    // 场景开关: one click sends a scene straight to humans; the trail records it.
+    c.find(Locator::Css("nav.sections a[href='/scenes']"))
+        .await
+        .expect("场景开关 menu")
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "全局开关").await;
+    c.find(Locator::Css("form.segmented button[value='staffed:human']"))
+        .await
+        .expect("a scene switch")
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&c, "已保存").await;
+    assert!(page.contains("切换场景开关"), "the trail shows the change");
+    let on = c
+        .find(Locator::Css(
+            "form.segmented button.on[value='staffed:human']",
+        ))
+        .await;
+    assert!(on.is_ok(), "the clicked mode is highlighted");
+    screenshot(&c, "scenes.png").await;
+
+    // The owner's own service state: choosing 在线 submits at once.
+    c.find(Locator::Css("form.agent-state select"))
+        .await
+        .unwrap()
+        .select_by_value("online")
+        .await
+        .unwrap();
+    wait_until(&c, "document.querySelector('.dot.online') !== null").await;
+
     // Log out, log in as the agent: no 设置 menu for agents.
     c.find(Locator::Css("header form[action='/logout'] button"))
         .await

@@ -92,6 +92,17 @@ impl Desk {
         }
     }
 
+    /// A user's current state (offline when never set).
+    pub fn agent_state(&self, user: UserId) -> Result<AgentState> {
+        Ok(self
+            .store
+            .read()?
+            .agent_states()?
+            .get(&user)
+            .map(|s| s.state)
+            .unwrap_or_default())
+    }
+
     /// Sets an agent's state; an agent coming online takes waiting buyers.
     pub async fn set_agent_state(&self, user: &User, state: AgentState) -> Result<()> {
         let (id, since) = (user.id, self.clock.now());

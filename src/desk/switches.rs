@@ -6,6 +6,28 @@ use crate::model::{Group, GroupId, Invalid, Reception, Role, SceneSwitch};
 use crate::store::{self, prelude::*};
 use std::collections::BTreeMap;
 
+/// The service right now, for the switch page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceNow {
+    /// Inside staffed hours.
+    pub staffed: bool,
+    /// The shop's local time, `HH:MM`.
+    pub local_time: String,
+    /// The staffed window, `09:00-23:00`.
+    pub hours: String,
+    /// When humans are next on duty ("今天 09:00"), outside staffed hours.
+    pub humans_back: Option<String>,
+    /// Agents taking new buyers.
+    pub online: usize,
+    /// Buyers waiting for a human.
+    pub queued: usize,
+}
+
+/// Audit actions of the switch page's trail.
+const SWITCH_ACTIONS: [&str; 2] = ["scene.", "reception."];
+/// Audit entries looked through for the trail.
+const TRAIL_SCAN: usize = 2000;
+
 /// A scene as the switch page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SceneRow {
@@ -59,6 +81,47 @@ impl Desk {
             })
             .await?;
         Ok(())
+    }
+
+    /// Staffed or not, local time, online agents and the queue, now.
+    pub fn service_now(&self) -> Result<ServiceNow> {
+        let now = self.clock.now();
+        let r = self.store.read()?;
+        let settings = r.get_settings()?;
+        let staffed = settings.is_staffed(now);
+        let online = r
+            .agent_states()?
+            .values()
+            .filter(|s| s.state == crate::model::AgentState::Online)
+            .count();
+        let queued = r
+            .list_open_convs()?
+            .iter()
+            .filter(|c| c.state == crate::model::ConvState::Queued)
+            .count();
+        Ok(ServiceNow {
+            staffed,
+            local_time: now
+                .with_timezone(&settings.tz())
+                .format("%H:%M")
+                .to_string(),
+            hours: settings.staffed.label(),
+            humans_back: (!staffed).then(|| super::scenes::humans_back_label(&settings, now)),
+            online,
+            queued,
+        })
+    }
+
+    /// The latest changes of scene switches and reception settings, newest first.
+    pub fn switch_trail(&self, limit: usize) -> Result<Vec<crate::model::AuditEntry>> {
+        Ok(self
+            .store
+            .read()?
+            .list_audit(None, TRAIL_SCAN)?
+            .into_iter()
+            .filter(|e| SWITCH_ACTIONS.iter().any(|p| e.action.starts_with(p)))
+            .take(limit)
+            .collect())
     }
 
     /// The reception settings.

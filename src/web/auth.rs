@@ -1,14 +1,14 @@
 //! One-time owner setup, login, logout and the user's own account page.
 
 use super::extract::{
-    AnyUser, CsrfForm, PRE_COOKIE, Require, clear_session_cookie, client_ip, session_cookie,
+    AnyUser, CsrfForm, PRE_COOKIE, Require, Staff, clear_session_cookie, client_ip, session_cookie,
 };
 use super::limiter::wait_label;
 use super::page::{PageCtx, local_path, render};
 use crate::AppState;
 use crate::desk::{self, auth::Login};
 use crate::error::{AppError, redirect};
-use crate::model::{Invalid, NewUser, Role};
+use crate::model::{AgentState, Invalid, NewUser, Role};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -194,6 +194,13 @@ pub async fn logout(
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     state.desk.logout(&me.token).await?;
+    // Logging out ends the shift: no new buyers are routed to an absent agent.
+    if state.desk.agent_state(me.user.id)? != AgentState::Offline {
+        state
+            .desk
+            .set_agent_state(&me.user, AgentState::Offline)
+            .await?;
+    }
     let mut res = redirect("/login");
     let _ = res.add_cookie(&clear_session_cookie(state.config.secure_cookies()));
     Ok(res)
@@ -255,4 +262,29 @@ pub async fn change_password(
         }
     }
     render(status, &AccountPage { ctx, errors })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StateForm {
+    pub state: String,
+}
+
+/// POST /account/state — 在线/忙碌/离开/离线; going online takes waiting buyers.
+pub async fn set_state(
+    state: web::Data<AppState>,
+    me: Require<Staff>,
+    req: HttpRequest,
+    CsrfForm(f): CsrfForm<StateForm>,
+) -> Result<HttpResponse, AppError> {
+    let new =
+        AgentState::parse(&f.state).ok_or_else(|| AppError::BadRequest("未知的接待状态".into()))?;
+    state.desk.set_agent_state(&me.user, new).await?;
+    // Back to the page the switch was used on.
+    let back = req
+        .headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()));
+    Ok(redirect(local_path(back.as_deref())))
 }

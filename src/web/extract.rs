@@ -132,6 +132,18 @@ impl Policy for Token {
     const ROLES: Option<&'static [Role]> = Some(&[]);
 }
 
+/// Those who run the service floor: the owner and supervisors.
+pub struct Supervisors;
+impl Policy for Supervisors {
+    const ROLES: Option<&'static [Role]> = Some(&[Role::Owner, Role::Supervisor]);
+}
+
+/// Those who serve buyers: everyone but trainers.
+pub struct Staff;
+impl Policy for Staff {
+    const ROLES: Option<&'static [Role]> = Some(&[Role::Owner, Role::Supervisor, Role::Agent]);
+}
+
 /// Those who train the bot: the owner and trainers.
 pub struct Trainers;
 impl Policy for Trainers {

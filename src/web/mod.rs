@@ -5,13 +5,16 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod channels;
 pub mod chat;
 pub mod extract;
+pub mod groups;
 pub mod health;
 pub mod home;
 pub mod limiter;
 pub mod live;
 pub mod page;
+pub mod scenes;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -21,7 +24,7 @@ use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
-use extract::{AnyUser, OwnerOnly, Policy, Public, Token, Trainers};
+use extract::{AnyUser, OwnerOnly, Policy, Public, Staff, Supervisors, Token, Trainers};
 
 /// One row of the route table, as data: the tests walk it to check that every route
 /// enforces login, roles and CSRF as declared.
@@ -67,7 +70,8 @@ routes! {
     POST "/login" => auth::login, Public;
     POST "/logout" => auth::logout, AnyUser;
     GET  "/account" => auth::account, AnyUser;
-    POST "/account/password" => auth::change_password, AnyUser;
+        POST "/account/password" => auth::change_password, AnyUser;
+    POST "/account/state" => auth::set_state, Staff;
 
         // Console home
     GET  "/" => home::home, AnyUser;
@@ -80,12 +84,25 @@ routes! {
     GET  "/api/v1/chat/suggest" => chat::suggest, Public;
     POST "/api/v1/chat/rating" => chat::rate, Public;
 
+        // 场景开关 (owner and supervisors)
+    GET  "/scenes" => scenes::page, Supervisors;
+    POST "/scenes/switch" => scenes::switch, Supervisors;
+    POST "/scenes/toggle" => scenes::toggle, Supervisors;
+    POST "/scenes/reception" => scenes::save_reception, Supervisors;
+
     // 设置 (owner)
     GET  "/settings" => admin::settings, OwnerOnly;
     POST "/settings" => admin::save_settings, OwnerOnly;
     GET  "/settings/users" => admin::users, OwnerOnly;
     POST "/settings/users" => admin::add_user, OwnerOnly;
     POST "/settings/users/{id}" => admin::change_user, OwnerOnly;
+        GET  "/settings/groups" => groups::page, OwnerOnly;
+    POST "/settings/groups" => groups::save, OwnerOnly;
+    POST "/settings/groups/{id}/delete" => groups::delete, OwnerOnly;
+        GET  "/settings/channels" => channels::page, OwnerOnly;
+    POST "/settings/channels/tokens" => channels::create_token, OwnerOnly;
+    POST "/settings/channels/tokens/{id}/revoke" => channels::revoke_token, OwnerOnly;
+    POST "/settings/channels/webhooks" => channels::save_webhook, OwnerOnly;
     GET  "/settings/audit" => admin::audit, OwnerOnly;
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;

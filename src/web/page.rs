@@ -5,7 +5,7 @@ use super::assets;
 use super::extract::{self, PRE_COOKIE};
 use crate::AppState;
 use crate::error::AppError;
-use crate::model::Role;
+use crate::model::{AgentState, Role};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
@@ -20,6 +20,8 @@ pub struct Badge {
     pub name: String,
     pub nickname: String,
     pub role: &'static str,
+    /// The user's service state, for those who serve buyers.
+    pub state: Option<AgentState>,
 }
 
 /// One entry of the console navigation.
@@ -32,7 +34,10 @@ pub struct NavItem {
 
 /// The console sections, in menu order, with the roles that see them. A section is
 /// listed here once it exists.
-const SECTIONS: &[(&str, &str, &[Role])] = &[("/settings", "设置", &[Role::Owner])];
+const SECTIONS: &[(&str, &str, &[Role])] = &[
+    ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
+    ("/settings", "设置", &[Role::Owner]),
+];
 
 /// Layout data for `base.html`.
 #[derive(Debug, Clone)]
@@ -58,6 +63,11 @@ impl PageCtx {
         }
     }
 
+    /// The service states a user can switch between.
+    pub fn agent_states(&self) -> [AgentState; 4] {
+        AgentState::ALL
+    }
+
     /// The versioned URL of a static file, e.g. `/static/app.css?v=1a2b3c4d`.
     pub fn asset(&self, name: &str) -> String {
         assets::url(name)
@@ -76,6 +86,8 @@ impl PageCtx {
 fn flash_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "saved" => "已保存",
+        "deleted" => "已删除",
+        "revoked" => "令牌已撤销",
         "user_added" => "账号已添加",
         "user_updated" => "账号已更新",
         "password_changed" => "密码已修改",
@@ -111,12 +123,20 @@ impl FromRequest for PageCtx {
             let flash = web::Query::<FlashQuery>::from_query(req.query_string())
                 .ok()
                 .and_then(|q| q.done.as_deref().and_then(flash_text));
-            Ok(PageCtx {
-                user: current.map(|c| Badge {
+            let user = match current {
+                Some(c) => Some(Badge {
+                    state: match c.user.role {
+                        Role::Trainer => None,
+                        _ => Some(state.desk.agent_state(c.user.id)?),
+                    },
                     name: c.user.name.clone(),
                     nickname: c.user.nickname.clone(),
                     role: c.user.role.label(),
                 }),
+                None => None,
+            };
+            Ok(PageCtx {
+                user,
                 csrf,
                 nav,
                 flash,
