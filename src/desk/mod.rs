@@ -6,6 +6,7 @@ pub mod agents;
 pub mod auth;
 pub mod channels;
 pub mod conversation;
+pub mod crm;
 pub mod events;
 pub mod kb;
 pub mod routing;

@@ -58,6 +58,7 @@ impl AuditEntry {
             "reception.set" => "修改接待设置",
             "group.save" => "保存客服分组",
             "group.delete" => "删除客服分组",
+            "buyer.notes" => "修改买家标签备注",
             other => other,
         }
     }
