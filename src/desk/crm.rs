@@ -33,7 +33,7 @@ impl Desk {
                 orders.push(o);
             }
         }
-        orders.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        orders.sort_by_key(|o| std::cmp::Reverse(o.updated_at));
         let conversations = r.convs_of_buyer(id, PREVIOUS)?;
         Ok(BuyerProfile {
             buyer,
