@@ -26,6 +26,7 @@ use index::{Location, SearchIndex};
 pub use intents::Intent;
 use serde::Serialize;
 use state::State;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// What can go wrong in the bot.
@@ -179,6 +180,53 @@ pub struct Engine {
     state: RwLock<Arc<State>>,
     /// Serializes updates (state swap and index commit happen together).
     updating: Mutex<()>,
+    /// Recent replies: buyers ask the same few questions over and over.
+    cache: Mutex<ReplyCache>,
+}
+
+/// Replies already worked out for the current knowledge base, by everything a reply
+/// depends on. Emptied when the knowledge base changes (a new `State`) and when full.
+#[derive(Default)]
+struct ReplyCache {
+    /// The state the replies were made with (held, so it is never mistaken for another).
+    state: Option<Arc<State>>,
+    replies: HashMap<CacheKey, Reply>,
+}
+
+/// Replies cached at most.
+const CACHE_SIZE: usize = 4096;
+/// Longest message whose reply is cached (long ones rarely repeat).
+const CACHE_TEXT: usize = 64;
+
+#[derive(PartialEq, Eq, Hash)]
+struct CacheKey {
+    text: String,
+    product: Option<String>,
+    has_order: bool,
+    menu: Vec<String>,
+    /// Whether the previous turn went unanswered (a second miss hands over).
+    missed: bool,
+    /// The settings fill answer variables.
+    settings: u64,
+    /// Entries start and stop answering at validity boundaries.
+    epoch: usize,
+}
+
+impl CacheKey {
+    fn new(s: &State, ctx: &Ctx, text: &str) -> CacheKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        ctx.settings.hash(&mut h);
+        CacheKey {
+            text: text.to_string(),
+            product: ctx.product.map(String::from),
+            has_order: ctx.has_order,
+            menu: ctx.menu.to_vec(),
+            missed: ctx.unmatched_streak >= 1,
+            settings: h.finish(),
+            epoch: s.epoch(ctx.now),
+        }
+    }
 }
 
 impl Engine {
@@ -192,6 +240,7 @@ impl Engine {
             rebuilt,
             state: RwLock::new(Arc::new(state)),
             updating: Mutex::new(()),
+            cache: Mutex::default(),
         })
     }
 
@@ -205,7 +254,34 @@ impl Engine {
 
     /// Answers `text` in `ctx`. Never fails: any input gives a reply.
     pub fn reply(&self, ctx: &Ctx, text: &str) -> Reply {
-        matcher::reply(&self.current(), &self.index, ctx, text)
+        let s = self.current();
+        if text.chars().count() > CACHE_TEXT {
+            return matcher::reply(&s, &self.index, ctx, text);
+        }
+        let key = CacheKey::new(&s, ctx, text);
+        if let Some(r) = self.cached(&s, &key) {
+            return r;
+        }
+        let r = matcher::reply(&s, &self.index, ctx, text);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.state.as_ref().is_some_and(|c| Arc::ptr_eq(c, &s)) {
+            if cache.replies.len() >= CACHE_SIZE {
+                cache.replies.clear();
+            }
+            cache.replies.insert(key, r.clone());
+        }
+        r
+    }
+
+    /// The cached reply for `key` under state `s`; a cache of another state is emptied.
+    fn cached(&self, s: &Arc<State>, key: &CacheKey) -> Option<Reply> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.state.as_ref().is_some_and(|c| Arc::ptr_eq(c, s)) {
+            cache.state = Some(s.clone());
+            cache.replies.clear();
+            return None;
+        }
+        cache.replies.get(key).cloned()
     }
 
     /// Adds or replaces one entry (already stored as of `generation`).

@@ -145,6 +145,9 @@ pub struct State {
     /// Character statistics over indexed entries, for the unigram channel.
     pub chars: CharStats,
     pub generation: u64,
+    /// Every instant an entry starts or stops answering, sorted: replies can only
+    /// change with the time across one of these.
+    pub boundaries: Vec<DateTime<Utc>>,
 }
 
 impl State {
@@ -187,6 +190,7 @@ impl State {
             vocab,
             chars,
             generation: data.generation,
+            boundaries: Vec::new(),
         };
         state.reindex();
         state
@@ -208,6 +212,19 @@ impl State {
         // Exact before keyword before regex, then by id, for a stable choice.
         self.rules
             .sort_by_key(|p| (p.entry.match_mode as u8, p.entry.id.clone()));
+        self.boundaries = self
+            .entries
+            .values()
+            .flat_map(|p| [p.entry.valid_from, p.entry.valid_until])
+            .flatten()
+            .collect();
+        self.boundaries.sort();
+        self.boundaries.dedup();
+    }
+
+    /// Which stretch between validity boundaries `now` falls in.
+    pub fn epoch(&self, now: DateTime<Utc>) -> usize {
+        self.boundaries.partition_point(|b| *b <= now)
     }
 
     /// The index documents of every indexed entry.

@@ -366,3 +366,39 @@ fn any_input_gives_a_reply() {
         assert!(!e.reply(&ctx, text).answer.is_empty());
     }
 }
+
+#[test]
+fn cached_replies_follow_the_clock_the_settings_and_the_context() {
+    let start = Utc::now();
+    let mut sale = KbEntry::new("sale", "双十二有什么活动", "{{店铺名}}全场满200减30");
+    sale.valid_until = Some(start + Duration::hours(1));
+    let e = engine_with(vec![sale], Vec::new());
+    let settings = ShopSettings {
+        shop_name: "小二杂货铺".into(),
+        ..ShopSettings::default()
+    };
+    let q = "双十二有什么活动";
+    let at = |t| Ctx::new(&settings, t);
+    let first = e.reply(&at(start), q);
+    assert_eq!(first.answer, "小二杂货铺全场满200减30");
+    let again = e.reply(&at(start), q);
+    assert_eq!(
+        (again.answer, again.entry, again.confidence),
+        (first.answer.clone(), first.entry.clone(), first.confidence),
+        "the same question, the same reply"
+    );
+    // The entry expires: the cached reply does not outlive it.
+    let later = e.reply(&at(start + Duration::hours(2)), q);
+    assert_eq!(later.band, Band::None, "{later:?}");
+    // New settings fill the answer anew.
+    let mut renamed = settings.clone();
+    renamed.shop_name = "新店名".into();
+    let r = e.reply(&Ctx::new(&renamed, start), q);
+    assert_eq!(r.answer, "新店名全场满200减30");
+    // A miss after a miss hands over; the cache keeps the two apart.
+    let nonsense = "阿巴阿巴阿巴";
+    let mut missed = at(start);
+    assert!(!e.reply(&missed, nonsense).offer_transfer);
+    missed.unmatched_streak = 1;
+    assert!(e.reply(&missed, nonsense).offer_transfer);
+}

@@ -75,9 +75,7 @@ impl Desk {
                 let mut conv = tx.get_conv(conv)?.ok_or(store::Error::NotFound)?;
                 let out = f(&mut c, &mut conv)?;
                 tx.put_conv(&conv)?;
-                let deliveries = c.messages.iter().any(|m| m.from != Sender::Buyer)
-                    && tx.get_webhook(&conv.channel)?.is_some_and(|h| h.enabled);
-                Ok((out, c.events, deliveries))
+                Ok((out, c.events, c.queued))
             })
             .await
             .map_err(conflict)?;
@@ -233,7 +231,7 @@ impl Desk {
                 let mut c = Changes::new(tx, now);
                 let cap = tx.get_reception()?.agent_cap;
                 let n = drain(&mut c, cap)?;
-                let deliveries = !c.messages.is_empty();
+                let deliveries = c.queued;
                 Ok((n, c.events, deliveries))
             })
             .await?;
@@ -264,7 +262,7 @@ impl Desk {
                     now - Duration::minutes(i64::from(rec.idle_close_minutes)),
                 )?;
                 sweep.assigned = drain(&mut c, rec.agent_cap)?;
-                let deliveries = !c.messages.is_empty();
+                let deliveries = c.queued;
                 Ok((sweep, c.events, deliveries))
             })
             .await?;

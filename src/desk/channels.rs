@@ -60,13 +60,15 @@ impl Desk {
                 Ok(t)
             })
             .await?;
+        self.tokens_changed();
         Ok((token, secret))
     }
 
     /// Revokes an API token.
     pub async fn revoke_token(&self, actor: &Actor, id: u64) -> Result<ApiToken> {
         let audit = self.audit(actor, "token.revoke", &id.to_string(), String::new());
-        self.store
+        let revoked = self
+            .store
             .write(move |tx| {
                 let t = tx.revoke_token(id)?.ok_or(store::Error::NotFound)?;
                 let mut a = audit.clone();
@@ -78,13 +80,42 @@ impl Desk {
             .map_err(|e| match e {
                 store::Error::NotFound => Error::NotFound,
                 other => other.into(),
-            })
+            })?;
+        self.tokens_changed();
+        Ok(revoked)
     }
 
     /// The live token whose secret is `secret`.
     pub fn token_for(&self, secret: &str) -> Result<Option<ApiToken>> {
-        let t = self.store.read()?.token_by_hash(&session_key(secret))?;
-        Ok(t.filter(|t| !t.revoked))
+        let hash = session_key(secret);
+        if let Some(live) = self
+            .tokens
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(live.get(&hash).cloned());
+        }
+        // Loading under the write lock: a change committed meanwhile drops the loaded
+        // map right after (`tokens_changed` waits for this lock), never before.
+        let mut cache = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+        if cache.is_none() {
+            *cache = Some(
+                self.store
+                    .read()?
+                    .list_tokens()?
+                    .into_iter()
+                    .filter(|t| !t.revoked)
+                    .map(|t| (t.hash.clone(), t))
+                    .collect(),
+            );
+        }
+        Ok(cache.as_ref().and_then(|live| live.get(&hash).cloned()))
+    }
+
+    /// Forgets the loaded tokens after a change.
+    fn tokens_changed(&self) {
+        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Every API token, revoked ones too.

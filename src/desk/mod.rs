@@ -99,6 +99,10 @@ pub struct Desk {
     kb_lock: Arc<tokio::sync::Mutex<()>>,
     /// Live events for SSE streams, and the webhook worker's doorbell.
     bus: events::Bus,
+    /// Live API tokens by hash, loaded on first use and dropped when tokens change:
+    /// bridges call on every message, and this saves each call a read transaction.
+    tokens:
+        Arc<std::sync::RwLock<Option<std::collections::HashMap<String, crate::model::ApiToken>>>>,
 }
 
 impl Desk {
@@ -111,6 +115,7 @@ impl Desk {
             bot: None,
             kb_lock: Arc::default(),
             bus: events::Bus::default(),
+            tokens: Arc::default(),
         }
     }
 

@@ -187,6 +187,10 @@ pub(crate) struct Changes<'t, 'a> {
     pub now: DateTime<Utc>,
     pub events: Vec<Event>,
     pub messages: Vec<Message>,
+    /// Webhook deliveries were queued (the worker's doorbell should ring).
+    pub queued: bool,
+    /// Webhooks looked up so far, by channel.
+    hooks: std::collections::HashMap<String, Option<crate::model::Webhook>>,
 }
 
 impl<'t, 'a> Changes<'t, 'a> {
@@ -196,7 +200,21 @@ impl<'t, 'a> Changes<'t, 'a> {
             now,
             events: Vec::new(),
             messages: Vec::new(),
+            queued: false,
+            hooks: std::collections::HashMap::new(),
         }
+    }
+
+    /// Whether `channel` has an enabled webhook (looked up once per transaction).
+    fn hook_on(&mut self, channel: &str) -> store::Result<bool> {
+        if !self.hooks.contains_key(channel) {
+            let hook = self.tx.get_webhook(channel)?;
+            self.hooks.insert(channel.to_string(), hook);
+        }
+        Ok(self
+            .hooks
+            .get(channel)
+            .is_some_and(|h| h.as_ref().is_some_and(|h| h.enabled)))
     }
 
     /// Adds a message to `conv`, with its event and, for an outbound message on a
@@ -235,10 +253,7 @@ impl<'t, 'a> Changes<'t, 'a> {
             },
         )?;
         self.events.push(e);
-        if kind != "buyer"
-            && let Some(hook) = self.tx.get_webhook(&conv.channel)?
-            && hook.enabled
-        {
+        if kind != "buyer" && self.hook_on(&conv.channel)? {
             let buyer = self
                 .tx
                 .get_buyer(conv.buyer)?
@@ -261,6 +276,7 @@ impl<'t, 'a> Changes<'t, 'a> {
                 created_at: self.now,
                 failed: false,
             })?;
+            self.queued = true;
         }
         self.messages.push(m.clone());
         Ok(m)
@@ -393,13 +409,13 @@ impl Desk {
             .client_msg_id
             .as_deref()
             .map(|id| client_msg_key(&m.channel, &m.buyer, id));
+        let now = self.clock.now();
+        let r = self.store.read()?;
         if let Some(key) = &receipt
-            && let Some(rec) = self.store.read()?.get_client_msg(key)?
+            && let Some(rec) = r.get_client_msg(key)?
         {
             return self.replay(&rec);
         }
-        let now = self.clock.now();
-        let r = self.store.read()?;
         let buyer = r.find_buyer(&m.channel, &m.buyer)?;
         let conv = match &buyer {
             Some(b) => r.open_conv_of(b.id)?,
@@ -524,7 +540,11 @@ fn apply(
         return Err(store::Error::Conflict(DUPLICATE.into()));
     }
     let mut buyer = tx.buyer_for(&m.channel, &m.buyer, now)?;
-    buyer.last_seen = now;
+    let before = buyer.clone();
+    if now - buyer.last_seen >= chrono::Duration::minutes(1) {
+        // To the minute is enough, and spares a write per message.
+        buyer.last_seen = now;
+    }
     if let Some(n) = &m.nickname {
         buyer.nickname = n.clone();
     }
@@ -566,7 +586,9 @@ fn apply(
             rating: None,
         },
     };
-    tx.put_buyer(&buyer)?;
+    if buyer != before {
+        tx.put_buyer(&buyer)?;
+    }
     if m.product.is_some() {
         conv.product = m.product.clone();
     }
@@ -593,11 +615,11 @@ fn apply(
         if p.scene.is_some() {
             conv.scene = p.scene.clone();
         }
-        let states = tx.agent_states()?;
-        let groups = tx.list_groups()?;
         if let Some(notice) = &p.no_humans {
             c.say(&mut conv, Sender::Bot, notice, None, None)?;
         } else if let Some(mode) = p.human_first {
+            let states = tx.agent_states()?;
+            let groups = tx.list_groups()?;
             let open = tx.list_open_convs()?;
             let picture = Picture {
                 groups: &groups,
@@ -633,7 +655,8 @@ fn apply(
             if let Some(reason) = &p.transfer {
                 // Nobody on duty and nobody online: say so honestly, with when humans are
                 // back, instead of leaving the buyer in a queue no one serves.
-                let any_online = states
+                let any_online = tx
+                    .agent_states()?
                     .values()
                     .any(|s| s.state == crate::model::AgentState::Online);
                 let settings = tx.get_settings()?;
@@ -668,7 +691,7 @@ fn apply(
             },
         )?;
     }
-    let webhooks = !replies.is_empty() && tx.get_webhook(&conv.channel)?.is_some_and(|h| h.enabled);
+    let webhooks = c.queued;
     Ok((
         Outcome {
             conv,

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// The shop's settings, one record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ShopSettings {
     /// Shop name shown to buyers ({{店铺名}}).
     pub shop_name: String,
@@ -90,7 +90,7 @@ impl ShopSettings {
 }
 
 /// A daily window of staffed hours; `end` before `start` means it runs past midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaffedHours {
     pub start: NaiveTime,
     pub end: NaiveTime,
