@@ -1,0 +1,407 @@
+//! Shared by the load and crash benchmarks: a release `xiaoer` server in its own process
+//! on a loopback port, and a load generator of concurrent buyers posting messages
+//! through the channel API with keep-alive connections.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The server binary: this build's, or `XIAOER_BENCH_BIN` (e.g. a build with symbols
+/// for profiling).
+pub fn bin() -> String {
+    std::env::var("XIAOER_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_xiaoer").into())
+}
+
+/// Real buyer questions the starter KB answers (none asks for a human).
+pub const QUESTIONS: &[&str] = &[
+    "什么时候发货",
+    "今天能发货吗",
+    "发什么快递",
+    "能发顺丰吗",
+    "包邮吗",
+    "偏远地区包邮吗",
+    "运费可以到付吗",
+    "多久能到",
+    "物流怎么不动了",
+    "能改地址吗",
+    "支持七天无理由吗",
+    "怎么退货",
+    "退货地址是多少",
+    "退货运费谁出",
+    "有运费险吗",
+    "可以换货吗",
+    "退款多久到账",
+    "质量有问题怎么办",
+    "是正品吗",
+    "是什么材质",
+    "会起球掉色吗",
+    "能机洗吗",
+    "尺码偏大还是偏小",
+    "我该穿什么尺码",
+    "有货吗",
+    "什么时候补货",
+    "有优惠券吗",
+    "优惠能叠加吗",
+    "满减怎么算",
+    "能便宜点吗",
+    "支持什么付款方式",
+    "能用花呗吗",
+    "可以开发票吗",
+    "发票抬头怎么填",
+    "怎么取消订单",
+    "能修改订单吗",
+    "有赠品吗",
+    "保质期多久",
+    "亲 运费多少钱呀",
+    "在吗 什么时候能发货啊",
+];
+
+/// How buyers open and end a question.
+const OPENINGS: &[&str] = &["", "亲，", "你好 ", "在吗 ", "老板，", "请问"];
+const ENDINGS: &[&str] = &["", "？", "呀", "啊", "～", " 谢谢"];
+
+/// Buyer `n`'s `k`-th message: one of the questions, opened and ended the way buyers
+/// do (1,440 distinct texts); with `unique`, every message is different (so no reply
+/// is ever served from the bot's reply cache).
+pub fn question(n: usize, k: usize, unique: bool) -> String {
+    let q = QUESTIONS[(n * 7 + k) % QUESTIONS.len()];
+    let open = OPENINGS[(n + k) % OPENINGS.len()];
+    let end = ENDINGS[(n * 3 + k / 2) % ENDINGS.len()];
+    if unique {
+        format!("{open}{q}{end} 我是{n}号买家第{k}次问")
+    } else {
+        format!("{open}{q}{end}")
+    }
+}
+
+/// The xiaoer server process; killed (SIGKILL) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// CPU time the server has used so far (user + system).
+    pub fn cpu(&self) -> Duration {
+        cpu_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+
+    /// Resident memory of the server, MB.
+    pub fn rss_mb(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    }
+}
+
+/// A fresh data folder on the project's disk (not a RAM-backed /tmp), so commits really
+/// reach the disk.
+pub fn data_dir() -> tempfile::TempDir {
+    std::fs::create_dir_all("target/bench-data").expect("bench data folder");
+    tempfile::tempdir_in("target/bench-data").expect("temp dir")
+}
+
+/// Creates an API token for channel `load` with the CLI; returns its secret.
+pub fn token(data: &Path) -> String {
+    let out = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["token", "create", "load"])
+        .env("XIAOER_LOG", "warn")
+        .output()
+        .expect("run xiaoer token create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts `xiaoer serve` on `data` and waits until `/healthz` answers.
+pub fn start(data: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("XIAOER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start xiaoer");
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200") {
+                return server;
+            }
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub type Http = Client<HttpConnector, Full<Bytes>>;
+
+pub fn client(connections: usize) -> Http {
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(connections)
+        .build_http()
+}
+
+/// One acknowledged message: who sent it with which id, and where it was stored.
+#[derive(Debug, Clone)]
+pub struct Acked {
+    pub buyer: String,
+    pub client_msg_id: String,
+    pub conversation: u64,
+    pub message: u64,
+}
+
+/// What a load run measured.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub acked: Vec<Acked>,
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        let mut l = self.latencies.clone();
+        l.sort();
+        if l.is_empty() {
+            return Duration::ZERO;
+        }
+        l[((l.len() as f64 * p) as usize).min(l.len() - 1)]
+    }
+}
+
+/// POSTs one buyer message; returns (conversation id, message id).
+pub async fn post_message(
+    http: &Http,
+    port: u16,
+    token: &str,
+    buyer: &str,
+    text: &str,
+    client_msg_id: &str,
+) -> Result<(u64, u64, bool), String> {
+    let body = serde_json::json!({
+        "channel": "load", "buyer_id": buyer, "text": text, "client_msg_id": client_msg_id,
+    })
+    .to_string();
+    let req = hyper::Request::post(format!("http://127.0.0.1:{port}/api/v1/messages"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let res = http.request(req).await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    match (v["conversation_id"].as_u64(), v["message_id"].as_u64()) {
+        (Some(c), Some(m)) => Ok((c, m, v["duplicate"] == true)),
+        _ => Err(format!("unexpected answer {v}")),
+    }
+}
+
+/// GETs `path`; returns the body.
+pub async fn get(http: &Http, port: u16, path: &str, token: Option<&str>) -> Result<Bytes, String> {
+    let mut req = hyper::Request::get(format!("http://127.0.0.1:{port}{path}"));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = req
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let res = http.request(req).await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(format!("HTTP {status}"));
+    }
+    Ok(bytes)
+}
+
+/// `buyers` concurrent buyers each send messages one after another (the next after
+/// the answer) for `length`, or until `stop` is set; messages before `warm_up` are not
+/// measured. Buyer ids are `{prefix}{n}`, message ids `{tag}-{n}-{k}`.
+#[allow(clippy::too_many_arguments)]
+pub async fn buyers(
+    http: &Http,
+    port: u16,
+    token: &str,
+    buyers: usize,
+    prefix: &str,
+    tag: &str,
+    warm_up: Duration,
+    length: Duration,
+    unique: bool,
+    stop: Arc<AtomicBool>,
+) -> Run {
+    let started = Instant::now();
+    let measure_from = started + warm_up;
+    let until = measure_from + length;
+    let mut tasks = Vec::new();
+    for n in 0..buyers {
+        let (http, token, stop) = (http.clone(), token.to_string(), stop.clone());
+        let (buyer, tag) = (format!("{prefix}{n}"), tag.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::default();
+            let mut k = 0usize;
+            while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                k += 1;
+                let text = question(n, k, unique);
+                let id = format!("{tag}-{n}-{k}");
+                let t = Instant::now();
+                match post_message(&http, port, &token, &buyer, &text, &id).await {
+                    Ok((conversation, message, _)) => {
+                        if t >= measure_from {
+                            run.latencies.push(t.elapsed());
+                        }
+                        run.acked.push(Acked {
+                            buyer: buyer.clone(),
+                            client_msg_id: id,
+                            conversation,
+                            message,
+                        });
+                    }
+                    Err(_) => {
+                        run.errors += 1;
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+            run
+        }));
+    }
+    let mut total = Run::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            total.acked.extend(r.acked);
+            total.latencies.extend(r.latencies);
+            total.errors += r.errors;
+        }
+    }
+    total.elapsed = Instant::now()
+        .min(until)
+        .saturating_duration_since(measure_from);
+    total
+}
+
+/// Many concurrent GETs of `path` for `length`: requests per second and p99.
+pub async fn gets(http: &Http, port: u16, path: &str, conns: usize, length: Duration) -> Run {
+    let until = Instant::now() + length;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (http, path) = (http.clone(), path.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::default();
+            while Instant::now() < until {
+                let t = Instant::now();
+                match get(&http, port, &path, None).await {
+                    Ok(_) => run.latencies.push(t.elapsed()),
+                    Err(_) => run.errors += 1,
+                }
+            }
+            run
+        }));
+    }
+    let mut total = Run::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            total.latencies.extend(r.latencies);
+            total.errors += r.errors;
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+/// Where a data folder lives, for messages.
+pub fn show(p: &Path) -> PathBuf {
+    p.to_path_buf()
+}
+
+/// CPU time (user + system) of the process whose `stat` file is `path`.
+pub fn cpu_of(path: &str) -> Duration {
+    let ticks = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    // Linux reports clock ticks of 1/100 s.
+    Duration::from_millis(ticks * 10)
+}
