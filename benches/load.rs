@@ -39,7 +39,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-                let http = client(buyer_count);
+        let http = client(buyer_count);
         let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
         let run = buyers(
             &http,
@@ -49,14 +49,14 @@ fn main() {
             "buyer-",
             "m",
             Duration::from_secs(2),
-                        Duration::from_secs(secs),
+            Duration::from_secs(secs),
             unique,
             Arc::new(AtomicBool::new(false)),
         )
         .await;
         println!(
-                        "load: {buyer_count} concurrent buyers, {secs} s, {}: {:.0} msg/s (bot reply + durable commit each), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
-                        if unique { "every message different" } else { "common questions" },
+            "load: {buyer_count} concurrent buyers, {secs} s, {}: {:.0} msg/s (bot reply + durable commit each), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
+            if unique { "every message different" } else { "common questions" },
             run.per_second(),
             ms(run.percentile(0.50)),
             ms(run.percentile(0.90)),

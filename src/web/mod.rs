@@ -70,10 +70,10 @@ routes! {
     POST "/login" => auth::login, Public;
     POST "/logout" => auth::logout, AnyUser;
     GET  "/account" => auth::account, AnyUser;
-        POST "/account/password" => auth::change_password, AnyUser;
+    POST "/account/password" => auth::change_password, AnyUser;
     POST "/account/state" => auth::set_state, Staff;
 
-        // Console home
+    // Console home
     GET  "/" => home::home, AnyUser;
 
     // The buyer's chat page and its calls (the buyer's token, no login)
@@ -84,7 +84,7 @@ routes! {
     GET  "/api/v1/chat/suggest" => chat::suggest, Public;
     POST "/api/v1/chat/rating" => chat::rate, Public;
 
-        // 场景开关 (owner and supervisors)
+    // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;
     POST "/scenes/switch" => scenes::switch, Supervisors;
     POST "/scenes/toggle" => scenes::toggle, Supervisors;
@@ -96,10 +96,10 @@ routes! {
     GET  "/settings/users" => admin::users, OwnerOnly;
     POST "/settings/users" => admin::add_user, OwnerOnly;
     POST "/settings/users/{id}" => admin::change_user, OwnerOnly;
-        GET  "/settings/groups" => groups::page, OwnerOnly;
+    GET  "/settings/groups" => groups::page, OwnerOnly;
     POST "/settings/groups" => groups::save, OwnerOnly;
     POST "/settings/groups/{id}/delete" => groups::delete, OwnerOnly;
-        GET  "/settings/channels" => channels::page, OwnerOnly;
+    GET  "/settings/channels" => channels::page, OwnerOnly;
     POST "/settings/channels/tokens" => channels::create_token, OwnerOnly;
     POST "/settings/channels/tokens/{id}/revoke" => channels::revoke_token, OwnerOnly;
     POST "/settings/channels/webhooks" => channels::save_webhook, OwnerOnly;
