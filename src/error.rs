@@ -72,7 +72,9 @@ impl From<desk::Error> for AppError {
             desk::Error::Invalid(i) => AppError::BadRequest(i.to_string()),
             desk::Error::NotFound => AppError::NotFound,
             desk::Error::Refused(m) => AppError::Conflict(m),
-            desk::Error::BadCredentials | desk::Error::Disabled => AppError::Forbidden,
+            desk::Error::BadCredentials | desk::Error::Disabled | desk::Error::Forbidden => {
+                AppError::Forbidden
+            }
             desk::Error::Hash(m) | desk::Error::Bot(m) => AppError::Internal(m),
         }
     }

@@ -465,3 +465,154 @@ async fn the_widget_opens_the_chat_on_another_site() {
     handle.stop(true).await;
     shop_handle.stop(true).await;
 }
+
+/// Prepares a data folder with the owner, an agent `mei`, and the off-hours notice off
+/// (so that 转人工 queues the buyer whatever the time of day the test runs).
+async fn shop_with_agent(data: &std::path::Path) {
+    use xiaoer::model::{NewUser, Role};
+    let store = xiaoer::store::Store::open(data).expect("store");
+    let config = xiaoer::config::Config::new(data);
+    let state = xiaoer::AppState::open(
+        config,
+        store,
+        std::sync::Arc::new(xiaoer::model::SystemClock),
+    )
+    .await
+    .expect("state");
+    let desk = &state.desk;
+    let new = |name: &str, nickname: &str, role| NewUser {
+        name: name.into(),
+        nickname: nickname.into(),
+        role,
+        password: "password-123".into(),
+    };
+    desk.setup_owner(new("boss", "老板", Role::Owner))
+        .await
+        .expect("owner");
+    let cli = xiaoer::desk::Actor::cli();
+    desk.add_user(&cli, new("mei", "小美", Role::Agent))
+        .await
+        .expect("agent");
+    let mut r = desk.reception().expect("reception");
+    r.off_hours_reply = false;
+    desk.save_reception(&cli, r).await.expect("reception");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+/// The main flow on a real server: a buyer asks in /chat, gets the bot's answer
+/// and asks for a human; an agent takes the conversation, uses a smart-assist answer and
+/// replies; the buyer sees it live; the agent closes; the buyer rates. Buyer HTML shows
+/// as text in the console and runs nothing.
+#[actix_web::test]
+async fn an_agent_serves_a_buyer_live_from_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    shop_with_agent(&dir.path().join("data")).await;
+    let (base, handle) = start(dir.path()).await;
+    let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {
+        handle.stop(true).await;
+        return;
+    };
+    // Tab 1, the buyer.
+    let buyer_tab = c.window().await.unwrap();
+    c.goto(&format!("{base}/chat")).await.unwrap();
+    wait_for_text(&c, "欢迎光临").await;
+    fill(&c, "#text", "发什么快递").await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= 2")).await;
+    let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    fill(&c, "#text", evil).await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= 4")).await;
+    click(&c, "#to-human").await;
+    wait_for_text(&c, "排").await;
+
+    // Tab 2, the agent: log in, find the buyer in the queue, take them.
+    let agent_tab = c.new_window(true).await.unwrap().handle;
+    c.switch_to_window(agent_tab.clone()).await.unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "input[name=name]", "mei").await;
+    fill(&c, "input[name=password]", "password-123").await;
+    submit(&c, "form").await;
+    wait_for_text(&c, "小美").await;
+    c.goto(&format!("{base}/desk")).await.unwrap();
+    wait_for_text(&c, "排队中").await;
+    click(&c, "#ws-lists .ws-rows a").await;
+    wait_for_text(&c, "转人工原因").await;
+    click(&c, "form[action$='/take'] button").await;
+    wait_until(&c, "document.getElementById('ws-input') !== null").await;
+    // The buyer's HTML is text in the console.
+    let shown = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#ws-messages .msg.buyer .text'), t => t.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        shown.as_array().unwrap().iter().any(|t| t == evil),
+        "{shown}"
+    );
+    let injected = c
+        .execute(
+            "return document.querySelectorAll('#ws-messages img, #ws-messages script').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected, json!(0));
+    assert!(c.get_alert_text().await.is_err(), "no alert ran");
+
+    // The buyer asks; the console shows it live with smart-assist answers.
+    c.switch_to_window(buyer_tab.clone()).await.unwrap();
+    fill(&c, "#text", "可以开发票吗").await;
+    submit(&c, "#compose").await;
+    c.switch_to_window(agent_tab.clone()).await.unwrap();
+    wait_until(&c, "document.querySelector('#ws-assist .assist-for') && document.querySelector('#ws-assist .assist-for').textContent === '可以开发票吗'").await;
+    wait_until(&c, "Array.from(document.querySelectorAll('#ws-messages .msg.buyer .text')).some(t => t.textContent === '可以开发票吗')").await;
+    click(&c, "#ws-assist [data-use-answer]").await;
+    let filled = c
+        .execute("return document.getElementById('ws-input').value;", vec![])
+        .await
+        .unwrap();
+    let filled = filled.as_str().unwrap().to_string();
+    assert!(filled.contains("发票"), "{filled}");
+    // Edit, then Enter sends.
+    let input = c.find(Locator::Css("#ws-input")).await.unwrap();
+    input.send_keys("（小美）").await.unwrap();
+    input
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .unwrap();
+    wait_until(&c, "Array.from(document.querySelectorAll('#ws-messages .msg.agent .text')).some(t => t.textContent.endsWith('（小美）'))").await;
+    wait_until(&c, "document.getElementById('ws-input').value === ''").await;
+    screenshot(&c, "workspace.png").await;
+
+    // The buyer sees the reply live.
+    c.switch_to_window(buyer_tab.clone()).await.unwrap();
+    wait_for_text(&c, "（小美）").await;
+
+    // The agent closes; the buyer is invited and rates.
+    c.switch_to_window(agent_tab.clone()).await.unwrap();
+    click(&c, "form[action$='/close'] button").await;
+    c.accept_alert().await.unwrap();
+    wait_for_text(&c, "已结束").await;
+    c.switch_to_window(buyer_tab.clone()).await.unwrap();
+    wait_until(&c, "!document.getElementById('rating').hidden").await;
+    click(&c, "#rating .level[data-level='5']").await;
+    click(&c, "#rate").await;
+    wait_for_text(&c, "感谢您的评价").await;
+    c.switch_to_window(agent_tab).await.unwrap();
+    c.refresh().await.unwrap();
+    wait_for_text(&c, "买家评价：很满意").await;
+
+    c.close().await.expect("close browser");
+    handle.stop(true).await;
+}

@@ -109,6 +109,17 @@ pub struct Candidate {
     pub score: f32,
 }
 
+/// A KB answer suggested to an agent (smart assist).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assist {
+    pub id: String,
+    pub question: String,
+    /// The match score (comparable within one message's suggestions only).
+    pub score: f32,
+    /// The answer as the bot would send it in this conversation.
+    pub answer: String,
+}
+
 /// A suggested next question (答案引导).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUp {
@@ -350,6 +361,32 @@ impl Engine {
             id: p.entry.id.clone(),
             question: p.entry.question.clone(),
         })
+    }
+
+    /// Smart assist for an agent: the best `n` entries for the buyer's `text`, each with
+    /// its score and its answer written for the context (product, pre/after-sale,
+    /// variables filled), best first. Entries out of their validity period are left out.
+    pub fn assist(&self, ctx: &Ctx, text: &str, n: usize) -> Vec<Assist> {
+        let state = self.current();
+        let product = ctx.product.and_then(|sku| state.products.get(sku));
+        self.reply(ctx, text)
+            .candidates
+            .into_iter()
+            .filter_map(|c| {
+                let p = state.entries.get(&c.id)?;
+                p.entry.active_at(ctx.now).then(|| Assist {
+                    answer: compose::fill(
+                        compose::choose(&p.entry, product, ctx.has_order),
+                        ctx.settings,
+                        product,
+                    ),
+                    id: c.id,
+                    question: c.question,
+                    score: c.score,
+                })
+            })
+            .take(n)
+            .collect()
     }
 
     /// Standard questions starting with or containing `prefix` (预输入), most

@@ -32,7 +32,8 @@ pub struct Sweep {
     pub closed: usize,
 }
 
-fn conflict(e: store::Error) -> Error {
+/// A store refusal as the desk reports it.
+pub(super) fn conflict(e: store::Error) -> Error {
     match e {
         store::Error::Conflict(m) => Error::Refused(m),
         store::Error::NotFound => Error::NotFound,
@@ -62,7 +63,7 @@ fn may_act(tx: &WriteTx, user: &User, conv: &Conversation, taking: bool) -> stor
 
 impl Desk {
     /// Runs one conversation action in a write transaction and publishes its events.
-    async fn act<R: Send + 'static>(
+    pub(super) async fn act<R: Send + 'static>(
         &self,
         conv: ConvId,
         f: impl Fn(&mut Changes, &mut Conversation) -> store::Result<R> + Send + 'static,
@@ -133,10 +134,10 @@ impl Desk {
         let text = check_text(text)?.to_string();
         let user = user.clone();
         self.act(conv, move |c, conv| {
-            may_act(c.tx, &user, conv, false)?;
             if conv.state != ConvState::Human {
                 return Err(store::Error::Conflict("请先接入这位买家".into()));
             }
+            may_act(c.tx, &user, conv, false)?;
             let from = Sender::Agent {
                 id: user.id,
                 name: user.nickname.clone(),

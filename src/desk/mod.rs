@@ -18,6 +18,7 @@ pub mod settings;
 pub mod switches;
 pub mod users;
 pub mod webchat;
+pub mod workspace;
 
 use crate::model::{Clock, Invalid, NewAudit, User, UserId};
 use crate::store::{self, Store};
@@ -38,6 +39,9 @@ pub enum Error {
     /// A business rule forbids the action; the message is for the user.
     #[error("{0}")]
     Refused(String),
+    /// The user's role or groups do not allow it.
+    #[error("您没有权限查看或处理这个会话")]
+    Forbidden,
     /// Wrong login name or password.
     #[error("用户名或密码错误")]
     BadCredentials,

@@ -168,31 +168,12 @@ mod tests {
         waited: i64,
     ) -> Conversation {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap();
-        Conversation {
-            id: ConvId(id),
-            buyer: BuyerId(id),
-            channel: "web".into(),
-            state,
-            group: group.map(GroupId),
-            agent: agent.map(UserId),
-            priority,
-            product: None,
-            scene: None,
-            transfer_reason: None,
-            menu: vec![],
-            unmatched_streak: 0,
-            next_seq: 1,
-            created_at: t0,
-            updated_at: t0,
-            last_buyer_at: None,
-            last_agent_at: None,
-            queued_at: Some(t0 - Duration::seconds(waited)),
-            assigned_at: None,
-            closed_at: None,
-            last_agent: None,
-            invited_at: None,
-            rating: None,
-        }
+        let mut c = Conversation::start(ConvId(id), BuyerId(id), "web", priority, t0);
+        c.state = state;
+        c.group = group.map(GroupId);
+        c.agent = agent.map(UserId);
+        c.queued_at = Some(t0 - Duration::seconds(waited));
+        c
     }
 
     fn online(ids: &[u64]) -> BTreeMap<UserId, AgentStatus> {

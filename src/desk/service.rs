@@ -556,35 +556,11 @@ fn apply(
     }
     let mut conv = match tx.open_conv_of(buyer.id)? {
         Some(c) => c,
-        None => Conversation {
-            id: {
-                let id = tx.new_conv_id()?;
-                buyer.remember_conv(id);
-                id
-            },
-            buyer: buyer.id,
-            channel: m.channel.clone(),
-            state: ConvState::Bot,
-            group: None,
-            agent: None,
-            priority: buyer.member_level,
-            product: None,
-            scene: None,
-            transfer_reason: None,
-            menu: Vec::new(),
-            unmatched_streak: 0,
-            next_seq: 1,
-            created_at: now,
-            updated_at: now,
-            last_buyer_at: None,
-            last_agent_at: None,
-            queued_at: None,
-            assigned_at: None,
-            closed_at: None,
-            last_agent: None,
-            invited_at: None,
-            rating: None,
-        },
+        None => {
+            let id = tx.new_conv_id()?;
+            buyer.remember_conv(id);
+            Conversation::start(id, buyer.id, &m.channel, buyer.member_level, now)
+        }
     };
     if buyer != before {
         tx.put_buyer(&buyer)?;

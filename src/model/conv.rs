@@ -171,6 +171,43 @@ pub struct Conversation {
     pub rating: Option<Rating>,
 }
 
+impl Conversation {
+    /// A new conversation of `buyer` on `channel`, with the bot, at `now`.
+    pub fn start(
+        id: ConvId,
+        buyer: BuyerId,
+        channel: &str,
+        priority: u8,
+        now: DateTime<Utc>,
+    ) -> Conversation {
+        Conversation {
+            id,
+            buyer,
+            channel: channel.to_string(),
+            state: ConvState::Bot,
+            group: None,
+            agent: None,
+            priority,
+            product: None,
+            scene: None,
+            transfer_reason: None,
+            menu: Vec::new(),
+            unmatched_streak: 0,
+            next_seq: 1,
+            created_at: now,
+            updated_at: now,
+            last_buyer_at: None,
+            last_agent_at: None,
+            queued_at: None,
+            assigned_at: None,
+            closed_at: None,
+            last_agent: None,
+            invited_at: None,
+            rating: None,
+        }
+    }
+}
+
 /// The five satisfaction levels, best first (5 = 很满意 … 1 = 很不满意).
 pub const RATING_LEVELS: [(u8, &str); 5] = [
     (5, "很满意"),

@@ -19,8 +19,8 @@ pub use conv::{
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};
 pub use service::{
-    AgentState, AgentStatus, ApiToken, Delivery, Group, Reception, ReceptionMode, SceneMode,
-    SceneSwitch, Webhook,
+    AgentState, AgentStatus, ApiToken, Delivery, Group, QuickReply, Reception, ReceptionMode,
+    SceneMode, SceneSwitch, Webhook,
 };
 pub use settings::{ShopSettings, StaffedHours};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};

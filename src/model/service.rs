@@ -335,3 +335,42 @@ mod tests {
         assert!(inv.get("agent_cap").is_some() && inv.get("human_percent").is_some());
     }
 }
+
+/// A quick reply (快捷短语): a text an agent inserts by its short key. Team replies
+/// (`owner: None`) are kept by supervisors and shared by everyone; personal ones
+/// belong to one agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickReply {
+    pub id: u64,
+    #[serde(default)]
+    pub owner: Option<UserId>,
+    /// What the agent types to find it (e.g. `kd`, `发货`).
+    pub key: String,
+    pub text: String,
+}
+
+impl QuickReply {
+    /// Most characters of a key and of a text.
+    pub const MAX_KEY: usize = 20;
+    pub const MAX_TEXT: usize = 1000;
+
+    /// Checks the key and text.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let mut inv = Invalid::default();
+        let key = self.key.trim();
+        if key.is_empty()
+            || key.chars().count() > Self::MAX_KEY
+            || key.contains(char::is_whitespace)
+        {
+            inv.add(
+                "key",
+                format!("简码为 1–{} 个字符，不含空格", Self::MAX_KEY),
+            );
+        }
+        let text = self.text.trim();
+        if text.is_empty() || text.chars().count() > Self::MAX_TEXT {
+            inv.add("text", format!("内容为 1–{} 个字", Self::MAX_TEXT));
+        }
+        inv.into_result()
+    }
+}

@@ -12,7 +12,8 @@ use super::tables::{self, AnyTable, KeyShape};
 use super::{DB_FILE, Error, ReadTx, Reads, Store, WriteTx};
 use crate::model::{
     AgentStatus, ApiToken, AuditEntry, Buyer, Conversation, Delivery, Event, Group, KbEntry,
-    Lexicon, Message, Order, Product, Reception, SceneSwitch, Session, ShopSettings, User, Webhook,
+    Lexicon, Message, Order, Product, QuickReply, Reception, SceneSwitch, Session, ShopSettings,
+    User, Webhook,
 };
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -344,6 +345,7 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "api_tokens" => is::<ApiToken>(v),
         "webhooks" => is::<Webhook>(v),
         "deliveries" => is::<Delivery>(v),
+        "quick_replies" => is::<QuickReply>(v),
         other => Err(format!("no record type known for table {other}")),
     }
 }

@@ -1,13 +1,15 @@
 //! Routing and channel configuration: skill groups, agent states, scene switches, the
-//! reception settings, API tokens, webhooks and their deliveries.
+//! reception settings, API tokens, webhooks and their deliveries, and quick replies.
 
 use super::codec::{decode, encode};
 use super::tables::{
-    AGENT_STATUS, API_TOKENS, DELIVERIES, GROUPS, SCENES, SWITCHES, TOKEN_HASHES, WEBHOOKS,
+    AGENT_STATUS, API_TOKENS, DELIVERIES, GROUPS, QUICK_REPLIES, SCENES, SWITCHES, TOKEN_HASHES,
+    WEBHOOKS,
 };
 use super::{Reads, Result, WriteTx};
 use crate::model::{
-    AgentStatus, ApiToken, Delivery, Group, GroupId, Reception, SceneSwitch, UserId, Webhook,
+    AgentStatus, ApiToken, Delivery, Group, GroupId, QuickReply, Reception, SceneSwitch, UserId,
+    Webhook,
 };
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, TableDefinition, TableHandle};
@@ -100,6 +102,11 @@ pub trait ServiceReads: Reads {
         all(&self.table(WEBHOOKS)?, &WEBHOOKS)
     }
 
+    /// Every quick reply, by id.
+    fn list_quick_replies(&self) -> Result<Vec<QuickReply>> {
+        all(&self.table(QUICK_REPLIES)?, &QUICK_REPLIES)
+    }
+
     /// Every delivery still pending or kept as failed, oldest first.
     fn list_deliveries(&self) -> Result<Vec<Delivery>> {
         all(&self.table(DELIVERIES)?, &DELIVERIES)
@@ -116,6 +123,21 @@ impl WriteTx<'_> {
         }
         self.table(GROUPS)?.insert(g.id.0, encode(&g)?.as_slice())?;
         Ok(g)
+    }
+
+    /// Stores a quick reply (a new one when its id is 0).
+    pub fn put_quick_reply(&self, mut q: QuickReply) -> Result<QuickReply> {
+        if q.id == 0 {
+            q.id = self.next_id("quick_replies")?;
+        }
+        self.table(QUICK_REPLIES)?
+            .insert(q.id, encode(&q)?.as_slice())?;
+        Ok(q)
+    }
+
+    /// Deletes a quick reply.
+    pub fn delete_quick_reply(&self, id: u64) -> Result<bool> {
+        Ok(self.table(QUICK_REPLIES)?.remove(id)?.is_some())
     }
 
     /// Deletes a group.

@@ -56,6 +56,8 @@ pub const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token
 pub const WEBHOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhooks");
 /// Webhook deliveries by id: pending ones, and the last failures.
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
+/// Quick replies (快捷短语) by id.
+pub const QUICK_REPLIES: TableDefinition<u64, &[u8]> = TableDefinition::new("quick_replies");
 /// How often the bot answered each KB entry, by entry id (hot questions).
 pub const HITS: TableDefinition<&str, u64> = TableDefinition::new("hits");
 
@@ -98,6 +100,7 @@ pub const SEQUENCES: &[(&str, TableDefinition<'static, u64, &'static [u8]>)] = &
     ("groups", GROUPS),
     ("api_tokens", API_TOKENS),
     ("deliveries", DELIVERIES),
+    ("quick_replies", QUICK_REPLIES),
 ];
 
 /// The JSON shape of a table's keys.
@@ -151,6 +154,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrDoc(&WEBHOOKS),
     AnyTable::NumDoc(&DELIVERIES),
     AnyTable::StrNum(&HITS),
+    AnyTable::NumDoc(&QUICK_REPLIES),
 ];
 
 /// Looks a table up by name.

@@ -16,6 +16,7 @@ pub mod live;
 pub mod page;
 pub mod scenes;
 pub mod webhooks;
+pub mod workspace;
 
 use crate::error::AppError;
 use crate::model::Role;
@@ -83,6 +84,24 @@ routes! {
     GET  "/api/v1/chat/events" => chat::events, Public;
     GET  "/api/v1/chat/suggest" => chat::suggest, Public;
     POST "/api/v1/chat/rating" => chat::rate, Public;
+
+    // 对话: the agent workspace (agents, supervisors, the owner)
+    GET  "/desk" => workspace::home, Staff;
+    GET  "/desk/lists" => workspace::lists, Staff;
+    GET  "/desk/events" => workspace::events, Staff;
+    GET  "/desk/c/{id}" => workspace::conversation, Staff;
+    GET  "/desk/c/{id}/messages" => workspace::messages, Staff;
+    GET  "/desk/c/{id}/assist" => workspace::assist, Staff;
+    POST "/desk/c/{id}/take" => workspace::take, Staff;
+    POST "/desk/c/{id}/send" => workspace::send, Staff;
+    POST "/desk/c/{id}/release" => workspace::release, Staff;
+    POST "/desk/c/{id}/close" => workspace::close, Staff;
+    POST "/desk/c/{id}/invite" => workspace::invite, Staff;
+    POST "/desk/c/{id}/transfer" => workspace::transfer, Staff;
+    POST "/desk/buyers/{id}" => workspace::save_buyer, Staff;
+    GET  "/desk/quick" => workspace::quick, Staff;
+    POST "/desk/quick" => workspace::save_quick, Staff;
+    POST "/desk/quick/{id}/delete" => workspace::delete_quick, Staff;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -35,6 +35,11 @@ pub struct NavItem {
 /// The console sections, in menu order, with the roles that see them. A section is
 /// listed here once it exists.
 const SECTIONS: &[(&str, &str, &[Role])] = &[
+    (
+        "/desk",
+        "对话",
+        &[Role::Owner, Role::Supervisor, Role::Agent],
+    ),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

@@ -1,0 +1,616 @@
+//! 对话, the agent workspace, through the real app: the lists, taking a waiting buyer,
+//! the history with the bot's part and the transfer reason, smart assist, replying,
+//! inviting a rating, closing, transferring, buyer notes, quick replies, who may see
+//! what (an agent of another group gets 403), and bad input that changes nothing.
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::call_service;
+use common::*;
+use std::sync::Arc;
+
+use xiaoer::desk::Actor;
+use xiaoer::model::{Group, GroupId, ManualClock, Role, UserId};
+
+/// A staffed shop (10:00 Shanghai) with an owner, a supervisor and two agents; nobody
+/// online, so a buyer asking for a human waits in the queue.
+async fn shop() -> TestShop {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap();
+    let shop = TestShop::with_clock(Arc::new(ManualClock::new(at.to_utc()))).await;
+    shop.state
+        .desk
+        .setup_owner(xiaoer::model::NewUser {
+            name: "boss".into(),
+            nickname: "老板".into(),
+            role: Role::Owner,
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    shop.add("lead", Role::Supervisor).await;
+    shop.add("mei", Role::Agent).await;
+    shop.add("tao", Role::Agent).await;
+    shop
+}
+
+fn user_id(shop: &TestShop, name: &str) -> UserId {
+    shop.state
+        .desk
+        .list_users()
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == name)
+        .unwrap()
+        .id
+}
+
+/// A buyer's message over the API; returns the answer.
+async fn buyer_says<S, B>(
+    app: &S,
+    token: &str,
+    buyer: &str,
+    region: &str,
+    text: &str,
+) -> serde_json::Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let body = serde_json::json!({
+        "channel": "qianniu", "buyer_id": buyer, "text": text,
+        "nickname": format!("{buyer}的昵称"), "region": region,
+    });
+    let req = api(
+        Method::POST,
+        "/api/v1/messages",
+        Some(token),
+        &body.to_string(),
+    )
+    .to_request();
+    json(call_service(app, req).await).await
+}
+
+#[actix_web::test]
+async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let mei = shop.session("mei").await;
+
+    let r = buyer_says(&app, &token, "b1", "", "发什么快递").await;
+    assert_eq!(r["state"], "bot", "{r}");
+    let r = buyer_says(&app, &token, "b1", "", "转人工").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let conv = r["conversation_id"].as_u64().unwrap();
+
+    // The queue lists the buyer; nobody serves them yet.
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    assert!(
+        html.contains("排队中 <span class=\"count\">1</span>"),
+        "{html}"
+    );
+    assert!(html.contains("b1的昵称") && html.contains(&format!("/desk/c/{conv}")));
+    assert!(html.contains("我的会话 <span class=\"count\">0</span>"));
+
+    // The conversation: the bot's part, the transfer reason, and 接入.
+    let page = format!("/desk/c/{conv}");
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(
+        html.contains("发什么快递") && html.contains("机器人"),
+        "bot part"
+    );
+    assert!(html.contains("转人工原因"), "transfer reason");
+    assert!(html.contains(&format!("/desk/c/{conv}/take")));
+    assert!(
+        !html.contains("id=\"ws-send\""),
+        "no reply box before taking"
+    );
+
+    let take = format!("/desk/c/{conv}/take");
+    let res = call_service(
+        &app,
+        post(&take, Some(&mei), &[("_csrf", &mei.csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), page);
+    // Taking it again: someone (here, mei) already serves the buyer.
+    let res = call_service(
+        &app,
+        post(&take, Some(&mei), &[("_csrf", &mei.csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // The buyer asks; smart assist offers the KB's answers for it.
+    buyer_says(&app, &token, "b1", "", "可以开发票吗").await;
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("{page}/assist"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("可以开发票吗"), "{html}");
+    let answers: Vec<&str> = html.split("data-use-answer=\"").skip(1).collect();
+    assert!(!answers.is_empty() && answers.len() <= 3, "{html}");
+    let first = answers[0].split('"').next().unwrap();
+    assert!(first.contains("发票"), "{first}");
+
+    // The agent sends it (after editing), and the buyer's channel has it.
+    let reply = format!("{first}（客服小美）");
+    let send = format!("{page}/send");
+    let res = call_service(
+        &app,
+        post(&send, Some(&mei), &[("_csrf", &mei.csrf), ("text", &reply)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let req = api(
+        Method::GET,
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&token),
+        "",
+    );
+    let msgs = json(call_service(&app, req.to_request()).await).await;
+    let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from"].as_str(), last["text"].as_str()),
+        (Some("agent"), Some(reply.as_str()))
+    );
+    // The messages fragment shows it too, after the last seq the page had.
+    let after = last["id"].as_u64().unwrap() - 1;
+    let frag = text(
+        call_service(
+            &app,
+            get(&format!("{page}/messages?after={after}"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        frag.contains("（客服小美）") && frag.matches("<li").count() == 1,
+        "{frag}"
+    );
+
+    // Invite to rate: once.
+    let invite = format!("{page}/invite");
+    let res = call_service(
+        &app,
+        post(&invite, Some(&mei), &[("_csrf", &mei.csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = call_service(
+        &app,
+        post(&invite, Some(&mei), &[("_csrf", &mei.csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("已被邀请过评价"));
+
+    // Close: the conversation ends; no second invitation.
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/close"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let msgs = json(
+        call_service(
+            &app,
+            api(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&token),
+                "",
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(msgs["state"], "closed");
+    let invites = msgs["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["text"] == xiaoer::desk::agents::INVITE_TEXT)
+        .count();
+    assert_eq!(invites, 1);
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    assert!(html.contains("我的会话 <span class=\"count\">0</span>"));
+}
+
+#[actix_web::test]
+async fn agents_see_only_their_groups_and_supervisors_see_all() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
+    for (name, region, member) in [("华南组", "广东", mei_id), ("华东组", "上海", tao_id)]
+    {
+        shop.state
+            .desk
+            .save_group(
+                &Actor::cli(),
+                Group {
+                    id: GroupId(0),
+                    name: name.into(),
+                    members: vec![member],
+                    scenes: vec![],
+                    regions: vec![region.into()],
+                    is_default: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let r = buyer_says(&app, &token, "sh1", "上海", "转人工").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let conv = r["conversation_id"].as_u64().unwrap();
+    let page = format!("/desk/c/{conv}");
+    let (mei, tao, lead) = (
+        shop.session("mei").await,
+        shop.session("tao").await,
+        shop.session("lead").await,
+    );
+
+    // mei (华南组) neither sees nor may touch a 华东组 buyer.
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    assert!(!html.contains("sh1的昵称"), "not in mei's queue");
+    let before = shop.snapshot();
+    for path in [
+        page.clone(),
+        format!("{page}/messages"),
+        format!("{page}/assist"),
+    ] {
+        let res = call_service(&app, get(&path, Some(&mei)).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    for action in ["take", "send", "release", "close", "invite"] {
+        let res = call_service(
+            &app,
+            post(
+                &format!("{page}/{action}"),
+                Some(&mei),
+                &[("_csrf", &mei.csrf), ("text", "你好")],
+            )
+            .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(shop.snapshot(), before, "refused actions change nothing");
+
+    // tao (华东组) and the supervisor see it.
+    let html = text(call_service(&app, get("/desk", Some(&tao)).to_request()).await).await;
+    assert!(html.contains("sh1的昵称"));
+    let res = call_service(&app, get(&page, Some(&lead)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // tao takes it and hands it to mei with a note: now mei serves it, and sees it.
+    let res = call_service(
+        &app,
+        post(&format!("{page}/take"), Some(&tao), &[("_csrf", &tao.csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get("/desk", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("其他客服接待中 <span class=\"count\">1</span>"),
+        "the supervisor sees tao's buyer"
+    );
+    let to = format!("agent:{}", mei_id.0);
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/transfer"),
+            Some(&tao),
+            &[("_csrf", &tao.csrf), ("to", &to), ("note", "要开专票")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(html.contains("要开专票"), "the transfer note is the reason");
+    assert!(html.contains("id=\"ws-send\""), "mei may reply now");
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    assert!(html.contains("我的会话 <span class=\"count\">1</span>"));
+
+    // A trainer has no workspace.
+    shop.add("ling", Role::Trainer).await;
+    let ling = shop.session("ling").await;
+    let res = call_service(&app, get("/desk", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+/// A request path, its form fields, and the status expected.
+type Case<'a> = (String, Vec<(&'a str, &'a str)>, StatusCode);
+
+#[actix_web::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let mei = shop.session("mei").await;
+    let conv = buyer_says(&app, &token, "b2", "", "转人工").await["conversation_id"]
+        .as_u64()
+        .unwrap();
+    let page = format!("/desk/c/{conv}");
+    // Not taken yet: mei may not reply.
+    let before = shop.snapshot();
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/send"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("text", "你好")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("请先接入"));
+    call_service(
+        &app,
+        post(&format!("{page}/take"), Some(&mei), &[("_csrf", &mei.csrf)]).to_request(),
+    )
+    .await;
+    let before_after_take = shop.snapshot();
+    assert_ne!(before, before_after_take);
+
+    let long = "长".repeat(4001);
+    let cases: Vec<Case> = vec![
+        (
+            format!("{page}/send"),
+            vec![("text", "   ")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("{page}/send"),
+            vec![("text", &long)],
+            StatusCode::BAD_REQUEST,
+        ),
+        (format!("{page}/send"), vec![], StatusCode::BAD_REQUEST),
+        (
+            "/desk/c/999999/send".into(),
+            vec![("text", "你好")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("{page}/transfer"),
+            vec![("to", "")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("{page}/transfer"),
+            vec![("to", "agent:abc")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("{page}/transfer"),
+            vec![("to", "agent:999")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("{page}/transfer"),
+            vec![("to", "group:999")],
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (path, mut pairs, status) in cases {
+        pairs.push(("_csrf", &mei.csrf));
+        let res = call_service(&app, post(&path, Some(&mei), &pairs).to_request()).await;
+        assert_eq!(res.status(), status, "{path} {pairs:?}");
+    }
+    // Without the CSRF token: 403.
+    let res = call_service(
+        &app,
+        post(&format!("{page}/send"), Some(&mei), &[("text", "你好")]).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(shop.snapshot(), before_after_take, "nothing stored");
+}
+
+#[actix_web::test]
+async fn buyer_html_is_shown_as_text_and_notes_are_kept() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let lead = shop.session("lead").await;
+    let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    buyer_says(&app, &token, "b3", "", "转人工").await;
+    let r = buyer_says(&app, &token, "b3", "", evil).await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    let page = format!("/desk/c/{conv}");
+    let html = text(call_service(&app, get(&page, Some(&lead)).to_request()).await).await;
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img src=x"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{html}"
+    );
+    let frag = text(
+        call_service(
+            &app,
+            get(&format!("{page}/messages"), Some(&lead)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(!frag.contains("<img src=x") && frag.contains("&#60;img src=x"));
+
+    // Tags and notes on the buyer, from the sidebar.
+    let buyer = shop.state.desk.store().read().unwrap();
+    let buyer_id = {
+        use xiaoer::store::prelude::*;
+        buyer
+            .get_conv(xiaoer::model::ConvId(conv))
+            .unwrap()
+            .unwrap()
+            .buyer
+            .0
+    };
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/buyers/{buyer_id}"),
+            Some(&lead),
+            &[
+                ("_csrf", &lead.csrf),
+                ("conv", &conv.to_string()),
+                ("tags", "老客户 爱砍价"),
+                ("notes", "只发顺丰"),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get(&page, Some(&lead)).to_request()).await).await;
+    assert!(html.contains("老客户 爱砍价") && html.contains("只发顺丰"));
+    // The form of another conversation cannot edit this buyer.
+    let other = buyer_says(&app, &token, "b4", "", "你好").await["conversation_id"]
+        .as_u64()
+        .unwrap();
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/buyers/{buyer_id}"),
+            Some(&lead),
+            &[
+                ("_csrf", &lead.csrf),
+                ("conv", &other.to_string()),
+                ("tags", "x"),
+                ("notes", ""),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn quick_replies_are_personal_or_shared_by_the_team() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let (lead, mei, tao) = (
+        shop.session("lead").await,
+        shop.session("mei").await,
+        shop.session("tao").await,
+    );
+    let save = |s: &Sess, pairs: &[(&str, &str)]| {
+        let mut all = vec![("_csrf", s.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        post("/desk/quick", Some(s), &all).to_request()
+    };
+    let res = call_service(
+        &app,
+        save(
+            &lead,
+            &[
+                ("key", "kd"),
+                ("text", "默认发中通，可加钱发顺丰"),
+                ("scope", "team"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = call_service(
+        &app,
+        save(
+            &mei,
+            &[("key", "hi"), ("text", "亲，我是小美，很高兴为您服务")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let html = text(call_service(&app, get("/desk/quick", Some(&mei)).to_request()).await).await;
+    assert!(html.contains("默认发中通") && html.contains("我是小美"));
+    let html = text(call_service(&app, get("/desk/quick", Some(&tao)).to_request()).await).await;
+    assert!(
+        html.contains("默认发中通") && !html.contains("我是小美"),
+        "personal stays personal"
+    );
+
+    let before = shop.snapshot();
+    // An agent cannot add or change team replies; keys are unique per owner; bad input.
+    let res = call_service(
+        &app,
+        save(&mei, &[("key", "t2"), ("text", "x"), ("scope", "team")]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = call_service(&app, save(&mei, &[("key", "hi"), ("text", "again")])).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    for (key, text_) in [
+        ("", "x"),
+        ("a b", "x"),
+        ("ok", ""),
+        ("toolongkey-toolongkey", "x"),
+    ] {
+        let res = call_service(&app, save(&mei, &[("key", key), ("text", text_)])).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{key:?} {text_:?}");
+    }
+    let team_id = shop
+        .state
+        .desk
+        .quick_replies(
+            &shop
+                .state
+                .desk
+                .list_users()
+                .unwrap()
+                .into_iter()
+                .find(|u| u.name == "tao")
+                .unwrap(),
+        )
+        .unwrap()[0]
+        .id;
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/quick/{team_id}/delete"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(shop.snapshot(), before, "nothing changed");
+
+    // The supervisor may delete the team's.
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/quick/{team_id}/delete"),
+            Some(&lead),
+            &[("_csrf", &lead.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get("/desk/quick", Some(&tao)).to_request()).await).await;
+    assert!(!html.contains("默认发中通"));
+}
