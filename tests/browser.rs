@@ -593,6 +593,8 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
         .unwrap();
     wait_until(&c, "Array.from(document.querySelectorAll('#ws-messages .msg.agent .text')).some(t => t.textContent.endsWith('（小美）'))").await;
     wait_until(&c, "document.getElementById('ws-input').value === ''").await;
+    // The list follows live: the buyer has been answered.
+    wait_until(&c, "document.querySelector('#ws-lists .unread') === null").await;
     screenshot(&c, "workspace.png").await;
 
     // The buyer sees the reply live.
@@ -609,9 +611,31 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     click(&c, "#rating .level[data-level='5']").await;
     click(&c, "#rate").await;
     wait_for_text(&c, "感谢您的评价").await;
-    c.switch_to_window(agent_tab).await.unwrap();
+    c.switch_to_window(agent_tab.clone()).await.unwrap();
     c.refresh().await.unwrap();
     wait_for_text(&c, "买家评价：很满意").await;
+
+    // The buyer goes on with the bot; the owner watches the monitor.
+    c.switch_to_window(buyer_tab).await.unwrap();
+    fill(&c, "#text", "能改地址吗").await;
+    submit(&c, "#compose").await;
+    c.switch_to_window(agent_tab).await.unwrap();
+    click(&c, "form[action='/logout'] button").await;
+    wait_for_text(&c, "登录").await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "input[name=name]", "boss").await;
+    fill(&c, "input[name=password]", "password-123").await;
+    submit(&c, "form").await;
+    wait_for_text(&c, "老板").await;
+    c.goto(&format!("{base}/desk/monitor")).await.unwrap();
+    wait_for_text(&c, "进行中的会话").await;
+    wait_for_text(&c, "机器人接待").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("小美") && text.contains("离线"),
+        "mei logged out: {text}"
+    );
+    screenshot(&c, "monitor.png").await;
 
     c.close().await.expect("close browser");
     handle.stop(true).await;

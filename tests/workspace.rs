@@ -614,3 +614,179 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
     let html = text(call_service(&app, get("/desk/quick", Some(&tao)).to_request()).await).await;
     assert!(!html.contains("默认发中通"));
 }
+
+#[actix_web::test]
+async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let mei_id = user_id(&shop, "mei");
+    shop.state
+        .desk
+        .save_group(
+            &Actor::cli(),
+            Group {
+                id: GroupId(0),
+                name: "华南组".into(),
+                members: vec![mei_id],
+                scenes: vec![],
+                regions: vec!["广东".into()],
+                is_default: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (mei, lead) = (shop.session("mei").await, shop.session("lead").await);
+    let res = call_service(
+        &app,
+        post(
+            "/account/state",
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("state", "online")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let served = buyer_says(&app, &token, "gd1", "广东", "转人工").await;
+    assert_eq!(served["state"], "human", "mei is online: {served}");
+    let served = served["conversation_id"].as_u64().unwrap();
+    let bot = buyer_says(&app, &token, "bj1", "北京", "发什么快递").await;
+    assert_eq!(bot["state"], "bot");
+    let bot = bot["conversation_id"].as_u64().unwrap();
+
+    // The monitor: queues per group, agents with their load, every open conversation.
+    let res = call_service(&app, get("/desk/monitor", Some(&lead)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(
+        html.contains("华南组") && html.contains("1/10"),
+        "mei serves one of 10"
+    );
+    assert!(html.contains("gd1的昵称") && html.contains("bj1的昵称"));
+    for (query, shows, hides) in [
+        ("state=bot", "bj1的昵称", "gd1的昵称"),
+        ("region=%E5%B9%BF%E4%B8%9C", "gd1的昵称", "bj1的昵称"),
+        ("group=none", "bj1的昵称", "gd1的昵称"),
+    ] {
+        let html = text(
+            call_service(
+                &app,
+                get(&format!("/desk/monitor/board?{query}"), Some(&lead)).to_request(),
+            )
+            .await,
+        )
+        .await;
+        assert!(html.contains(shows) && !html.contains(hides), "{query}");
+    }
+    // Agents have no monitor.
+    let res = call_service(&app, get("/desk/monitor", Some(&mei)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Barge in (强插) on mei's buyer: the buyer gets the supervisor's message.
+    let page = format!("/desk/c/{served}");
+    let html = text(call_service(&app, get(&page, Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("强插")
+            && html.contains("接管")
+            && html.contains("强拆")
+            && html.contains("改派给")
+    );
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/send"),
+            Some(&lead),
+            &[("_csrf", &lead.csrf), ("text", "我是主管，马上为您处理")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let msgs = json(
+        call_service(
+            &app,
+            api(
+                Method::GET,
+                &format!("/api/v1/conversations/{served}/messages"),
+                Some(&token),
+                "",
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["text"].as_str(), last["agent"].as_str()),
+        (Some("我是主管，马上为您处理"), Some("lead"))
+    );
+
+    // An agent cannot take over; the supervisor can, and then serves the buyer.
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/takeover"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/takeover"),
+            Some(&lead),
+            &[("_csrf", &lead.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get("/desk", Some(&lead)).to_request()).await).await;
+    assert!(html.contains("我的会话 <span class=\"count\">1</span>"));
+    let html = text(call_service(&app, get(&page, Some(&lead)).to_request()).await).await;
+    assert!(html.contains("lead 接管"), "the reason says who took over");
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/takeover"),
+            Some(&lead),
+            &[("_csrf", &lead.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "already theirs");
+
+    // Force close (强拆) a conversation the bot is serving.
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/c/{bot}/close"),
+            Some(&lead),
+            &[("_csrf", &lead.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let msgs = json(
+        call_service(
+            &app,
+            api(
+                Method::GET,
+                &format!("/api/v1/conversations/{bot}/messages"),
+                Some(&token),
+                "",
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(msgs["state"], "closed");
+}

@@ -222,6 +222,24 @@ impl Desk {
         Ok(conv)
     }
 
+    /// A supervisor (or the owner) takes a conversation over from the bot, the queue or
+    /// another agent (接管).
+    pub async fn take_over(&self, user: &User, conv: ConvId) -> Result<Conversation> {
+        if !matches!(user.role, Role::Owner | Role::Supervisor) {
+            return Err(Error::Forbidden);
+        }
+        let user = user.clone();
+        self.act(conv, move |c, conv| {
+            if conv.state == ConvState::Human && conv.agent == Some(user.id) {
+                return Err(store::Error::Conflict("您已在接待这位买家".into()));
+            }
+            conv.transfer_reason = Some(format!("{} 接管", user.nickname));
+            c.assign(conv, user.id)?;
+            Ok(conv.clone())
+        })
+        .await
+    }
+
     /// Gives waiting buyers to free agents, highest priority and longest waiting first;
     /// returns how many were assigned.
     pub async fn drain_queue(&self) -> Result<usize> {

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod crm;
 pub mod events;
 pub mod kb;
+pub mod monitor;
 pub mod routing;
 pub mod scenes;
 pub mod service;

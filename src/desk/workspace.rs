@@ -78,8 +78,14 @@ pub struct ConvDetail {
     pub assist_for: Option<String>,
     pub group_name: Option<String>,
     pub agent_name: Option<String>,
-    /// The user may reply (serves it now).
+    /// The user serves it now.
     pub mine: bool,
+    /// A supervisor (or the owner) looking at a conversation that is not theirs: they
+    /// may barge in (强插) while an agent serves it, take it over, force-close it (强拆)
+    /// and reassign it.
+    pub oversee: bool,
+    /// The user may write to the buyer now.
+    pub can_reply: bool,
     /// The user may take it from the queue.
     pub can_take: bool,
 }
@@ -183,8 +189,11 @@ impl Desk {
             _ => Vec::new(),
         };
         let names = self.user_names()?;
-        let mine = conv.state == ConvState::Human
-            && (conv.agent == Some(user.id) || matches!(user.role, Role::Owner | Role::Supervisor));
+        let mine = conv.state == ConvState::Human && conv.agent == Some(user.id);
+        let oversee = matches!(user.role, Role::Owner | Role::Supervisor)
+            && !mine
+            && conv.state != ConvState::Closed;
+        let can_reply = mine || (oversee && conv.state == ConvState::Human);
         let can_take = conv.state == ConvState::Queued && user.role != Role::Trainer;
         Ok(ConvDetail {
             group_name: conv
@@ -197,6 +206,8 @@ impl Desk {
             messages,
             profile,
             mine,
+            oversee,
+            can_reply,
             can_take,
             conv,
         })

@@ -35,8 +35,10 @@ impl Group {
     }
 }
 
-/// An agent's availability.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// An agent's availability (ordered as in the menu: online first).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentState {
     /// Takes new buyers.

@@ -87,6 +87,8 @@ pub struct Open {
     pub reason: String,
     pub product: String,
     pub mine: bool,
+    pub oversee: bool,
+    pub can_reply: bool,
     pub can_take: bool,
     pub invited: bool,
     pub rating: String,
@@ -125,7 +127,7 @@ pub struct WorkspacePage {
     pub groups: Vec<Group>,
 }
 
-fn ago(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+pub fn ago(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(since) = since else {
         return String::new();
     };
@@ -150,7 +152,7 @@ fn row(r: ConvRow, now: DateTime<Utc>, open: Option<u64>) -> RowView {
     }
 }
 
-fn buyer_name(b: &crate::model::Buyer) -> String {
+pub fn buyer_name(b: &crate::model::Buyer) -> String {
     if b.nickname.is_empty() {
         format!("买家{}", b.id.0)
     } else {
@@ -220,6 +222,8 @@ fn open_view(d: &ConvDetail, tz: Tz) -> Open {
         reason: c.transfer_reason.clone().unwrap_or_default(),
         product: c.product.clone().unwrap_or_default(),
         mine: d.mine,
+        oversee: d.oversee,
+        can_reply: d.can_reply,
         can_take: d.can_take,
         invited: c.invited_at.is_some(),
         rating: c
@@ -383,7 +387,7 @@ pub async fn assist(
     })
 }
 
-fn fragment(t: &impl Template) -> Result<HttpResponse, AppError> {
+pub fn fragment(t: &impl Template) -> Result<HttpResponse, AppError> {
     let mut r = render(StatusCode::OK, t)?;
     r.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
@@ -462,6 +466,19 @@ pub async fn send(
     let id = id.into_inner();
     state.desk.check_visible(&me.user, ConvId(id))?;
     state.desk.agent_send(&me.user, ConvId(id), &f.text).await?;
+    Ok(back(id))
+}
+
+/// POST /desk/c/{id}/takeover — a supervisor takes it over (接管).
+pub async fn take_over(
+    state: web::Data<AppState>,
+    me: Require<Staff>,
+    id: web::Path<u64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    state.desk.check_visible(&me.user, ConvId(id))?;
+    state.desk.take_over(&me.user, ConvId(id)).await?;
     Ok(back(id))
 }
 
