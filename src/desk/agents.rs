@@ -84,7 +84,7 @@ impl Desk {
         Ok(out)
     }
 
-    fn publish(&self, events: &[Event], deliveries: bool) {
+    pub(super) fn publish(&self, events: &[Event], deliveries: bool) {
         self.bus.publish(events);
         if deliveries {
             self.bus.ring_outbox();

@@ -17,6 +17,7 @@ pub mod service;
 mod service_tests;
 pub mod settings;
 pub mod switches;
+pub mod tickets;
 pub mod users;
 pub mod webchat;
 pub mod workspace;

@@ -8,6 +8,7 @@ pub mod kb;
 pub mod product;
 pub mod service;
 pub mod settings;
+pub mod ticket;
 pub mod user;
 
 pub use audit::{AuditEntry, NewAudit};
@@ -23,6 +24,7 @@ pub use service::{
     SceneMode, SceneSwitch, Webhook,
 };
 pub use settings::{ShopSettings, StaffedHours};
+pub use ticket::{Ticket, TicketComment, TicketStatus, TicketType};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};
 
 /// One problem with submitted data, shown beside the form field it concerns.

@@ -13,7 +13,7 @@ use super::{DB_FILE, Error, ReadTx, Reads, Store, WriteTx};
 use crate::model::{
     AgentStatus, ApiToken, AuditEntry, Buyer, Conversation, Delivery, Event, Group, KbEntry,
     Lexicon, Message, Order, Product, QuickReply, Reception, SceneSwitch, Session, ShopSettings,
-    User, Webhook,
+    Ticket, TicketType, User, Webhook,
 };
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -346,6 +346,8 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "webhooks" => is::<Webhook>(v),
         "deliveries" => is::<Delivery>(v),
         "quick_replies" => is::<QuickReply>(v),
+        "tickets" => is::<Ticket>(v),
+        "ticket_types" => is::<TicketType>(v),
         other => Err(format!("no record type known for table {other}")),
     }
 }

@@ -14,6 +14,7 @@ pub mod service;
 pub mod sessions;
 pub mod settings;
 pub mod tables;
+pub mod tickets;
 pub mod users;
 pub mod writer;
 
@@ -291,6 +292,7 @@ pub mod prelude {
     pub use super::service::ServiceReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingsReads;
+    pub use super::tickets::TicketReads;
     pub use super::users::UserReads;
 }
 

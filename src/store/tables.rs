@@ -58,6 +58,10 @@ pub const WEBHOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhook
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
 /// Quick replies (快捷短语) by id.
 pub const QUICK_REPLIES: TableDefinition<u64, &[u8]> = TableDefinition::new("quick_replies");
+/// Tickets (工单) by id.
+pub const TICKETS: TableDefinition<u64, &[u8]> = TableDefinition::new("tickets");
+/// Ticket types by id (empty until first edited: the defaults apply).
+pub const TICKET_TYPES: TableDefinition<u64, &[u8]> = TableDefinition::new("ticket_types");
 /// How often the bot answered each KB entry, by entry id (hot questions).
 pub const HITS: TableDefinition<&str, u64> = TableDefinition::new("hits");
 
@@ -101,6 +105,8 @@ pub const SEQUENCES: &[(&str, TableDefinition<'static, u64, &'static [u8]>)] = &
     ("api_tokens", API_TOKENS),
     ("deliveries", DELIVERIES),
     ("quick_replies", QUICK_REPLIES),
+    ("tickets", TICKETS),
+    ("ticket_types", TICKET_TYPES),
 ];
 
 /// The JSON shape of a table's keys.
@@ -155,6 +161,8 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::NumDoc(&DELIVERIES),
     AnyTable::StrNum(&HITS),
     AnyTable::NumDoc(&QUICK_REPLIES),
+    AnyTable::NumDoc(&TICKETS),
+    AnyTable::NumDoc(&TICKET_TYPES),
 ];
 
 /// Looks a table up by name.

@@ -16,6 +16,7 @@ pub mod live;
 pub mod monitor;
 pub mod page;
 pub mod scenes;
+pub mod tickets;
 pub mod webhooks;
 pub mod workspace;
 
@@ -106,6 +107,16 @@ routes! {
     GET  "/desk/quick" => workspace::quick, Staff;
     POST "/desk/quick" => workspace::save_quick, Staff;
     POST "/desk/quick/{id}/delete" => workspace::delete_quick, Staff;
+
+    // 工单: tickets (staff); their types (supervisors)
+    GET  "/tickets" => tickets::list, Staff;
+    GET  "/tickets/new" => tickets::new_form, Staff;
+    POST "/tickets" => tickets::create, Staff;
+    GET  "/tickets/types" => tickets::types, Supervisors;
+    POST "/tickets/types" => tickets::save_type, Supervisors;
+    GET  "/tickets/{id}" => tickets::show, Staff;
+    POST "/tickets/{id}" => tickets::update, Staff;
+    POST "/tickets/{id}/comments" => tickets::comment, Staff;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -40,6 +40,11 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         "对话",
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
+    (
+        "/tickets",
+        "工单",
+        &[Role::Owner, Role::Supervisor, Role::Agent],
+    ),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

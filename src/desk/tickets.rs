@@ -1,0 +1,397 @@
+//! Tickets (工单): created by agents (often from a conversation), assigned to a group
+//! and an agent, worked through 新建 → 处理中 → 待买家 → 已解决 → 已关闭 with comments and
+//! a history, due by their type's service time. Resolving one sends the buyer the
+//! type's follow-up message through their channel, recorded in the conversation.
+
+use super::agents::conflict;
+use super::service::Changes;
+use super::{Actor, Desk, Error, Result};
+use crate::bot::compose;
+use crate::model::ticket::{PRIORITIES, TicketChange, priority_label};
+use crate::model::{
+    ConvId, GroupId, Invalid, Role, Sender, Ticket, TicketComment, TicketStatus, TicketType, User,
+    UserId,
+};
+use crate::store::{self, WriteTx, prelude::*};
+use chrono::Duration;
+
+/// Most characters of a description and of a comment.
+pub const MAX_TEXT: usize = 2000;
+/// Most attachment links, and characters per link.
+const MAX_LINKS: usize = 10;
+const MAX_LINK: usize = 500;
+/// Buyer messages copied into a ticket made from a conversation.
+const PREFILL_MESSAGES: usize = 3;
+
+/// A ticket as the form submits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewTicket {
+    pub kind: u64,
+    pub priority: u8,
+    pub conv: Option<ConvId>,
+    pub order_id: String,
+    pub description: String,
+    pub attachments: Vec<String>,
+    pub group: Option<GroupId>,
+    pub assignee: Option<UserId>,
+}
+
+/// What the ticket list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct TicketFilter {
+    /// A status, or `open` for every status still to be worked on; empty for all.
+    pub status: String,
+    /// A type id; empty for all.
+    pub kind: String,
+    /// `me` for the user's own; empty for all.
+    pub assignee: String,
+    /// `1` for overdue ones only.
+    pub overdue: String,
+}
+
+/// A change to a ticket's fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketUpdate {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<u8>,
+    pub group: Option<Option<GroupId>>,
+    pub assignee: Option<Option<UserId>>,
+}
+
+fn check_people(
+    tx: &impl Reads,
+    group: Option<GroupId>,
+    assignee: Option<UserId>,
+    inv: &mut Invalid,
+) -> store::Result<()> {
+    if let Some(g) = group
+        && tx.get_group(g)?.is_none()
+    {
+        inv.add("group", "没有这个技能组");
+    }
+    if let Some(a) = assignee
+        && !tx
+            .get_user(a)?
+            .is_some_and(|u| !u.disabled && u.role != Role::Trainer)
+    {
+        inv.add("assignee", "没有这位客服");
+    }
+    Ok(())
+}
+
+fn check_fields(n: &NewTicket, inv: &mut Invalid) {
+    let d = n.description.trim().chars().count();
+    if d == 0 || d > MAX_TEXT {
+        inv.add("description", format!("问题描述为 1–{MAX_TEXT} 个字"));
+    }
+    if n.order_id.trim().chars().count() > 64 {
+        inv.add("order_id", "订单号最多 64 个字符");
+    }
+    if n.attachments.len() > MAX_LINKS
+        || n.attachments.iter().any(|l| {
+            !(l.starts_with("https://") || l.starts_with("http://")) || l.chars().count() > MAX_LINK
+        })
+    {
+        inv.add(
+            "attachments",
+            format!("附件为 http(s) 链接，每行一个，最多 {MAX_LINKS} 个"),
+        );
+    }
+    if !PRIORITIES.iter().any(|(p, _)| *p == n.priority) {
+        inv.add("priority", "请选择优先级");
+    }
+}
+
+impl Desk {
+    /// The ticket types (the defaults until a supervisor edits one).
+    pub fn ticket_types(&self) -> Result<Vec<TicketType>> {
+        Ok(self.store.read()?.ticket_types()?)
+    }
+
+    /// Adds or changes a ticket type.
+    pub async fn save_ticket_type(&self, actor: &Actor, t: TicketType) -> Result<TicketType> {
+        let t = TicketType {
+            name: t.name.trim().to_string(),
+            follow_up: t.follow_up.trim().to_string(),
+            ..t
+        };
+        t.validate()?;
+        let audit = self.audit(
+            actor,
+            "ticket_type.save",
+            &t.name,
+            format!("{} 小时", t.sla_hours),
+        );
+        self.store
+            .write(move |tx| {
+                let types = tx.ticket_types()?;
+                if t.id != 0 && !types.iter().any(|x| x.id == t.id) {
+                    return Err(store::Error::NotFound);
+                }
+                if types.iter().any(|x| x.id != t.id && x.name == t.name) {
+                    return Err(store::Error::Conflict(format!("已有类型“{}”", t.name)));
+                }
+                tx.append_audit(&audit)?;
+                tx.put_ticket_type(t.clone())
+            })
+            .await
+            .map_err(conflict)
+    }
+
+    /// A new ticket's fields taken from conversation `conv`: its buyer's latest order
+    /// and last messages, and the conversation's group.
+    pub fn ticket_prefill(&self, user: &User, conv: ConvId) -> Result<NewTicket> {
+        self.check_visible(user, conv)?;
+        let r = self.store.read()?;
+        let c = r.get_conv(conv)?.ok_or(Error::NotFound)?;
+        let profile = self.buyer_profile(c.buyer)?;
+        let msgs = r.messages_after(c.id, c.next_seq.saturating_sub(50), 50)?;
+        let mut said: Vec<&str> = msgs
+            .iter()
+            .rev()
+            .filter(|m| m.from == Sender::Buyer)
+            .take(PREFILL_MESSAGES)
+            .map(|m| m.text.as_str())
+            .collect();
+        said.reverse();
+        Ok(NewTicket {
+            kind: 0,
+            priority: 1,
+            conv: Some(c.id),
+            order_id: profile
+                .orders
+                .first()
+                .map(|o| o.order_id.clone())
+                .unwrap_or_default(),
+            description: if said.is_empty() {
+                String::new()
+            } else {
+                format!("买家说：{}", said.join(" / "))
+            },
+            attachments: Vec::new(),
+            group: c.group,
+            assignee: Some(user.id),
+        })
+    }
+
+    /// Creates a ticket, due after its type's service time.
+    pub async fn create_ticket(&self, user: &User, n: NewTicket) -> Result<Ticket> {
+        let mut inv = Invalid::default();
+        check_fields(&n, &mut inv);
+        let r = self.store.read()?;
+        let kind = r
+            .ticket_types()?
+            .into_iter()
+            .find(|t| t.id == n.kind && t.enabled);
+        if kind.is_none() {
+            inv.add("kind", "请选择工单类型");
+        }
+        check_people(&r, n.group, n.assignee, &mut inv)?;
+        let buyer = match n.conv {
+            Some(c) => {
+                self.check_visible(user, c)?;
+                Some(r.get_conv(c)?.ok_or(Error::NotFound)?.buyer)
+            }
+            None => None,
+        };
+        inv.into_result()?;
+        drop(r);
+        let sla = kind.map(|k| k.sla_hours).unwrap_or(24);
+        let now = self.clock.now();
+        let t = Ticket {
+            id: 0,
+            kind: n.kind,
+            status: TicketStatus::New,
+            priority: n.priority,
+            buyer,
+            conv: n.conv,
+            order_id: n.order_id.trim().to_string(),
+            description: n.description.trim().to_string(),
+            attachments: n.attachments,
+            group: n.group,
+            assignee: n.assignee,
+            due_at: now + Duration::hours(i64::from(sla)),
+            created_at: now,
+            updated_at: now,
+            created_by: Some(user.id),
+            resolved_at: None,
+            followed_up_at: None,
+            comments: Vec::new(),
+            history: vec![TicketChange {
+                at: now,
+                by_name: user.nickname.clone(),
+                what: "创建工单".into(),
+            }],
+        };
+        Ok(self.store.write(move |tx| tx.put_ticket(t.clone())).await?)
+    }
+
+    /// Tickets `filter` keeps, overdue first, then by due time.
+    pub fn tickets(&self, user: &User, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        let now = self.clock.now();
+        let mut all: Vec<Ticket> = self
+            .store
+            .read()?
+            .list_tickets()?
+            .into_iter()
+            .filter(|t| match filter.status.as_str() {
+                "" => true,
+                "open" => t.status.is_open(),
+                s => t.status.as_str() == s,
+            })
+            .filter(|t| filter.kind.is_empty() || filter.kind == t.kind.to_string())
+            .filter(|t| filter.assignee != "me" || t.assignee == Some(user.id))
+            .filter(|t| filter.overdue != "1" || t.overdue(now))
+            .collect();
+        all.sort_by_key(|t| {
+            (
+                !t.overdue(now),
+                !t.status.is_open(),
+                std::cmp::Reverse(t.priority),
+                t.due_at,
+                t.id,
+            )
+        });
+        Ok(all)
+    }
+
+    /// One ticket.
+    pub fn ticket(&self, id: u64) -> Result<Ticket> {
+        self.store.read()?.get_ticket(id)?.ok_or(Error::NotFound)
+    }
+
+    /// Changes a ticket's status, priority, group or assignee, with a history line per
+    /// change. Resolving it sends the buyer the type's follow-up message (once).
+    pub async fn update_ticket(&self, user: &User, id: u64, u: TicketUpdate) -> Result<Ticket> {
+        let mut inv = Invalid::default();
+        if let Some(p) = u.priority
+            && !PRIORITIES.iter().any(|(n, _)| *n == p)
+        {
+            inv.add("priority", "请选择优先级");
+        }
+        check_people(
+            &self.store.read()?,
+            u.group.flatten(),
+            u.assignee.flatten(),
+            &mut inv,
+        )?;
+        inv.into_result()?;
+        let settings = self.settings()?;
+        let (now, name) = (self.clock.now(), user.nickname.clone());
+        let (t, events, deliveries) = self
+            .store
+            .write(move |tx| {
+                let mut t = tx.get_ticket(id)?.ok_or(store::Error::NotFound)?;
+                let mut c = Changes::new(tx, now);
+                let mut log: Vec<String> = Vec::new();
+                if let Some(p) = u.priority.filter(|p| *p != t.priority) {
+                    log.push(format!("优先级改为{}", priority_label(p)));
+                    t.priority = p;
+                }
+                if let Some(g) = u.group.filter(|g| *g != t.group) {
+                    let label = match g {
+                        Some(g) => tx.get_group(g)?.map(|g| g.name).unwrap_or_default(),
+                        None => "无".into(),
+                    };
+                    log.push(format!("技能组改为{label}"));
+                    t.group = g;
+                }
+                if let Some(a) = u.assignee.filter(|a| *a != t.assignee) {
+                    let label = match a {
+                        Some(a) => tx.get_user(a)?.map(|u| u.nickname).unwrap_or_default(),
+                        None => "无".into(),
+                    };
+                    log.push(format!("处理人改为{label}"));
+                    t.assignee = a;
+                }
+                if let Some(s) = u.status.filter(|s| *s != t.status) {
+                    if !t.status.may_become(s) {
+                        return Err(store::Error::Conflict(format!(
+                            "工单当前为“{}”，不能改为“{}”",
+                            t.status.label(),
+                            s.label()
+                        )));
+                    }
+                    log.push(format!("状态：{} → {}", t.status.label(), s.label()));
+                    t.status = s;
+                    if s == TicketStatus::Resolved {
+                        t.resolved_at = Some(now);
+                        if t.followed_up_at.is_none() && follow_up(tx, &mut c, &t, &settings)? {
+                            t.followed_up_at = Some(now);
+                            log.push("已主动告知买家处理结果".into());
+                        }
+                    }
+                }
+                t.history.extend(log.into_iter().map(|what| TicketChange {
+                    at: now,
+                    by_name: name.clone(),
+                    what,
+                }));
+                t.updated_at = now;
+                let t = tx.put_ticket(t)?;
+                let queued = c.queued;
+                Ok((t, c.events, queued))
+            })
+            .await
+            .map_err(conflict)?;
+        self.publish(&events, deliveries);
+        Ok(t)
+    }
+
+    /// Adds a comment.
+    pub async fn comment_ticket(&self, user: &User, id: u64, text: &str) -> Result<Ticket> {
+        let text = text.trim().to_string();
+        let n = text.chars().count();
+        if n == 0 || n > MAX_TEXT {
+            let mut inv = Invalid::default();
+            inv.add("text", format!("备注为 1–{MAX_TEXT} 个字"));
+            return Err(inv.into());
+        }
+        let c = TicketComment {
+            at: self.clock.now(),
+            by: Some(user.id),
+            by_name: user.nickname.clone(),
+            text,
+        };
+        self.store
+            .write(move |tx| {
+                let mut t = tx.get_ticket(id)?.ok_or(store::Error::NotFound)?;
+                t.comments.push(c.clone());
+                t.updated_at = c.at;
+                tx.put_ticket(t)
+            })
+            .await
+            .map_err(conflict)
+    }
+}
+
+/// Sends the buyer of `t` its type's follow-up message in the ticket's conversation;
+/// false when there is no conversation or no text.
+fn follow_up(
+    tx: &WriteTx,
+    c: &mut Changes,
+    t: &Ticket,
+    settings: &crate::model::ShopSettings,
+) -> store::Result<bool> {
+    let Some(conv_id) = t.conv else {
+        return Ok(false);
+    };
+    let Some(kind) = tx.ticket_types()?.into_iter().find(|k| k.id == t.kind) else {
+        return Ok(false);
+    };
+    if kind.follow_up.is_empty() {
+        return Ok(false);
+    }
+    let Some(mut conv) = tx.get_conv(conv_id)? else {
+        return Ok(false);
+    };
+    let text = compose::fill(
+        &kind.follow_up.replace("{{工单号}}", &t.id.to_string()),
+        settings,
+        None,
+    );
+    c.say(&mut conv, Sender::Bot, &text, None, None)?;
+    tx.put_conv(&conv)?;
+    Ok(true)
+}

@@ -1,0 +1,376 @@
+//! 工单 through the real app: a ticket made from a conversation (prefilled), due after
+//! its type's service time, worked through its statuses with comments and a history,
+//! overdue ones first and highlighted, the buyer told when it is resolved, the types
+//! edited by supervisors, and bad input refused without changing anything.
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::call_service;
+use chrono::Duration;
+use common::*;
+use std::sync::Arc;
+use xiaoer::model::{ManualClock, Role};
+
+async fn shop(clock: Arc<ManualClock>) -> TestShop {
+    let shop = TestShop::with_clock(clock).await;
+    shop.state
+        .desk
+        .setup_owner(xiaoer::model::NewUser {
+            name: "boss".into(),
+            nickname: "老板".into(),
+            role: Role::Owner,
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    shop.add("lead", Role::Supervisor).await;
+    shop.add("mei", Role::Agent).await;
+    shop.add("ling", Role::Trainer).await;
+    shop
+}
+
+fn clock() -> Arc<ManualClock> {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap();
+    Arc::new(ManualClock::new(at.to_utc()))
+}
+
+/// The number in a `/tickets/N?…` redirect.
+fn ticket_id(location: &str) -> u64 {
+    location
+        .trim_start_matches("/tickets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() {
+    let clock = clock();
+    let shop = shop(clock.clone()).await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let mei = shop.session("mei").await;
+    let order = serde_json::json!({"order_id": "TB001", "buyer_id": "b1", "status": "paid",
+        "items": [{"name": "纯棉T恤", "qty": 1}], "amount": "59"});
+    call_service(
+        &app,
+        api(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&token),
+            &order.to_string(),
+        )
+        .to_request(),
+    )
+    .await;
+    let say = |text: &str| {
+        let body = serde_json::json!({"channel": "qianniu", "buyer_id": "b1", "text": text});
+        api(
+            Method::POST,
+            "/api/v1/messages",
+            Some(&token),
+            &body.to_string(),
+        )
+        .to_request()
+    };
+    call_service(&app, say("转人工")).await;
+    let r = json(call_service(&app, say("地址写错了，要改成杭州市西湖区文三路 1 号")).await).await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+
+    // The form is prefilled from the conversation.
+    let res = call_service(
+        &app,
+        get(&format!("/tickets/new?conv={conv}"), Some(&mei)).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(html.contains("TB001"), "the buyer's order");
+    assert!(html.contains("文三路 1 号"), "the buyer's words");
+    assert!(html.contains("改地址（2 小时内）"));
+
+    let res = call_service(
+        &app,
+        post(
+            "/tickets",
+            Some(&mei),
+            &[
+                ("_csrf", &mei.csrf),
+                ("kind", "1"),
+                ("priority", "2"),
+                ("conv", &conv.to_string()),
+                ("order_id", "TB001"),
+                ("description", "买家要改地址：杭州市西湖区文三路 1 号"),
+                ("attachments", "https://img.example.com/a.png\n"),
+                ("group", ""),
+                ("assignee", ""),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = ticket_id(&location(&res));
+    let page = format!("/tickets/{id}");
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(
+        html.contains("改地址") && html.contains("新建") && html.contains("2026-11-23 12:00"),
+        "due in 2 h"
+    );
+    assert!(html.contains("https://img.example.com/a.png"));
+
+    // Overdue after 2 h: first in the list, highlighted.
+    clock.advance(Duration::hours(3));
+    let html = text(call_service(&app, get("/tickets", Some(&mei)).to_request()).await).await;
+    assert!(html.contains("1 个工单已超过处理时限") && html.contains("已超时"));
+    let html = text(
+        call_service(
+            &app,
+            get("/tickets?overdue=1&status=open", Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains(&format!("#{id}")));
+
+    // Work it: 处理中, a comment, then 已解决 sends the buyer the follow-up.
+    let update = |s: &Sess, status: &str| {
+        post(
+            &page,
+            Some(s),
+            &[
+                ("_csrf", &s.csrf),
+                ("status", status),
+                ("priority", "2"),
+                ("group", ""),
+                ("assignee", ""),
+            ],
+        )
+        .to_request()
+    };
+    assert_eq!(
+        call_service(&app, update(&mei, "processing"))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = call_service(
+        &app,
+        post(
+            &format!("{page}/comments"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("text", "已联系仓库改单")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        call_service(&app, update(&mei, "resolved")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let msgs = json(
+        call_service(
+            &app,
+            api(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&token),
+                "",
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["from"], "bot");
+    assert!(
+        last["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("工单 {id}")),
+        "{last}"
+    );
+
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(html.contains("已联系仓库改单"));
+    for line in [
+        "创建工单",
+        "状态：新建 → 处理中",
+        "状态：处理中 → 已解决",
+        "已主动告知买家处理结果",
+    ] {
+        assert!(html.contains(line), "history: {line}");
+    }
+    // Reopened and resolved again: the buyer is not told twice.
+    call_service(&app, update(&mei, "processing")).await;
+    call_service(&app, update(&mei, "resolved")).await;
+    let again = json(
+        call_service(
+            &app,
+            api(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&token),
+                "",
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        again["messages"].as_array().unwrap().len(),
+        msgs["messages"].as_array().unwrap().len()
+    );
+
+    // Closed stays closed.
+    assert_eq!(
+        call_service(&app, update(&mei, "closed")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let before = shop.snapshot();
+    let res = call_service(&app, update(&mei, "processing")).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("不能改为"));
+    assert_eq!(shop.snapshot(), before);
+}
+
+#[actix_web::test]
+async fn bad_tickets_are_refused_and_types_belong_to_supervisors() {
+    let shop = shop(clock()).await;
+    let app = app(&shop).await;
+    let (mei, lead, ling) = (
+        shop.session("mei").await,
+        shop.session("lead").await,
+        shop.session("ling").await,
+    );
+    let before = shop.snapshot();
+    let long = "长".repeat(2001);
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![("kind", "1"), ("priority", "1"), ("description", "  ")],
+        vec![("kind", "1"), ("priority", "1"), ("description", &long)],
+        vec![("kind", "99"), ("priority", "1"), ("description", "x")],
+        vec![("kind", ""), ("priority", "1"), ("description", "x")],
+        vec![("kind", "1"), ("priority", "9"), ("description", "x")],
+        vec![
+            ("kind", "1"),
+            ("priority", "1"),
+            ("description", "x"),
+            ("attachments", "javascript:alert(1)"),
+        ],
+        vec![
+            ("kind", "1"),
+            ("priority", "1"),
+            ("description", "x"),
+            ("assignee", "999"),
+        ],
+        vec![
+            ("kind", "1"),
+            ("priority", "1"),
+            ("description", "x"),
+            ("group", "abc"),
+        ],
+    ];
+    for mut pairs in cases {
+        pairs.push(("_csrf", &mei.csrf));
+        let res = call_service(&app, post("/tickets", Some(&mei), &pairs).to_request()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
+    }
+    let res = call_service(
+        &app,
+        post(
+            "/tickets",
+            Some(&mei),
+            &[
+                ("_csrf", &mei.csrf),
+                ("kind", "1"),
+                ("priority", "1"),
+                ("description", "x"),
+                ("conv", "999"),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = call_service(
+        &app,
+        post(
+            "/tickets/999",
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("status", "closed")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = call_service(&app, get("/tickets", Some(&ling)).to_request()).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "trainers have no tickets"
+    );
+    let res = call_service(&app, get("/tickets/types", Some(&mei)).to_request()).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "agents do not edit types"
+    );
+    assert_eq!(shop.snapshot(), before, "nothing stored");
+
+    // A supervisor edits a type (the defaults are kept) and adds one.
+    let save = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("_csrf", lead.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        post("/tickets/types", Some(&lead), &all).to_request()
+    };
+    let res = call_service(
+        &app,
+        save(&[
+            ("id", "1"),
+            ("name", "改地址"),
+            ("sla_hours", "1"),
+            ("follow_up", "地址已改好"),
+            ("enabled", "1"),
+        ]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = call_service(
+        &app,
+        save(&[
+            ("name", "退款跟进"),
+            ("sla_hours", "12"),
+            ("follow_up", ""),
+            ("enabled", "1"),
+        ]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html =
+        text(call_service(&app, get("/tickets/types", Some(&lead)).to_request()).await).await;
+    for name in ["改地址", "赠品登记", "物流异常", "退款跟进"] {
+        assert!(html.contains(name), "{name}");
+    }
+    assert!(html.contains("value=\"1\" min=\"1\""), "改地址 now 1 hour");
+    let before = shop.snapshot();
+    for pairs in [
+        vec![("name", "赠品登记"), ("sla_hours", "5")],
+        vec![("name", ""), ("sla_hours", "5")],
+        vec![("name", "新类型"), ("sla_hours", "0")],
+        vec![("id", "77"), ("name", "新类型"), ("sla_hours", "5")],
+    ] {
+        let res = call_service(&app, save(&pairs)).await;
+        assert!(
+            res.status().is_client_error(),
+            "{pairs:?}: {}",
+            res.status()
+        );
+    }
+    assert_eq!(shop.snapshot(), before);
+}
