@@ -94,7 +94,7 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
         html.contains("排队中 <span class=\"count\">1</span>"),
         "{html}"
     );
-    assert!(html.contains("b1的昵称") && html.contains(&format!("/desk/c/{conv}")));
+    assert!(html.contains("b1的昵称") && html.contains(&format!("/desk/c/{conv}/take")));
     assert!(html.contains("我的会话 <span class=\"count\">0</span>"));
 
     // The conversation: the bot's part, the transfer reason, and 接入.

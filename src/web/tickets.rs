@@ -12,6 +12,7 @@ use crate::error::{AppError, redirect};
 use crate::model::settings::local_label;
 use crate::model::ticket::{PRIORITIES, priority_label};
 use crate::model::{ConvId, Group, GroupId, Role, Ticket, TicketStatus, TicketType, UserId};
+use crate::store::prelude::*;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +29,8 @@ pub struct TicketView {
     pub priority: &'static str,
     pub assignee: String,
     pub group: String,
+    /// The buyer's nickname (or 买家N).
+    pub buyer: String,
     pub due: String,
     pub overdue: bool,
     pub created: String,
@@ -41,6 +44,7 @@ struct Names {
     groups: Vec<Group>,
     types: Vec<TicketType>,
     tz: Tz,
+    read: crate::store::ReadTx,
 }
 
 impl Names {
@@ -50,6 +54,7 @@ impl Names {
             groups: state.desk.groups()?,
             types: state.desk.ticket_types()?,
             tz: state.desk.settings()?.tz(),
+            read: state.desk.store().read()?,
         })
     }
 
@@ -73,6 +78,11 @@ impl Names {
                 .group
                 .and_then(|g| self.groups.iter().find(|x| x.id == g))
                 .map(|g| g.name.clone())
+                .unwrap_or_default(),
+            buyer: t
+                .buyer
+                .and_then(|b| self.read.get_buyer(b).ok().flatten())
+                .map(|b| super::workspace::buyer_name(&b))
                 .unwrap_or_default(),
             due: local_label(t.due_at, tz),
             overdue: t.overdue(now),

@@ -59,6 +59,8 @@ pub struct ListsFrag {
     pub queue: Vec<RowView>,
     pub others: Vec<RowView>,
     pub supervisor: bool,
+    /// For the queue's 接入 buttons.
+    pub csrf: String,
 }
 
 /// Messages fragment (the live tail of a conversation).
@@ -160,7 +162,12 @@ pub fn buyer_name(b: &crate::model::Buyer) -> String {
     }
 }
 
-fn lists_frag(state: &AppState, user: &User, open: Option<u64>) -> Result<ListsFrag, AppError> {
+fn lists_frag(
+    state: &AppState,
+    user: &User,
+    csrf: &str,
+    open: Option<u64>,
+) -> Result<ListsFrag, AppError> {
     let Lists {
         mine,
         queue,
@@ -173,6 +180,7 @@ fn lists_frag(state: &AppState, user: &User, open: Option<u64>) -> Result<ListsF
         queue: view(queue),
         others: view(others),
         supervisor: matches!(user.role, Role::Owner | Role::Supervisor),
+        csrf: csrf.to_string(),
     })
 }
 
@@ -285,7 +293,7 @@ fn page(
     let desk = &state.desk;
     let tz = desk.settings()?.tz();
     let detail = conv.map(|id| desk.conv_detail(user, id)).transpose()?;
-    let lists = lists_frag(state, user, conv.map(|c| c.0))?;
+    let lists = lists_frag(state, user, &ctx.csrf, conv.map(|c| c.0))?;
     let mut agents: Vec<(UserId, String)> = desk
         .list_users()?
         .into_iter()
@@ -349,7 +357,7 @@ pub async fn lists(
     me: Require<Staff>,
     q: web::Query<ListsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    fragment(&lists_frag(&state, &me.user, q.c)?)
+    fragment(&lists_frag(&state, &me.user, &me.session.csrf, q.c)?)
 }
 
 #[derive(Debug, Deserialize)]
