@@ -7,27 +7,16 @@ mod common;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::call_service;
 use common::*;
-use std::sync::Arc;
 
-use xiaoer::model::{AgentState, ManualClock, Role, SceneMode};
+use xiaoer::model::{AgentState, Role, SceneMode};
 
 /// A shop at 10:00 Shanghai time (staffed) with an owner, a supervisor and an agent.
 async fn staffed_shop() -> TestShop {
-    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap();
-    let shop = TestShop::with_clock(Arc::new(ManualClock::new(at.to_utc()))).await;
-    shop.state
-        .desk
-        .setup_owner(xiaoer::model::NewUser {
-            name: "boss".into(),
-            nickname: "老板".into(),
-            role: Role::Owner,
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
-    shop.add("lead", Role::Supervisor).await;
-    shop.add("mei", Role::Agent).await;
-    shop
+    TestShop::with_team(
+        staffed_clock(),
+        &[("lead", Role::Supervisor), ("mei", Role::Agent)],
+    )
+    .await
 }
 
 fn buyer_says(token: &str, buyer: &str, text: &str) -> actix_http::Request {

@@ -13,26 +13,16 @@ use std::sync::Arc;
 use xiaoer::model::{ManualClock, Role};
 
 async fn shop(clock: Arc<ManualClock>) -> TestShop {
-    let shop = TestShop::with_clock(clock).await;
-    shop.state
-        .desk
-        .setup_owner(xiaoer::model::NewUser {
-            name: "boss".into(),
-            nickname: "老板".into(),
-            role: Role::Owner,
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
-    shop.add("lead", Role::Supervisor).await;
-    shop.add("mei", Role::Agent).await;
-    shop.add("ling", Role::Trainer).await;
-    shop
+    let staff = [
+        ("lead", Role::Supervisor),
+        ("mei", Role::Agent),
+        ("ling", Role::Trainer),
+    ];
+    TestShop::with_team(clock, &staff).await
 }
 
 fn clock() -> Arc<ManualClock> {
-    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap();
-    Arc::new(ManualClock::new(at.to_utc()))
+    staffed_clock()
 }
 
 /// The number in a `/tickets/N?…` redirect.

@@ -8,30 +8,19 @@ mod common;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::call_service;
 use common::*;
-use std::sync::Arc;
 
 use xiaoer::desk::Actor;
-use xiaoer::model::{Group, GroupId, ManualClock, Role, UserId};
+use xiaoer::model::{Group, GroupId, Role, UserId};
 
 /// A staffed shop (10:00 Shanghai) with an owner, a supervisor and two agents; nobody
 /// online, so a buyer asking for a human waits in the queue.
 async fn shop() -> TestShop {
-    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap();
-    let shop = TestShop::with_clock(Arc::new(ManualClock::new(at.to_utc()))).await;
-    shop.state
-        .desk
-        .setup_owner(xiaoer::model::NewUser {
-            name: "boss".into(),
-            nickname: "老板".into(),
-            role: Role::Owner,
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
-    shop.add("lead", Role::Supervisor).await;
-    shop.add("mei", Role::Agent).await;
-    shop.add("tao", Role::Agent).await;
-    shop
+    let staff = [
+        ("lead", Role::Supervisor),
+        ("mei", Role::Agent),
+        ("tao", Role::Agent),
+    ];
+    TestShop::with_team(staffed_clock(), &staff).await
 }
 
 fn user_id(shop: &TestShop, name: &str) -> UserId {

@@ -443,6 +443,30 @@ fn back(id: u64) -> HttpResponse {
     redirect(&format!("/desk/c/{id}"))
 }
 
+/// The one-click actions on a conversation.
+enum Act {
+    Take,
+    TakeOver,
+    Release,
+    Close,
+    Invite,
+}
+
+/// Runs `what` on conversation `id` for `user` (403 when it is not theirs to see) and
+/// returns to the conversation.
+async fn act(state: &AppState, user: &User, id: u64, what: Act) -> Result<HttpResponse, AppError> {
+    let (desk, conv) = (&state.desk, ConvId(id));
+    desk.check_visible(user, conv)?;
+    match what {
+        Act::Take => desk.claim(user, conv).await.map(drop),
+        Act::TakeOver => desk.take_over(user, conv).await.map(drop),
+        Act::Release => desk.release(user, conv).await,
+        Act::Close => desk.close(user, conv).await,
+        Act::Invite => desk.invite_rating(user, conv).await,
+    }?;
+    Ok(back(id))
+}
+
 /// POST /desk/c/{id}/take — 接入.
 pub async fn take(
     state: web::Data<AppState>,
@@ -450,10 +474,7 @@ pub async fn take(
     id: web::Path<u64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    state.desk.check_visible(&me.user, ConvId(id))?;
-    state.desk.claim(&me.user, ConvId(id)).await?;
-    Ok(back(id))
+    act(&state, &me.user, id.into_inner(), Act::Take).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -484,10 +505,7 @@ pub async fn take_over(
     id: web::Path<u64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    state.desk.check_visible(&me.user, ConvId(id))?;
-    state.desk.take_over(&me.user, ConvId(id)).await?;
-    Ok(back(id))
+    act(&state, &me.user, id.into_inner(), Act::TakeOver).await
 }
 
 /// POST /desk/c/{id}/release — back to the bot.
@@ -497,10 +515,7 @@ pub async fn release(
     id: web::Path<u64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    state.desk.check_visible(&me.user, ConvId(id))?;
-    state.desk.release(&me.user, ConvId(id)).await?;
-    Ok(back(id))
+    act(&state, &me.user, id.into_inner(), Act::Release).await
 }
 
 /// POST /desk/c/{id}/close — end it (the buyer is invited to rate).
@@ -510,10 +525,7 @@ pub async fn close(
     id: web::Path<u64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    state.desk.check_visible(&me.user, ConvId(id))?;
-    state.desk.close(&me.user, ConvId(id)).await?;
-    Ok(back(id))
+    act(&state, &me.user, id.into_inner(), Act::Close).await
 }
 
 /// POST /desk/c/{id}/invite — invite the buyer to rate now.
@@ -523,9 +535,7 @@ pub async fn invite(
     id: web::Path<u64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    state.desk.invite_rating(&me.user, ConvId(id)).await?;
-    Ok(back(id))
+    act(&state, &me.user, id.into_inner(), Act::Invite).await
 }
 
 #[derive(Debug, Deserialize)]

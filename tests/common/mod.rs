@@ -16,6 +16,12 @@ use xiaoer::{AppState, build_app};
 
 pub const PASSWORD: &str = "password-123";
 
+/// A clock at 10:00 Shanghai time on a Monday: inside the default staffed hours.
+pub fn staffed_clock() -> Arc<xiaoer::model::ManualClock> {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").expect("time");
+    Arc::new(xiaoer::model::ManualClock::new(at.to_utc()))
+}
+
 /// A temp data folder with its app state.
 pub struct TestShop {
     pub dir: tempfile::TempDir,
@@ -54,7 +60,13 @@ impl TestShop {
 
     /// A shop whose owner `boss` exists.
     pub async fn with_owner() -> TestShop {
-        let shop = TestShop::empty().await;
+        TestShop::with_team(Arc::new(SystemClock), &[]).await
+    }
+
+    /// A shop telling time by `clock`, with its owner `boss` and the users in `staff`
+    /// (login name and role; each password is `PASSWORD`).
+    pub async fn with_team(clock: Arc<dyn Clock>, staff: &[(&str, Role)]) -> TestShop {
+        let shop = TestShop::with_clock(clock).await;
         shop.state
             .desk
             .setup_owner(NewUser {
@@ -65,6 +77,9 @@ impl TestShop {
             })
             .await
             .expect("owner");
+        for (name, role) in staff {
+            shop.add(name, *role).await;
+        }
         shop
     }
 
