@@ -57,17 +57,7 @@ async fn a_bridge_posts_messages_and_a_retry_is_stored_once() {
     assert_eq!(again["replies"], first["replies"]);
 
     let conv = first["conversation_id"].as_u64().unwrap();
-    let res = call_service(
-        &app,
-        api(
-            Method::GET,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(&token),
-            "",
-        )
-        .to_request(),
-    )
-    .await;
+    let res = call_service(&app, conv_messages(&token, conv).to_request()).await;
     let all = json(res).await;
     let msgs = all["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 2, "one buyer message and one reply: {all}");
@@ -293,12 +283,7 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         ),
         (
             "another channel's conversation",
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{theirs}/messages"),
-                Some(&token),
-                "",
-            ),
+            conv_messages(&token, theirs),
             StatusCode::NOT_FOUND,
             "not_found",
         ),
@@ -333,17 +318,7 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         assert_eq!(shop.snapshot(), before, "{what} changed nothing");
     }
     // Our own conversation is readable.
-    let res = call_service(
-        &app,
-        api(
-            Method::GET,
-            &format!("/api/v1/conversations/{mine}/messages"),
-            Some(&token),
-            "",
-        )
-        .to_request(),
-    )
-    .await;
+    let res = call_service(&app, conv_messages(&token, mine).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -360,17 +335,7 @@ async fn buyer_html_is_stored_as_is() {
     )
     .await;
     let conv = json(res).await["conversation_id"].as_u64().unwrap();
-    let res = call_service(
-        &app,
-        api(
-            Method::GET,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(&token),
-            "",
-        )
-        .to_request(),
-    )
-    .await;
+    let res = call_service(&app, conv_messages(&token, conv).to_request()).await;
     assert_eq!(json(res).await["messages"][0]["text"], text);
 }
 

@@ -163,20 +163,7 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         call_service(&app, update(&mei, "resolved")).await.status(),
         StatusCode::SEE_OTHER
     );
-    let msgs = json(
-        call_service(
-            &app,
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{conv}/messages"),
-                Some(&token),
-                "",
-            )
-            .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let msgs = json(call_service(&app, conv_messages(&token, conv).to_request()).await).await;
     let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["from"], "bot");
     assert!(
@@ -200,20 +187,7 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
     // Reopened and resolved again: the buyer is not told twice.
     call_service(&app, update(&mei, "processing")).await;
     call_service(&app, update(&mei, "resolved")).await;
-    let again = json(
-        call_service(
-            &app,
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{conv}/messages"),
-                Some(&token),
-                "",
-            )
-            .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let again = json(call_service(&app, conv_messages(&token, conv).to_request()).await).await;
     assert_eq!(
         again["messages"].as_array().unwrap().len(),
         msgs["messages"].as_array().unwrap().len()

@@ -141,12 +141,7 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let req = api(
-        Method::GET,
-        &format!("/api/v1/conversations/{conv}/messages"),
-        Some(&token),
-        "",
-    );
+    let req = conv_messages(&token, conv);
     let msgs = json(call_service(&app, req.to_request()).await).await;
     let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
@@ -196,20 +191,7 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let msgs = json(
-        call_service(
-            &app,
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{conv}/messages"),
-                Some(&token),
-                "",
-            )
-            .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let msgs = json(call_service(&app, conv_messages(&token, conv).to_request()).await).await;
     assert_eq!(msgs["state"], "closed");
     let invites = msgs["messages"]
         .as_array()
@@ -692,20 +674,7 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let msgs = json(
-        call_service(
-            &app,
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{served}/messages"),
-                Some(&token),
-                "",
-            )
-            .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let msgs = json(call_service(&app, conv_messages(&token, served).to_request()).await).await;
     let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         (last["text"].as_str(), last["agent"].as_str()),
@@ -763,19 +732,6 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let msgs = json(
-        call_service(
-            &app,
-            api(
-                Method::GET,
-                &format!("/api/v1/conversations/{bot}/messages"),
-                Some(&token),
-                "",
-            )
-            .to_request(),
-        )
-        .await,
-    )
-    .await;
+    let msgs = json(call_service(&app, conv_messages(&token, bot).to_request()).await).await;
     assert_eq!(msgs["state"], "closed");
 }

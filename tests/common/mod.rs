@@ -218,6 +218,16 @@ pub fn api(
     r
 }
 
+/// `GET /api/v1/conversations/{conv}/messages` with the channel's API token.
+pub fn conv_messages(token: &str, conv: impl std::fmt::Display) -> TestRequest {
+    api(
+        actix_web::http::Method::GET,
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(token),
+        "",
+    )
+}
+
 /// The response body as JSON.
 pub async fn json<B: MessageBody>(res: ServiceResponse<B>) -> serde_json::Value {
     let body = text(res).await;
