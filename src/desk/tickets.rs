@@ -142,9 +142,8 @@ impl Desk {
     /// A new ticket's fields taken from conversation `conv`: its buyer's latest order
     /// and last messages, and the conversation's group.
     pub fn ticket_prefill(&self, user: &User, conv: ConvId) -> Result<NewTicket> {
-        self.check_visible(user, conv)?;
+        let c = self.check_visible(user, conv)?;
         let r = self.store.read()?;
-        let c = r.get_conv(conv)?.ok_or(Error::NotFound)?;
         let profile = self.buyer_profile(c.buyer)?;
         let msgs = r.messages_after(c.id, c.next_seq.saturating_sub(50), 50)?;
         let mut said: Vec<&str> = msgs
@@ -189,10 +188,7 @@ impl Desk {
         }
         check_people(&r, n.group, n.assignee, &mut inv)?;
         let buyer = match n.conv {
-            Some(c) => {
-                self.check_visible(user, c)?;
-                Some(r.get_conv(c)?.ok_or(Error::NotFound)?.buyer)
-            }
+            Some(c) => Some(self.check_visible(user, c)?.buyer),
             None => None,
         };
         inv.into_result()?;

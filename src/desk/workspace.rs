@@ -219,10 +219,10 @@ impl Desk {
         Ok(self.store.read()?.messages_after(id, after, HISTORY)?)
     }
 
-    /// Refuses (403) a conversation `user` may not see; checked before every workspace
-    /// action, so an agent of another group is forbidden, not merely refused.
-    pub fn check_visible(&self, user: &User, id: ConvId) -> Result<()> {
-        self.visible_conv(user, id).map(drop)
+    /// The conversation, or 403 when `user` may not see it; checked before every
+    /// workspace action, so an agent of another group is forbidden, not merely refused.
+    pub fn check_visible(&self, user: &User, id: ConvId) -> Result<Conversation> {
+        self.visible_conv(user, id).map(|(conv, _)| conv)
     }
 
     /// Whether `user` may see conversation `id` (for live updates).
