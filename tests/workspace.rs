@@ -5,7 +5,7 @@
 
 mod common;
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::test::call_service;
 use common::*;
 
@@ -32,36 +32,6 @@ fn user_id(shop: &TestShop, name: &str) -> UserId {
         .find(|u| u.name == name)
         .unwrap()
         .id
-}
-
-/// A buyer's message over the API; returns the answer.
-async fn buyer_says<S, B>(
-    app: &S,
-    token: &str,
-    buyer: &str,
-    region: &str,
-    text: &str,
-) -> serde_json::Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let body = serde_json::json!({
-        "channel": "qianniu", "buyer_id": buyer, "text": text,
-        "nickname": format!("{buyer}的昵称"), "region": region,
-    });
-    let req = api(
-        Method::POST,
-        "/api/v1/messages",
-        Some(token),
-        &body.to_string(),
-    )
-    .to_request();
-    json(call_service(app, req).await).await
 }
 
 #[actix_web::test]

@@ -2,7 +2,7 @@
 //! ids are accepted) and CSV (UTF-8 with BOM so Excel opens it; list cells hold one item
 //! per line). Reading checks every row and reports all bad ones by line number.
 
-use crate::model::{KbEntry, MatchMode};
+use crate::model::{KbEntry, MatchMode, Price, Product};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -136,6 +136,18 @@ pub fn parse_time(cell: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, String> {
 }
 
 fn read_csv(input: impl Read, tz: Tz) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+    read_csv_rows(input, &["id", "question", "answer"], |r, cols| {
+        csv_entry(r, cols, tz)
+    })
+}
+
+/// Reads CSV rows (BOM skipped, header row naming the columns, `required` columns
+/// present) into `T`, with every bad row reported by line number.
+fn read_csv_rows<T>(
+    input: impl Read,
+    required: &[&str],
+    row: impl Fn(&csv::StringRecord, &HashMap<String, usize>) -> Result<T, String>,
+) -> Result<Vec<(usize, T)>, Vec<BadLine>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(BomSkipper::new(input));
@@ -148,8 +160,8 @@ fn read_csv(input: impl Read, tz: Tz) -> Result<Vec<(usize, KbEntry)>, Vec<BadLi
         .enumerate()
         .map(|(i, h)| (h.trim().to_string(), i))
         .collect();
-    for required in ["id", "question", "answer"] {
-        if !cols.contains_key(required) {
+    for required in required {
+        if !cols.contains_key(*required) {
             return Err(vec![(1, format!("缺少列 {required}"))]);
         }
     }
@@ -165,12 +177,98 @@ fn read_csv(input: impl Read, tz: Tz) -> Result<Vec<(usize, KbEntry)>, Vec<BadLi
             }
         };
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        match csv_entry(&record, &cols, tz) {
+        match row(&record, &cols) {
             Ok(e) => rows.push((line, e)),
             Err(why) => bad.push((line, why)),
         }
     }
     if bad.is_empty() { Ok(rows) } else { Err(bad) }
+}
+
+/// The product file's columns, in order.
+const PRODUCT_COLUMNS: [&str; 9] = [
+    "sku",
+    "name",
+    "aliases",
+    "price",
+    "final_price",
+    "stock",
+    "link",
+    "related",
+    "attributes",
+];
+
+/// Reads products from CSV (the columns of `write_products`; `sku` and `name`
+/// required), checking every row and the file as a whole (unique SKUs).
+pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
+    let rows = read_csv_rows(input, &["sku", "name"], |r, cols| {
+        let get = |name: &str| cols.get(name).and_then(|&i| r.get(i)).unwrap_or("").trim();
+        let price = |name: &str| -> Result<Option<Price>, String> {
+            match get(name) {
+                "" => Ok(None),
+                s => Price::parse(s)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name}“{s}”不是价格")),
+            }
+        };
+        let mut p = Product::new(get("sku"), get("name"));
+        p.aliases = lines(get("aliases"));
+        p.price = price("price")?;
+        p.final_price = price("final_price")?;
+        p.stock = match get("stock") {
+            "" => None,
+            s => Some(s.parse().map_err(|_| format!("库存“{s}”不是整数"))?),
+        };
+        p.link = Some(get("link").to_string()).filter(|l| !l.is_empty());
+        p.related = lines(get("related"));
+        for l in lines(get("attributes")) {
+            let (k, v) = l
+                .split_once(['=', '＝', ':', '：'])
+                .ok_or_else(|| format!("属性“{l}”应写成 名称=值"))?;
+            p.attributes
+                .insert(k.trim().to_string(), v.trim().to_string());
+        }
+        p.validate().map_err(|inv| inv.to_string())?;
+        Ok(p)
+    })?;
+    let mut seen = HashSet::new();
+    let bad: Vec<BadLine> = rows
+        .iter()
+        .filter(|(_, p)| !seen.insert(p.sku.clone()))
+        .map(|(line, p)| (*line, format!("商品编码 {} 重复", p.sku)))
+        .collect();
+    if bad.is_empty() {
+        Ok(rows.into_iter().map(|(_, p)| p).collect())
+    } else {
+        Err(bad)
+    }
+}
+
+/// Writes products as CSV with a BOM (Excel); list cells hold one item per line.
+pub fn write_products(out: &mut impl Write, products: &[Product]) -> io::Result<()> {
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(&mut *out);
+    w.write_record(PRODUCT_COLUMNS)?;
+    let opt = |p: Option<Price>| p.map(|p| p.to_string()).unwrap_or_default();
+    for p in products {
+        let attrs: Vec<String> = p
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        w.write_record([
+            p.sku.as_str(),
+            &p.name,
+            &p.aliases.join("\n"),
+            &opt(p.price),
+            &opt(p.final_price),
+            &p.stock.map(|s| s.to_string()).unwrap_or_default(),
+            p.link.as_deref().unwrap_or(""),
+            &p.related.join("\n"),
+            &attrs.join("\n"),
+        ])?;
+    }
+    w.flush()
 }
 
 fn csv_entry(
@@ -395,6 +493,33 @@ mod tests {
         assert_eq!(
             groups,
             vec![vec!["快递", "物流", "快件"], vec!["sf", "顺丰"]]
+        );
+    }
+
+    #[test]
+    fn products_round_trip_through_csv_and_bad_rows_are_reported_by_line() {
+        let mut p = Product::new("T1", "云朵拖鞋");
+        p.aliases = vec!["拖鞋".into(), "云朵".into()];
+        p.price = Some(Price(5990));
+        p.stock = Some(3);
+        p.related = vec!["T2".into()];
+        p.attributes.insert("材质".into(), "EVA".into());
+        p.attributes.insert("尺码".into(), "36-45".into());
+        let mut out = Vec::new();
+        write_products(&mut out, std::slice::from_ref(&p)).unwrap();
+        assert!(out.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
+        assert_eq!(read_products(out.as_slice()).unwrap(), vec![p]);
+
+        let bad = "sku,name,price,stock\nA,好的,9.9,1\nB,,1,1\nC,袜子,abc,1\nA,重复,1,1\n";
+        let lines = read_products(bad.as_bytes()).unwrap_err();
+        let at: Vec<usize> = lines.iter().map(|(l, _)| *l).collect();
+        assert_eq!(at, vec![3, 4], "{lines:?}");
+        let dup = "sku,name\nA,一\nA,二\n";
+        assert_eq!(read_products(dup.as_bytes()).unwrap_err()[0].0, 3);
+        assert!(
+            read_products("name\n袜子\n".as_bytes()).unwrap_err()[0]
+                .1
+                .contains("sku")
         );
     }
 }

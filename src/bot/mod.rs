@@ -70,6 +70,26 @@ pub enum Band {
     None,
 }
 
+impl Band {
+    /// `exact`, `guided` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Exact => "exact",
+            Band::Guided => "guided",
+            Band::None => "none",
+        }
+    }
+
+    /// The band's name in the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Band::Exact => "直接回答",
+            Band::Guided => "反问引导",
+            Band::None => "未识别",
+        }
+    }
+}
+
 /// What the engine knows about the conversation.
 #[derive(Debug, Clone)]
 pub struct Ctx<'a> {

@@ -3,7 +3,7 @@
 
 use super::{Actor, Desk, Error, Result};
 use crate::bot::{self, Ctx, Engine, KbData, Reply, index::Location};
-use crate::model::{Invalid, KbEntry, Lexicon, Product};
+use crate::model::{Invalid, KbEntry, Lexicon, Product, TrainStatus};
 use crate::store;
 use crate::store::prelude::*;
 use std::collections::HashSet;
@@ -124,17 +124,70 @@ impl Desk {
 
     /// Creates or replaces an entry: stored first, then answerable at once.
     pub async fn save_entry(&self, actor: &Actor, entry: KbEntry) -> Result<KbEntry> {
+        self.store_entry(actor, entry, None, false).await
+    }
+
+    /// Creates an entry; an id already taken is refused (an empty id gets a new one).
+    pub async fn create_entry(
+        &self,
+        actor: &Actor,
+        mut entry: KbEntry,
+        settle: Option<(Vec<u64>, TrainStatus)>,
+    ) -> Result<KbEntry> {
+        if entry.id.trim().is_empty() {
+            entry.id = self.new_entry_id()?;
+        }
+        self.store_entry(actor, entry, settle, true).await
+    }
+
+    /// An id no entry has: `e` and the first free number from the entry count on.
+    pub fn new_entry_id(&self) -> Result<String> {
+        let ids = self.entry_ids()?;
+        Ok((ids.len() + 1..)
+            .map(|n| format!("e{n}"))
+            .find(|id| !ids.contains(id))
+            .unwrap_or_default())
+    }
+
+    /// Saves an entry and, in the same transaction, settles the training questions it
+    /// answers (`settle`: their ids and what was done), so the queue never shows a
+    /// question as open once its phrasing is in the KB.
+    pub async fn save_entry_settling(
+        &self,
+        actor: &Actor,
+        entry: KbEntry,
+        settle: Option<(Vec<u64>, TrainStatus)>,
+    ) -> Result<KbEntry> {
+        self.store_entry(actor, entry, settle, false).await
+    }
+
+    async fn store_entry(
+        &self,
+        actor: &Actor,
+        entry: KbEntry,
+        settle: Option<(Vec<u64>, TrainStatus)>,
+        create: bool,
+    ) -> Result<KbEntry> {
         let entry = entry.normalized();
         let _order = self.kb_lock.lock().await;
         let mut known = self.entry_ids()?;
+        if create && known.contains(&entry.id) {
+            let mut inv = Invalid::default();
+            inv.add("id", format!("编号 {} 已被其他问题使用", entry.id));
+            return Err(inv.into());
+        }
         known.insert(entry.id.clone());
         Self::check_entry(&entry, &known)?;
         let audit = self.audit(actor, "kb.save", &entry.id, entry.question.clone());
         let stored = entry.clone();
+        let settle = settle.map(|(ids, status)| self.settling(actor, ids, status, Some(&entry.id)));
         let generation = self
             .store
             .write(move |tx| {
                 let g = tx.put_entry(&stored)?;
+                if let Some(s) = &settle {
+                    s.apply(tx)?;
+                }
                 tx.append_audit(&audit)?;
                 Ok(g)
             })
@@ -284,7 +337,7 @@ impl Desk {
     }
 
     /// Rebuilds the bot from the store (after imports, product or lexicon changes).
-    async fn reload_bot(&self) {
+    pub(super) async fn reload_bot(&self) {
         let data = self.kb_data();
         self.update_bot(move |bot| bot.reload(data.map_err(|e| bot::Error::Index(e.to_string()))?))
             .await;

@@ -10,7 +10,7 @@ use crate::bot::compose::{self, COMPLAINT_TEXT};
 use crate::bot::{Band, Ctx, Intent, Reply};
 use crate::model::{
     BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message,
-    Reception, SceneMode, Sender, ShopSettings, UserId,
+    Reception, SceneMode, Sender, ShopSettings, TrainReason, TrainStatus, TrainingItem, UserId,
 };
 use crate::store::convs::{ClientMsg, client_msg_key};
 use crate::store::prelude::*;
@@ -66,6 +66,20 @@ struct Plan {
     scene: Option<String>,
     menu: Vec<String>,
     matched: bool,
+    /// The shop's local date (YYYY-MM-DD), for the answer counts.
+    day: String,
+    /// The question goes to the training queue.
+    train: Option<TrainNote>,
+}
+
+/// Why a question goes to the training queue, as the bot saw it.
+#[derive(Debug, Clone)]
+struct TrainNote {
+    reason: TrainReason,
+    /// The normalized text (similar questions group by it).
+    norm: String,
+    /// The bot's best guesses: (entry id, score).
+    guesses: Vec<(String, f32)>,
 }
 
 /// Checks a buyer's text: not empty, not too long.
@@ -86,12 +100,7 @@ pub fn check_text(text: &str) -> Result<&str> {
 
 fn meta(r: &Reply) -> BotMeta {
     BotMeta {
-        band: match r.band {
-            Band::Exact => "exact",
-            Band::Guided => "guided",
-            Band::None => "none",
-        }
-        .into(),
+        band: r.band.as_str().into(),
         entry: r.entry.clone(),
         intent: r.intent.map(|i| i.as_str().to_string()),
         confidence: r.confidence,
@@ -121,6 +130,7 @@ fn plan(
         scene: reply.scene.clone(),
         menu: reply.menu_ids(),
         matched: reply.band != Band::None || reply.intent.is_some(),
+        day: local_day(at, settings.tz()),
         ..Plan::default()
     };
     let mut bot = Some((reply.answer.clone(), meta(reply)));
@@ -165,7 +175,32 @@ fn plan(
     }
     p.human_first = new_conv_mode.filter(|_| p.transfer.is_none());
     p.bot = bot;
+    // Questions the bot could not settle go to the trainers (built-in intents and
+    // scenes the shop switched are not the KB's business).
+    if reply.intent.is_none() && reply.band != Band::Exact {
+        let reason = match (&p.transfer, reply.band) {
+            (Some(_), _) => TrainReason::Transfer,
+            (None, Band::Guided) => TrainReason::Guided,
+            _ => TrainReason::None,
+        };
+        let guesses = reply
+            .candidates
+            .iter()
+            .take(3)
+            .map(|c| (c.id.clone(), c.score))
+            .collect();
+        p.train = Some(TrainNote {
+            reason,
+            norm: reply.explain.normalized.clone(),
+            guesses,
+        });
+    }
     p
+}
+
+/// `at` as a date in the shop's time zone: `2026-11-22`.
+pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d").to_string()
 }
 
 /// The honest "no human now" reply, with when humans are back.
@@ -582,6 +617,22 @@ fn apply(
     let current = (!fresh).then_some((conv.id, conv.state));
     let plan = plan.filter(|_| current == expected && conv.state == ConvState::Bot);
     if let Some(p) = plan {
+        if let Some(note) = &p.train {
+            tx.add_training(TrainingItem {
+                id: 0,
+                at: now,
+                conv: conv.id,
+                seq: message.seq,
+                text: text.to_string(),
+                norm: note.norm.clone(),
+                reason: note.reason,
+                candidates: note.guesses.clone(),
+                status: TrainStatus::Open,
+                entry: None,
+                resolved_at: None,
+                resolved_by: None,
+            })?;
+        }
         conv.menu = p.menu.clone();
         conv.unmatched_streak = if p.matched {
             0
@@ -622,7 +673,7 @@ fn apply(
             if let Some((t, meta)) = &p.bot {
                 c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
                 if let Some(entry) = meta.entry.as_deref().filter(|_| meta.band == "exact") {
-                    tx.count_hit(entry)?;
+                    tx.count_hit(entry, &p.day)?;
                 }
                 if meta.intent.as_deref() == Some("positive") {
                     c.invite(&mut conv)?;

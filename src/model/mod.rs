@@ -9,6 +9,7 @@ pub mod product;
 pub mod service;
 pub mod settings;
 pub mod ticket;
+pub mod training;
 pub mod user;
 
 pub use audit::{AuditEntry, NewAudit};
@@ -25,6 +26,7 @@ pub use service::{
 };
 pub use settings::{ShopSettings, StaffedHours};
 pub use ticket::{Ticket, TicketComment, TicketStatus, TicketType};
+pub use training::{BotMark, TrainReason, TrainStatus, TrainingItem};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};
 
 /// One problem with submitted data, shown beside the form field it concerns.

@@ -103,6 +103,16 @@ pub trait ConvReads: Reads {
             .collect()
     }
 
+    /// The ids of the latest `limit` conversations, newest first.
+    fn recent_conv_ids(&self, limit: usize) -> Result<Vec<ConvId>> {
+        self.table(CONVERSATIONS)?
+            .iter()?
+            .rev()
+            .take(limit)
+            .map(|r| r.map(|(k, _)| ConvId(k.value())).map_err(Into::into))
+            .collect()
+    }
+
     /// The buyer's latest conversations, newest first, at most `limit`.
     fn convs_of_buyer(&self, buyer: BuyerId, limit: usize) -> Result<Vec<Conversation>> {
         let Some(b) = self.get_buyer(buyer)? else {
@@ -264,14 +274,6 @@ impl WriteTx<'_> {
     pub fn put_client_msg(&self, key: &str, r: &ClientMsg) -> Result<()> {
         self.table(CLIENT_MSGS)?
             .insert(key, encode(r)?.as_slice())?;
-        Ok(())
-    }
-
-    /// Counts one answer of entry `id`.
-    pub fn count_hit(&self, id: &str) -> Result<()> {
-        let mut t = self.table(HITS)?;
-        let n = t.get(id)?.map(|v| v.value()).unwrap_or(0);
-        t.insert(id, n + 1)?;
         Ok(())
     }
 

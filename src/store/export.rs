@@ -348,6 +348,8 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "quick_replies" => is::<QuickReply>(v),
         "tickets" => is::<Ticket>(v),
         "ticket_types" => is::<TicketType>(v),
+        "training" => is::<crate::model::TrainingItem>(v),
+        "bot_marks" => is::<crate::model::BotMark>(v),
         other => Err(format!("no record type known for table {other}")),
     }
 }

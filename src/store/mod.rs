@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tables;
 pub mod tickets;
+pub mod training;
 pub mod users;
 pub mod writer;
 
@@ -293,6 +294,7 @@ pub mod prelude {
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingsReads;
     pub use super::tickets::TicketReads;
+    pub use super::training::TrainingReads;
     pub use super::users::UserReads;
 }
 

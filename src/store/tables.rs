@@ -64,6 +64,14 @@ pub const TICKETS: TableDefinition<u64, &[u8]> = TableDefinition::new("tickets")
 pub const TICKET_TYPES: TableDefinition<u64, &[u8]> = TableDefinition::new("ticket_types");
 /// How often the bot answered each KB entry, by entry id (hot questions).
 pub const HITS: TableDefinition<&str, u64> = TableDefinition::new("hits");
+/// Answers per entry per day: `YYYY-MM-DD\x1f entry id` (shop time zone) → count.
+pub const HIT_DAYS: TableDefinition<&str, u64> = TableDefinition::new("hit_days");
+/// The training queue (问答训练) by id.
+pub const TRAINING: TableDefinition<u64, &[u8]> = TableDefinition::new("training");
+/// Open training items: id → 0 (the 待处理 list without a scan of the whole queue).
+pub const TRAINING_OPEN: TableDefinition<u64, u64> = TableDefinition::new("training_open");
+/// Trainers' right/wrong marks on bot answers, by (conversation id, message seq).
+pub const BOT_MARKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("bot_marks");
 
 /// A table of one of the key/value shapes the store uses; lets export, import and
 /// start-up walk every table without naming each one again.
@@ -107,6 +115,7 @@ pub const SEQUENCES: &[(&str, TableDefinition<'static, u64, &'static [u8]>)] = &
     ("quick_replies", QUICK_REPLIES),
     ("tickets", TICKETS),
     ("ticket_types", TICKET_TYPES),
+    ("training", TRAINING),
 ];
 
 /// The JSON shape of a table's keys.
@@ -163,6 +172,10 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::NumDoc(&QUICK_REPLIES),
     AnyTable::NumDoc(&TICKETS),
     AnyTable::NumDoc(&TICKET_TYPES),
+    AnyTable::StrNum(&HIT_DAYS),
+    AnyTable::NumDoc(&TRAINING),
+    AnyTable::NumNum(&TRAINING_OPEN),
+    AnyTable::PairDoc(&BOT_MARKS),
 ];
 
 /// Looks a table up by name.

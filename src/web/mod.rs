@@ -11,12 +11,15 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod home;
+pub mod kb;
 pub mod limiter;
 pub mod live;
 pub mod monitor;
 pub mod page;
+pub mod products;
 pub mod scenes;
 pub mod tickets;
+pub mod training;
 pub mod webhooks;
 pub mod workspace;
 
@@ -117,6 +120,36 @@ routes! {
     GET  "/tickets/{id}" => tickets::show, Staff;
     POST "/tickets/{id}" => tickets::update, Staff;
     POST "/tickets/{id}/comments" => tickets::comment, Staff;
+
+    // 知识库: the KB editor, products, lexicon, import/export, training (owner, trainers)
+    GET  "/kb" => kb::list, Trainers;
+    POST "/kb/bulk" => kb::bulk, Trainers;
+    GET  "/kb/new" => kb::new_form, Trainers;
+    POST "/kb/new" => kb::create, Trainers;
+    GET  "/kb/e/{id}" => kb::entry, Trainers;
+    POST "/kb/e/{id}" => kb::save, Trainers;
+    POST "/kb/e/{id}/delete" => kb::delete, Trainers;
+    GET  "/kb/try" => kb::try_bot, Trainers;
+    GET  "/kb/synonyms" => kb::synonyms, Trainers;
+    POST "/kb/synonyms" => kb::save_lexicon, Trainers;
+    GET  "/kb/words" => kb::words, Trainers;
+    POST "/kb/words" => kb::save_lexicon, Trainers;
+    GET  "/kb/io" => kb::io_page, Trainers;
+    GET  "/kb/export" => kb::export, Trainers;
+    POST "/kb/import" => kb::import, Trainers;
+    GET  "/kb/products" => products::list, Trainers;
+    POST "/kb/products" => products::save, Trainers;
+    GET  "/kb/products/new" => products::new_form, Trainers;
+    GET  "/kb/products/export" => products::export, Trainers;
+    POST "/kb/products/import" => products::import, Trainers;
+    GET  "/kb/products/{sku}" => products::show, Trainers;
+    POST "/kb/products/{sku}/delete" => products::delete, Trainers;
+    GET  "/kb/training" => training::page, Trainers;
+    POST "/kb/training/add" => training::add, Trainers;
+    POST "/kb/training/ignore" => training::ignore, Trainers;
+    GET  "/kb/hot" => training::hot, Trainers;
+    GET  "/kb/marks" => training::marks, Trainers;
+    POST "/kb/marks" => training::mark, Trainers;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -45,6 +45,7 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         "工单",
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
+    ("/kb", "知识库", &[Role::Owner, Role::Trainer]),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

@@ -284,3 +284,29 @@ impl<B: MessageBody> Sse<B> {
         }
     }
 }
+
+/// A buyer's message on the `qianniu` channel over the API; returns the answer.
+pub async fn buyer_says<S, B>(
+    app: &S,
+    token: &str,
+    buyer: &str,
+    region: &str,
+    text: &str,
+) -> serde_json::Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let body = serde_json::json!({
+        "channel": "qianniu", "buyer_id": buyer, "text": text,
+        "nickname": format!("{buyer}的昵称"), "region": region,
+    });
+    let req = api(
+        actix_web::http::Method::POST,
+        "/api/v1/messages",
+        Some(token),
+        &body.to_string(),
+    )
+    .to_request();
+    json(test::call_service(app, req).await).await
+}

@@ -1,0 +1,706 @@
+//! 知识库 through the real app: the entry list (search, filters, bulk changes), the entry
+//! page (saving answers at once, how the bot answers each phrasing, conflicts and
+//! duplicates flagged), synonyms and shop words, products, import/export with rejected
+//! rows, the training queue (grouped questions, the agent's answer, one-click fixes,
+//! 待处理/今日已清), answer marks, hot questions, and who may do what.
+
+mod common;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::test::{TestRequest, call_service};
+use common::*;
+use xiaoer::model::Role;
+
+async fn shop() -> TestShop {
+    let staff = [("ling", Role::Trainer), ("mei", Role::Agent)];
+    TestShop::with_team(staffed_clock(), &staff).await
+}
+
+fn enc(s: &str) -> String {
+    xiaoer::web::page::url_encode(s)
+}
+
+/// A file upload as the import page sends it.
+fn upload(path: &str, sess: &Sess, csrf: &str, body: &str) -> actix_http::Request {
+    TestRequest::post()
+        .uri(path)
+        .insert_header((header::COOKIE, sess.cookie.clone()))
+        .insert_header(("X-CSRF-Token", csrf.to_string()))
+        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .set_payload(body.to_string())
+        .to_request()
+}
+
+/// The try box's verdict: the entry id it answered with, if any.
+async fn tried<S, B>(app: &S, sess: &Sess, question: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let uri = format!("/kb/try?fragment=1&text={}", enc(question));
+    let res = call_service(app, get(&uri, Some(sess)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    text(res).await
+}
+
+#[actix_web::test]
+async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let csrf = ling.csrf.clone();
+
+    let html = tried(&app, &ling, "可以刻字吗").await;
+    assert!(
+        html.contains("未识别") || html.contains("反问引导"),
+        "{html}"
+    );
+
+    // A new entry, with a phrasing typed twice and one the starter KB already owns.
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("id", "engrave"),
+        ("question", "可以刻字吗"),
+        ("similar", "能刻字吗\n能不能定制刻字\n能刻字吗"),
+        ("answer", "亲，支持免费刻字，下单时备注内容即可"),
+        ("category", "售前"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    let res = call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/kb/e/engrave?done=saved");
+    let html = tried(&app, &ling, "能刻字吗").await;
+    assert!(
+        html.contains("/kb/e/engrave") && html.contains("直接回答"),
+        "{html}"
+    );
+
+    // The same id again is refused and changes nothing.
+    let before = shop.snapshot();
+    let res = call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(res).await.contains("已被其他问题使用"));
+    assert_eq!(shop.snapshot(), before);
+
+    // Saving from the entry page: duplicates are merged and said so; a phrasing that
+    // belongs to another entry is flagged with a link to it, and the page shows how the
+    // bot answers each phrasing now.
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("question", "可以刻字吗"),
+        ("similar", "能刻字吗\n能刻字吗\n包邮吗"),
+        ("answer", "亲，支持免费刻字"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    let res = call_service(&app, post("/kb/e/engrave", Some(&ling), &edit).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(html.contains("“能刻字吗”重复填写，已合并为一条"), "{html}");
+    assert!(
+        html.contains("与 <a href=\"/kb/e/ship-free\">"),
+        "owner flagged"
+    );
+    assert!(
+        html.contains("机器人现在怎么回答") && html.contains("冲突"),
+        "{html}"
+    );
+
+    // Bad input: no answer, a bad time, a bad product answer line.
+    let before = shop.snapshot();
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("question", "可以刻字吗"),
+        ("answer", ""),
+        ("valid_until", "明天"),
+        ("product_answers", "没有等号"),
+        ("match_mode", "intelligent"),
+    ];
+    let res = call_service(&app, post("/kb/e/engrave", Some(&ling), &bad).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(
+        html.contains("请填写答案") && html.contains("格式应为") && html.contains("商品编码=答案")
+    );
+    assert_eq!(shop.snapshot(), before);
+
+    // Deleting stops the answers.
+    let res = call_service(
+        &app,
+        post("/kb/e/engrave/delete", Some(&ling), &[("_csrf", &csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb?done=deleted");
+    assert!(
+        !tried(&app, &ling, "能刻字吗")
+            .await
+            .contains("/kb/e/engrave")
+    );
+}
+
+#[actix_web::test]
+async fn the_list_searches_filters_and_changes_entries_in_bulk() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let boss = shop.session("boss").await;
+    let list = |q: &str| get(&format!("/kb?{q}"), Some(&boss)).to_request();
+
+    let html = text(call_service(&app, list(&format!("q={}", enc("包邮")))).await).await;
+    assert!(html.contains("/kb/e/ship-free"), "substring search");
+    assert!(!html.contains("/kb/e/inv-can\""), "{html}");
+    let html = text(call_service(&app, list(&format!("category={}", enc("物流")))).await).await;
+    assert!(html.contains("/kb/e/ship-free") && !html.contains("/kb/e/inv-can\""));
+
+    // Answers are counted per day: the buyer's question shows in 近7天.
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b1", "", "包邮吗").await;
+    assert_eq!(r["state"], "bot");
+    let html = text(call_service(&app, list("sort=week")).await).await;
+    let first = html.find("/kb/e/").unwrap();
+    assert!(
+        html[first..].starts_with("/kb/e/ship-free"),
+        "most answered first"
+    );
+
+    // Bulk off, then the bot no longer answers; move to another category.
+    let pairs = [
+        ("_csrf", boss.csrf.as_str()),
+        ("ids", "ship-free"),
+        ("ids", "inv-can"),
+        ("action", "off"),
+        ("back", "?status="),
+    ];
+    let res = call_service(&app, post("/kb/bulk", Some(&boss), &pairs).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", text(res).await);
+    let html = text(call_service(&app, list("status=off")).await).await;
+    assert!(html.contains("/kb/e/ship-free") && html.contains("/kb/e/inv-can"));
+    assert!(
+        !tried(&app, &boss, "包邮吗")
+            .await
+            .contains("/kb/e/ship-free\"")
+    );
+    let pairs = [
+        ("_csrf", boss.csrf.as_str()),
+        ("ids", "inv-can"),
+        ("action", "move"),
+        ("category", "发票"),
+    ];
+    call_service(&app, post("/kb/bulk", Some(&boss), &pairs).to_request()).await;
+    let html = text(call_service(&app, list(&format!("category={}", enc("发票")))).await).await;
+    assert!(html.contains("/kb/e/inv-can"));
+
+    // Bad bulk input changes nothing.
+    let before = shop.snapshot();
+    for bad in [
+        vec![("_csrf", boss.csrf.as_str()), ("action", "on")],
+        vec![
+            ("_csrf", boss.csrf.as_str()),
+            ("ids", "inv-can"),
+            ("action", "move"),
+        ],
+        vec![
+            ("_csrf", boss.csrf.as_str()),
+            ("ids", "nope"),
+            ("action", "on"),
+        ],
+        vec![("ids", "inv-can"), ("action", "on")],
+    ] {
+        let res = call_service(&app, post("/kb/bulk", Some(&boss), &bad).to_request()).await;
+        assert!(res.status().is_client_error(), "{bad:?}: {}", res.status());
+    }
+    assert_eq!(shop.snapshot(), before);
+}
+
+#[actix_web::test]
+async fn agents_cannot_edit_the_kb() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let mei = shop.session("mei").await;
+    let before = shop.snapshot();
+    for path in [
+        "/kb",
+        "/kb/training",
+        "/kb/e/ship-free",
+        "/kb/products",
+        "/kb/export",
+    ] {
+        let res = call_service(&app, get(path, Some(&mei)).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let form = [
+        ("_csrf", mei.csrf.as_str()),
+        ("question", "x"),
+        ("answer", "y"),
+    ];
+    let res = call_service(
+        &app,
+        post("/kb/e/ship-free", Some(&mei), &form).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = call_service(&app, upload("/kb/import", &mei, &mei.csrf, "{}")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(shop.snapshot(), before);
+    // The menu shows 知识库 to trainers only.
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    assert!(!html.contains("href=\"/kb\""));
+    let ling = shop.session("ling").await;
+    let html = text(call_service(&app, get("/kb", Some(&ling)).to_request()).await).await;
+    assert!(html.contains("href=\"/kb\""));
+}
+
+#[actix_web::test]
+async fn imports_report_every_bad_row_and_store_nothing_or_everything() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+
+    let bad = "id,question,answer\nok1,能开专票吗,可以\n,没有编号,答案\nok2,,没有问题\n";
+    let before = shop.snapshot();
+    let res = call_service(
+        &app,
+        upload("/kb/import?format=csv", &ling, &ling.csrf, bad),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = json(res).await;
+    let lines: Vec<u64> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![3, 4], "{r}");
+    assert_eq!(shop.snapshot(), before, "nothing half-imported");
+
+    // Without the CSRF header: refused.
+    let res = call_service(&app, upload("/kb/import?format=csv", &ling, "", bad)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(shop.snapshot(), before);
+
+    let good = "{\"id\": 901, \"question\": \"能开专票吗\", \"similar\": [\"可以开增值税专用发票吗\"], \"answer\": \"可以开专票\"}\n";
+    let res = call_service(
+        &app,
+        upload(
+            "/kb/import?format=jsonl&mode=merge",
+            &ling,
+            &ling.csrf,
+            good,
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let r = json(res).await;
+    assert_eq!(r["done"]["added"], 1, "{r}");
+    assert!(
+        tried(&app, &ling, "可以开增值税专用发票吗")
+            .await
+            .contains("/kb/e/901")
+    );
+
+    // Export: CSV with a BOM that reads back; JSON Lines with the new entry.
+    let res = call_service(&app, get("/kb/export?format=csv", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = actix_web::test::read_body(res).await;
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let tz = chrono_tz::Asia::Shanghai;
+    let back = xiaoer::bot::kbfile::read(&body[..], xiaoer::bot::kbfile::Format::Csv, tz).unwrap();
+    assert!(back.iter().any(|e| e.id == "901"));
+    let res = call_service(
+        &app,
+        get("/kb/export?format=jsonl", Some(&ling)).to_request(),
+    )
+    .await;
+    assert!(text(res).await.contains("\"id\":\"901\""));
+    let res = call_service(&app, get("/kb/export?format=xls", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
+async fn products_are_edited_imported_and_answer_attribute_questions() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let csrf = ling.csrf.as_str();
+    let form = [
+        ("_csrf", csrf),
+        ("sku", "T1"),
+        ("name", "云朵拖鞋"),
+        ("price", "59.9"),
+        ("stock", "0"),
+        ("attributes", "材质=EVA\n重量=200g"),
+    ];
+    let res = call_service(&app, post("/kb/products", Some(&ling), &form).to_request()).await;
+    assert_eq!(location(&res), "/kb/products?done=saved");
+    let html = tried(&app, &ling, "云朵拖鞋有货吗").await;
+    assert!(html.contains("缺货"), "{html}");
+    let uri = format!("/kb/try?fragment=1&product=T1&text={}", enc("这个什么材质"));
+    let res = call_service(&app, get(&uri, Some(&ling)).to_request()).await;
+    assert!(text(res).await.contains("EVA"));
+
+    // Bad input: a taken SKU, a bad price, an unknown related product.
+    let before = shop.snapshot();
+    let bad = [
+        ("_csrf", csrf),
+        ("sku", "T1"),
+        ("name", "别的"),
+        ("price", "五十"),
+        ("related", "NOPE"),
+    ];
+    let res = call_service(&app, post("/kb/products", Some(&ling), &bad).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(html.contains("已存在") && html.contains("不是价格") && html.contains("NOPE"));
+    assert_eq!(shop.snapshot(), before);
+
+    // CSV import (all or nothing) and export.
+    let csv = "sku,name,price,related\nT2,云朵袜,19,T1\nT3,,9,\n";
+    let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(shop.snapshot(), before);
+    let csv = "sku,name,price,related\nT2,云朵袜,19,T1\n";
+    let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
+    assert_eq!(json(res).await["done"]["products"], 1);
+    let res = call_service(&app, get("/kb/products/export", Some(&ling)).to_request()).await;
+    let body = text(res).await;
+    assert!(body.contains("T1") && body.contains("云朵袜"));
+    let html = text(
+        call_service(
+            &app,
+            get("/kb/products?q=%E8%A2%9C", Some(&ling)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("/kb/products/T2") && !html.contains("/kb/products/T1\""));
+
+    let res = call_service(
+        &app,
+        post("/kb/products/T2/delete", Some(&ling), &[("_csrf", csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/products?done=deleted");
+    let res = call_service(&app, get("/kb/products/T2", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn synonyms_and_shop_words_change_answers_at_once() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let csrf = ling.csrf.as_str();
+    let form = [
+        ("_csrf", csrf),
+        ("id", "brand"),
+        ("question", "xr"),
+        ("answer", "官方正品"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
+    assert!(!tried(&app, &ling, "小二牌").await.contains("/kb/e/brand\""));
+    let res = call_service(
+        &app,
+        post(
+            "/kb/synonyms",
+            Some(&ling),
+            &[("_csrf", csrf), ("text", "xr，小二牌")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/synonyms?done=saved");
+    assert!(tried(&app, &ling, "小二牌").await.contains("/kb/e/brand\""));
+    let html = text(call_service(&app, get("/kb/synonyms", Some(&ling)).to_request()).await).await;
+    assert!(html.contains("xr，小二牌"));
+
+    let res = call_service(
+        &app,
+        post(
+            "/kb/words",
+            Some(&ling),
+            &[("_csrf", csrf), ("text", "云朵拖鞋\n小二牌")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/words?done=saved");
+    assert_eq!(
+        shop.state.desk.lexicon().unwrap().words,
+        vec!["云朵拖鞋", "小二牌"]
+    );
+
+    let before = shop.snapshot();
+    let res = call_service(
+        &app,
+        post(
+            "/kb/synonyms",
+            Some(&ling),
+            &[("_csrf", csrf), ("text", "只有一个词")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = call_service(
+        &app,
+        post(
+            "/kb/words",
+            Some(&ling),
+            &[("_csrf", csrf), ("text", "有 空格")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(shop.snapshot(), before);
+}
+
+#[actix_web::test]
+async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let csrf = ling.csrf.as_str();
+    let token = api_token(&shop, "qianniu").await;
+    let mei = shop.session("mei").await;
+
+    // Two buyers ask the same unknown thing; a third asks something else and gets a
+    // human, who answers.
+    buyer_says(&app, &token, "b1", "", "可以刻字吗").await;
+    buyer_says(&app, &token, "b2", "", "可以刻字吗？").await;
+    buyer_says(&app, &token, "b3", "", "支持以旧换新吗").await;
+    let r = buyer_says(&app, &token, "b3", "", "转人工").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    call_service(
+        &app,
+        post(
+            &format!("/desk/c/{conv}/take"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    call_service(
+        &app,
+        post(
+            &format!("/desk/c/{conv}/send"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("text", "亲，暂不支持以旧换新哦")],
+        )
+        .to_request(),
+    )
+    .await;
+
+    let page = || get("/kb/training", Some(&ling)).to_request();
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">3</strong> 待处理"),
+        "{html}"
+    );
+    assert!(html.contains("<strong id=\"cleared-count\">0</strong> 今日已清"));
+    let first = html.find("train-group").unwrap();
+    assert!(html[first..].contains("2 次"), "the biggest group first");
+    assert!(
+        html.contains("客服当时的回答：<q>亲，暂不支持以旧换新哦</q>"),
+        "{html}"
+    );
+    // Transfers are not training questions: 转人工 is an intent the bot knows.
+    assert!(!html.contains("<h2>转人工"));
+
+    // The group's ids, from its data attribute.
+    let ids_of = |html: &str, text: &str| -> String {
+        let at = html
+            .find(&format!("{text} <span class=\"badge\">"))
+            .unwrap();
+        let section = html[..at].rfind("data-ids=\"").unwrap() + "data-ids=\"".len();
+        html[section..].split('"').next().unwrap().to_string()
+    };
+    let engrave = ids_of(&html, "可以刻字吗？");
+    assert_eq!(engrave.split(',').count(), 2);
+
+    // Make an entry from the other one, prefilled with the agent's answer.
+    let trade = ids_of(&html, "支持以旧换新吗");
+    let res = call_service(
+        &app,
+        get(&format!("/kb/new?from={trade}"), Some(&ling)).to_request(),
+    )
+    .await;
+    let html = text(res).await;
+    assert!(
+        html.contains("value=\"支持以旧换新吗\"")
+            && html.contains(">亲，暂不支持以旧换新哦</textarea>")
+    );
+    let form = [
+        ("_csrf", csrf),
+        ("question", "支持以旧换新吗"),
+        ("answer", "亲，暂不支持以旧换新哦"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+        ("train_ids", trade.as_str()),
+    ];
+    let res = call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
+    assert_eq!(
+        location(&res),
+        "/kb/training?done=saved",
+        "{}",
+        text(res).await
+    );
+
+    // Add the group as phrasings of a new entry in one click.
+    let entry = [
+        ("_csrf", csrf),
+        ("id", "engrave"),
+        ("question", "支持定制刻字吗"),
+        ("answer", "支持免费刻字"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    call_service(&app, post("/kb/new", Some(&ling), &entry).to_request()).await;
+    let res = call_service(
+        &app,
+        post(
+            "/kb/training/add",
+            Some(&ling),
+            &[("_csrf", csrf), ("ids", &engrave), ("entry", "engrave")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/training?done=saved");
+    assert!(
+        tried(&app, &ling, "可以刻字吗")
+            .await
+            .contains("/kb/e/engrave\"")
+    );
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">0</strong> 待处理"),
+        "{html}"
+    );
+    assert!(html.contains("<strong id=\"cleared-count\">3</strong> 今日已清"));
+    assert!(html.contains("已加为相似问法") && html.contains("已新建问题"));
+
+    // Settled questions cannot be settled again; bad ids are refused.
+    let before = shop.snapshot();
+    for (path, ids) in [
+        ("/kb/training/ignore", engrave.as_str()),
+        ("/kb/training/ignore", "x"),
+        ("/kb/training/add", ""),
+    ] {
+        let res = call_service(
+            &app,
+            post(
+                path,
+                Some(&ling),
+                &[("_csrf", csrf), ("ids", ids), ("entry", "engrave")],
+            )
+            .to_request(),
+        )
+        .await;
+        assert!(
+            res.status().is_client_error(),
+            "{path} {ids}: {}",
+            res.status()
+        );
+    }
+    assert_eq!(shop.snapshot(), before);
+
+    // A new unknown question, ignored in one click.
+    buyer_says(&app, &token, "b4", "", "你们老板是谁").await;
+    let html = text(call_service(&app, page()).await).await;
+    let ids = ids_of(&html, "你们老板是谁");
+    let res = call_service(
+        &app,
+        post(
+            "/kb/training/ignore",
+            Some(&ling),
+            &[("_csrf", csrf), ("ids", &ids)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, page()).await).await;
+    assert!(html.contains("<strong id=\"cleared-count\">4</strong> 今日已清"));
+    assert!(html.contains("已忽略"));
+}
+
+#[actix_web::test]
+async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_questions() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b1", "", "包邮吗").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    let bot_seq = r["replies"][0]["id"].as_u64().unwrap();
+    buyer_says(&app, &token, "b2", "", "包邮吗").await;
+
+    let html = text(call_service(&app, get("/kb/marks", Some(&ling)).to_request()).await).await;
+    assert!(html.contains("<strong>—</strong> 机器人准确率"));
+    assert!(
+        html.contains(&format!("name=\"seq\" value=\"{bot_seq}\"")),
+        "{html}"
+    );
+    let mark = |conv: u64, seq: u64, verdict: &str| {
+        post(
+            "/kb/marks",
+            Some(&ling),
+            &[
+                ("_csrf", ling.csrf.as_str()),
+                ("conv", &conv.to_string()),
+                ("seq", &seq.to_string()),
+                ("verdict", verdict),
+            ],
+        )
+        .to_request()
+    };
+    assert_eq!(
+        call_service(&app, mark(conv, bot_seq, "right"))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let html = text(call_service(&app, get("/kb/marks", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("<strong>100.0%</strong> 机器人准确率"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("name=\"conv\" value=\"{conv}\"")),
+        "marked ones leave"
+    );
+    assert_eq!(shop.state.desk.bot_accuracy().unwrap(), (1, 1));
+
+    // A buyer message is not a bot answer; a made-up verdict is refused.
+    let before = shop.snapshot();
+    assert_eq!(
+        call_service(&app, mark(conv, 1, "wrong")).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        call_service(&app, mark(conv, bot_seq, "maybe"))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call_service(&app, mark(999, 1, "wrong")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(shop.snapshot(), before);
+
+    let html = text(call_service(&app, get("/kb/hot", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("/kb/e/ship-free") && html.contains("<td>2</td><td>2</td>"),
+        "{html}"
+    );
+}
