@@ -640,3 +640,114 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     c.close().await.expect("close browser");
     handle.stop(true).await;
 }
+
+/// The training loop on a real server: a buyer asks something the bot does not know; a
+/// trainer finds it in 问答训练, adds it in one click as a similar phrasing of an entry,
+/// and the "try the bot" box answers it with that entry at once.
+#[actix_web::test]
+async fn a_trainer_teaches_the_bot_from_the_training_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        use xiaoer::model::{KbEntry, NewUser, Role};
+        let store = xiaoer::store::Store::open(&data).expect("store");
+        let config = xiaoer::config::Config::new(&data);
+        let clock = std::sync::Arc::new(xiaoer::model::SystemClock);
+        let state = xiaoer::AppState::open(config, store, clock)
+            .await
+            .expect("state");
+        let user = |name: &str, nickname: &str, role| NewUser {
+            name: name.into(),
+            nickname: nickname.into(),
+            role,
+            password: "password-123".into(),
+        };
+        let desk = &state.desk;
+        desk.setup_owner(user("boss", "老板", Role::Owner))
+            .await
+            .expect("owner");
+        let cli = xiaoer::desk::Actor::cli();
+        desk.add_user(&cli, user("ling", "小玲", Role::Trainer))
+            .await
+            .expect("trainer");
+        let entry = KbEntry::new("engrave", "提供个性化定制服务吗", "亲，支持免费定制刻字哦");
+        desk.save_entry(&cli, entry).await.expect("entry");
+    }
+    let (base, handle) = start(dir.path()).await;
+    let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {
+        handle.stop(true).await;
+        return;
+    };
+    // The buyer asks what the bot does not know.
+    c.goto(&format!("{base}/chat")).await.unwrap();
+    wait_for_text(&c, "欢迎光临").await;
+    fill(&c, "#text", "可以刻字吗").await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= 2")).await;
+
+    // The trainer logs in and opens 问答训练.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "input[name=name]", "ling").await;
+    fill(&c, "input[name=password]", "password-123").await;
+    submit(&c, "form").await;
+    wait_for_text(&c, "小玲").await;
+    click(&c, "nav.sections a[href='/kb']").await;
+    wait_for_text(&c, "问题列表").await;
+    screenshot(&c, "kb.png").await;
+    click(&c, "nav.tabs a[href='/kb/training']").await;
+    let page = wait_for_text(&c, "可以刻字吗").await;
+    assert!(page.contains("1 待处理"), "{page}");
+
+    // Before: the bot does not answer with the entry.
+    let ask = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "document.querySelector('.try-result').textContent = '';",
+                vec![],
+            )
+            .await
+            .unwrap();
+            fill(&c, "form[data-try] input[name=text]", "可以刻字吗").await;
+            submit(&c, "form[data-try]").await;
+            wait_until(
+                &c,
+                "document.querySelector('.try-result .try-reply') !== null",
+            )
+            .await;
+            c.find(Locator::Css(".try-result"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = ask(&c).await;
+    assert!(!before.contains("命中 engrave"), "{before}");
+
+    // One click: add as a similar phrasing of entry engrave.
+    fill(&c, ".train-group input[name=entry][type=text]", "engrave").await;
+    click(
+        &c,
+        ".train-group form:has(input[name=entry][type=text]) button",
+    )
+    .await;
+    let page = wait_for_text(&c, "今日已清").await;
+    assert!(
+        page.contains("0 待处理") && page.contains("1 今日已清"),
+        "{page}"
+    );
+    assert!(page.contains("已加为相似问法"), "{page}");
+    screenshot(&c, "training.png").await;
+
+    // The try box answers it with the entry at once.
+    let after = ask(&c).await;
+    assert!(
+        after.contains("命中 engrave") && after.contains("直接回答"),
+        "{after}"
+    );
+    assert!(after.contains("亲，支持免费定制刻字哦"), "{after}");
+    handle.stop(true).await;
+}
