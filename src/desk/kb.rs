@@ -113,13 +113,7 @@ impl Desk {
     }
 
     fn entry_ids(&self) -> Result<HashSet<String>> {
-        Ok(self
-            .store
-            .read()?
-            .list_entries()?
-            .into_iter()
-            .map(|e| e.id)
-            .collect())
+        Ok(self.store.read()?.entry_ids()?.into_iter().collect())
     }
 
     /// Creates or replaces an entry: stored first, then answerable at once.

@@ -52,6 +52,14 @@ pub trait KbReads: Reads {
         list(&self.table(KB)?, KB.name())
     }
 
+    /// Every entry id (without decoding the entries).
+    fn entry_ids(&self) -> Result<Vec<String>> {
+        self.table(KB)?
+            .iter()?
+            .map(|r| r.map(|(k, _)| k.value().to_string()).map_err(Into::into))
+            .collect()
+    }
+
     /// How many entries exist.
     fn count_entries(&self) -> Result<u64> {
         Ok(self.table(KB)?.len()?)
