@@ -704,3 +704,43 @@ async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_question
         "{html}"
     );
 }
+
+#[actix_web::test]
+async fn trainers_read_conversations_they_train_from_but_cannot_act_on_them() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b1", "", "可以刻字吗").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+
+    // The training queue links to the message; the trainer can read it there.
+    let html = text(call_service(&app, get("/kb/training", Some(&ling)).to_request()).await).await;
+    let link = format!("/conversations/{conv}#m1");
+    assert!(html.contains(&link), "{html}");
+    let page = format!("/conversations/{conv}");
+    let res = call_service(&app, get(&page, Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(html.contains("可以刻字吗") && html.contains("机器人"));
+    assert!(
+        !html.contains(&format!("/desk/c/{conv}")),
+        "no workspace for trainers"
+    );
+    let res = call_service(
+        &app,
+        get(&format!("/desk/c/{conv}"), Some(&ling)).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Staff get the way into the workspace; unknown conversations are 404; no login
+    // goes to the login page.
+    let boss = shop.session("boss").await;
+    let html = text(call_service(&app, get(&page, Some(&boss)).to_request()).await).await;
+    assert!(html.contains(&format!("/desk/c/{conv}")));
+    let res = call_service(&app, get("/conversations/999", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = call_service(&app, get(&page, None).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

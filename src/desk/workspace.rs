@@ -219,6 +219,17 @@ impl Desk {
         Ok(self.store.read()?.messages_after(id, after, HISTORY)?)
     }
 
+    /// A conversation's whole record, read-only: for those who may see it in the
+    /// workspace, and for trainers (who learn from every conversation but serve none).
+    pub fn transcript(&self, user: &User, id: ConvId) -> Result<(Conversation, Vec<Message>)> {
+        let conv = match user.role {
+            Role::Trainer => self.store.read()?.get_conv(id)?.ok_or(Error::NotFound)?,
+            _ => self.check_visible(user, id)?,
+        };
+        let msgs = self.store.read()?.messages_after(id, 0, usize::MAX)?;
+        Ok((conv, msgs))
+    }
+
     /// The conversation, or 403 when `user` may not see it; checked before every
     /// workspace action, so an agent of another group is forbidden, not merely refused.
     pub fn check_visible(&self, user: &User, id: ConvId) -> Result<Conversation> {

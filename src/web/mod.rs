@@ -20,6 +20,7 @@ pub mod products;
 pub mod scenes;
 pub mod tickets;
 pub mod training;
+pub mod transcript;
 pub mod webhooks;
 pub mod workspace;
 
@@ -110,6 +111,9 @@ routes! {
     GET  "/desk/quick" => workspace::quick, Staff;
     POST "/desk/quick" => workspace::save_quick, Staff;
     POST "/desk/quick/{id}/delete" => workspace::delete_quick, Staff;
+
+    // 会话记录: one conversation, read-only (whoever may see it, and trainers)
+    GET  "/conversations/{id}" => transcript::page, AnyUser;
 
     // 工单: tickets (staff); their types (supervisors)
     GET  "/tickets" => tickets::list, Staff;

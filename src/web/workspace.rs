@@ -184,7 +184,7 @@ fn lists_frag(
     })
 }
 
-fn msg_view(m: Message, tz: Tz) -> MsgView {
+pub fn msg_view(m: Message, tz: Tz) -> MsgView {
     let (kind, who) = match &m.from {
         Sender::Buyer => ("buyer", "买家".to_string()),
         Sender::Bot => ("bot", "机器人".to_string()),
