@@ -744,3 +744,33 @@ async fn trainers_read_conversations_they_train_from_but_cannot_act_on_them() {
     let res = call_service(&app, get(&page, None).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+#[actix_web::test]
+async fn an_answer_followed_by_a_call_for_a_human_goes_to_the_training_queue() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b1", "", "包邮吗").await;
+    assert_eq!(r["replies"].as_array().map(Vec::len), Some(1), "{r}");
+    let html = text(call_service(&app, get("/kb/training", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">0</strong>"),
+        "answered: not queued"
+    );
+
+    let r = buyer_says(&app, &token, "b1", "", "转人工").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let html = text(call_service(&app, get("/kb/training", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">1</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h2>包邮吗 <span class=\"badge\">1 次</span>") && html.contains("转人工 ·")
+    );
+    assert!(
+        !html.contains("<h2>转人工"),
+        "the call for a human is not a question"
+    );
+}

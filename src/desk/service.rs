@@ -70,6 +70,9 @@ struct Plan {
     day: String,
     /// The question goes to the training queue.
     train: Option<TrainNote>,
+    /// The buyer asks for a human right after an answer: that answer's question goes to
+    /// the training queue (the answer did not help).
+    train_previous: bool,
 }
 
 /// Why a question goes to the training queue, as the bot saw it.
@@ -158,6 +161,7 @@ fn plan(
         Some(Intent::Transfer) => {
             bot = None;
             p.transfer = Some("买家要求转人工".into());
+            p.train_previous = true;
         }
         Some(Intent::Complaint) => {
             bot = Some((COMPLAINT_TEXT.to_string(), meta(reply)));
@@ -633,6 +637,11 @@ fn apply(
                 resolved_by: None,
             })?;
         }
+        if p.train_previous
+            && let Some(item) = answered_before(tx, &conv, message.seq, now)?
+        {
+            tx.add_training(item)?;
+        }
         conv.menu = p.menu.clone();
         conv.unmatched_streak = if p.matched {
             0
@@ -729,6 +738,49 @@ fn apply(
         c.events,
         webhooks,
     ))
+}
+
+/// The question the bot answered just before the buyer message `seq` asked for a human,
+/// as a training item (questions the bot did not answer outright are queued already).
+fn answered_before(
+    tx: &WriteTx,
+    conv: &Conversation,
+    seq: u64,
+    now: DateTime<Utc>,
+) -> store::Result<Option<TrainingItem>> {
+    let recent = tx.messages_after(conv.id, seq.saturating_sub(6), 5)?;
+    let mut before = recent.iter().rev().filter(|m| m.seq < seq);
+    let Some(answer) = before.next() else {
+        return Ok(None);
+    };
+    let Some(meta) = answer
+        .bot
+        .as_ref()
+        .filter(|b| b.band == "exact" && b.intent.is_none())
+    else {
+        return Ok(None);
+    };
+    let Some(question) = before.next().filter(|m| m.from == Sender::Buyer) else {
+        return Ok(None);
+    };
+    Ok(Some(TrainingItem {
+        id: 0,
+        at: now,
+        conv: conv.id,
+        seq: question.seq,
+        text: question.text.clone(),
+        norm: crate::bot::normalize::normalize(&question.text),
+        reason: TrainReason::Transfer,
+        candidates: meta
+            .entry
+            .iter()
+            .map(|e| (e.clone(), meta.confidence))
+            .collect(),
+        status: TrainStatus::Open,
+        entry: None,
+        resolved_at: None,
+        resolved_by: None,
+    }))
 }
 
 /// Most line items one order may carry.
