@@ -7,6 +7,7 @@ pub mod bot;
 pub mod config;
 pub mod desk;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod store;
 pub mod web;

@@ -42,6 +42,22 @@ enum Command {
     Export { file: PathBuf },
     /// Load an export FILE into an empty data folder.
     Import { file: PathBuf },
+    /// Print the service figures (PRODUCT.md C9) for conversations started from FROM to
+    /// TO (shop time zone); works while the server runs.
+    Metrics {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (included).
+        #[arg(long)]
+        to: String,
+        /// Only conversations this agent (login name) wrote in.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure the bot: build a fresh engine from a KB file (the starter KB is not mixed
     /// in) and answer every query of a labelled query file.
     Eval {
@@ -162,6 +178,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             errors,
         }) => eval(&kb, &queries, json, errors),
+        Some(Command::Metrics {
+            from,
+            to,
+            agent,
+            json,
+        }) => metrics(data, &from, &to, agent.as_deref(), json),
         Some(Command::Import { file }) => {
             let summary = export::import(&data, &file)?;
             eprintln!("imported {} rows into {}", summary.total(), data.display());
@@ -422,5 +444,50 @@ fn kb_export(data: PathBuf, file: &std::path::Path) -> anyhow::Result<()> {
         std::fs::write(file, out).with_context(|| format!("cannot write {}", file.display()))?;
     }
     eprintln!("exported {} entries", entries.len());
+    Ok(())
+}
+
+fn day(s: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("{s:?} is not a date like 2026-11-22"))
+}
+
+fn metrics(
+    data: PathBuf,
+    from: &str,
+    to: &str,
+    agent: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use xiaoer::metrics::{Figures, Shop, load};
+    let (from, to) = (day(from)?, day(to)?);
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
+    let snap = Snapshot::open(&data)?;
+    let settings = snap.tx().get_settings()?;
+    let shop = Shop {
+        tz: settings.tz(),
+        staffed: settings.staffed,
+    };
+    let mut timelines = load::timelines(snap.tx(), from, to, shop.tz)?;
+    if let Some(a) = agent {
+        if snap.tx().get_user_by_name(a)?.is_none() {
+            bail!("no user named {a:?}");
+        }
+        timelines.retain(|t| t.served_by(a));
+    }
+    let figures = Figures::of(&timelines, shop);
+    let mut value = serde_json::to_value(&figures)?;
+    value["from"] = from.to_string().into();
+    value["to"] = to.to_string().into();
+    value["agent"] = agent.map(String::from).into();
+    if json {
+        println!("{value}");
+    } else if let Some(map) = value.as_object() {
+        for (k, v) in map {
+            println!("{k:<28} {v}");
+        }
+    }
     Ok(())
 }

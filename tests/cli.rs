@@ -396,3 +396,117 @@ fn token_create_prints_the_secret_once_and_list_and_revoke_follow() {
     assert!(!o.status.success());
     assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
 }
+
+/// Two buyers on 2026-11-23 (Shanghai): one answered by the bot, one who asks for a
+/// human and waits in the queue.
+async fn two_buyers(data: &Path) {
+    use xiaoer::desk::service::Incoming;
+    let clock = std::sync::Arc::new(xiaoer::model::ManualClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00")
+            .unwrap()
+            .to_utc(),
+    ));
+    let store = xiaoer::store::Store::open(data).unwrap();
+    let config = xiaoer::config::Config::new(data);
+    let state = xiaoer::AppState::open(config, store, clock.clone())
+        .await
+        .unwrap();
+    let say = |buyer: &str, text: &str| Incoming {
+        channel: "web".into(),
+        buyer: buyer.into(),
+        text: text.into(),
+        ..Incoming::default()
+    };
+    state
+        .desk
+        .on_buyer_message(say("b1", "包邮吗"))
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::seconds(20));
+    state
+        .desk
+        .on_buyer_message(say("b2", "包邮吗"))
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::seconds(20));
+    let o = state
+        .desk
+        .on_buyer_message(say("b2", "转人工"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state.as_str(), "queued");
+}
+
+#[actix_web::test]
+async fn metrics_prints_every_figure_for_a_date_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_buyers(&data).await;
+    add_owner(&data);
+    let o = xiaoer(
+        &data,
+        &[
+            "metrics",
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-23",
+            "--json",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(v["conversations"], 2, "{v}");
+    assert_eq!(v["first_response_avg_s"], 0.0, "the bot answers at once");
+    assert_eq!(v["first_response_30s_rate"], 1.0);
+    assert_eq!(v["transfer_rate"], 0.5);
+    assert_eq!(v["first_ask_completion_rate"], 0.5);
+    assert_eq!(v["bot_resolution_rate"], 0.5);
+    assert!(v["satisfaction_rate"].is_null(), "no ratings yet");
+    assert_eq!(v["from"], "2026-11-23");
+
+    // Another day has nothing; bad input is one clear error.
+    let o = xiaoer(
+        &data,
+        &[
+            "metrics",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-30",
+            "--json",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["conversations"], 0);
+    for args in [
+        ["--from", "2026-11-23", "--to", "2026-11-01"],
+        ["--from", "11/23", "--to", "2026-11-23"],
+    ] {
+        let mut all = vec!["metrics"];
+        all.extend(args);
+        let o = xiaoer(&data, &all, "");
+        assert!(
+            !o.status.success() && stderr(&o).starts_with("error:"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = xiaoer(
+        &data,
+        &[
+            "metrics",
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-23",
+            "--agent",
+            "nobody",
+        ],
+        "",
+    );
+    assert!(stderr(&o).contains("no user named"), "{}", stderr(&o));
+}

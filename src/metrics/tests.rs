@@ -1,0 +1,309 @@
+//! Each formula on hand-made timelines whose answers are worked out by hand.
+
+use super::*;
+use chrono::{Duration, TimeZone};
+
+/// 10:00 Shanghai on 2026-11-23: inside the default staffed hours (09:00–23:00).
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap() + Duration::seconds(secs)
+}
+
+fn shop() -> Shop {
+    Shop {
+        tz: chrono_tz::Asia::Shanghai,
+        staffed: StaffedHours::default(),
+    }
+}
+
+fn agent(name: &str) -> Who {
+    Who::Agent(name.into())
+}
+
+/// A timeline of conversation `id` of `buyer`: lines as (second, who, band).
+fn tl(id: u64, buyer: u64, lines: &[(i64, Who, Option<&str>)]) -> Timeline {
+    Timeline {
+        conv: ConvId(id),
+        buyer: BuyerId(buyer),
+        channel: "web".into(),
+        started: at(lines.first().map(|l| l.0).unwrap_or(0)),
+        lines: lines
+            .iter()
+            .map(|(s, who, band)| Line {
+                at: at(*s),
+                who: who.clone(),
+                band: band.map(String::from),
+            })
+            .collect(),
+        modes: Vec::new(),
+        invited: false,
+        rating: None,
+    }
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn the_articles_example_three_buyers_first_answered_after_35_21_and_18_seconds() {
+    let t = [
+        tl(1, 1, &[(0, Who::Buyer, None), (35, agent("mei"), None)]),
+        tl(2, 2, &[(0, Who::Buyer, None), (21, agent("mei"), None)]),
+        tl(3, 3, &[(0, Who::Buyer, None), (18, agent("mei"), None)]),
+    ];
+    let f = Figures::of(&t, shop());
+    assert_eq!(
+        format!("{:.2}%", f.first_response_30s_rate.unwrap() * 100.0),
+        "66.67%"
+    );
+    assert!(close(f.first_response_avg_s, (35.0 + 21.0 + 18.0) / 3.0));
+    assert_eq!(f.conversations, 3);
+    assert_eq!(f.consulting_buyers, 3);
+}
+
+#[test]
+fn turns_run_from_the_first_buyer_message_to_the_next_reply_and_notices_do_not_answer() {
+    // Turn 1: buyer at 0 and 5 (one turn), a system notice at 6, the bot at 10.
+    // Turn 2: buyer at 100, agent at 160. Turn 3: buyer at 300, never answered.
+    let t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (5, Who::Buyer, None),
+            (6, Who::System, None),
+            (10, Who::Bot, Some("exact")),
+            (100, Who::Buyer, None),
+            (160, agent("mei"), None),
+            (300, Who::Buyer, None),
+        ],
+    );
+    let turns = t.turns();
+    assert_eq!(turns.len(), 3);
+    assert_eq!(turns[0].wait(), Some(10));
+    assert_eq!(turns[1].wait(), Some(60));
+    assert_eq!(turns[2].answered, None);
+    let f = Figures::of(&[t], shop());
+    assert!(close(f.avg_response_s, 35.0), "(10 + 60) / 2");
+    assert!(close(f.human_avg_response_s, 60.0), "the agent's turn only");
+    assert!(
+        close(f.response_30s_rate, 1.0 / 3.0),
+        "unanswered turns count"
+    );
+    assert!(close(f.first_response_avg_s, 10.0));
+    assert_eq!(f.buyer_messages, 4);
+}
+
+#[test]
+fn human_first_response_counts_from_entering_the_queue_and_3_minutes_only_in_staffed_hours() {
+    // Queued at 100; the agent's first message at 130; a later human turn answered
+    // after 200 s (over 3 minutes).
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (2, Who::Bot, Some("none")),
+            (100, Who::Buyer, None),
+            (130, agent("mei"), None),
+            (400, Who::Buyer, None),
+            (600, agent("mei"), None),
+        ],
+    );
+    t.modes = vec![(at(100), ConvState::Queued), (at(125), ConvState::Human)];
+    let f = Figures::of(std::slice::from_ref(&t), shop());
+    assert!(close(f.human_first_response_avg_s, 30.0));
+    assert!(
+        close(f.human_3min_rate, 0.5),
+        "130 − 100 = 30 s in; 200 s out"
+    );
+    assert!(close(f.human_avg_response_s, (30.0 + 200.0) / 2.0));
+
+    // The same conversation at 02:00 Shanghai (18:00 UTC the day before): outside the
+    // staffed hours, so the 3-minute rate has nothing to count.
+    let mut night = t.clone();
+    let shift = Duration::hours(-8);
+    night.lines.iter_mut().for_each(|l| l.at += shift);
+    night.modes.iter_mut().for_each(|m| m.0 += shift);
+    let f = Figures::of(&[night], shop());
+    assert_eq!(f.human_3min_rate, None);
+    assert!(close(f.human_first_response_avg_s, 30.0), "still measured");
+}
+
+#[test]
+fn bot_resolution_transfer_and_first_ask_completion() {
+    let bot = |id, buyer| {
+        tl(
+            id,
+            buyer,
+            &[(0, Who::Buyer, None), (1, Who::Bot, Some("exact"))],
+        )
+    };
+    let resolved = bot(1, 1);
+    let mut unhappy = bot(2, 2);
+    unhappy.rating = Some(2);
+    let mut moved = bot(3, 3);
+    moved.modes = vec![(at(50), ConvState::Queued)];
+    // The same buyer 3 again, later, served by the bot only.
+    let again = bot(4, 3);
+    // A conversation a human answered first is not bot-received.
+    let mut human = tl(5, 4, &[(0, Who::Buyer, None), (9, agent("mei"), None)]);
+    human.modes = vec![(at(0), ConvState::Human)];
+    let f = Figures::of(&[resolved, unhappy, moved, again, human], shop());
+    assert!(
+        close(f.bot_resolution_rate, 2.0 / 4.0),
+        "1 and 4 of 1, 2, 3, 4"
+    );
+    assert!(close(f.transfer_rate, 2.0 / 5.0), "3 and 5");
+    assert!(
+        close(f.first_ask_completion_rate, 1.0 - 2.0 / 4.0),
+        "buyers 3, 4 of 4"
+    );
+    assert!(close(f.bot_answer_rate, 1.0));
+}
+
+#[test]
+fn answers_per_question_counts_human_mode_only() {
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (1, Who::Bot, Some("none")),
+            (10, Who::Buyer, None),
+            (20, agent("mei"), None),
+            (21, agent("mei"), None),
+            (30, Who::Buyer, None),
+            (40, agent("mei"), None),
+        ],
+    );
+    t.modes = vec![(at(5), ConvState::Queued), (at(15), ConvState::Human)];
+    let f = Figures::of(&[t], shop());
+    assert!(close(f.answer_question_ratio, 3.0 / 2.0), "150%");
+    assert!(close(f.bot_unmatched_rate, 1.0));
+}
+
+#[test]
+fn ratings_invitations_and_reject_risk() {
+    let mut a = tl(1, 1, &[(0, Who::Buyer, None), (5, agent("mei"), None)]);
+    a.rating = Some(5);
+    a.invited = true;
+    let mut b = tl(2, 2, &[(0, Who::Buyer, None), (5, agent("mei"), None)]);
+    b.rating = Some(3);
+    b.invited = true;
+    let mut lines = vec![(0, Who::Buyer, None)];
+    lines.extend((1..=5).map(|s| (s, agent("tao"), None)));
+    let risky = tl(3, 3, &lines);
+    let mut four = vec![(0, Who::Buyer, None)];
+    four.extend((1..=4).map(|s| (s, agent("tao"), None)));
+    four.push((10, Who::Buyer, None));
+    four.push((11, agent("tao"), None));
+    let fine = tl(4, 4, &four);
+    assert_eq!(risky.longest_agent_run(), 5);
+    assert_eq!(fine.longest_agent_run(), 4);
+    let f = Figures::of(&[a, b, risky, fine], shop());
+    assert!(close(f.satisfaction_rate, 0.5));
+    assert!(close(f.rating_rate, 0.5));
+    assert!(close(f.invite_rate, 0.5));
+    assert_eq!(f.reject_risk_conversations, 1);
+}
+
+#[test]
+fn nothing_to_measure_is_null_not_zero() {
+    let f = Figures::of(&[], shop());
+    assert_eq!(f.conversations, 0);
+    assert_eq!(f.first_response_30s_rate, None);
+    let json = serde_json::to_value(&f).unwrap();
+    assert!(json["satisfaction_rate"].is_null());
+    for key in [
+        "conversations",
+        "first_response_avg_s",
+        "human_first_response_avg_s",
+        "avg_response_s",
+        "human_avg_response_s",
+        "response_30s_rate",
+        "first_response_30s_rate",
+        "human_3min_rate",
+        "bot_resolution_rate",
+        "transfer_rate",
+        "first_ask_completion_rate",
+        "answer_question_ratio",
+        "satisfaction_rate",
+        "rating_rate",
+        "invite_rate",
+        "reject_risk_conversations",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn a_timeline_is_built_from_stored_records() {
+    use crate::model::{BotMeta, Rating};
+    let mut conv = Conversation::start(ConvId(7), BuyerId(3), "web", 0, at(0));
+    conv.rating = Some(Rating {
+        level: 4,
+        reasons: vec![],
+        comment: String::new(),
+        at: at(90),
+        agent: None,
+    });
+    let msg = |seq, s, from| Message {
+        conv: ConvId(7),
+        seq,
+        at: at(s),
+        from,
+        text: String::new(),
+        client_msg_id: None,
+        bot: None,
+    };
+    let mut bot = msg(2, 2, Sender::Bot);
+    bot.bot = Some(BotMeta {
+        band: "guided".into(),
+        entry: None,
+        intent: None,
+        confidence: 0.6,
+        menu: vec![],
+        follow_ups: vec![],
+    });
+    let messages = [
+        msg(1, 0, Sender::Buyer),
+        bot,
+        msg(
+            3,
+            40,
+            Sender::Agent {
+                id: crate::model::UserId(2),
+                name: "mei".into(),
+            },
+        ),
+    ];
+    let event = |conv: u64, s, to| Event {
+        seq: 1,
+        at: at(s),
+        conv: ConvId(conv),
+        channel: "web".into(),
+        kind: EventKind::State {
+            from: ConvState::Bot,
+            to,
+            reason: String::new(),
+        },
+    };
+    let events = [
+        event(7, 30, ConvState::Human),
+        event(8, 10, ConvState::Queued),
+    ];
+    let t = Timeline::build(&conv, &messages, &events);
+    assert_eq!(t.lines.len(), 3);
+    assert_eq!(t.lines[1].band.as_deref(), Some("guided"));
+    assert_eq!(t.lines[2].who, agent("mei"));
+    assert_eq!(
+        t.modes,
+        vec![(at(30), ConvState::Human)],
+        "conv 8's event ignored"
+    );
+    assert_eq!(t.mode_at(at(29)), ConvState::Bot);
+    assert_eq!(t.transferred_at(), Some(at(30)));
+    assert_eq!(t.rating, Some(4));
+    assert!(t.served_by("mei") && !t.served_by("tao"));
+}
