@@ -42,6 +42,10 @@ enum Command {
     Export { file: PathBuf },
     /// Load an export FILE into an empty data folder.
     Import { file: PathBuf },
+    /// Load past conversations from another system (JSON Lines, one conversation per
+    /// line; see the README): all or nothing, and a conversation imported before is
+    /// skipped. Run it while the server is stopped.
+    ImportHistory { file: PathBuf },
     /// Print the service figures (PRODUCT.md C9) for conversations started from FROM to
     /// TO (shop time zone); works while the server runs.
     Metrics {
@@ -178,6 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             errors,
         }) => eval(&kb, &queries, json, errors),
+        Some(Command::ImportHistory { file }) => import_history(data, &file),
         Some(Command::Metrics {
             from,
             to,
@@ -489,5 +494,32 @@ fn metrics(
             println!("{k:<28} {v}");
         }
     }
+    Ok(())
+}
+
+fn import_history(data: PathBuf, file: &std::path::Path) -> anyhow::Result<()> {
+    use xiaoer::desk::import;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let convs = match import::read(std::io::BufReader::new(input)) {
+        Ok(c) => c,
+        Err(bad) => {
+            for (line, why) in bad.iter().take(50) {
+                eprintln!("{}:{line}: {why}", file.display());
+            }
+            bail!(
+                "{}: {} bad line(s); nothing was imported",
+                file.display(),
+                bad.len()
+            );
+        }
+    };
+    let store = Store::open(&data)?;
+    let desk = Desk::new(store, std::sync::Arc::new(SystemClock));
+    let s = runtime()?.block_on(desk.import_history(&Actor::cli(), convs))?;
+    eprintln!(
+        "imported {} conversations ({} messages); {} imported before were skipped",
+        s.imported, s.messages, s.skipped
+    );
     Ok(())
 }

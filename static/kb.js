@@ -1,5 +1,5 @@
-// 知识库 pages: the "try the bot" box answers in place, file imports upload with a
-// progress bar and show the report, and "全选" ticks every row. Without this file the
+// 知识库 pages (and the history import): the "try the bot" box answers in place, file
+// imports upload with a progress bar and show the report, and "全选" ticks every row. Without this file the
 // try box opens its own page.
 "use strict";
 
@@ -42,7 +42,9 @@ const report = (el, status, body) => {
     const d = body.done;
     const text = d.products !== undefined
       ? `导入成功：${d.products} 个商品`
-      : `导入成功：新增 ${d.added} 条，覆盖 ${d.replaced} 条，删除 ${d.removed} 条`;
+      : d.conversations !== undefined
+        ? `导入成功：${d.conversations} 个会话（${d.messages} 条消息），跳过已导入的 ${d.skipped} 个`
+        : `导入成功：新增 ${d.added} 条，覆盖 ${d.replaced} 条，删除 ${d.removed} 条`;
     say(el, "p", text, "flash");
   } else if (body && body.rejected) {
     say(el, "p", `有 ${body.rejected.length} 行不合格，整份文件没有导入。请改正后重新上传：`, "alert");

@@ -510,3 +510,52 @@ async fn metrics_prints_every_figure_for_a_date_range() {
     );
     assert!(stderr(&o).contains("no user named"), "{}", stderr(&o));
 }
+
+#[test]
+fn import_history_loads_once_and_reports_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_owner(&data);
+    let file = dir.path().join("history.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"id":"h1","channel":"taobao","buyer_id":"u1","messages":[{"at":"2026-11-20T02:00:00Z","from":"buyer","text":"在吗"},{"at":"2026-11-20T02:00:35Z","from":"agent:boss","text":"在的"}]}
+"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = xiaoer(&data, &["import-history", path], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("imported 1 conversations (2 messages)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xiaoer(&data, &["import-history", path], "");
+    assert!(
+        stderr(&o).contains("imported 0 conversations") && stderr(&o).contains("1 imported before")
+    );
+    let o = xiaoer(
+        &data,
+        &[
+            "metrics",
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-20",
+            "--agent",
+            "boss",
+            "--json",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["conversations"], 1, "{v}");
+    assert_eq!(v["first_response_avg_s"], 35.0);
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{}\nnot json\n").unwrap();
+    let o = xiaoer(&data, &["import-history", bad.to_str().unwrap()], "");
+    assert_clear_error(&o, &bad);
+    assert!(stderr(&o).contains("bad.jsonl:1:") && stderr(&o).contains("bad.jsonl:2:"));
+}

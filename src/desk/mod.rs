@@ -8,6 +8,7 @@ pub mod channels;
 pub mod conversation;
 pub mod crm;
 pub mod events;
+pub mod import;
 pub mod kb;
 pub mod kbedit;
 pub mod monitor;

@@ -103,11 +103,12 @@ impl Timeline {
         }
     }
 
-    /// The state at `at` (bot before the first change).
+    /// The state at `at` (bot before the first change). A message at the very instant
+    /// of the close was written before it.
     pub fn mode_at(&self, at: DateTime<Utc>) -> ConvState {
         self.modes
             .iter()
-            .take_while(|(t, _)| *t <= at)
+            .take_while(|(t, s)| *t < at || (*t == at && *s != ConvState::Closed))
             .last()
             .map(|(_, s)| *s)
             .unwrap_or(ConvState::Bot)

@@ -277,6 +277,20 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// The conversation imported under `key` (`channel\x1f their id`), if any.
+    pub fn imported_conv(&self, key: &str) -> Result<Option<ConvId>> {
+        Ok(self
+            .table(super::tables::IMPORTED)?
+            .get(key)?
+            .map(|v| ConvId(v.value())))
+    }
+
+    /// Remembers that `key` was imported as `conv`.
+    pub fn mark_imported(&self, key: &str, conv: ConvId) -> Result<()> {
+        self.table(super::tables::IMPORTED)?.insert(key, conv.0)?;
+        Ok(())
+    }
+
     /// Stores an order and links it to its buyer.
     pub fn put_order(&self, o: &Order) -> Result<()> {
         let key = Order::key(&o.channel, &o.order_id);

@@ -70,6 +70,9 @@ pub const HIT_DAYS: TableDefinition<&str, u64> = TableDefinition::new("hit_days"
 pub const TRAINING: TableDefinition<u64, &[u8]> = TableDefinition::new("training");
 /// Open training items: id → 0 (the 待处理 list without a scan of the whole queue).
 pub const TRAINING_OPEN: TableDefinition<u64, u64> = TableDefinition::new("training_open");
+/// Conversations imported from another system: `channel\x1f their id` → conversation
+/// id (so importing a file twice does not duplicate).
+pub const IMPORTED: TableDefinition<&str, u64> = TableDefinition::new("imported");
 /// Trainers' right/wrong marks on bot answers, by (conversation id, message seq).
 pub const BOT_MARKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("bot_marks");
 
@@ -176,6 +179,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::NumDoc(&TRAINING),
     AnyTable::NumNum(&TRAINING_OPEN),
     AnyTable::PairDoc(&BOT_MARKS),
+    AnyTable::StrNum(&IMPORTED),
 ];
 
 /// Looks a table up by name.

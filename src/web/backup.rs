@@ -106,3 +106,27 @@ impl futures_core::Stream for ChunkStream {
         self.0.poll_recv(cx)
     }
 }
+
+/// POST /settings/backup/history — a history file as the body (the page uploads it with
+/// a progress bar); every line checked first, nothing stored unless all are good.
+pub async fn import_history(
+    state: web::Data<AppState>,
+    me: Require<OwnerOnly>,
+    csrf: super::extract::CsrfHeader,
+    payload: web::Payload,
+) -> Result<actix_web::HttpResponse, AppError> {
+    use super::kb::{import_report, read_upload};
+    csrf.check()?;
+    let body = read_upload(payload).await?;
+    let convs = match crate::desk::import::read(&body[..]) {
+        Ok(c) => c,
+        Err(bad) => return Ok(import_report(Err(bad))),
+    };
+    let s = state
+        .desk
+        .import_history(&crate::desk::Actor::user(&me.user), convs)
+        .await?;
+    Ok(import_report(Ok(serde_json::json!({
+        "conversations": s.imported, "messages": s.messages, "skipped": s.skipped,
+    }))))
+}

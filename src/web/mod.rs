@@ -177,6 +177,7 @@ routes! {
     GET  "/settings/audit" => admin::audit, OwnerOnly;
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;
+    POST "/settings/backup/history" => backup::import_history, OwnerOnly;
 
     // JSON API v1 (channel bridges authenticate with API tokens)
     POST "/api/v1/bot/try" => api::bot_try, Trainers;
