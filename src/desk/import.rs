@@ -242,6 +242,7 @@ fn store_past(
     buyer.last_seen = buyer.last_seen.max(last);
     tx.put_buyer(&buyer)?;
     let mut conv = Conversation::start(id, buyer.id, &c.channel, buyer.member_level, first);
+    tx.index_conv_start(&conv)?;
     let event = |tx: &WriteTx, conv: &Conversation, at, kind| tx.append_event(at, conv, kind);
     // A human took over at the transfer, or else at the first agent message.
     let first_agent = c.messages.iter().find_map(|m| match who(&m.from) {
@@ -280,6 +281,7 @@ fn store_past(
     for (at, kind) in &changes {
         if let EventKind::State { to, .. } = kind {
             state = *to;
+            conv.enter(*to, *at);
         }
         event(tx, &conv, *at, kind.clone())?;
     }
@@ -337,7 +339,7 @@ fn store_past(
             reason: "导入：已结束".into(),
         },
     )?;
-    conv.state = ConvState::Closed;
+    conv.enter(ConvState::Closed, last);
     conv.closed_at = Some(last);
     conv.updated_at = last;
     tx.put_conv(&conv)?;

@@ -332,7 +332,7 @@ impl<'t, 'a> Changes<'t, 'a> {
         let to = next(from, trigger).ok_or_else(|| {
             store::Error::Conflict(format!("会话当前为“{}”，不能执行此操作", from.label()))
         })?;
-        conv.state = to;
+        conv.enter(to, self.now);
         conv.updated_at = self.now;
         match to {
             ConvState::Queued => {
@@ -598,7 +598,9 @@ fn apply(
         None => {
             let id = tx.new_conv_id()?;
             buyer.remember_conv(id);
-            Conversation::start(id, buyer.id, &m.channel, buyer.member_level, now)
+            let c = Conversation::start(id, buyer.id, &m.channel, buyer.member_level, now);
+            tx.index_conv_start(&c)?;
+            c
         }
     };
     if buyer != before {

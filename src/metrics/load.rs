@@ -5,7 +5,7 @@ use super::Timeline;
 use crate::model::{ConvId, Event};
 use crate::store::prelude::*;
 use crate::store::{Result, tables};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use redb::ReadableTable;
 use std::collections::HashMap;
@@ -13,23 +13,38 @@ use std::collections::HashMap;
 /// Timelines of the conversations started from `from` to `to` (both included, dates in
 /// `tz`), oldest first.
 pub fn timelines(r: &impl Reads, from: NaiveDate, to: NaiveDate, tz: Tz) -> Result<Vec<Timeline>> {
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (Some(a), Some(b)) = (start(from), to.succ_opt().and_then(start)) else {
+        return Ok(Vec::new());
+    };
     let mut convs = Vec::new();
-    for row in r.table(tables::CONVERSATIONS)?.iter()? {
-        let (_, v) = row?;
-        let c: crate::model::Conversation =
-            crate::store::codec::decode("conversations", v.value())?;
-        let day = c.created_at.with_timezone(&tz).date_naive();
-        if from <= day && day <= to {
+    for id in r.convs_started(a, b)? {
+        if let Some(c) = r.get_conv(id)? {
             convs.push(c);
         }
     }
-    let wanted: HashMap<ConvId, usize> = convs.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    // Conversations from before state changes were recorded need the event log.
+    let legacy: HashMap<ConvId, usize> = convs
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.modes.is_empty()
+                && (c.state != crate::model::ConvState::Bot
+                    || c.queued_at.is_some()
+                    || c.last_agent.is_some())
+        })
+        .map(|(i, c)| (c.id, i))
+        .collect();
     let mut events: Vec<Vec<Event>> = vec![Vec::new(); convs.len()];
-    if !convs.is_empty() {
+    if !legacy.is_empty() {
         for row in r.table(tables::EVENTS)?.iter()? {
             let (_, v) = row?;
             let e: Event = crate::store::codec::decode("events", v.value())?;
-            if let Some(&i) = wanted.get(&e.conv) {
+            if let Some(&i) = legacy.get(&e.conv) {
                 events[i].push(e);
             }
         }

@@ -82,14 +82,19 @@ impl Timeline {
             })
             .collect();
         lines.sort_by_key(|l| l.at);
-        let mut modes: Vec<(DateTime<Utc>, ConvState)> = events
-            .iter()
-            .filter(|e| e.conv == conv.id)
-            .filter_map(|e| match &e.kind {
-                EventKind::State { to, .. } => Some((e.at, *to)),
-                _ => None,
-            })
-            .collect();
+        // Conversations record their state changes; older ones have only the events.
+        let mut modes: Vec<(DateTime<Utc>, ConvState)> = if conv.modes.is_empty() {
+            events
+                .iter()
+                .filter(|e| e.conv == conv.id)
+                .filter_map(|e| match &e.kind {
+                    EventKind::State { to, .. } => Some((e.at, *to)),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            conv.modes.clone()
+        };
         modes.sort_by_key(|(at, _)| *at);
         Timeline {
             conv: conv.id,

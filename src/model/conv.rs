@@ -169,6 +169,9 @@ pub struct Conversation {
     pub invited_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub rating: Option<Rating>,
+    /// Every state change, in order: (when, the new state). Metrics read it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<(DateTime<Utc>, ConvState)>,
 }
 
 impl Conversation {
@@ -204,7 +207,14 @@ impl Conversation {
             last_agent: None,
             invited_at: None,
             rating: None,
+            modes: Vec::new(),
         }
+    }
+
+    /// Moves to `to` at `at`, remembering the change.
+    pub fn enter(&mut self, to: ConvState, at: DateTime<Utc>) {
+        self.state = to;
+        self.modes.push((at, to));
     }
 }
 

@@ -103,6 +103,15 @@ pub trait ConvReads: Reads {
             .collect()
     }
 
+    /// The conversations started from `from` (included) to `to` (excluded), in order.
+    fn convs_started(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ConvId>> {
+        let secs = |t: DateTime<Utc>| t.timestamp().max(0) as u64;
+        self.table(super::tables::CONV_STARTS)?
+            .range((secs(from), 0)..(secs(to), 0))?
+            .map(|r| r.map(|(k, _)| ConvId(k.value().1)).map_err(Into::into))
+            .collect()
+    }
+
     /// The ids of the latest `limit` conversations, newest first.
     fn recent_conv_ids(&self, limit: usize) -> Result<Vec<ConvId>> {
         self.table(CONVERSATIONS)?
@@ -288,6 +297,14 @@ impl WriteTx<'_> {
     /// Remembers that `key` was imported as `conv`.
     pub fn mark_imported(&self, key: &str, conv: ConvId) -> Result<()> {
         self.table(super::tables::IMPORTED)?.insert(key, conv.0)?;
+        Ok(())
+    }
+
+    /// Indexes a new conversation by when it started.
+    pub fn index_conv_start(&self, c: &Conversation) -> Result<()> {
+        let secs = c.created_at.timestamp().max(0) as u64;
+        self.table(super::tables::CONV_STARTS)?
+            .insert((secs, c.id.0), c.buyer.0)?;
         Ok(())
     }
 

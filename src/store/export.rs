@@ -130,6 +130,7 @@ pub fn export(tx: &ReadTx, out: &mut impl Write) -> Result<Summary, ExportError>
                 |k, v| serde_json::json!([k.0, k.1]),
                 decode::<Value>(name, v)?
             ),
+            AnyTable::PairNum(d) => dump!(d, |k, v| serde_json::json!([k.0, k.1]), v.into()),
         }
         summary.rows.push((name, n));
     }
@@ -213,6 +214,7 @@ fn insert_row(w: &WriteTx, t: AnyTable, row: Row) -> Result<(), Error> {
             w.table(*d)?
                 .insert(pair(&row.key), encode(&row.value)?.as_slice())?,
         ),
+        AnyTable::PairNum(d) => drop(w.table(*d)?.insert(pair(&row.key), num(&row.value))?),
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use redb::{Database, ReadableTable};
 use std::path::Path;
 
 /// The schema version this build writes.
-pub const CURRENT: u64 = 1;
+pub const CURRENT: u64 = 2;
 
 /// The meta key holding the schema version.
 pub const VERSION_KEY: &str = "schema_version";
@@ -22,7 +22,28 @@ pub struct Migration {
 }
 
 /// The upgrade steps, oldest first. Version 1 is the first released schema.
-pub const MIGRATIONS: &[Migration] = &[];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    run: index_conv_starts,
+}];
+
+/// 1 → 2: conversations indexed by when they started (`conv_starts`).
+fn index_conv_starts(w: &WriteTx) -> Result<()> {
+    create_tables(w)?;
+    let convs: Vec<crate::model::Conversation> = {
+        let t = w.table(tables::CONVERSATIONS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            let (_, doc) = row?;
+            v.push(super::codec::decode("conversations", doc.value())?);
+        }
+        v
+    };
+    for c in &convs {
+        w.index_conv_start(c)?;
+    }
+    Ok(())
+}
 
 /// Brings the file to `target`, creating missing tables.
 pub(crate) fn migrate(db: &Database, path: &Path, target: u64, steps: &[Migration]) -> Result<()> {
@@ -102,6 +123,7 @@ pub(crate) fn create_tables(w: &WriteTx) -> Result<()> {
             AnyTable::StrDoc(d) => drop(w.table(*d)?),
             AnyTable::NumNum(d) => drop(w.table(*d)?),
             AnyTable::PairDoc(d) => drop(w.table(*d)?),
+            AnyTable::PairNum(d) => drop(w.table(*d)?),
         }
     }
     Ok(())
@@ -127,14 +149,15 @@ mod tests {
     fn an_older_file_is_upgraded_step_by_step() {
         let (dir, store) = temp_store();
         drop(store);
-        // Pretend this build is one schema ahead, with a step from 1 to 2.
+        // Pretend this build is one schema ahead, with a step up from the current one.
+        let next = CURRENT + 1;
         let steps = [Migration {
-            from: 1,
+            from: CURRENT,
             run: add_marker,
         }];
-        let store = Store::open_with(dir.path(), 2, &steps).unwrap();
+        let store = Store::open_with(dir.path(), next, &steps).unwrap();
         let r = store.read().unwrap();
-        assert_eq!(r.schema_version().unwrap(), 2);
+        assert_eq!(r.schema_version().unwrap(), next);
         let meta = r.table(tables::META).unwrap();
         assert_eq!(
             meta.get("migrated_from_1").unwrap().map(|g| g.value()),
@@ -144,8 +167,36 @@ mod tests {
         drop(r);
         drop(store);
         // Opening again runs nothing more and keeps the version.
-        let store = Store::open_with(dir.path(), 2, &steps).unwrap();
-        assert_eq!(store.check().unwrap(), 2);
+        let store = Store::open_with(dir.path(), next, &steps).unwrap();
+        assert_eq!(store.check().unwrap(), next);
+    }
+
+    #[actix_web::test]
+    async fn version_1_files_get_their_conversations_indexed_by_start() {
+        use crate::model::{BuyerId, ConvId, Conversation};
+        use crate::store::prelude::*;
+        use chrono::{TimeZone, Utc};
+        let (dir, store) = temp_store();
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
+        // A version 1 file: conversations without the index.
+        store
+            .write(move |tx| {
+                for id in 1..=3 {
+                    let c = Conversation::start(ConvId(id), BuyerId(id), "web", 0, at);
+                    tx.put_conv(&c)?;
+                }
+                tx.table(tables::META)?.insert(VERSION_KEY, 1)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.schema_version().unwrap(), CURRENT);
+        let day = chrono::Duration::days(1);
+        let found = r.convs_started(at - day, at + day).unwrap();
+        assert_eq!(found, vec![ConvId(1), ConvId(2), ConvId(3)]);
     }
 
     #[test]
@@ -153,13 +204,16 @@ mod tests {
         let (dir, store) = temp_store();
         drop(store);
         let steps = [Migration {
-            from: 1,
+            from: CURRENT,
             run: add_marker,
         }];
-        drop(Store::open_with(dir.path(), 2, &steps).unwrap());
+        drop(Store::open_with(dir.path(), CURRENT + 1, &steps).unwrap());
         let err = Store::open(dir.path()).err().expect("must refuse");
         let msg = err.to_string();
-        assert!(matches!(err, Error::TooNew { found: 2, .. }), "{msg}");
+        assert!(
+            matches!(err, Error::TooNew { found, .. } if found == CURRENT + 1),
+            "{msg}"
+        );
         assert!(
             msg.contains("xiaoer.redb") && msg.contains("newer"),
             "{msg}"
@@ -170,7 +224,7 @@ mod tests {
     fn a_missing_step_is_an_error_not_a_silent_skip() {
         let (dir, store) = temp_store();
         drop(store);
-        let err = Store::open_with(dir.path(), 3, &[])
+        let err = Store::open_with(dir.path(), CURRENT + 2, &[])
             .err()
             .expect("must fail");
         assert!(err.to_string().contains("no upgrade step"), "{err}");

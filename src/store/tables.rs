@@ -70,6 +70,9 @@ pub const HIT_DAYS: TableDefinition<&str, u64> = TableDefinition::new("hit_days"
 pub const TRAINING: TableDefinition<u64, &[u8]> = TableDefinition::new("training");
 /// Open training items: id → 0 (the 待处理 list without a scan of the whole queue).
 pub const TRAINING_OPEN: TableDefinition<u64, u64> = TableDefinition::new("training_open");
+/// Conversations by when they started: (unix seconds, conversation id) → buyer id. The
+/// metrics find a day's conversations with one range scan.
+pub const CONV_STARTS: TableDefinition<(u64, u64), u64> = TableDefinition::new("conv_starts");
 /// Conversations imported from another system: `channel\x1f their id` → conversation
 /// id (so importing a file twice does not duplicate).
 pub const IMPORTED: TableDefinition<&str, u64> = TableDefinition::new("imported");
@@ -90,6 +93,8 @@ pub enum AnyTable {
     NumNum(&'static TableDefinition<'static, u64, u64>),
     /// `(u64, u64)` keys, JSON values.
     PairDoc(&'static TableDefinition<'static, (u64, u64), &'static [u8]>),
+    /// `(u64, u64)` keys, `u64` values.
+    PairNum(&'static TableDefinition<'static, (u64, u64), u64>),
 }
 
 impl AnyTable {
@@ -101,6 +106,7 @@ impl AnyTable {
             AnyTable::StrDoc(t) => t.name(),
             AnyTable::NumNum(t) => t.name(),
             AnyTable::PairDoc(t) => t.name(),
+            AnyTable::PairNum(t) => t.name(),
         }
     }
 }
@@ -139,6 +145,7 @@ impl AnyTable {
             AnyTable::StrDoc(_) => (KeyShape::Str, true),
             AnyTable::NumNum(_) => (KeyShape::Num, false),
             AnyTable::PairDoc(_) => (KeyShape::Pair, true),
+            AnyTable::PairNum(_) => (KeyShape::Pair, false),
         }
     }
 }
@@ -180,6 +187,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::NumNum(&TRAINING_OPEN),
     AnyTable::PairDoc(&BOT_MARKS),
     AnyTable::StrNum(&IMPORTED),
+    AnyTable::PairNum(&CONV_STARTS),
 ];
 
 /// Looks a table up by name.
