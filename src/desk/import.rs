@@ -191,6 +191,7 @@ impl Desk {
             .collect();
         let audit_at = self.clock.now();
         let actor = actor.clone();
+        let tz = self.settings()?.tz();
         let summary = self
             .store
             .write(move |tx| {
@@ -207,6 +208,9 @@ impl Desk {
                     }
                     s.messages += store_past(tx, c, &agents, &key)?;
                     s.imported += 1;
+                    // The day's kept figures no longer hold.
+                    let day = c.messages[0].at.with_timezone(&tz).format("%Y-%m-%d");
+                    tx.forget_daily(&day.to_string())?;
                 }
                 tx.append_audit(&crate::model::NewAudit {
                     at: audit_at,

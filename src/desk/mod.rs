@@ -7,6 +7,7 @@ pub mod auth;
 pub mod channels;
 pub mod conversation;
 pub mod crm;
+pub mod dashboard;
 pub mod events;
 pub mod import;
 pub mod kb;

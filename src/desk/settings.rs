@@ -17,8 +17,11 @@ impl Desk {
         actor: &Actor,
         input: &SettingsInput,
     ) -> Result<ShopSettings> {
-        let new = input.validate()?;
         let old = self.settings()?;
+        let new = ShopSettings {
+            targets: old.targets,
+            ..input.validate()?
+        };
         let detail = describe_changes(&old, &new);
         if detail.is_empty() {
             return Ok(new);

@@ -14,12 +14,12 @@
 
 pub mod load;
 
-use crate::model::{BuyerId, StaffedHours};
+use crate::model::{BuyerId, GroupId, StaffedHours};
 use crate::model::{ConvId, ConvState, Conversation, Event, EventKind, Message, Sender};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
-use std::collections::HashSet;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 
 /// Within this, a reply counts for the 30-second rates.
 pub const FAST_SECS: i64 = 30;
@@ -61,6 +61,12 @@ pub struct Timeline {
     pub invited: bool,
     /// The rating level (5 = 很满意 … 1 = 很不满意).
     pub rating: Option<u8>,
+    /// The buyer's reasons for the rating.
+    pub reasons: Vec<String>,
+    /// The scene (场景) of the last matched KB entry.
+    pub scene: Option<String>,
+    /// The skill group it was routed to.
+    pub group: Option<GroupId>,
 }
 
 impl Timeline {
@@ -105,6 +111,13 @@ impl Timeline {
             modes,
             invited: conv.invited_at.is_some(),
             rating: conv.rating.as_ref().map(|r| r.level),
+            reasons: conv
+                .rating
+                .as_ref()
+                .map(|r| r.reasons.clone())
+                .unwrap_or_default(),
+            scene: conv.scene.clone(),
+            group: conv.group,
         }
     }
 
@@ -117,6 +130,26 @@ impl Timeline {
             .last()
             .map(|(_, s)| *s)
             .unwrap_or(ConvState::Bot)
+    }
+
+    /// Whether it is over (closed).
+    pub fn closed(&self) -> bool {
+        self.modes
+            .last()
+            .is_some_and(|(_, s)| *s == ConvState::Closed)
+    }
+
+    /// The agents who wrote in it, by login name, each once.
+    pub fn agents(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for l in &self.lines {
+            if let Who::Agent(n) = &l.who
+                && !out.contains(&n.as_str())
+            {
+                out.push(n);
+            }
+        }
+        out
     }
 
     /// When it first entered the queue or a human's hands.
@@ -211,10 +244,6 @@ fn ratio(n: usize, d: usize) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-fn mean(v: &[i64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<i64>() as f64 / v.len() as f64)
-}
-
 /// Every figure of PRODUCT.md C9 over a set of conversations. Rates are fractions
 /// 0..1 and times are seconds; `None` (JSON `null`) where nothing could be measured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -233,6 +262,8 @@ pub struct Figures {
     pub human_avg_response_s: Option<f64>,
     /// 30秒应答率: turns answered within 30 s ÷ turns.
     pub response_30s_rate: Option<f64>,
+    /// 人工30秒应答率: human-mode turns an agent answered within 30 s ÷ human-mode turns.
+    pub human_response_30s_rate: Option<f64>,
     /// 首次30秒应答率: conversations first answered within 30 s ÷ conversations.
     pub first_response_30s_rate: Option<f64>,
     /// 3分钟人工响应率: human-mode turns in staffed hours answered by an agent within
@@ -271,131 +302,317 @@ pub struct Shop {
     pub staffed: StaffedHours,
 }
 
+/// The additive counts behind the figures: tallies of days, agents or channels add up
+/// to the tally of their union (distinct buyers add up as buyer-days).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tally {
+    pub conversations: u64,
+    pub buyers: u64,
+    pub transferred_buyers: u64,
+    pub buyer_messages: u64,
+    /// Conversations with at least one buyer turn.
+    pub asked: u64,
+    pub first_n: u64,
+    pub first_sum_s: i64,
+    pub first_fast: u64,
+    pub human_first_n: u64,
+    pub human_first_sum_s: i64,
+    pub turns: u64,
+    pub answered: u64,
+    pub wait_sum_s: i64,
+    pub fast: u64,
+    pub human_turns: u64,
+    pub agent_answered: u64,
+    pub agent_wait_sum_s: i64,
+    pub agent_fast: u64,
+    pub staffed_turns: u64,
+    pub staffed_fast: u64,
+    pub bot_received: u64,
+    pub resolved: u64,
+    pub transferred: u64,
+    pub human_buyer_messages: u64,
+    pub human_agent_messages: u64,
+    pub bot_turns: u64,
+    pub bot_exact: u64,
+    pub bot_none: u64,
+    pub ratings: u64,
+    pub satisfied: u64,
+    pub invited: u64,
+    pub reject_risk: u64,
+    /// Ratings by level: index 0 = 1 (很不满意) … 4 = 5 (很满意).
+    pub levels: [u64; 5],
+    /// Bad-rating reasons by count.
+    pub reasons: BTreeMap<String, u64>,
+    /// Conversations by scene (场景) of the last matched entry.
+    pub scenes: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// The tally of `timelines`.
+    pub fn of<'a>(timelines: impl IntoIterator<Item = &'a Timeline>, shop: Shop) -> Tally {
+        let mut t = Tally::default();
+        let mut buyers = HashSet::new();
+        let mut moved = HashSet::new();
+        for tl in timelines {
+            t.add(tl, shop);
+            buyers.insert(tl.buyer);
+            if tl.transferred_at().is_some() {
+                moved.insert(tl.buyer);
+            }
+        }
+        t.buyers = buyers.len() as u64;
+        t.transferred_buyers = moved.len() as u64;
+        t
+    }
+
+    /// Counts one conversation (not its buyer: see `of`).
+    fn add(&mut self, t: &Timeline, shop: Shop) {
+        self.conversations += 1;
+        if t.invited {
+            self.invited += 1;
+        }
+        if let Some(level) = t.rating {
+            self.ratings += 1;
+            if level >= 4 {
+                self.satisfied += 1;
+            }
+            if (1..=5).contains(&level) {
+                self.levels[usize::from(level - 1)] += 1;
+            }
+            if level <= 2 {
+                for r in &t.reasons {
+                    *self.reasons.entry(r.clone()).or_default() += 1;
+                }
+            }
+        }
+        if let Some(scene) = &t.scene {
+            *self.scenes.entry(scene.clone()).or_default() += 1;
+        }
+        if t.longest_agent_run() >= REJECT_RUN {
+            self.reject_risk += 1;
+        }
+        for l in &t.lines {
+            let human = t.is_human_at(l.at);
+            match l.who {
+                Who::Buyer => {
+                    self.buyer_messages += 1;
+                    if human {
+                        self.human_buyer_messages += 1;
+                    }
+                }
+                Who::Agent(_) if human => self.human_agent_messages += 1,
+                _ => {}
+            }
+        }
+        let moved = t.transferred_at();
+        if let Some(at) = moved {
+            self.transferred += 1;
+            if let Some(reply) = t
+                .lines
+                .iter()
+                .find(|l| l.at >= at && matches!(l.who, Who::Agent(_)))
+            {
+                self.human_first_n += 1;
+                self.human_first_sum_s += (reply.at - at).num_seconds();
+            }
+        }
+        let turns = t.turns();
+        let Some(first) = turns.first() else {
+            return;
+        };
+        self.asked += 1;
+        if let Some(w) = first.wait() {
+            self.first_n += 1;
+            self.first_sum_s += w;
+            if w <= FAST_SECS {
+                self.first_fast += 1;
+            }
+        }
+        if matches!(first.answered, Some((_, Who::Bot))) {
+            self.bot_received += 1;
+            if moved.is_none() && t.rating.is_none_or(|r| r > 2) {
+                self.resolved += 1;
+            }
+        }
+        for turn in &turns {
+            self.turns += 1;
+            if turn.human {
+                self.human_turns += 1;
+            }
+            if let Some(w) = turn.wait() {
+                self.answered += 1;
+                self.wait_sum_s += w;
+                if w <= FAST_SECS {
+                    self.fast += 1;
+                }
+                if turn.by_agent() {
+                    self.agent_answered += 1;
+                    self.agent_wait_sum_s += w;
+                    if w <= FAST_SECS {
+                        self.agent_fast += 1;
+                    }
+                }
+            }
+            if turn.human && is_staffed(turn.start, shop) {
+                self.staffed_turns += 1;
+                if turn.by_agent() && turn.wait().is_some_and(|w| w <= HUMAN_SECS) {
+                    self.staffed_fast += 1;
+                }
+            }
+            if let Some((at, Who::Bot)) = &turn.answered {
+                self.bot_turns += 1;
+                let band = t
+                    .lines
+                    .iter()
+                    .find(|l| l.at == *at && l.who == Who::Bot)
+                    .and_then(|l| l.band.as_deref());
+                match band {
+                    Some("exact") => self.bot_exact += 1,
+                    Some("none") => self.bot_none += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Adds another tally (another day, agent or channel).
+    pub fn merge(&mut self, o: &Tally) {
+        macro_rules! sum {
+            ($($f:ident),*) => { $( self.$f += o.$f; )* };
+        }
+        sum!(
+            conversations,
+            buyers,
+            transferred_buyers,
+            buyer_messages,
+            asked,
+            first_n,
+            first_sum_s,
+            first_fast,
+            human_first_n,
+            human_first_sum_s,
+            turns,
+            answered,
+            wait_sum_s,
+            fast,
+            human_turns,
+            agent_answered,
+            agent_wait_sum_s,
+            agent_fast,
+            staffed_turns,
+            staffed_fast,
+            bot_received,
+            resolved,
+            transferred,
+            human_buyer_messages,
+            human_agent_messages,
+            bot_turns,
+            bot_exact,
+            bot_none,
+            ratings,
+            satisfied,
+            invited,
+            reject_risk
+        );
+        for (i, n) in o.levels.iter().enumerate() {
+            self.levels[i] += n;
+        }
+        for (k, n) in &o.reasons {
+            *self.reasons.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.scenes {
+            *self.scenes.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    /// The figures these counts give.
+    pub fn figures(&self) -> Figures {
+        let r = |n: u64, d: u64| ratio(n as usize, d as usize);
+        let avg = |sum: i64, n: u64| (n > 0).then(|| sum as f64 / n as f64);
+        Figures {
+            conversations: self.conversations as usize,
+            consulting_buyers: self.buyers as usize,
+            buyer_messages: self.buyer_messages as usize,
+            first_response_avg_s: avg(self.first_sum_s, self.first_n),
+            human_first_response_avg_s: avg(self.human_first_sum_s, self.human_first_n),
+            avg_response_s: avg(self.wait_sum_s, self.answered),
+            human_avg_response_s: avg(self.agent_wait_sum_s, self.agent_answered),
+            response_30s_rate: r(self.fast, self.turns),
+            human_response_30s_rate: r(self.agent_fast, self.human_turns),
+            first_response_30s_rate: r(self.first_fast, self.asked),
+            human_3min_rate: r(self.staffed_fast, self.staffed_turns),
+            bot_resolution_rate: r(self.resolved, self.bot_received),
+            transfer_rate: r(self.transferred, self.conversations),
+            first_ask_completion_rate: r(self.transferred_buyers, self.buyers).map(|x| 1.0 - x),
+            answer_question_ratio: r(self.human_agent_messages, self.human_buyer_messages),
+            satisfaction_rate: r(self.satisfied, self.ratings),
+            rating_rate: r(self.ratings, self.conversations),
+            invite_rate: r(self.invited, self.conversations),
+            reject_risk_conversations: self.reject_risk as usize,
+            bot_answer_rate: r(self.bot_exact, self.bot_turns),
+            bot_unmatched_rate: r(self.bot_none, self.bot_turns),
+            ratings: self.ratings as usize,
+        }
+    }
+}
+
+/// One day's tallies: the whole shop, and per agent, channel and skill group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DayTally {
+    /// `YYYY-MM-DD`, shop time zone.
+    pub day: String,
+    /// Every conversation of the day was closed when it was counted (it will not change).
+    pub complete: bool,
+    pub all: Tally,
+    pub agents: BTreeMap<String, Tally>,
+    pub channels: BTreeMap<String, Tally>,
+    /// By skill group id.
+    pub groups: BTreeMap<u64, Tally>,
+}
+
+impl DayTally {
+    /// The tallies of one day's `timelines`.
+    pub fn of(day: &str, timelines: &[Timeline], shop: Shop, past: bool) -> DayTally {
+        let mut d = DayTally {
+            day: day.to_string(),
+            complete: past && timelines.iter().all(Timeline::closed),
+            all: Tally::of(timelines, shop),
+            ..DayTally::default()
+        };
+        let mut agents: BTreeMap<&str, Vec<&Timeline>> = BTreeMap::new();
+        let mut channels: BTreeMap<&str, Vec<&Timeline>> = BTreeMap::new();
+        let mut groups: BTreeMap<u64, Vec<&Timeline>> = BTreeMap::new();
+        for t in timelines {
+            for a in t.agents() {
+                agents.entry(a).or_default().push(t);
+            }
+            channels.entry(&t.channel).or_default().push(t);
+            if let Some(g) = t.group {
+                groups.entry(g.0).or_default().push(t);
+            }
+        }
+        d.agents = agents
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Tally::of(v, shop)))
+            .collect();
+        d.channels = channels
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Tally::of(v, shop)))
+            .collect();
+        d.groups = groups
+            .into_iter()
+            .map(|(k, v)| (k, Tally::of(v, shop)))
+            .collect();
+        d
+    }
+}
+
 impl Figures {
     /// Every figure over `timelines`.
     pub fn of(timelines: &[Timeline], shop: Shop) -> Figures {
-        let mut f = Figures {
-            conversations: timelines.len(),
-            ..Figures::default()
-        };
-        let mut buyers = HashSet::new();
-        let mut transferred_buyers = HashSet::new();
-        let (mut first, mut first_fast, mut first_n) = (Vec::new(), 0, 0);
-        let mut human_first = Vec::new();
-        let (mut waits, mut human_waits) = (Vec::new(), Vec::new());
-        let (mut turns_n, mut fast) = (0, 0);
-        let (mut staffed_turns, mut staffed_fast) = (0, 0);
-        let (mut bot_received, mut resolved, mut transferred) = (0, 0, 0);
-        let (mut human_buyer_msgs, mut human_agent_msgs) = (0, 0);
-        let (mut bot_turns, mut bot_exact, mut bot_none) = (0, 0, 0);
-        let (mut satisfied, mut invited) = (0, 0);
-        for t in timelines {
-            let turns = t.turns();
-            if turns.is_empty() {
-                continue;
-            }
-            buyers.insert(t.buyer);
-            first_n += 1;
-            if let Some(w) = turns[0].wait() {
-                first.push(w);
-                if w <= FAST_SECS {
-                    first_fast += 1;
-                }
-            }
-            for turn in &turns {
-                turns_n += 1;
-                if let Some(w) = turn.wait() {
-                    waits.push(w);
-                    if w <= FAST_SECS {
-                        fast += 1;
-                    }
-                    if turn.by_agent() {
-                        human_waits.push(w);
-                    }
-                }
-                if turn.human && is_staffed(turn.start, shop) {
-                    staffed_turns += 1;
-                    if turn.by_agent() && turn.wait().is_some_and(|w| w <= HUMAN_SECS) {
-                        staffed_fast += 1;
-                    }
-                }
-                if let Some((at, Who::Bot)) = &turn.answered {
-                    bot_turns += 1;
-                    let band = t
-                        .lines
-                        .iter()
-                        .find(|l| l.at == *at && l.who == Who::Bot)
-                        .and_then(|l| l.band.as_deref());
-                    match band {
-                        Some("exact") => bot_exact += 1,
-                        Some("none") => bot_none += 1,
-                        _ => {}
-                    }
-                }
-            }
-            let moved = t.transferred_at();
-            if let Some(at) = moved {
-                transferred += 1;
-                transferred_buyers.insert(t.buyer);
-                if let Some(reply) = t
-                    .lines
-                    .iter()
-                    .find(|l| l.at >= at && matches!(l.who, Who::Agent(_)))
-                {
-                    human_first.push((reply.at - at).num_seconds());
-                }
-            }
-            if matches!(turns[0].answered, Some((_, Who::Bot))) {
-                bot_received += 1;
-                if moved.is_none() && t.rating.is_none_or(|r| r > 2) {
-                    resolved += 1;
-                }
-            }
-            for l in &t.lines {
-                if t.is_human_at(l.at) {
-                    match l.who {
-                        Who::Buyer => human_buyer_msgs += 1,
-                        Who::Agent(_) => human_agent_msgs += 1,
-                        _ => {}
-                    }
-                }
-                if l.who == Who::Buyer {
-                    f.buyer_messages += 1;
-                }
-            }
-            if t.longest_agent_run() >= REJECT_RUN {
-                f.reject_risk_conversations += 1;
-            }
-            if let Some(level) = t.rating {
-                f.ratings += 1;
-                if level >= 4 {
-                    satisfied += 1;
-                }
-            }
-            if t.invited {
-                invited += 1;
-            }
-        }
-        let n = timelines.len();
-        f.consulting_buyers = buyers.len();
-        f.first_response_avg_s = mean(&first);
-        f.first_response_30s_rate = ratio(first_fast, first_n);
-        f.human_first_response_avg_s = mean(&human_first);
-        f.avg_response_s = mean(&waits);
-        f.human_avg_response_s = mean(&human_waits);
-        f.response_30s_rate = ratio(fast, turns_n);
-        f.human_3min_rate = ratio(staffed_fast, staffed_turns);
-        f.bot_resolution_rate = ratio(resolved, bot_received);
-        f.transfer_rate = ratio(transferred, n);
-        f.first_ask_completion_rate =
-            ratio(transferred_buyers.len(), buyers.len()).map(|r| 1.0 - r);
-        f.answer_question_ratio = ratio(human_agent_msgs, human_buyer_msgs);
-        f.satisfaction_rate = ratio(satisfied, f.ratings);
-        f.rating_rate = ratio(f.ratings, n);
-        f.invite_rate = ratio(invited, n);
-        f.bot_answer_rate = ratio(bot_exact, bot_turns);
-        f.bot_unmatched_rate = ratio(bot_none, bot_turns);
-        f
+        Tally::of(timelines, shop).figures()
     }
 }
 

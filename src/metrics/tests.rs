@@ -37,6 +37,9 @@ fn tl(id: u64, buyer: u64, lines: &[(i64, Who, Option<&str>)]) -> Timeline {
         modes: Vec::new(),
         invited: false,
         rating: None,
+        reasons: Vec::new(),
+        scene: None,
+        group: None,
     }
 }
 
@@ -306,4 +309,29 @@ fn a_timeline_is_built_from_stored_records() {
     assert_eq!(t.transferred_at(), Some(at(30)));
     assert_eq!(t.rating, Some(4));
     assert!(t.served_by("mei") && !t.served_by("tao"));
+}
+
+#[test]
+fn tallies_of_parts_add_up_to_the_tally_of_the_whole() {
+    let mut rated = tl(1, 1, &[(0, Who::Buyer, None), (40, agent("mei"), None)]);
+    rated.rating = Some(1);
+    rated.reasons = vec!["回复慢".into()];
+    rated.modes = vec![(at(0), ConvState::Human)];
+    let mut bot = tl(2, 2, &[(0, Who::Buyer, None), (1, Who::Bot, Some("exact"))]);
+    bot.scene = Some("物流".into());
+    bot.rating = Some(5);
+    let third = tl(3, 3, &[(0, Who::Buyer, None), (3, Who::Bot, Some("none"))]);
+    let all = [rated.clone(), bot.clone(), third.clone()];
+    let whole = Tally::of(&all, shop());
+    let mut parts = Tally::of([&rated], shop());
+    parts.merge(&Tally::of([&bot, &third], shop()));
+    assert_eq!(parts, whole);
+    assert_eq!(whole.levels, [1, 0, 0, 0, 1]);
+    assert_eq!(whole.reasons.get("回复慢"), Some(&1));
+    assert_eq!(whole.scenes.get("物流"), Some(&1));
+    assert_eq!(parts.figures(), Figures::of(&all, shop()));
+    assert!(
+        close(whole.figures().human_response_30s_rate, 0.0),
+        "40 s is too slow"
+    );
 }

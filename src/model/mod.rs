@@ -24,7 +24,7 @@ pub use service::{
     AgentState, AgentStatus, ApiToken, Delivery, Group, QuickReply, Reception, ReceptionMode,
     SceneMode, SceneSwitch, Webhook,
 };
-pub use settings::{ShopSettings, StaffedHours};
+pub use settings::{ShopSettings, StaffedHours, Targets};
 pub use ticket::{Ticket, TicketComment, TicketStatus, TicketType};
 pub use training::{BotMark, TrainReason, TrainStatus, TrainingItem};
 pub use user::{NewUser, Role, Session, User, UserId, UserPatch};

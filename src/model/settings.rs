@@ -30,6 +30,44 @@ pub struct ShopSettings {
     /// Where returns go ({{退货地址}}).
     #[serde(default = "default_return_address")]
     pub return_address: String,
+    /// The figures the shop aims for (数据看板 shows green or red against them).
+    #[serde(default)]
+    pub targets: Targets,
+}
+
+/// The shop's targets, as whole numbers (seconds, percentages). The defaults are the
+/// healthy values the platforms' articles give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Targets {
+    /// 平均响应时长 at most, in seconds (healthy: 10–20 s).
+    pub avg_response_s: u32,
+    /// 首次30秒应答率 at least, percent.
+    pub first_response_30s_pct: u32,
+    /// 3分钟人工响应率 at least, percent (platforms require 90%).
+    pub human_3min_pct: u32,
+    /// 问答比 at least, percent (healthy: 150–200%).
+    pub answer_question_pct: u32,
+    /// 邀评率 at least, percent (healthy: 40–50%).
+    pub invite_pct: u32,
+    /// 满意率 at least, percent.
+    pub satisfaction_pct: u32,
+    /// 解决率 (bot) at least, percent (articles: 50–80%).
+    pub bot_resolution_pct: u32,
+}
+
+impl Default for Targets {
+    fn default() -> Targets {
+        Targets {
+            avg_response_s: 20,
+            first_response_30s_pct: 80,
+            human_3min_pct: 90,
+            answer_question_pct: 150,
+            invite_pct: 40,
+            satisfaction_pct: 90,
+            bot_resolution_pct: 50,
+        }
+    }
 }
 
 fn default_couriers() -> String {
@@ -60,6 +98,7 @@ impl Default for ShopSettings {
             ship_within: default_ship_within(),
             free_shipping: default_free_shipping(),
             return_address: default_return_address(),
+            targets: Targets::default(),
         }
     }
 }
@@ -213,6 +252,8 @@ impl SettingsInput {
             ship_within: self.ship_within.trim().to_string(),
             free_shipping: self.free_shipping.trim().to_string(),
             return_address: self.return_address.trim().to_string(),
+            // Targets have their own form (数据看板); the caller keeps the stored ones.
+            targets: Targets::default(),
         })
     }
 }

@@ -112,6 +112,14 @@ pub trait ConvReads: Reads {
             .collect()
     }
 
+    /// The stored tally of `day` (YYYY-MM-DD); the metrics own its shape.
+    fn get_daily<T: serde::de::DeserializeOwned>(&self, day: &str) -> Result<Option<T>> {
+        self.table(super::tables::DAILY)?
+            .get(day)?
+            .map(|v| decode("daily", v.value()))
+            .transpose()
+    }
+
     /// The ids of the latest `limit` conversations, newest first.
     fn recent_conv_ids(&self, limit: usize) -> Result<Vec<ConvId>> {
         self.table(CONVERSATIONS)?
@@ -297,6 +305,19 @@ impl WriteTx<'_> {
     /// Remembers that `key` was imported as `conv`.
     pub fn mark_imported(&self, key: &str, conv: ConvId) -> Result<()> {
         self.table(super::tables::IMPORTED)?.insert(key, conv.0)?;
+        Ok(())
+    }
+
+    /// Keeps a finished day's tally (YYYY-MM-DD); the metrics own its shape.
+    pub fn put_daily<T: serde::Serialize>(&self, day: &str, tally: &T) -> Result<()> {
+        self.table(super::tables::DAILY)?
+            .insert(day, encode(tally)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Drops a day's tally (its conversations changed, e.g. by an import).
+    pub fn forget_daily(&self, day: &str) -> Result<()> {
+        self.table(super::tables::DAILY)?.remove(day)?;
         Ok(())
     }
 

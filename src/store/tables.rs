@@ -73,6 +73,9 @@ pub const TRAINING_OPEN: TableDefinition<u64, u64> = TableDefinition::new("train
 /// Conversations by when they started: (unix seconds, conversation id) → buyer id. The
 /// metrics find a day's conversations with one range scan.
 pub const CONV_STARTS: TableDefinition<(u64, u64), u64> = TableDefinition::new("conv_starts");
+/// Daily metric tallies by shop-local date `YYYY-MM-DD` (days whose conversations are
+/// all closed; see `desk::dashboard`).
+pub const DAILY: TableDefinition<&str, &[u8]> = TableDefinition::new("daily");
 /// Conversations imported from another system: `channel\x1f their id` → conversation
 /// id (so importing a file twice does not duplicate).
 pub const IMPORTED: TableDefinition<&str, u64> = TableDefinition::new("imported");
@@ -188,6 +191,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::PairDoc(&BOT_MARKS),
     AnyTable::StrNum(&IMPORTED),
     AnyTable::PairNum(&CONV_STARTS),
+    AnyTable::StrDoc(&DAILY),
 ];
 
 /// Looks a table up by name.
