@@ -12,6 +12,7 @@
 //! - A conversation is **transferred** when it entered the queue or was given to an
 //!   agent at any point; it is **bot-received** when the bot answered its first turn.
 
+pub mod chart;
 pub mod load;
 
 use crate::model::{BuyerId, GroupId, StaffedHours};

@@ -150,6 +150,12 @@ impl Policy for Trainers {
     const ROLES: Option<&'static [Role]> = Some(&[Role::Owner, Role::Trainer]);
 }
 
+/// Those who look after the bot's results: the owner, supervisors and trainers.
+pub struct BotWatchers;
+impl Policy for BotWatchers {
+    const ROLES: Option<&'static [Role]> = Some(&[Role::Owner, Role::Supervisor, Role::Trainer]);
+}
+
 /// A logged-in user whose role `P` allows; anonymous visitors are sent to log in,
 /// other roles get 403.
 pub struct Require<P: Policy> {

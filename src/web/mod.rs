@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backup;
 pub mod channels;
 pub mod chat;
+pub mod dashboard;
 pub mod extract;
 pub mod groups;
 pub mod health;
@@ -31,7 +32,9 @@ use actix_web::cookie::SameSite;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
-use extract::{AnyUser, OwnerOnly, Policy, Public, Staff, Supervisors, Token, Trainers};
+use extract::{
+    AnyUser, BotWatchers, OwnerOnly, Policy, Public, Staff, Supervisors, Token, Trainers,
+};
 
 /// One row of the route table, as data: the tests walk it to check that every route
 /// enforces login, roles and CSRF as declared.
@@ -154,6 +157,15 @@ routes! {
     GET  "/kb/hot" => training::hot, Trainers;
     GET  "/kb/marks" => training::marks, Trainers;
     POST "/kb/marks" => training::mark, Trainers;
+
+    // 数据看板: staff see the overview (agents: their own numbers); supervisors the rest
+    GET  "/dashboard" => dashboard::overview, Staff;
+    GET  "/dashboard/agents" => dashboard::agents, Supervisors;
+    GET  "/dashboard/bot" => dashboard::bot, BotWatchers;
+    GET  "/dashboard/export" => dashboard::export, Staff;
+    POST "/dashboard/targets" => dashboard::save_targets, OwnerOnly;
+    GET  "/dashboard/live" => dashboard::live, Supervisors;
+    GET  "/dashboard/live/board" => dashboard::live_fragment, Supervisors;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

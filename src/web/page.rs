@@ -46,6 +46,11 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
     ("/kb", "知识库", &[Role::Owner, Role::Trainer]),
+    (
+        "/dashboard",
+        "数据看板",
+        &[Role::Owner, Role::Supervisor, Role::Agent],
+    ),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

@@ -1,0 +1,263 @@
+//! 数据看板 through the real app: a history file with known timings is imported and the
+//! dashboard, its CSV export and the agents and bot pages show the figures it must give;
+//! agents see only their own numbers; targets are the owner's; the live board refreshes
+//! from a fragment.
+
+mod common;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::test::call_service;
+use common::*;
+use xiaoer::model::Role;
+
+/// Two conversations 小美 (mei) served, first answered after 35 s and 21 s, and one the
+/// bot answered after 18 s, all on 2026-11-20 (Shanghai).
+const FILE: &str = r#"{"id":"h1","channel":"taobao","buyer_id":"u1","transferred_at":"2026-11-20T02:00:00Z","rating":{"level":5,"reasons":[]},"messages":[{"at":"2026-11-20T02:00:00Z","from":"buyer","text":"在吗，我要改地址"},{"at":"2026-11-20T02:00:35Z","from":"agent:mei","text":"亲，请发新地址"}]}
+{"id":"h2","channel":"taobao","buyer_id":"u2","transferred_at":"2026-11-20T03:00:00Z","rating":{"level":2,"reasons":["回复慢"]},"messages":[{"at":"2026-11-20T03:00:00Z","from":"buyer","text":"退款怎么还没到"},{"at":"2026-11-20T03:00:21Z","from":"agent:mei","text":"亲，帮您催一下"}]}
+{"id":"h3","channel":"jd","buyer_id":"u3","messages":[{"at":"2026-11-20T04:00:00Z","from":"buyer","text":"包邮吗"},{"at":"2026-11-20T04:00:18Z","from":"bot","text":"满59包邮"}]}
+"#;
+
+const RANGE: &str = "from=2026-11-20&to=2026-11-20";
+
+async fn shop() -> TestShop {
+    let staff = [
+        ("lead", Role::Supervisor),
+        ("mei", Role::Agent),
+        ("tao", Role::Agent),
+        ("ling", Role::Trainer),
+    ];
+    let shop = TestShop::with_team(staffed_clock(), &staff).await;
+    let convs = xiaoer::desk::import::read(FILE.as_bytes()).unwrap();
+    shop.state
+        .desk
+        .import_history(&xiaoer::desk::Actor::cli(), convs)
+        .await
+        .unwrap();
+    shop
+}
+
+#[actix_web::test]
+async fn the_dashboard_shows_the_figures_of_imported_history() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let boss = shop.session("boss").await;
+    let page = |path: &str, s: &Sess| get(&format!("{path}?{RANGE}"), Some(s)).to_request();
+
+    let res = call_service(&app, page("/dashboard", &boss)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    // 首次30秒应答率 2 of 3, 平均响应 (35+21+18)/3, 满意率 1 of 2.
+    assert!(html.contains("会话 3 · 咨询 3 人 · 评价 2"), "{html}");
+    for shown in [
+        "66.7%",
+        "24.7 秒",
+        "50.0%",
+        "回复慢",
+        "<svg class=\"chart\"",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    // Against the default targets: 首次30秒应答率 66.7% < 80% is red.
+    let card =
+        html.find("<div class=\"kpi bad\">\n    <div class=\"kpi-name\">首次30秒应答率</div>");
+    assert!(card.is_some(), "{html}");
+
+    // The CSV export (UTF-8 with BOM) carries the same numbers.
+    let res = call_service(&app, page("/dashboard/export", &boss)).await;
+    let body = actix_web::test::read_body(res).await;
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let csv = String::from_utf8(body[3..].to_vec()).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("2026-11-20,3,3,24.6667,28.0000,24.6667,28.0000,"),
+        "{row}"
+    );
+
+    // Agents page: mei served two conversations; the scatter plots her.
+    let html = text(call_service(&app, page("/dashboard/agents", &boss)).await).await;
+    assert!(
+        html.contains("<span class=\"muted small\">mei</span></td><td>2</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<circle"));
+    let csv = text(
+        call_service(
+            &app,
+            get(
+                &format!("/dashboard/export?table=agents&{RANGE}"),
+                Some(&boss),
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(csv.contains("\nmei,2,"), "{csv}");
+    let csv = text(
+        call_service(
+            &app,
+            get(
+                &format!("/dashboard/export?table=channels&{RANGE}"),
+                Some(&boss),
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        csv.contains("\njd,1,") && csv.contains("\ntaobao,2,"),
+        "{csv}"
+    );
+
+    // The bot page: one turn, answered (imported bot messages carry no band).
+    let ling = shop.session("ling").await;
+    let res = call_service(&app, page("/dashboard/bot", &ling)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(
+        html.contains("机器人接待的提问</div><div class=\"kpi-value\">1</div>"),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
+async fn agents_see_only_their_own_numbers() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let mei = shop.session("mei").await;
+    let tao = shop.session("tao").await;
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/dashboard?{RANGE}"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        html.contains("（mei 本人的数据）") && html.contains("会话 2 · 咨询 2 人"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("热门问题"),
+        "shop-wide lists are not an agent's"
+    );
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/dashboard?{RANGE}"), Some(&tao)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("会话 0 · 咨询 0 人"), "{html}");
+    let csv = text(
+        call_service(
+            &app,
+            get(
+                &format!("/dashboard/export?table=agents&{RANGE}"),
+                Some(&tao),
+            )
+            .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(!csv.contains("mei"), "{csv}");
+    let res = call_service(
+        &app,
+        get(
+            &format!("/dashboard/export?table=channels&{RANGE}"),
+            Some(&tao),
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    for path in ["/dashboard/agents", "/dashboard/bot", "/dashboard/live"] {
+        let res = call_service(&app, get(path, Some(&mei)).to_request()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let ling = shop.session("ling").await;
+    let res = call_service(&app, get("/dashboard", Some(&ling)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn targets_are_the_owners_and_bad_input_changes_nothing() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let boss = shop.session("boss").await;
+    let lead = shop.session("lead").await;
+    let form = |s: &Sess, first: &str| {
+        post(
+            "/dashboard/targets",
+            Some(s),
+            &[
+                ("_csrf", s.csrf.as_str()),
+                ("avg_response_s", "20"),
+                ("first_response_30s_pct", first),
+                ("human_3min_pct", "90"),
+                ("answer_question_pct", "150"),
+                ("invite_pct", "40"),
+                ("satisfaction_pct", "90"),
+                ("bot_resolution_pct", "50"),
+            ],
+        )
+        .to_request()
+    };
+    let before = shop.snapshot();
+    assert_eq!(
+        call_service(&app, form(&lead, "60")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call_service(&app, form(&boss, "abc")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call_service(&app, form(&boss, "101")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let bad_date = get("/dashboard?from=2026-13-01", Some(&boss)).to_request();
+    assert_eq!(
+        call_service(&app, bad_date).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let backwards = get("/dashboard?from=2026-11-21&to=2026-11-20", Some(&boss)).to_request();
+    assert_eq!(
+        call_service(&app, backwards).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(shop.snapshot(), before);
+
+    // 60%: now 66.7% meets the target and the card turns green.
+    let res = call_service(&app, form(&boss, "60")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/dashboard?{RANGE}"), Some(&boss)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        html.contains("<div class=\"kpi ok\">\n    <div class=\"kpi-name\">首次30秒应答率</div>")
+    );
+    assert!(html.contains("目标 ≥ 60%"));
+
+    // The live board (supervisors): today's figures, and the fragment it refreshes from.
+    let res = call_service(&app, get("/dashboard/live", Some(&lead)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        text(res)
+            .await
+            .contains("data-src=\"/dashboard/live/board\"")
+    );
+    let res = call_service(&app, get("/dashboard/live/board", Some(&lead)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get(header::CONTENT_TYPE).is_some());
+    assert!(text(res).await.contains("首次30秒应答率"));
+}
