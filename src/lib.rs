@@ -102,6 +102,7 @@ pub async fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Ve
         tracing::info!("no users yet: open the console to create the owner account");
     }
     spawn_session_purge(state.clone());
+    spawn_day_keeper(state.clone());
     web::webhooks::spawn(state.clone());
     let app_state = state.clone();
     let mut server = HttpServer::new(move || build_app(app_state.clone()));
@@ -135,6 +136,23 @@ fn spawn_session_purge(state: actix_web::web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
+        }
+    });
+}
+
+/// Once a minute after start, then hourly: counts and keeps the finished days of the
+/// last month, so 数据看板 reads them instead of counting them at the first view.
+fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(Duration::from_secs(60)).await;
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.desk.keep_finished_days(31).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(days = n, "kept the figures of finished days"),
+                Err(e) => tracing::warn!(error = %e, "counting finished days failed"),
             }
         }
     });

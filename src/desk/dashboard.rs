@@ -50,17 +50,22 @@ impl Desk {
     /// when the day is finished).
     pub async fn day_tally(&self, day: NaiveDate) -> Result<DayTally> {
         let key = day.format("%Y-%m-%d").to_string();
-        let settings = self.settings()?;
-        let r = self.store.read()?;
-        if let Some(d) = r.get_daily::<DayTally>(&key)?
+        if let Some(d) = self.store.read()?.get_daily::<DayTally>(&key)?
             && d.complete
         {
             return Ok(d);
         }
-        let timelines = load::timelines(&r, day, day, settings.tz())?;
-        drop(r);
         let past = day < self.today()?;
-        let d = DayTally::of(&key, &timelines, shop_of(&settings), past);
+        let desk = self.clone();
+        // Counting a busy day takes a while: off the async workers.
+        let d = tokio::task::spawn_blocking(move || -> Result<DayTally> {
+            let settings = desk.settings()?;
+            let r = desk.store.read()?;
+            let timelines = load::timelines(&r, day, day, settings.tz())?;
+            Ok(DayTally::of(&key, &timelines, shop_of(&settings), past))
+        })
+        .await
+        .map_err(|e| Error::Refused(format!("counting failed: {e}")))??;
         if d.complete {
             let kept = d.clone();
             self.store
@@ -68,6 +73,26 @@ impl Desk {
                 .await?;
         }
         Ok(d)
+    }
+
+    /// Counts and keeps the finished days among the last `days` that are not kept yet
+    /// (so the dashboard reads them); returns how many it kept.
+    pub async fn keep_finished_days(&self, days: i64) -> Result<usize> {
+        let today = self.today()?;
+        let mut kept = 0;
+        for back in 1..=days {
+            let day = today - chrono::Duration::days(back);
+            let key = day.format("%Y-%m-%d").to_string();
+            let done = self
+                .store
+                .read()?
+                .get_daily::<DayTally>(&key)?
+                .is_some_and(|d| d.complete);
+            if !done && self.day_tally(day).await?.complete {
+                kept += 1;
+            }
+        }
+        Ok(kept)
     }
 
     /// The tallies of `from..=to` as `user` may see them: everything for the owner and
@@ -255,6 +280,10 @@ mod tests {
             .unwrap();
         let v = desk.metrics(&owner, today, today).await.unwrap();
         assert_eq!(v.total.conversations, 99, "read, not recounted");
+        // The two quiet days before are kept too (nothing will change them); then
+        // there is nothing left to keep.
+        assert_eq!(desk.keep_finished_days(3).await.unwrap(), 2);
+        assert_eq!(desk.keep_finished_days(3).await.unwrap(), 0);
 
         let mut agent = owner.clone();
         agent.role = Role::Agent;
