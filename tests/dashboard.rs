@@ -182,6 +182,32 @@ async fn agents_see_only_their_own_numbers() {
     let ling = shop.session("ling").await;
     let res = call_service(&app, get("/dashboard", Some(&ling)).to_request()).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Live today: mei (shown to buyers by her nickname) serves a buyer; her numbers
+    // count it, tao's do not.
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b9", "", "转人工").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    let take = post(
+        &format!("/desk/c/{conv}/take"),
+        Some(&mei),
+        &[("_csrf", &mei.csrf)],
+    );
+    call_service(&app, take.to_request()).await;
+    let send = post(
+        &format!("/desk/c/{conv}/send"),
+        Some(&mei),
+        &[("_csrf", &mei.csrf), ("text", "亲，在的")],
+    );
+    assert_eq!(
+        call_service(&app, send.to_request()).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let today = |s: &Sess| get("/dashboard?from=2026-11-23&to=2026-11-23", Some(s)).to_request();
+    let html = text(call_service(&app, today(&mei)).await).await;
+    assert!(html.contains("会话 1 · 咨询 1 人"), "{html}");
+    let html = text(call_service(&app, today(&tao)).await).await;
+    assert!(html.contains("会话 0 · 咨询 0 人"), "{html}");
 }
 
 #[actix_web::test]

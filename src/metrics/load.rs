@@ -49,12 +49,17 @@ pub fn timelines(r: &impl Reads, from: NaiveDate, to: NaiveDate, tz: Tz) -> Resu
             }
         }
     }
+    let logins = r
+        .list_users()?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     convs
         .iter()
         .zip(events)
         .map(|(c, ev)| {
             let msgs = r.messages_after(c.id, 0, usize::MAX)?;
-            Ok(Timeline::build(c, &msgs, &ev))
+            Ok(Timeline::build(c, &msgs, &ev, &logins))
         })
         .collect()
 }

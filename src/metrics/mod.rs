@@ -15,12 +15,12 @@
 pub mod chart;
 pub mod load;
 
-use crate::model::{BuyerId, GroupId, StaffedHours};
+use crate::model::{BuyerId, GroupId, StaffedHours, UserId};
 use crate::model::{ConvId, ConvState, Conversation, Event, EventKind, Message, Sender};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Within this, a reply counts for the 30-second rates.
 pub const FAST_SECS: i64 = 30;
@@ -71,9 +71,16 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// The timeline of `conv` from its messages and its events (other conversations'
-    /// events are ignored).
-    pub fn build(conv: &Conversation, messages: &[Message], events: &[Event]) -> Timeline {
+    /// The timeline of `conv` from its messages, and from its events when the
+    /// conversation predates recorded state changes (other conversations' events are
+    /// ignored). Agents are known by login name: `logins` maps their ids (messages
+    /// carry the nickname shown to buyers, which may change).
+    pub fn build(
+        conv: &Conversation,
+        messages: &[Message],
+        events: &[Event],
+        logins: &HashMap<UserId, String>,
+    ) -> Timeline {
         let mut lines: Vec<Line> = messages
             .iter()
             .filter(|m| m.conv == conv.id)
@@ -82,7 +89,9 @@ impl Timeline {
                 who: match &m.from {
                     Sender::Buyer => Who::Buyer,
                     Sender::Bot => Who::Bot,
-                    Sender::Agent { name, .. } => Who::Agent(name.clone()),
+                    Sender::Agent { id, name } => {
+                        Who::Agent(logins.get(id).unwrap_or(name).clone())
+                    }
                     Sender::System => Who::System,
                 },
                 band: m.bot.as_ref().map(|b| b.band.clone()),

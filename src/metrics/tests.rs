@@ -296,7 +296,13 @@ fn a_timeline_is_built_from_stored_records() {
         event(7, 30, ConvState::Human),
         event(8, 10, ConvState::Queued),
     ];
-    let t = Timeline::build(&conv, &messages, &events);
+    // Messages carry the nickname; metrics know agents by login name.
+    let logins = HashMap::from([(crate::model::UserId(2), "mei".to_string())]);
+    let mut messages = messages;
+    if let Sender::Agent { name, .. } = &mut messages[2].from {
+        *name = "小美".into();
+    }
+    let t = Timeline::build(&conv, &messages, &events, &logins);
     assert_eq!(t.lines.len(), 3);
     assert_eq!(t.lines[1].band.as_deref(), Some("guided"));
     assert_eq!(t.lines[2].who, agent("mei"));
