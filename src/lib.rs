@@ -103,6 +103,7 @@ pub async fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Ve
     }
     spawn_session_purge(state.clone());
     spawn_day_keeper(state.clone());
+    spawn_inspector(state.clone());
     web::webhooks::spawn(state.clone());
     let app_state = state.clone();
     let mut server = HttpServer::new(move || build_app(app_state.clone()));
@@ -153,6 +154,38 @@ fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(days = n, "kept the figures of finished days"),
                 Err(e) => tracing::warn!(error = %e, "counting finished days failed"),
+            }
+        }
+    });
+}
+
+/// 质检 at close: every conversation that closes is inspected, off the request path.
+fn spawn_inspector(state: actix_web::web::Data<AppState>) {
+    use crate::model::{ConvState, EventKind};
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = state.desk.bus().subscribe();
+    actix_web::rt::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if matches!(
+                        e.kind,
+                        EventKind::State {
+                            to: ConvState::Closed,
+                            ..
+                        }
+                    ) && let Err(err) = state.desk.inspect(e.conv).await
+                    {
+                        tracing::warn!(conv = e.conv.0, error = %err, "inspection failed");
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "the inspector fell behind; some closes were not inspected"
+                    )
+                }
+                Err(RecvError::Closed) => break,
             }
         }
     });

@@ -1,4 +1,5 @@
-// 监控大屏: refresh the board when anything changes, and every 10 s for the waits.
+// 监控大屏 and 实时大屏: refresh the board when anything changes, and every 10 s for the
+// waits; show 质检 red-line alerts as they happen.
 "use strict";
 
 (() => {
@@ -16,6 +17,18 @@
   events.addEventListener("change", (e) => {
     const c = JSON.parse(e.data);
     if (c.kind !== "message" || c.from === "buyer") refresh();
+  });
+  const alerts = document.getElementById("alerts");
+  events.addEventListener("alert", (e) => {
+    if (!alerts) return;
+    const a = JSON.parse(e.data);
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/conversations/${a.conv}`;
+    link.textContent = `会话 #${a.conv}`;
+    item.append(`${new Date().toLocaleTimeString()} ${a.agent}：${a.detail} `, link);
+    alerts.querySelector("ul").prepend(item);
+    alerts.hidden = false;
   });
   setInterval(refresh, 10000);
 })();

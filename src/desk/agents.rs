@@ -142,7 +142,33 @@ impl Desk {
                 id: user.id,
                 name: user.nickname.clone(),
             };
-            c.say(conv, from, &text, None, None)
+            let m = c.say(conv, from, &text, None, None)?;
+            // 质检: a red line is recorded and supervisors are alerted at once.
+            let rules = c.tx.qa_settings()?;
+            let hits = super::qa::red_lines_in(&text, &rules);
+            if !hits.is_empty() {
+                let detail = format!("使用了红线词：{}", hits.join("、"));
+                c.tx.add_finding(&crate::model::Finding {
+                    conv: conv.id,
+                    rule: crate::model::QaRule::RedLine,
+                    severity: crate::model::QaRule::RedLine.severity(),
+                    agent: Some(user.name.clone()),
+                    seq: Some(m.seq),
+                    at: c.now,
+                    detail: detail.clone(),
+                })?;
+                let e = c.tx.append_event(
+                    c.now,
+                    conv,
+                    crate::model::EventKind::Alert {
+                        rule: crate::model::QaRule::RedLine.as_str().into(),
+                        agent: user.nickname.clone(),
+                        detail,
+                    },
+                )?;
+                c.events.push(e);
+            }
+            Ok(m)
         })
         .await
     }

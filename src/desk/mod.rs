@@ -13,6 +13,7 @@ pub mod import;
 pub mod kb;
 pub mod kbedit;
 pub mod monitor;
+pub mod qa;
 pub mod routing;
 pub mod scenes;
 pub mod service;

@@ -363,6 +363,12 @@ pub enum EventKind {
     Invited,
     /// The buyer rated.
     Rated { level: u8 },
+    /// Quality inspection found something that needs a supervisor now (a red line).
+    Alert {
+        rule: String,
+        agent: String,
+        detail: String,
+    },
 }
 
 /// One entry of the global event log.

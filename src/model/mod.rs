@@ -6,6 +6,7 @@ pub mod clock;
 pub mod conv;
 pub mod kb;
 pub mod product;
+pub mod qa;
 pub mod service;
 pub mod settings;
 pub mod ticket;
@@ -20,6 +21,7 @@ pub use conv::{
 };
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};
+pub use qa::{Finding, QaRule, QaSettings, Severity};
 pub use service::{
     AgentState, AgentStatus, ApiToken, Delivery, Group, QuickReply, Reception, ReceptionMode,
     SceneMode, SceneSwitch, Webhook,

@@ -352,6 +352,8 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "ticket_types" => is::<TicketType>(v),
         "training" => is::<crate::model::TrainingItem>(v),
         "bot_marks" => is::<crate::model::BotMark>(v),
+        "qa_findings" => is::<crate::model::Finding>(v),
+        "qa" => is::<crate::model::QaSettings>(v),
         // Derived figures whose shape the metrics own; any object will do.
         "daily" => is::<serde_json::Map<String, Value>>(v),
         other => Err(format!("no record type known for table {other}")),

@@ -10,6 +10,7 @@ pub mod convs;
 pub mod export;
 pub mod kb;
 pub mod migrate;
+pub mod qa;
 pub mod service;
 pub mod sessions;
 pub mod settings;
@@ -290,6 +291,7 @@ pub mod prelude {
     pub use super::audit::AuditReads;
     pub use super::convs::ConvReads;
     pub use super::kb::KbReads;
+    pub use super::qa::QaReads;
     pub use super::service::ServiceReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingsReads;

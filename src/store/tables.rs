@@ -76,6 +76,10 @@ pub const CONV_STARTS: TableDefinition<(u64, u64), u64> = TableDefinition::new("
 /// Daily metric tallies by shop-local date `YYYY-MM-DD` (days whose conversations are
 /// all closed; see `desk::dashboard`).
 pub const DAILY: TableDefinition<&str, &[u8]> = TableDefinition::new("daily");
+/// Quality-inspection findings by (conversation id, number within it).
+pub const QA_FINDINGS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("qa_findings");
+/// Quality-inspection settings (one document, `rules`).
+pub const QA: TableDefinition<&str, &[u8]> = TableDefinition::new("qa");
 /// Conversations imported from another system: `channel\x1f their id` → conversation
 /// id (so importing a file twice does not duplicate).
 pub const IMPORTED: TableDefinition<&str, u64> = TableDefinition::new("imported");
@@ -192,6 +196,8 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrNum(&IMPORTED),
     AnyTable::PairNum(&CONV_STARTS),
     AnyTable::StrDoc(&DAILY),
+    AnyTable::PairDoc(&QA_FINDINGS),
+    AnyTable::StrDoc(&QA),
 ];
 
 /// Looks a table up by name.

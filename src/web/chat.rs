@@ -345,6 +345,8 @@ fn buyer_frame(st: &AppState, e: &Event, buyer: crate::model::BuyerId) -> Option
             "rated",
             serde_json::json!({ "conversation_id": conv.id.0, "level": level }),
         ),
+        // Inspection is the shop's business, never the buyer's.
+        EventKind::Alert { .. } => return None,
     };
     Some(data)
 }

@@ -18,6 +18,7 @@ pub mod live;
 pub mod monitor;
 pub mod page;
 pub mod products;
+pub mod qa;
 pub mod scenes;
 pub mod tickets;
 pub mod training;
@@ -166,6 +167,10 @@ routes! {
     POST "/dashboard/targets" => dashboard::save_targets, OwnerOnly;
     GET  "/dashboard/live" => dashboard::live, Supervisors;
     GET  "/dashboard/live/board" => dashboard::live_fragment, Supervisors;
+
+    // 质检 (owner and supervisors)
+    GET  "/qa" => qa::page, Supervisors;
+    POST "/qa/red-lines" => qa::save_red_lines, Supervisors;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -51,6 +51,7 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         "数据看板",
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
+    ("/qa", "质检", &[Role::Owner, Role::Supervisor]),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

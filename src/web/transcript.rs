@@ -28,6 +28,8 @@ pub struct TranscriptPage {
     pub messages: Vec<MsgView>,
     /// Staff may open it in the workspace to act on it.
     pub staff: bool,
+    /// What quality inspection found (shown to supervisors and the owner).
+    pub findings: Vec<crate::model::Finding>,
 }
 
 /// GET /conversations/{id}
@@ -61,5 +63,10 @@ pub async fn page(
             .unwrap_or_default(),
         messages: msgs.into_iter().map(|m| msg_view(m, tz)).collect(),
         staff: me.user.role != Role::Trainer,
+        findings: if matches!(me.user.role, Role::Owner | Role::Supervisor) {
+            state.desk.store().read()?.findings_of(conv.id)?
+        } else {
+            Vec::new()
+        },
     })
 }

@@ -431,6 +431,20 @@ fn console_frame(st: &AppState, user: &User, e: &Event) -> Option<live::Frame> {
         EventKind::Assigned { .. } => ("assigned", ""),
         EventKind::Invited => ("invited", ""),
         EventKind::Rated { .. } => ("rated", ""),
+        EventKind::Alert {
+            rule,
+            agent,
+            detail,
+        } => {
+            // Red lines reach supervisors and the owner at once.
+            if !matches!(user.role, Role::Owner | Role::Supervisor) {
+                return None;
+            }
+            return Some((
+                "alert",
+                serde_json::json!({ "conv": e.conv.0, "rule": rule, "agent": agent, "detail": detail }),
+            ));
+        }
     };
     Some((
         "change",

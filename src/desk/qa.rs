@@ -1,0 +1,317 @@
+//! 质检: every conversation is inspected when it closes (and red lines as they are
+//! written, with a live alert to supervisors). The rules are pure functions of the
+//! conversation's messages and state changes.
+
+use super::{Actor, Desk, Error, Result};
+use crate::bot::intents::{Intent, detect};
+use crate::bot::normalize::{normalize, simplify};
+use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, Who};
+use crate::model::{
+    ConvId, ConvState, Conversation, Finding, Invalid, Message, QaRule, QaSettings, Sender,
+};
+use crate::store::prelude::*;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// The red-line words in `text` (case, width and 繁/简 folded).
+pub fn red_lines_in<'a>(text: &str, rules: &'a QaSettings) -> Vec<&'a str> {
+    let hay = normalize(text).replace(' ', "");
+    rules
+        .red_lines
+        .iter()
+        .filter(|w| {
+            let w = normalize(w).replace(' ', "");
+            !w.is_empty() && hay.contains(&w)
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+fn finding(
+    conv: ConvId,
+    rule: QaRule,
+    agent: Option<String>,
+    seq: Option<u64>,
+    at: DateTime<Utc>,
+    detail: String,
+) -> Finding {
+    Finding {
+        conv,
+        rule,
+        severity: rule.severity(),
+        agent,
+        seq,
+        at,
+        detail,
+    }
+}
+
+/// Everything the rules find in a conversation. `t` is its timeline (agents by login
+/// name), `msgs` its messages in order.
+pub fn inspect(
+    conv: &Conversation,
+    t: &Timeline,
+    msgs: &[Message],
+    rules: &QaSettings,
+    shop: Shop,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let agent_of = |m: &Message| -> Option<String> {
+        let at = t
+            .lines
+            .iter()
+            .position(|l| l.at == m.at && matches!(l.who, Who::Agent(_)));
+        match at.map(|i| &t.lines[i].who) {
+            Some(Who::Agent(n)) => Some(n.clone()),
+            _ => None,
+        }
+    };
+    // Red lines.
+    for m in msgs
+        .iter()
+        .filter(|m| matches!(m.from, Sender::Agent { .. }))
+    {
+        let hits = red_lines_in(&m.text, rules);
+        if !hits.is_empty() {
+            out.push(finding(
+                conv.id,
+                QaRule::RedLine,
+                agent_of(m),
+                Some(m.seq),
+                m.at,
+                format!("使用了红线词：{}", hits.join("、")),
+            ));
+        }
+    }
+    // The first human answer after the hand-over.
+    if let Some(moved) = t.transferred_at() {
+        let first = msgs
+            .iter()
+            .find(|m| m.at >= moved && matches!(m.from, Sender::Agent { .. }));
+        match first {
+            Some(m) if (m.at - moved).num_seconds() > FAST_SECS => out.push(finding(
+                conv.id,
+                QaRule::SlowFirst,
+                agent_of(m),
+                Some(m.seq),
+                m.at,
+                format!("转人工后 {} 秒才首次回复", (m.at - moved).num_seconds()),
+            )),
+            None => out.push(finding(
+                conv.id,
+                QaRule::SlowFirst,
+                None,
+                None,
+                moved,
+                "转人工后没有客服回复".into(),
+            )),
+            _ => {}
+        }
+    }
+    // Slow human replies in staffed hours.
+    for turn in t.turns().iter().filter(|turn| turn.human) {
+        let staffed = shop
+            .staffed
+            .contains(turn.start.with_timezone(&shop.tz).naive_local().time());
+        if !staffed {
+            continue;
+        }
+        match &turn.answered {
+            Some((at, Who::Agent(name))) if (*at - turn.start).num_seconds() > HUMAN_SECS => out
+                .push(finding(
+                    conv.id,
+                    QaRule::SlowReply,
+                    Some(name.clone()),
+                    None,
+                    *at,
+                    format!("买家等了 {} 秒才得到回复", (*at - turn.start).num_seconds()),
+                )),
+            None if conv.state == ConvState::Closed => out.push(finding(
+                conv.id,
+                QaRule::SlowReply,
+                None,
+                None,
+                turn.start,
+                "买家的消息没有得到人工回复".into(),
+            )),
+            _ => {}
+        }
+    }
+    // Runs of agent messages without a buyer reply.
+    let mut run: Vec<&Message> = Vec::new();
+    let flush = |run: &mut Vec<&Message>, out: &mut Vec<Finding>| {
+        if run.len() >= REJECT_RUN {
+            let last = run[run.len() - 1];
+            out.push(finding(
+                conv.id,
+                QaRule::AgentRun,
+                agent_of(last),
+                Some(last.seq),
+                last.at,
+                format!("连续 {} 条客服消息没有买家回复", run.len()),
+            ));
+        }
+        run.clear();
+    };
+    for m in msgs {
+        match m.from {
+            Sender::Agent { .. } => run.push(m),
+            Sender::Buyer => flush(&mut run, &mut out),
+            _ => {}
+        }
+    }
+    flush(&mut run, &mut out);
+    // Complaints no human answered.
+    for (i, m) in msgs.iter().enumerate() {
+        if m.from != Sender::Buyer
+            || detect(&simplify(&m.text), &normalize(&m.text)) != Some(Intent::Complaint)
+        {
+            continue;
+        }
+        let answered = msgs[i + 1..]
+            .iter()
+            .any(|x| matches!(x.from, Sender::Agent { .. }));
+        if !answered {
+            out.push(finding(
+                conv.id,
+                QaRule::NegativeUnanswered,
+                None,
+                Some(m.seq),
+                m.at,
+                format!("买家说：“{}”", m.text.chars().take(60).collect::<String>()),
+            ));
+        }
+    }
+    // Handed over twice or more.
+    let handovers = t
+        .modes
+        .iter()
+        .filter(|(_, s)| *s == ConvState::Queued)
+        .count();
+    if handovers >= 2 {
+        let at = t
+            .modes
+            .iter()
+            .filter(|(_, s)| *s == ConvState::Queued)
+            .nth(1)
+            .map(|(at, _)| *at)
+            .unwrap_or(conv.updated_at);
+        out.push(finding(
+            conv.id,
+            QaRule::TransferredTwice,
+            None,
+            None,
+            at,
+            format!("转人工 {handovers} 次"),
+        ));
+    }
+    out.sort_by_key(|f| f.at);
+    out
+}
+
+/// Findings of one agent, or of the shop, counted by rule.
+pub type RuleCounts = Vec<(QaRule, usize)>;
+
+impl Desk {
+    /// Inspects conversation `id` now and keeps what the rules find (replacing what an
+    /// earlier inspection found).
+    pub async fn inspect(&self, id: ConvId) -> Result<Vec<Finding>> {
+        let r = self.store.read()?;
+        let conv = r.get_conv(id)?.ok_or(Error::NotFound)?;
+        let msgs = r.messages_after(id, 0, usize::MAX)?;
+        let logins: HashMap<_, _> = r
+            .list_users()?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        let rules = r.qa_settings()?;
+        let settings = r.get_settings()?;
+        drop(r);
+        let t = Timeline::build(&conv, &msgs, &[], &logins);
+        let shop = Shop {
+            tz: settings.tz(),
+            staffed: settings.staffed,
+        };
+        let found = inspect(&conv, &t, &msgs, &rules, shop);
+        let kept = found.clone();
+        self.store
+            .write(move |tx| tx.put_findings(id, &kept))
+            .await?;
+        Ok(found)
+    }
+
+    /// The inspection rules' editable part.
+    pub fn qa_settings(&self) -> Result<QaSettings> {
+        Ok(self.store.read()?.qa_settings()?)
+    }
+
+    /// Replaces the red-line words.
+    pub async fn save_red_lines(&self, actor: &Actor, words: Vec<String>) -> Result<()> {
+        let mut words: Vec<String> = words
+            .into_iter()
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.dedup();
+        let mut inv = Invalid::default();
+        if words.len() > 1000 || words.iter().any(|w| w.chars().count() > 20) {
+            inv.add("red_lines", "最多 1000 个词，每个最多 20 个字");
+        }
+        inv.into_result()?;
+        let audit = self.audit(
+            actor,
+            "qa.red_lines",
+            "质检",
+            format!("红线词 {} 个", words.len()),
+        );
+        let s = QaSettings { red_lines: words };
+        self.store
+            .write(move |tx| {
+                tx.put_qa_settings(&s)?;
+                tx.append_audit(&audit)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The latest findings (at most `limit`), optionally of one rule or agent.
+    pub fn findings(
+        &self,
+        rule: Option<QaRule>,
+        agent: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Finding>> {
+        let all = self.store.read()?.recent_findings(50_000)?;
+        Ok(all
+            .into_iter()
+            .filter(|f| rule.is_none_or(|r| f.rule == r))
+            .filter(|f| agent.is_none_or(|a| f.agent.as_deref() == Some(a)))
+            .take(limit)
+            .collect())
+    }
+
+    /// Findings per agent and rule, over the latest findings.
+    pub fn findings_by_agent(&self) -> Result<Vec<(String, RuleCounts)>> {
+        let mut by: HashMap<String, HashMap<QaRule, usize>> = HashMap::new();
+        for f in self.store.read()?.recent_findings(50_000)? {
+            if let Some(a) = f.agent {
+                *by.entry(a).or_default().entry(f.rule).or_default() += 1;
+            }
+        }
+        let mut out: Vec<(String, RuleCounts)> = by
+            .into_iter()
+            .map(|(a, m)| {
+                let counts = QaRule::ALL
+                    .iter()
+                    .map(|r| (*r, m.get(r).copied().unwrap_or(0)))
+                    .collect();
+                (a, counts)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

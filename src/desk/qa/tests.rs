@@ -1,0 +1,178 @@
+//! Each rule on conversations that must trigger it and on ones that must not.
+
+use super::*;
+use crate::model::{BuyerId, UserId};
+use chrono::{Duration, TimeZone};
+
+/// 10:00 Shanghai on 2026-11-23 (staffed hours).
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap() + Duration::seconds(secs)
+}
+
+fn shop() -> Shop {
+    Shop {
+        tz: chrono_tz::Asia::Shanghai,
+        staffed: crate::model::StaffedHours::default(),
+    }
+}
+
+enum W {
+    Buyer,
+    Bot,
+    Mei,
+}
+
+/// Inspects a closed conversation of (second, writer, text) messages, handed to a human
+/// at each of `queued` seconds.
+fn run(lines: &[(i64, W, &str)], queued: &[i64]) -> Vec<QaRule> {
+    let mut conv = Conversation::start(ConvId(1), BuyerId(1), "web", 0, at(0));
+    for q in queued {
+        conv.enter(ConvState::Queued, at(*q));
+        conv.enter(ConvState::Human, at(*q));
+    }
+    let last = lines.last().map(|l| l.0).unwrap_or(0);
+    conv.enter(ConvState::Closed, at(last + 1));
+    let msgs: Vec<Message> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (s, w, text))| Message {
+            conv: ConvId(1),
+            seq: i as u64 + 1,
+            at: at(*s),
+            from: match w {
+                W::Buyer => Sender::Buyer,
+                W::Bot => Sender::Bot,
+                W::Mei => Sender::Agent {
+                    id: UserId(2),
+                    name: "小美".into(),
+                },
+            },
+            text: text.to_string(),
+            client_msg_id: None,
+            bot: None,
+        })
+        .collect();
+    let logins = HashMap::from([(UserId(2), "mei".to_string())]);
+    let t = Timeline::build(&conv, &msgs, &[], &logins);
+    let found = inspect(&conv, &t, &msgs, &QaSettings::default(), shop());
+    for f in &found {
+        if f.agent.is_some() {
+            assert_eq!(f.agent.as_deref(), Some("mei"), "agents by login name");
+        }
+    }
+    found.into_iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn a_well_served_conversation_finds_nothing() {
+    let found = run(
+        &[
+            (0, W::Buyer, "在吗"),
+            (1, W::Bot, "亲，在的"),
+            (10, W::Buyer, "转人工"),
+            (20, W::Mei, "亲，我是小美"),
+            (30, W::Buyer, "快递到哪了"),
+            (60, W::Mei, "已经到杭州了"),
+        ],
+        &[10],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn red_lines_are_found_in_agent_messages_only_and_whatever_the_width() {
+    assert_eq!(
+        run(
+            &[(0, W::Buyer, "加微信行吗"), (5, W::Mei, "亲，不可以哦")],
+            &[0]
+        ),
+        vec![],
+        "the buyer may say it"
+    );
+    assert_eq!(
+        run(&[(0, W::Buyer, "在吗"), (5, W::Mei, "你加我ＶＸ吧")], &[0]),
+        vec![QaRule::RedLine]
+    );
+    let rules = QaSettings::default();
+    assert_eq!(red_lines_in("爱买不买！", &rules), vec!["爱买不买"]);
+    assert!(red_lines_in("亲，这款卖得很好", &rules).is_empty());
+}
+
+#[test]
+fn slow_first_and_slow_replies_count_only_for_humans() {
+    assert_eq!(
+        run(&[(0, W::Buyer, "在吗"), (31, W::Mei, "在的")], &[0]),
+        vec![QaRule::SlowFirst]
+    );
+    assert_eq!(
+        run(&[(0, W::Buyer, "在吗"), (30, W::Mei, "在的")], &[0]),
+        vec![]
+    );
+    // The bot's pace is not the humans'.
+    assert_eq!(
+        run(&[(0, W::Buyer, "在吗"), (300, W::Bot, "在的")], &[]),
+        vec![]
+    );
+    let found = run(
+        &[
+            (0, W::Buyer, "在吗"),
+            (5, W::Mei, "在的"),
+            (10, W::Buyer, "什么时候发货"),
+            (200, W::Mei, "今天发"),
+        ],
+        &[0],
+    );
+    assert_eq!(found, vec![QaRule::SlowReply]);
+    // Nobody answered after the hand-over.
+    let found = run(&[(0, W::Buyer, "在吗"), (5, W::Bot, "稍等")], &[3]);
+    assert!(found.contains(&QaRule::SlowFirst), "{found:?}");
+}
+
+#[test]
+fn five_agent_messages_in_a_row_are_a_reject_risk_four_are_not() {
+    let mut lines = vec![(0, W::Buyer, "在吗")];
+    lines.extend((1..=4).map(|s| (s, W::Mei, "亲")));
+    assert_eq!(run(&lines, &[0]), vec![]);
+    lines.push((5, W::Mei, "亲？"));
+    assert_eq!(run(&lines, &[0]), vec![QaRule::AgentRun]);
+}
+
+#[test]
+fn complaints_need_a_human_answer() {
+    let found = run(
+        &[
+            (0, W::Buyer, "质量太差了，我要投诉"),
+            (1, W::Bot, "非常抱歉"),
+        ],
+        &[],
+    );
+    assert_eq!(found, vec![QaRule::NegativeUnanswered]);
+    let found = run(
+        &[
+            (0, W::Buyer, "质量太差了，我要投诉"),
+            (1, W::Bot, "非常抱歉"),
+            (5, W::Mei, "亲，非常抱歉，马上为您处理"),
+        ],
+        &[2],
+    );
+    assert_eq!(found, vec![], "{found:?}");
+    // "收到的衣服有线头" is a question, not a complaint.
+    assert_eq!(
+        run(&[(0, W::Buyer, "收到的衣服有线头"), (1, W::Bot, "亲")], &[]),
+        vec![]
+    );
+}
+
+#[test]
+fn two_hand_overs_are_noted() {
+    let found = run(
+        &[
+            (0, W::Buyer, "在吗"),
+            (5, W::Mei, "在的"),
+            (100, W::Buyer, "还在吗"),
+            (105, W::Mei, "在"),
+        ],
+        &[0, 100],
+    );
+    assert_eq!(found, vec![QaRule::TransferredTwice]);
+}

@@ -1,0 +1,176 @@
+//! 质检 through the real app: a red line an agent writes is recorded and alerts
+//! supervisors live (not the agent, not the buyer); a closed conversation is inspected;
+//! the findings page filters by rule and agent; red-line words are editable; agents
+//! cannot see any of it; bad input changes nothing.
+
+mod common;
+
+use actix_web::http::StatusCode;
+use actix_web::test::call_service;
+use common::*;
+use std::time::Duration;
+use xiaoer::model::{QaRule, Role};
+
+#[actix_web::test]
+async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected() {
+    let clock = staffed_clock();
+    let staff = [("lead", Role::Supervisor), ("mei", Role::Agent)];
+    let shop = TestShop::with_team(clock.clone(), &staff).await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let lead = shop.session("lead").await;
+    let mei = shop.session("mei").await;
+
+    let r = buyer_says(&app, &token, "b1", "", "转人工").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    call_service(
+        &app,
+        post(
+            &format!("/desk/c/{conv}/take"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    let mut lead_stream =
+        Sse::new(call_service(&app, get("/desk/events", Some(&lead)).to_request()).await);
+    let mut mei_stream =
+        Sse::new(call_service(&app, get("/desk/events", Some(&mei)).to_request()).await);
+
+    // 40 s after the hand-over, mei writes a red line.
+    clock.advance(chrono::Duration::seconds(40));
+    let send = post(
+        &format!("/desk/c/{conv}/send"),
+        Some(&mei),
+        &[("_csrf", &mei.csrf), ("text", "有事加我ＶＸ聊")],
+    );
+    assert_eq!(
+        call_service(&app, send.to_request()).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let mut alert = None;
+    while let Some((_, name, data)) = lead_stream.next(Duration::from_secs(2)).await {
+        if name == "alert" {
+            alert = Some(data);
+            break;
+        }
+    }
+    let alert = alert.expect("the supervisor is alerted");
+    assert_eq!(alert["conv"], conv);
+    assert!(
+        alert["detail"].as_str().unwrap().contains("加微信")
+            || alert["detail"].as_str().unwrap().contains("vx"),
+        "{alert}"
+    );
+    while let Some((_, name, _)) = mei_stream.next(Duration::from_millis(300)).await {
+        assert_ne!(name, "alert", "agents are not alerted about themselves");
+    }
+    let findings = shop.state.desk.findings(None, Some("mei"), 10).unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].rule, QaRule::RedLine);
+
+    // At close the whole conversation is inspected: the red line again, and the slow
+    // first answer (40 s).
+    call_service(
+        &app,
+        post(
+            &format!("/desk/c/{conv}/close"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    let found = shop
+        .state
+        .desk
+        .inspect(xiaoer::model::ConvId(conv))
+        .await
+        .unwrap();
+    let rules: Vec<QaRule> = found.iter().map(|f| f.rule).collect();
+    assert!(
+        rules.contains(&QaRule::RedLine) && rules.contains(&QaRule::SlowFirst),
+        "{rules:?}"
+    );
+
+    // The page, filtered; the transcript shows the findings to supervisors.
+    let html =
+        text(call_service(&app, get("/qa?rule=slow_first", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("人工首次响应超过30秒") && html.contains("转人工后 40 秒才首次回复"),
+        "{html}"
+    );
+    assert!(!html.contains("使用了红线词"), "filtered by rule");
+    let html = text(call_service(&app, get("/qa", Some(&lead)).to_request()).await).await;
+    assert!(html.contains("使用了红线词"));
+    assert!(
+        html.contains("<td><a href=\"/qa?agent=mei\">mei</a></td><td>1</td>"),
+        "{html}"
+    );
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/conversations/{conv}"), Some(&lead)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("质检发现"));
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/conversations/{conv}"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(!html.contains("质检发现"), "agents do not see findings");
+}
+
+#[actix_web::test]
+async fn red_line_words_are_editable_by_supervisors_only() {
+    let staff = [("lead", Role::Supervisor), ("mei", Role::Agent)];
+    let shop = TestShop::with_team(staffed_clock(), &staff).await;
+    let app = app(&shop).await;
+    let lead = shop.session("lead").await;
+    let mei = shop.session("mei").await;
+    let save = |s: &Sess, words: &str| {
+        post(
+            "/qa/red-lines",
+            Some(s),
+            &[("_csrf", s.csrf.as_str()), ("red_lines", words)],
+        )
+        .to_request()
+    };
+    let before = shop.snapshot();
+    assert_eq!(
+        call_service(&app, get("/qa", Some(&mei)).to_request())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call_service(&app, save(&mei, "差评")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let long = "字".repeat(21);
+    assert_eq!(
+        call_service(&app, save(&lead, &long)).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call_service(&app, get("/qa?rule=nope", Some(&lead)).to_request())
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(shop.snapshot(), before);
+
+    let res = call_service(&app, save(&lead, "差评\n\n 威胁 \n")).await;
+    assert_eq!(location(&res), "/qa?done=saved");
+    assert_eq!(
+        shop.state.desk.qa_settings().unwrap().red_lines,
+        vec!["差评", "威胁"]
+    );
+}
