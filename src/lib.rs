@@ -143,7 +143,8 @@ fn spawn_session_purge(state: actix_web::web::Data<AppState>) {
 }
 
 /// Once a minute after start, then hourly: counts and keeps the finished days of the
-/// last month, so 数据看板 reads them instead of counting them at the first view.
+/// last month, so 数据看板 reads them instead of counting them at the first view, and
+/// draws yesterday's conversations to score (质检抽检).
 fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         actix_web::rt::time::sleep(Duration::from_secs(60)).await;
@@ -154,6 +155,19 @@ fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(days = n, "kept the figures of finished days"),
                 Err(e) => tracing::warn!(error = %e, "counting finished days failed"),
+            }
+            // 质检抽检: yesterday's conversations to score.
+            let drawn = match state.desk.today() {
+                Ok(today) => match today.pred_opt() {
+                    Some(day) => state.desk.draw_samples(day).await,
+                    None => Ok(0),
+                },
+                Err(e) => Err(e),
+            };
+            match drawn {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(conversations = n, "drew conversations to score"),
+                Err(e) => tracing::warn!(error = %e, "drawing conversations to score failed"),
             }
         }
     });

@@ -174,3 +174,146 @@ async fn red_line_words_are_editable_by_supervisors_only() {
         vec!["差评", "威胁"]
     );
 }
+
+#[actix_web::test]
+async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
+    let staff = [
+        ("lead", Role::Supervisor),
+        ("mei", Role::Agent),
+        ("tao", Role::Agent),
+    ];
+    let shop = TestShop::with_team(staffed_clock(), &staff).await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let lead = shop.session("lead").await;
+    let mei = shop.session("mei").await;
+    let tao = shop.session("tao").await;
+    let r = buyer_says(&app, &token, "b1", "", "转人工").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    for (path, text) in [("take", ""), ("send", "亲，马上为您处理"), ("close", "")] {
+        let mut form = vec![("_csrf", mei.csrf.as_str())];
+        if !text.is_empty() {
+            form.push(("text", text));
+        }
+        let res = call_service(
+            &app,
+            post(&format!("/desk/c/{conv}/{path}"), Some(&mei), &form).to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    // A conversation still open, or with no agent, is not drawn.
+    buyer_says(&app, &token, "b2", "", "包邮吗").await;
+    let res = call_service(
+        &app,
+        post(
+            "/qa/samples/draw",
+            Some(&lead),
+            &[("_csrf", &lead.csrf), ("day", "2026-11-23")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let samples = shop.state.desk.samples().unwrap();
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].agent, "mei");
+    let html = text(call_service(&app, get("/qa/scoring", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains(&format!("action=\"/qa/samples/{conv}\"")) && html.contains("待评分（1）"),
+        "{html}"
+    );
+
+    // Bad scores change nothing: over an item's maximum, missing items.
+    let before = shop.snapshot();
+    let score = |points: &[&str], example: bool| {
+        let mut form: Vec<(String, String)> = vec![("_csrf".into(), lead.csrf.clone())];
+        for (i, p) in points.iter().enumerate() {
+            form.push((format!("p{i}"), p.to_string()));
+        }
+        form.push(("note".into(), "态度很好".into()));
+        if example {
+            form.push(("example".into(), "1".into()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        post(&format!("/qa/samples/{conv}"), Some(&lead), &pairs).to_request()
+    };
+    assert_eq!(
+        call_service(&app, score(&["21", "20", "30", "15", "15"], false))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call_service(&app, score(&["20", "20"], false))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let res = call_service(
+        &app,
+        post(
+            &format!("/qa/samples/{conv}"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(shop.snapshot(), before);
+
+    let res = call_service(&app, score(&["20", "18", "27", "15", "10"], true)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get("/qa/scoring", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("<td>mei</td><td>90.0</td><td>1</td>"),
+        "{html}"
+    );
+    assert!(html.contains("90/100"));
+    let html =
+        text(call_service(&app, get("/dashboard/agents", Some(&lead)).to_request()).await).await;
+    assert!(html.contains("<td>90.0（1）</td>"), "{html}");
+
+    // 训练场: every agent sees it and may read the example, even one it did not serve.
+    let html = text(call_service(&app, get("/qa/examples", Some(&tao)).to_request()).await).await;
+    assert!(html.contains(&format!("/conversations/{conv}")) && html.contains("态度很好"));
+    let res = call_service(
+        &app,
+        get(&format!("/conversations/{conv}"), Some(&tao)).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The rubric is editable; a bad one changes nothing.
+    let rubric = |text: &str| {
+        post(
+            "/qa/rubric",
+            Some(&lead),
+            &[
+                ("_csrf", lead.csrf.as_str()),
+                ("rubric", text),
+                ("daily_sample", "10"),
+            ],
+        )
+        .to_request()
+    };
+    let before = shop.snapshot();
+    assert_eq!(
+        call_service(&app, rubric("态度")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call_service(&app, rubric("态度=0")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(shop.snapshot(), before);
+    assert_eq!(
+        call_service(&app, rubric("态度=50\n解决=50"))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let s = shop.state.desk.qa_settings().unwrap();
+    assert_eq!((s.rubric.len(), s.daily_sample), (2, 10));
+}

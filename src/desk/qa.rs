@@ -7,7 +7,8 @@ use crate::bot::intents::{Intent, detect};
 use crate::bot::normalize::{normalize, simplify};
 use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, Who};
 use crate::model::{
-    ConvId, ConvState, Conversation, Finding, Invalid, Message, QaRule, QaSettings, Sender,
+    ConvId, ConvState, Conversation, Finding, Invalid, Message, QaRule, QaSettings, RubricItem,
+    Sample, Score, Sender,
 };
 use crate::store::prelude::*;
 use chrono::{DateTime, Utc};
@@ -264,7 +265,10 @@ impl Desk {
             "质检",
             format!("红线词 {} 个", words.len()),
         );
-        let s = QaSettings { red_lines: words };
+        let s = QaSettings {
+            red_lines: words,
+            ..self.qa_settings()?
+        };
         self.store
             .write(move |tx| {
                 tx.put_qa_settings(&s)?;
@@ -272,6 +276,163 @@ impl Desk {
             })
             .await?;
         Ok(())
+    }
+
+    /// Replaces the rubric (`name=points` items) and the daily sample size.
+    pub async fn save_rubric(
+        &self,
+        actor: &Actor,
+        rubric: Vec<RubricItem>,
+        daily_sample: u32,
+    ) -> Result<()> {
+        let mut inv = Invalid::default();
+        if rubric.is_empty() || rubric.len() > 20 {
+            inv.add("rubric", "评分项应有 1–20 项");
+        }
+        if rubric.iter().any(|i| {
+            i.name.trim().is_empty()
+                || i.name.chars().count() > 30
+                || i.points == 0
+                || i.points > 100
+        }) {
+            inv.add("rubric", "每项写成 名称=分值，名称最多 30 字，分值 1–100");
+        }
+        if daily_sample == 0 || daily_sample > 500 {
+            inv.add("daily_sample", "每日抽检数应在 1–500 之间");
+        }
+        inv.into_result()?;
+        let audit = self.audit(
+            actor,
+            "qa.rubric",
+            "质检",
+            format!("评分项 {} 项，每日抽检 {daily_sample} 个", rubric.len()),
+        );
+        let s = QaSettings {
+            rubric,
+            daily_sample,
+            ..self.qa_settings()?
+        };
+        self.store
+            .write(move |tx| {
+                tx.put_qa_settings(&s)?;
+                tx.append_audit(&audit)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Draws `day`'s sample: up to the daily number of random closed conversations
+    /// started that day that an agent served (not drawn before). Returns how many
+    /// were drawn.
+    pub async fn draw_samples(&self, day: chrono::NaiveDate) -> Result<usize> {
+        use rand::seq::SliceRandom;
+        let settings = self.settings()?;
+        let r = self.store.read()?;
+        let want = r.qa_settings()?.daily_sample as usize;
+        let key = day.format("%Y-%m-%d").to_string();
+        let already = r.samples()?.iter().filter(|s| s.day == key).count();
+        if already >= want {
+            return Ok(0);
+        }
+        let mut pool: Vec<Sample> = crate::metrics::load::timelines(&r, day, day, settings.tz())?
+            .into_iter()
+            .filter(|t| t.closed())
+            .filter_map(|t| {
+                let agent = t.agents().first().map(|a| a.to_string())?;
+                Some(Sample {
+                    conv: t.conv,
+                    day: key.clone(),
+                    agent,
+                    score: None,
+                    example: false,
+                })
+            })
+            .filter(|s| r.sample(s.conv).ok().flatten().is_none())
+            .collect();
+        drop(r);
+        pool.shuffle(&mut rand::rng());
+        pool.truncate(want - already);
+        let n = pool.len();
+        self.store
+            .write(move |tx| {
+                for s in &pool {
+                    tx.put_sample(s)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(n)
+    }
+
+    /// Scores a drawn conversation against the rubric (points per item, in rubric
+    /// order) and marks it as a good example or not.
+    pub async fn score_sample(
+        &self,
+        user: &crate::model::User,
+        conv: ConvId,
+        points: &[u32],
+        note: &str,
+        example: bool,
+    ) -> Result<Sample> {
+        let r = self.store.read()?;
+        let mut sample = r.sample(conv)?.ok_or(Error::NotFound)?;
+        let rubric = r.qa_settings()?.rubric;
+        drop(r);
+        let mut inv = Invalid::default();
+        if points.len() != rubric.len() {
+            inv.add("points", "请为每个评分项打分");
+        }
+        for (item, p) in rubric.iter().zip(points) {
+            if *p > item.points {
+                inv.add("points", format!("{}最多 {} 分", item.name, item.points));
+            }
+        }
+        if note.chars().count() > 500 {
+            inv.add("note", "备注最多 500 字");
+        }
+        inv.into_result()?;
+        sample.score = Some(Score {
+            items: rubric
+                .iter()
+                .zip(points)
+                .map(|(i, p)| (i.name.clone(), *p))
+                .collect(),
+            total: points.iter().sum(),
+            out_of: rubric.iter().map(|i| i.points).sum(),
+            note: note.trim().to_string(),
+            by: user.name.clone(),
+            at: self.clock.now(),
+        });
+        sample.example = example;
+        let kept = sample.clone();
+        self.store.write(move |tx| tx.put_sample(&kept)).await?;
+        Ok(sample)
+    }
+
+    /// Every drawn sample, newest day first.
+    pub fn samples(&self) -> Result<Vec<Sample>> {
+        let mut v = self.store.read()?.samples()?;
+        v.sort_by(|a, b| b.day.cmp(&a.day).then(b.conv.cmp(&a.conv)));
+        Ok(v)
+    }
+
+    /// Average score per agent, as a percentage of the points possible, with the
+    /// number of scored samples.
+    pub fn qa_scores(&self) -> Result<HashMap<String, (f64, usize)>> {
+        let mut sums: HashMap<String, (u64, u64, usize)> = HashMap::new();
+        for s in self.store.read()?.samples()? {
+            if let Some(score) = &s.score {
+                let e = sums.entry(s.agent.clone()).or_default();
+                e.0 += u64::from(score.total);
+                e.1 += u64::from(score.out_of);
+                e.2 += 1;
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .filter(|(_, (_, out_of, _))| *out_of > 0)
+            .map(|(a, (t, o, n))| (a, (t as f64 * 100.0 / o as f64, n)))
+            .collect())
     }
 
     /// The latest findings (at most `limit`), optionally of one rule or agent.

@@ -222,10 +222,15 @@ impl Desk {
     /// A conversation's whole record, read-only: for those who may see it in the
     /// workspace, and for trainers (who learn from every conversation but serve none).
     pub fn transcript(&self, user: &User, id: ConvId) -> Result<(Conversation, Vec<Message>)> {
+        let r = self.store.read()?;
+        // Good examples (训练场) are for every colleague to learn from.
+        let example = r.sample(id)?.is_some_and(|s| s.example);
         let conv = match user.role {
-            Role::Trainer => self.store.read()?.get_conv(id)?.ok_or(Error::NotFound)?,
+            Role::Trainer => r.get_conv(id)?.ok_or(Error::NotFound)?,
+            _ if example => r.get_conv(id)?.ok_or(Error::NotFound)?,
             _ => self.check_visible(user, id)?,
         };
+        drop(r);
         let msgs = self.store.read()?.messages_after(id, 0, usize::MAX)?;
         Ok((conv, msgs))
     }

@@ -21,7 +21,7 @@ pub use conv::{
 };
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};
-pub use qa::{Finding, QaRule, QaSettings, Severity};
+pub use qa::{Finding, QaRule, QaSettings, RubricItem, Sample, Score, Severity};
 pub use service::{
     AgentState, AgentStatus, ApiToken, Delivery, Group, QuickReply, Reception, ReceptionMode,
     SceneMode, SceneSwitch, Webhook,

@@ -121,6 +121,69 @@ pub struct QaSettings {
     /// Words an agent must never write: rudeness, and the platforms' red lines
     /// (taking the buyer off the platform).
     pub red_lines: Vec<String>,
+    /// Closed conversations drawn for scoring each day.
+    #[serde(default = "default_sample")]
+    pub daily_sample: u32,
+    /// What a scorer scores, with the most points each item gives.
+    #[serde(default = "default_rubric")]
+    pub rubric: Vec<RubricItem>,
+}
+
+fn default_sample() -> u32 {
+    50
+}
+
+fn default_rubric() -> Vec<RubricItem> {
+    [
+        ("服务态度", 20),
+        ("响应及时", 20),
+        ("解决问题", 30),
+        ("话术规范", 15),
+        ("主动服务与推荐", 15),
+    ]
+    .into_iter()
+    .map(|(name, points)| RubricItem {
+        name: name.into(),
+        points,
+    })
+    .collect()
+}
+
+/// One item of the scoring rubric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RubricItem {
+    pub name: String,
+    /// The most points the item gives (its weight).
+    pub points: u32,
+}
+
+/// A conversation drawn for scoring, and its score once given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    pub conv: ConvId,
+    /// The shop-local day it was drawn for (YYYY-MM-DD).
+    pub day: String,
+    /// The agent scored (login name).
+    pub agent: String,
+    #[serde(default)]
+    pub score: Option<Score>,
+    /// Marked as a good example for the 训练场.
+    #[serde(default)]
+    pub example: bool,
+}
+
+/// A scorer's verdict on a sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Score {
+    /// Points per rubric item, in rubric order.
+    pub items: Vec<(String, u32)>,
+    pub total: u32,
+    /// The most points possible (the rubric's sum when scored).
+    pub out_of: u32,
+    #[serde(default)]
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Default for QaSettings {
@@ -147,6 +210,8 @@ impl Default for QaSettings {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            daily_sample: default_sample(),
+            rubric: default_rubric(),
         }
     }
 }

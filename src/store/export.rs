@@ -354,6 +354,7 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "bot_marks" => is::<crate::model::BotMark>(v),
         "qa_findings" => is::<crate::model::Finding>(v),
         "qa" => is::<crate::model::QaSettings>(v),
+        "qa_samples" => is::<crate::model::Sample>(v),
         // Derived figures whose shape the metrics own; any object will do.
         "daily" => is::<serde_json::Map<String, Value>>(v),
         other => Err(format!("no record type known for table {other}")),

@@ -1,9 +1,9 @@
 //! Quality inspection: findings per conversation, and the editable rules.
 
 use super::codec::{decode, encode};
-use super::tables::{QA, QA_FINDINGS};
+use super::tables::{QA, QA_FINDINGS, QA_SAMPLES};
 use super::{Reads, Result, WriteTx};
-use crate::model::{ConvId, Finding, QaSettings};
+use crate::model::{ConvId, Finding, QaSettings, Sample};
 use redb::{ReadableTable, TableHandle};
 
 const RULES: &str = "rules";
@@ -32,6 +32,25 @@ pub trait QaReads: Reads {
                 decode(QA_FINDINGS.name(), v.value())
             })
             .collect()
+    }
+
+    /// Every sample drawn for scoring, by conversation.
+    fn samples(&self) -> Result<Vec<Sample>> {
+        self.table(QA_SAMPLES)?
+            .iter()?
+            .map(|row| {
+                let (_, v) = row?;
+                decode(QA_SAMPLES.name(), v.value())
+            })
+            .collect()
+    }
+
+    /// The sample of `conv`, if it was drawn.
+    fn sample(&self, conv: ConvId) -> Result<Option<Sample>> {
+        self.table(QA_SAMPLES)?
+            .get(conv.0)?
+            .map(|v| decode(QA_SAMPLES.name(), v.value()))
+            .transpose()
     }
 
     /// The editable rules (the defaults until saved).
@@ -75,6 +94,13 @@ impl WriteTx<'_> {
             .map(|(k, _)| k.value().1 + 1)
             .unwrap_or(0);
         t.insert((f.conv.0, next), encode(f)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores a sample (drawn, scored or marked).
+    pub fn put_sample(&self, s: &Sample) -> Result<()> {
+        self.table(QA_SAMPLES)?
+            .insert(s.conv.0, encode(s)?.as_slice())?;
         Ok(())
     }
 

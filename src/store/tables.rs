@@ -78,6 +78,8 @@ pub const CONV_STARTS: TableDefinition<(u64, u64), u64> = TableDefinition::new("
 pub const DAILY: TableDefinition<&str, &[u8]> = TableDefinition::new("daily");
 /// Quality-inspection findings by (conversation id, number within it).
 pub const QA_FINDINGS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("qa_findings");
+/// Conversations drawn for scoring (质检抽检), by conversation id.
+pub const QA_SAMPLES: TableDefinition<u64, &[u8]> = TableDefinition::new("qa_samples");
 /// Quality-inspection settings (one document, `rules`).
 pub const QA: TableDefinition<&str, &[u8]> = TableDefinition::new("qa");
 /// Conversations imported from another system: `channel\x1f their id` → conversation
@@ -198,6 +200,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::StrDoc(&DAILY),
     AnyTable::PairDoc(&QA_FINDINGS),
     AnyTable::StrDoc(&QA),
+    AnyTable::NumDoc(&QA_SAMPLES),
 ];
 
 /// Looks a table up by name.

@@ -337,6 +337,8 @@ pub struct AgentRow {
     pub name: String,
     pub nickname: String,
     pub f: Figures,
+    /// Average 质检 score (percent of the points possible), all samples scored so far.
+    pub qa: String,
 }
 
 impl AgentRow {
@@ -366,11 +368,16 @@ fn agent_rows(state: &AppState, v: &MetricsView) -> Result<Vec<AgentRow>, AppErr
         .into_iter()
         .map(|u| (u.name, u.nickname))
         .collect();
+    let scores = state.desk.qa_scores()?;
     let mut rows: Vec<AgentRow> = v
         .agents
         .iter()
         .map(|(name, t)| AgentRow {
             nickname: names.get(name).cloned().unwrap_or_else(|| name.clone()),
+            qa: scores
+                .get(name)
+                .map(|(pct, n)| format!("{pct:.1}（{n}）"))
+                .unwrap_or_else(|| "—".into()),
             name: name.clone(),
             f: t.figures(),
         })

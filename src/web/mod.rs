@@ -171,6 +171,11 @@ routes! {
     // 质检 (owner and supervisors)
     GET  "/qa" => qa::page, Supervisors;
     POST "/qa/red-lines" => qa::save_red_lines, Supervisors;
+    GET  "/qa/scoring" => qa::scoring, Supervisors;
+    POST "/qa/samples/draw" => qa::draw, Supervisors;
+    POST "/qa/samples/{conv}" => qa::score, Supervisors;
+    POST "/qa/rubric" => qa::save_rubric, Supervisors;
+    GET  "/qa/examples" => qa::examples, Staff;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;
