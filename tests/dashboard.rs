@@ -203,9 +203,26 @@ async fn agents_see_only_their_own_numbers() {
         call_service(&app, send.to_request()).await.status(),
         StatusCode::SEE_OTHER
     );
+    // The buyer orders within the day: mei's conversation converted.
+    let order = serde_json::json!({"order_id": "T1", "buyer_id": "b9",
+        "items": [{"name": "T恤"}], "status": "paid"});
+    let res = call_service(
+        &app,
+        api(
+            actix_web::http::Method::POST,
+            "/api/v1/orders",
+            Some(&token),
+            &order.to_string(),
+        )
+        .to_request(),
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
     let today = |s: &Sess| get("/dashboard?from=2026-11-23&to=2026-11-23", Some(s)).to_request();
     let html = text(call_service(&app, today(&mei)).await).await;
     assert!(html.contains("会话 1 · 咨询 1 人"), "{html}");
+    let card = "<div class=\"kpi-name\">询单转化率（人工）</div>\n    <div class=\"kpi-value\">100.0%</div>";
+    assert!(html.contains(card), "{html}");
     let html = text(call_service(&app, today(&tao)).await).await;
     assert!(html.contains("会话 0 · 咨询 0 人"), "{html}");
 }

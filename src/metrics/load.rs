@@ -59,7 +59,26 @@ pub fn timelines(r: &impl Reads, from: NaiveDate, to: NaiveDate, tz: Tz) -> Resu
         .zip(events)
         .map(|(c, ev)| {
             let msgs = r.messages_after(c.id, 0, usize::MAX)?;
-            Ok(Timeline::build(c, &msgs, &ev, &logins))
+            let mut t = Timeline::build(c, &msgs, &ev, &logins);
+            t.ordered = ordered_within_a_day(r, c)?;
+            Ok(t)
         })
         .collect()
+}
+
+/// Whether the buyer of `c` placed an order within 24 hours of its start (询单转化).
+fn ordered_within_a_day(r: &impl Reads, c: &crate::model::Conversation) -> Result<bool> {
+    let Some(buyer) = r.get_buyer(c.buyer)? else {
+        return Ok(false);
+    };
+    let until = c.created_at + chrono::Duration::hours(24);
+    for key in &buyer.orders {
+        if let Some(o) = r.get_order(key)?
+            && c.created_at <= o.created_at
+            && o.created_at <= until
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

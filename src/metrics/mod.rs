@@ -68,6 +68,8 @@ pub struct Timeline {
     pub scene: Option<String>,
     /// The skill group it was routed to.
     pub group: Option<GroupId>,
+    /// The buyer placed an order within 24 hours of the conversation's start.
+    pub ordered: bool,
 }
 
 impl Timeline {
@@ -128,6 +130,7 @@ impl Timeline {
                 .unwrap_or_default(),
             scene: conv.scene.clone(),
             group: conv.group,
+            ordered: false,
         }
     }
 
@@ -302,6 +305,11 @@ pub struct Figures {
     /// Bot unmatched rate: turns the bot answered with its fallback (band none) ÷ turns
     /// the bot answered.
     pub bot_unmatched_rate: Option<f64>,
+    /// 询单转化率 (bot): conversations only the bot served whose buyer ordered within
+    /// 24 h of the start ÷ such conversations.
+    pub bot_conversion_rate: Option<f64>,
+    /// 询单转化率 (human): the same for conversations an agent served.
+    pub human_conversion_rate: Option<f64>,
     pub ratings: usize,
 }
 
@@ -350,6 +358,12 @@ pub struct Tally {
     pub satisfied: u64,
     pub invited: u64,
     pub reject_risk: u64,
+    /// Conversations only the bot served, and those whose buyer ordered within 24 h.
+    pub bot_only: u64,
+    pub bot_only_ordered: u64,
+    /// Conversations a human served, and those whose buyer ordered within 24 h.
+    pub human_served: u64,
+    pub human_served_ordered: u64,
     /// Ratings by level: index 0 = 1 (很不满意) … 4 = 5 (很满意).
     pub levels: [u64; 5],
     /// Bad-rating reasons by count.
@@ -379,6 +393,13 @@ impl Tally {
     /// Counts one conversation (not its buyer: see `of`).
     fn add(&mut self, t: &Timeline, shop: Shop) {
         self.conversations += 1;
+        if t.agents().is_empty() {
+            self.bot_only += 1;
+            self.bot_only_ordered += u64::from(t.ordered);
+        } else {
+            self.human_served += 1;
+            self.human_served_ordered += u64::from(t.ordered);
+        }
         if t.invited {
             self.invited += 1;
         }
@@ -523,7 +544,11 @@ impl Tally {
             ratings,
             satisfied,
             invited,
-            reject_risk
+            reject_risk,
+            bot_only,
+            bot_only_ordered,
+            human_served,
+            human_served_ordered
         );
         for (i, n) in o.levels.iter().enumerate() {
             self.levels[i] += n;
@@ -562,6 +587,8 @@ impl Tally {
             reject_risk_conversations: self.reject_risk as usize,
             bot_answer_rate: r(self.bot_exact, self.bot_turns),
             bot_unmatched_rate: r(self.bot_none, self.bot_turns),
+            bot_conversion_rate: r(self.bot_only_ordered, self.bot_only),
+            human_conversion_rate: r(self.human_served_ordered, self.human_served),
             ratings: self.ratings as usize,
         }
     }

@@ -40,6 +40,7 @@ fn tl(id: u64, buyer: u64, lines: &[(i64, Who, Option<&str>)]) -> Timeline {
         reasons: Vec::new(),
         scene: None,
         group: None,
+        ordered: false,
     }
 }
 
@@ -340,4 +341,16 @@ fn tallies_of_parts_add_up_to_the_tally_of_the_whole() {
         close(whole.figures().human_response_30s_rate, 0.0),
         "40 s is too slow"
     );
+}
+
+#[test]
+fn orders_within_a_day_convert_bot_and_human_conversations_apart() {
+    let mut bot = tl(1, 1, &[(0, Who::Buyer, None), (1, Who::Bot, Some("exact"))]);
+    bot.ordered = true;
+    let bot2 = tl(2, 2, &[(0, Who::Buyer, None), (1, Who::Bot, Some("exact"))]);
+    let mut human = tl(3, 3, &[(0, Who::Buyer, None), (9, agent("mei"), None)]);
+    human.ordered = true;
+    let f = Figures::of(&[bot, bot2, human], shop());
+    assert!(close(f.bot_conversion_rate, 0.5));
+    assert!(close(f.human_conversion_rate, 1.0));
 }

@@ -156,6 +156,20 @@ pub fn kpis(f: &Figures, t: &Targets) -> Vec<Kpi> {
             band: "",
         },
         Kpi {
+            name: "询单转化率（机器人）",
+            value: pct(f.bot_conversion_rate),
+            target: String::new(),
+            status: "none",
+            band: "24 小时内下单",
+        },
+        Kpi {
+            name: "询单转化率（人工）",
+            value: pct(f.human_conversion_rate),
+            target: String::new(),
+            status: "none",
+            band: "24 小时内下单",
+        },
+        Kpi {
             name: "消息拒收风险",
             value: format!("{} 个会话", f.reject_risk_conversations),
             target: "0".into(),
@@ -359,6 +373,8 @@ pub struct AgentsPage {
     pub rows: Vec<AgentRow>,
     pub scatter: String,
     pub channels: Vec<(String, Figures)>,
+    /// Per skill group (by name).
+    pub groups: Vec<(String, Figures)>,
 }
 
 fn agent_rows(state: &AppState, v: &MetricsView) -> Result<Vec<AgentRow>, AppError> {
@@ -411,6 +427,20 @@ pub async fn agents(
             .iter()
             .map(|(c, t)| (c.clone(), t.figures()))
             .collect(),
+        groups: {
+            let names = state.desk.groups()?;
+            v.groups
+                .iter()
+                .map(|(g, t)| {
+                    let name = names
+                        .iter()
+                        .find(|x| x.id.0 == *g)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_else(|| format!("#{g}"));
+                    (name, t.figures())
+                })
+                .collect()
+        },
         from: from.format("%Y-%m-%d").to_string(),
         to: to.format("%Y-%m-%d").to_string(),
         ctx,
@@ -491,7 +521,7 @@ pub struct ExportQuery {
 }
 
 /// The columns of every exported table after its first.
-const COLUMNS: [&str; 17] = [
+const COLUMNS: [&str; 19] = [
     "会话数",
     "咨询人数",
     "首次响应时长(秒)",
@@ -509,6 +539,8 @@ const COLUMNS: [&str; 17] = [
     "评价率",
     "邀评率",
     "消息拒收风险会话",
+    "询单转化率(机器人)",
+    "询单转化率(人工)",
 ];
 
 fn cells(f: &Figures) -> Vec<String> {
@@ -531,6 +563,8 @@ fn cells(f: &Figures) -> Vec<String> {
         n(f.rating_rate),
         n(f.invite_rate),
         f.reject_risk_conversations.to_string(),
+        n(f.bot_conversion_rate),
+        n(f.human_conversion_rate),
     ]
 }
 
