@@ -751,3 +751,67 @@ async fn a_trainer_teaches_the_bot_from_the_training_queue() {
     assert!(after.contains("亲，支持免费定制刻字哦"), "{after}");
     handle.stop(true).await;
 }
+
+/// The owner imports past conversations from the backup page (the upload with its
+/// progress bar and report), then reads them on 数据看板: the figures, the charts, and
+/// the agents page.
+#[actix_web::test]
+async fn the_owner_imports_history_and_reads_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    shop_with_agent(&dir.path().join("data")).await;
+    let history = dir.path().join("history.jsonl");
+    std::fs::write(
+        &history,
+        concat!(
+            r#"{"id":"h1","channel":"taobao","buyer_id":"u1","transferred_at":"2026-11-20T02:00:00Z","rating":{"level":5,"reasons":[]},"messages":[{"at":"2026-11-20T02:00:00Z","from":"buyer","text":"在吗"},{"at":"2026-11-20T02:00:35Z","from":"agent:mei","text":"在的亲"}]}"#,
+            "\n",
+            r#"{"id":"h2","channel":"taobao","buyer_id":"u2","messages":[{"at":"2026-11-20T03:00:00Z","from":"buyer","text":"包邮吗"},{"at":"2026-11-20T03:00:18Z","from":"bot","text":"满59包邮"}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let (base, handle) = start(dir.path()).await;
+    let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {
+        handle.stop(true).await;
+        return;
+    };
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "input[name=name]", "boss").await;
+    fill(&c, "input[name=password]", "password-123").await;
+    submit(&c, "form").await;
+    wait_for_text(&c, "老板").await;
+    c.goto(&format!("{base}/settings/backup")).await.unwrap();
+    wait_for_text(&c, "导入历史会话").await;
+    let file = c
+        .find(Locator::Css("form[data-upload] input[type=file]"))
+        .await
+        .unwrap();
+    file.send_keys(history.to_str().unwrap()).await.unwrap();
+    submit(&c, "form[data-upload]").await;
+    let page = wait_for_text(&c, "导入成功").await;
+    assert!(page.contains("导入成功：2 个会话（4 条消息）"), "{page}");
+
+    click(&c, "nav.sections a[href='/dashboard']").await;
+    wait_for_text(&c, "今日").await;
+    fill(
+        &c,
+        "form[action='/dashboard'] input[name=from]",
+        "2026-11-20",
+    )
+    .await;
+    c.execute(
+        "const f = document.querySelector(\"form[action='/dashboard']\"); f.from.value = '2026-11-20'; f.to.value = '2026-11-20'; f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let page = wait_for_text(&c, "2026-11-20 至 2026-11-20").await;
+    assert!(page.contains("会话 2 · 咨询 2 人 · 评价 1"), "{page}");
+    assert!(page.contains("50.0%"), "首次30秒应答率 1 of 2: {page}");
+    wait_until(&c, "document.querySelectorAll('svg.chart').length >= 3").await;
+    screenshot(&c, "dashboard.png").await;
+    click(&c, "nav.tabs a[href^='/dashboard/agents']").await;
+    let page = wait_for_text(&c, "满意率与接待量").await;
+    assert!(page.contains("小美"), "{page}");
+    handle.stop(true).await;
+}
