@@ -8,6 +8,7 @@ pub mod config;
 pub mod desk;
 pub mod error;
 pub mod model;
+pub mod search;
 pub mod store;
 pub mod web;
 
