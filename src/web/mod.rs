@@ -16,6 +16,7 @@ pub mod live;
 pub mod monitor;
 pub mod page;
 pub mod scenes;
+pub mod search;
 pub mod tickets;
 pub mod webhooks;
 pub mod workspace;
@@ -117,6 +118,10 @@ routes! {
     GET  "/tickets/{id}" => tickets::show, Staff;
     POST "/tickets/{id}" => tickets::update, Staff;
     POST "/tickets/{id}/comments" => tickets::comment, Staff;
+
+    // 搜索: history search and a conversation at a hit (every console role)
+    GET  "/search" => search::page, search::Searchers;
+    GET  "/search/c/{id}" => search::conversation, search::Searchers;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -45,6 +45,11 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         "工单",
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
+    (
+        "/search",
+        "搜索",
+        &[Role::Owner, Role::Supervisor, Role::Agent, Role::Trainer],
+    ),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];
