@@ -126,7 +126,11 @@ async fn an_agent_finds_messages_and_opens_the_conversation_at_the_hit() {
         &[("q", "线头"), ("state", "bot"), ("sender", "buyer")],
     )
     .await;
-    assert!(html.contains("共找到 2 条消息"), "{html}");
+    assert_eq!(html.matches("<li class=\"card\">").count(), 2, "{html}");
+    let (_, html) = search(&app, &lead, &[("q", "线头"), ("state", "human")]).await;
+    assert!(html.contains("没有找到符合条件的消息"));
+    let (_, html) = search(&app, &lead, &[("q", "线头"), ("state", "closed")]).await;
+    assert!(html.contains("共找到 0 条消息"), "{html}");
     let (_, html) = search(&app, &lead, &[("q", "线头"), ("sender", "bot")]).await;
     assert!(html.contains("共找到 0 条消息"), "{html}");
     let (_, html) = search(&app, &mei, &[("q", "线头"), ("from", "2999-01-01")]).await;

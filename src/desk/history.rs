@@ -7,10 +7,12 @@ use super::workspace::{HISTORY, may_see};
 use super::{Desk, Error, Result};
 use crate::model::{ConvId, ConvState, Conversation, Group, Invalid, Message, Role, User};
 use crate::search::{self, Convs, Filter, History, Phrase, text::Piece};
+use crate::store::ReadTx;
 use crate::store::prelude::*;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -72,6 +74,13 @@ pub struct HistoryPage {
     pub rebuilding: bool,
 }
 
+/// A parsed search: phrases, the index filter, and the state hits must be in.
+struct Parsed<'a> {
+    phrases: &'a [Phrase],
+    filter: &'a Filter,
+    only: Option<ConvState>,
+}
+
 /// A stretch of one conversation around a message.
 #[derive(Debug, Clone)]
 pub struct HistoryView {
@@ -99,7 +108,31 @@ fn parse_query(q: &HistoryQuery, tz: Tz) -> Result<(Vec<Phrase>, Filter, Option<
     } else if phrases.is_empty() {
         inv.add("q", "请输入汉字、字母或数字");
     }
-    let day = |s: &str, field: &'static str, inv: &mut Invalid| -> Option<NaiveDate> {
+    let (from, to) = parse_days(q, tz, &mut inv);
+    let number = |s: &str, field: &'static str, msg: &str, inv: &mut Invalid| match s.trim() {
+        "" => None,
+        n => n.parse::<u64>().map_err(|_| inv.add(field, msg)).ok(),
+    };
+    let agent = number(&q.agent, "agent", "客服选择有误", &mut inv);
+    let before = number(&q.before, "before", "翻页参数有误", &mut inv);
+    let (state, sender) = parse_choices(q, &mut inv);
+    inv.into_result()?;
+    let filter = Filter {
+        from,
+        to,
+        channel: Some(q.channel.trim().to_string()).filter(|c| !c.is_empty()),
+        sender,
+        agent,
+        convs: Convs::All,
+        before,
+    };
+    Ok((phrases, filter, state))
+}
+
+/// The date range as microseconds: from the first day's start to the end of the last
+/// day, in the shop's time zone.
+fn parse_days(q: &HistoryQuery, tz: Tz, inv: &mut Invalid) -> (Option<i64>, Option<i64>) {
+    let mut day = |s: &str, field: &'static str| -> Option<NaiveDate> {
         let s = s.trim();
         if s.is_empty() {
             return None;
@@ -110,18 +143,25 @@ fn parse_query(q: &HistoryQuery, tz: Tz) -> Result<(Vec<Phrase>, Filter, Option<
         }
         d
     };
-    let (from, to) = (day(&q.from, "from", &mut inv), day(&q.to, "to", &mut inv));
+    let (from, to) = (day(&q.from, "from"), day(&q.to, "to"));
     if let (Some(a), Some(b)) = (from, to)
         && b < a
     {
         inv.add("to", "结束日期不能早于开始日期");
     }
-    let number = |s: &str, field: &'static str, msg: &str, inv: &mut Invalid| match s.trim() {
-        "" => None,
-        n => n.parse::<u64>().map_err(|_| inv.add(field, msg)).ok(),
+    let midnight = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.timestamp_micros())
     };
-    let agent = number(&q.agent, "agent", "客服选择有误", &mut inv);
-    let before = number(&q.before, "before", "翻页参数有误", &mut inv);
+    (
+        from.and_then(midnight),
+        to.and_then(|d| d.succ_opt()).and_then(midnight),
+    )
+}
+
+/// The state and sender selects, and the channel's length.
+fn parse_choices(q: &HistoryQuery, inv: &mut Invalid) -> (Option<ConvState>, Option<String>) {
     let state = match q.state.as_str() {
         "" => None,
         "bot" => Some(ConvState::Bot),
@@ -144,22 +184,19 @@ fn parse_query(q: &HistoryQuery, tz: Tz) -> Result<(Vec<Phrase>, Filter, Option<
     if q.channel.chars().count() > 64 {
         inv.add("channel", "渠道选择有误");
     }
-    inv.into_result()?;
-    let midnight = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-            .earliest()
-            .map(|t| t.timestamp_micros())
-    };
-    let filter = Filter {
-        from: from.and_then(midnight),
-        to: to.and_then(|d| d.succ_opt()).and_then(midnight),
-        channel: Some(q.channel.trim().to_string()).filter(|c| !c.is_empty()),
-        sender,
-        agent,
-        convs: Convs::All,
-        before,
-    };
-    Ok((phrases, filter, state))
+    (state, sender)
+}
+
+/// The conversations in `state` now, as an index filter plus the state hits must
+/// still be checked for. Open conversations are few and their ids are read without
+/// decoding them: "closed" is "none of the open ones"; another state is "one of the
+/// open ones, in that state".
+fn in_state(r: &ReadTx, state: ConvState) -> Result<(Convs, Option<ConvState>)> {
+    let open = r.open_conv_ids()?;
+    Ok(match state {
+        ConvState::Closed => (Convs::Except(open), None),
+        s => (Convs::Only(open), Some(s)),
+    })
 }
 
 impl Desk {
@@ -213,70 +250,79 @@ impl Desk {
         let history = self.history()?;
         let r = self.store.read()?;
         let (phrases, mut filter, state) = parse_query(q, r.get_settings()?.tz())?;
+        let mut only = None;
         if let Some(state) = state {
-            let open = r.list_open_convs()?;
-            let ids = |keep: &dyn Fn(&Conversation) -> bool| {
-                open.iter().filter(|c| keep(c)).map(|c| c.id).collect()
-            };
-            filter.convs = match state {
-                ConvState::Closed => Convs::Except(ids(&|_| true)),
-                s => Convs::Only(ids(&|c| c.state == s)),
-            };
+            (filter.convs, only) = in_state(&r, state)?;
         }
-        let groups = r.list_groups()?;
-        let filtered = user.role == Role::Agent;
-        let chunk = if filtered { PAGE * 4 } else { PAGE + 1 };
-        let mut page = HistoryPage::default();
-        let mut convs: HashMap<ConvId, Option<Conversation>> = HashMap::new();
-        let (mut examined, mut cursor) = (0, filter.before);
-        loop {
-            let found = history.search(
-                &phrases,
-                &Filter {
-                    before: cursor,
-                    ..filter.clone()
-                },
-                chunk,
-                !filtered && cursor == filter.before,
-            )?;
-            page.total = page.total.or(found.total);
-            let exhausted = found.hits.len() < chunk;
-            for hit in found.hits {
-                examined += 1;
-                cursor = Some(hit.order);
-                let conv = match convs.get(&hit.conv) {
-                    Some(c) => c.clone(),
-                    None => {
-                        let c = r.get_conv(hit.conv)?;
-                        convs.insert(hit.conv, c.clone());
-                        c
-                    }
-                };
-                let Some(conv) = conv.filter(|c| !filtered || may_see(user, c, &groups)) else {
-                    continue;
-                };
-                if page.hits.len() == PAGE {
-                    page.more = page.hits.last().map(|h| h.order);
-                    break;
-                }
-                let Some(found) = self.hit(&r, user, conv, hit, &phrases, &groups)? else {
-                    continue;
-                };
-                page.hits.push(found);
-            }
-            if page.more.is_some() || exhausted {
-                break;
-            }
-            if examined >= MAX_EXAMINED {
-                page.more = cursor;
-                break;
-            }
-        }
+        let parsed = Parsed {
+            phrases: &phrases,
+            filter: &filter,
+            only,
+        };
+        let mut page = self.collect(&r, user, history, &parsed)?;
         let behind = r
             .last_event_seq()?
             .saturating_sub(history.indexed_through());
         page.rebuilding = behind > REBUILDING;
         Ok(page)
+    }
+
+    /// Reads hits newest first until a page of ones `user` may read is full (agents
+    /// skip other groups' conversations, a state filter other states; at most
+    /// `MAX_EXAMINED` hits per page). Hits checked this way are not counted.
+    fn collect(
+        &self,
+        r: &ReadTx,
+        user: &User,
+        history: &History,
+        q: &Parsed<'_>,
+    ) -> Result<HistoryPage> {
+        let (phrases, filter) = (q.phrases, q.filter);
+        let groups = r.list_groups()?;
+        let agent = user.role == Role::Agent;
+        let filtered = agent || q.only.is_some();
+        let chunk = if filtered { PAGE * 4 } else { PAGE + 1 };
+        let mut page = HistoryPage::default();
+        let mut convs: HashMap<ConvId, Option<Conversation>> = HashMap::new();
+        let (mut examined, mut cursor) = (0, filter.before);
+        loop {
+            let count = !filtered && cursor == filter.before;
+            let f = Filter {
+                before: cursor,
+                ..filter.clone()
+            };
+            let found = history.search(phrases, &f, chunk, count)?;
+            page.total = page.total.or(found.total);
+            let exhausted = found.hits.len() < chunk;
+            for hit in found.hits {
+                examined += 1;
+                cursor = Some(hit.order);
+                let conv = match convs.entry(hit.conv) {
+                    Entry::Occupied(e) => e.get().clone(),
+                    Entry::Vacant(e) => e.insert(r.get_conv(hit.conv)?).clone(),
+                };
+                let readable = |c: &Conversation| {
+                    q.only.is_none_or(|s| c.state == s) && (!agent || may_see(user, c, &groups))
+                };
+                let Some(conv) = conv.filter(readable) else {
+                    continue;
+                };
+                if page.hits.len() == PAGE {
+                    page.more = page.hits.last().map(|h| h.order);
+                    return Ok(page);
+                }
+                if let Some(found) = self.hit(r, user, conv, hit, phrases, &groups)? {
+                    page.hits.push(found);
+                }
+            }
+            if exhausted {
+                return Ok(page);
+            }
+            if examined >= MAX_EXAMINED {
+                page.more = cursor;
+                return Ok(page);
+            }
+        }
     }
 
     fn hit(
@@ -327,5 +373,51 @@ impl Desk {
             at,
             in_desk,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn query(pairs: &[(&str, &str)]) -> HistoryQuery {
+        let qs = serde_urlencoded::to_string(pairs).unwrap();
+        serde_urlencoded::from_str(&qs).unwrap()
+    }
+
+    #[test]
+    fn days_are_whole_days_in_the_shop_time_zone() {
+        let q = query(&[("q", "发货"), ("from", "2026-11-22"), ("to", "2026-11-22")]);
+        let (phrases, f, state) = parse_query(&q, chrono_tz::Asia::Shanghai).unwrap();
+        assert_eq!(phrases, search::text::parse("发货"));
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 21, h, 0, 0).unwrap();
+        assert_eq!(f.from, Some(at(16).timestamp_micros()));
+        assert_eq!(
+            f.to,
+            Some((at(16) + chrono::Duration::days(1)).timestamp_micros())
+        );
+        assert_eq!(state, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let q = query(&[
+            ("q", ""),
+            ("from", "11/22"),
+            ("agent", "x"),
+            ("state", "gone"),
+            ("sender", "system"),
+        ]);
+        let Err(Error::Invalid(inv)) = parse_query(&q, chrono_tz::Asia::Shanghai) else {
+            panic!("invalid");
+        };
+        for field in ["q", "from", "agent", "state", "sender"] {
+            assert!(inv.get(field).is_some(), "{field}: {inv}");
+        }
+        let q = query(&[("q", "退款"), ("state", "closed"), ("channel", "taobao")]);
+        let (_, f, state) = parse_query(&q, chrono_tz::Asia::Shanghai).unwrap();
+        assert_eq!(state, Some(ConvState::Closed));
+        assert_eq!(f.channel.as_deref(), Some("taobao"));
     }
 }

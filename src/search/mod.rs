@@ -15,19 +15,19 @@ pub mod text;
 use crate::model::ConvId;
 use crate::store::{self, Store, prelude::*};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, FilterCollector, TopDocs};
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::query::{
-    BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
+use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term};
 pub use text::Phrase;
 
 /// What can go wrong with the history index.
@@ -85,7 +85,7 @@ fn schema() -> (Schema, Fields) {
     );
     let f = Fields {
         text: b.add_text_field("text", text),
-        conv: b.add_u64_field("conv", INDEXED | FAST),
+        conv: b.add_u64_field("conv", FAST),
         seq: b.add_u64_field("seq", FAST),
         order: b.add_u64_field("order", FAST),
         at: b.add_i64_field("at", FAST),
@@ -218,18 +218,19 @@ impl History {
         let searcher = self.reader.searcher();
         let top =
             TopDocs::with_limit(limit.max(1)).order_by_fast_field::<u64>("order", Order::Desc);
+        let convs = &filter.convs;
         let (docs, total) = match (count, filter.before) {
-            (false, _) => (searcher.search(&paged, &top)?, None),
+            (false, _) => (collect(&searcher, &*paged, convs, top)?, None),
             (true, None) => {
-                let (n, docs) = searcher.search(&paged, &(Count, top))?;
+                let (n, docs) = collect(&searcher, &*paged, convs, (Count, top))?;
                 (docs, Some(n))
             }
             (true, Some(_)) => {
                 let n = match self.query(phrases, filter, None) {
-                    Some(all) => searcher.search(&all, &Count)?,
+                    Some(all) => collect(&searcher, &*all, convs, Count)?,
                     None => 0,
                 };
-                (searcher.search(&paged, &top)?, Some(n))
+                (collect(&searcher, &*paged, convs, top)?, Some(n))
             }
         };
         let mut hits = Vec::with_capacity(docs.len());
@@ -299,17 +300,8 @@ impl History {
             );
             must.push((Occur::Must, Box::new(range)));
         }
-        let convs = |ids: &[ConvId]| -> Box<dyn Query> {
-            Box::new(TermSetQuery::new(
-                ids.iter().map(|c| Term::from_field_u64(f.conv, c.0)),
-            ))
-        };
-        match &filter.convs {
-            Convs::All => {}
-            Convs::Only(ids) if ids.is_empty() => return None,
-            Convs::Only(ids) => must.push((Occur::Must, convs(ids))),
-            Convs::Except(ids) if ids.is_empty() => {}
-            Convs::Except(ids) => must.push((Occur::MustNot, convs(ids))),
+        if matches!(&filter.convs, Convs::Only(ids) if ids.is_empty()) {
+            return None;
         }
         Some(Box::new(BooleanQuery::new(must)))
     }
@@ -326,6 +318,31 @@ impl History {
         }
         Ok(out.into_iter().collect())
     }
+}
+
+/// Runs `collector` over the documents `query` matches in the conversations `convs`
+/// allows. The conversation sets are checked on the `conv` fast field while collecting:
+/// cheaper than a term-set query over thousands of open conversations.
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    convs: &Convs,
+    collector: C,
+) -> Result<C::Fruit> {
+    let set = |ids: &[ConvId]| Arc::new(ids.iter().map(|c| c.0).collect::<HashSet<u64>>());
+    Ok(match convs {
+        Convs::All => searcher.search(query, &collector)?,
+        Convs::Only(ids) => {
+            let ids = set(ids);
+            let keep = move |c: u64| ids.contains(&c);
+            searcher.search(query, &FilterCollector::new("conv".into(), keep, collector))?
+        }
+        Convs::Except(ids) => {
+            let ids = set(ids);
+            let keep = move |c: u64| !ids.contains(&c);
+            searcher.search(query, &FilterCollector::new("conv".into(), keep, collector))?
+        }
+    })
 }
 
 /// Opens the folder's index when its payload is current for `store`, else wipes and
