@@ -313,6 +313,9 @@ fn classes(
     class("common word", &mut |i, _| {
         (boss.clone(), q(common[i % common.len()]))
     });
+    class("one character", &mut |i, _| {
+        (boss.clone(), q(["的", "货", "吗", "退"][i % 4]))
+    });
     class("phrase", &mut |i, _| {
         (boss.clone(), q(phrases[i % phrases.len()]))
     });
