@@ -453,7 +453,7 @@ fn main() {
                 Err(e) => panic!("reopen: {e}"),
             }
         };
-        let added = reopened.catch_up(&store).expect("catch up");
+        let added = reopened.catch_up().expect("catch up");
         println!(
             "  warm start: index reopened and caught up in {:.0} ms, {added} messages re-indexed, {} searchable",
             t.elapsed().as_secs_f64() * 1e3,

@@ -262,3 +262,43 @@ async fn visitors_without_a_console_login_are_sent_to_log_in() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
     }
 }
+
+#[actix_web::test]
+async fn a_restart_on_the_same_folder_reuses_the_index() {
+    let shop = shop().await;
+    let token = api_token(&shop, "qianniu").await;
+    {
+        let app = app(&shop).await;
+        buyer_says(&app, &token, "b1", "", "能开专票吗").await;
+    }
+    shop.state.desk.flush_history().await.unwrap();
+    let TestShop { dir, state } = shop;
+    // Letting go of the app state closes the store and the index (at once, unless the
+    // background indexer is in the middle of a commit: allow it a moment).
+    drop(state);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let store = loop {
+        match xiaoer::store::Store::open(dir.path()) {
+            Ok(store) => break store,
+            Err(e) if std::time::Instant::now() > deadline => panic!("still in use: {e}"),
+            Err(_) => actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    };
+    let config = xiaoer::config::Config::new(dir.path());
+    let state = xiaoer::AppState::open(config, store, staffed_clock())
+        .await
+        .expect("restart");
+    assert_eq!(
+        state.desk.flush_history().await.unwrap(),
+        0,
+        "nothing re-indexed"
+    );
+    let shop = TestShop {
+        dir,
+        state: actix_web::web::Data::new(state),
+    };
+    let app = app(&shop).await;
+    let lead = shop.session("lead").await;
+    let (_, html) = search(&app, &lead, &[("q", "专票")]).await;
+    assert!(html.contains("<mark>专票</mark>"), "{html}");
+}

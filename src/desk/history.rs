@@ -211,8 +211,7 @@ impl Desk {
         let history = Arc::new(history);
         let rx = self.bus.subscribe();
         tokio::spawn(search::indexer::follow(
-            history.clone(),
-            self.store.clone(),
+            Arc::downgrade(&history),
             rx,
             search::indexer::EVERY,
         ));
@@ -229,12 +228,10 @@ impl Desk {
     /// Indexes what is not yet searchable, now; returns how many messages it added.
     /// (The background indexer does this within a second; tests call it to wait.)
     pub async fn flush_history(&self) -> Result<usize> {
-        let (history, store) = (self.history()?.clone(), self.store.clone());
-        Ok(
-            tokio::task::spawn_blocking(move || history.catch_up(&store))
-                .await
-                .map_err(|e| Error::Search(e.to_string()))??,
-        )
+        let history = self.history()?.clone();
+        Ok(tokio::task::spawn_blocking(move || history.catch_up())
+            .await
+            .map_err(|e| Error::Search(e.to_string()))??)
     }
 
     /// The channels with messages in the index.

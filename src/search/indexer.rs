@@ -9,8 +9,8 @@ use super::{History, Payload, Result, SCHEMA_VERSION};
 use crate::model::{ConvId, ConvState, Event, EventKind, Message, Sender, UserId};
 use crate::store::{ReadTx, Store, prelude::*};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tantivy::{IndexWriter, TantivyDocument};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -67,10 +67,10 @@ impl History {
     /// Indexes every message written after the last event indexed, commits, and returns
     /// how many it added. Runs one at a time (callers wait for each other); call it from
     /// a thread that may block.
-    pub fn catch_up(&self, store: &Store) -> Result<usize> {
+    pub fn catch_up(&self) -> Result<usize> {
         let mut ing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
         let committed = (ing.last, ing.last_at);
-        let done = self.read_log(&mut ing, store);
+        let done = self.read_log(&mut ing, &self.store);
         if done.is_err() {
             // Back to the last commit: what was added since is read again next time.
             let _ = ing.writer.rollback();
@@ -195,12 +195,13 @@ async fn wake(rx: &mut broadcast::Receiver<Arc<Event>>) -> Wake {
     }
 }
 
-/// Keeps `history` current until the bus closes: a catch-up now (the rebuild, when the
-/// index was missing), then one per `every` while messages arrive. `rx` must be
-/// subscribed before the first catch-up reads the log, so nothing falls between.
+/// Keeps `history` current until the bus closes or the index is dropped: a catch-up
+/// now (the rebuild, when the index was missing), then one per `every` while messages
+/// arrive. `rx` must be subscribed before the first catch-up reads the log, so nothing
+/// falls between. Only a catch-up in progress holds the index (and with it the store):
+/// when the desk lets go, both close at once, and the data folder can be opened again.
 pub async fn follow(
-    history: Arc<History>,
-    store: Store,
+    history: Weak<History>,
     mut rx: broadcast::Receiver<Arc<Event>>,
     every: Duration,
 ) {
@@ -215,8 +216,10 @@ pub async fn follow(
         }
         last_run = Some(tokio::time::Instant::now());
         again = false;
-        let (h, s) = (history.clone(), store.clone());
-        let mut job = std::pin::pin!(tokio::task::spawn_blocking(move || h.catch_up(&s)));
+        let Some(h) = history.upgrade() else {
+            return;
+        };
+        let mut job = std::pin::pin!(tokio::task::spawn_blocking(move || h.catch_up()));
         let outcome = loop {
             tokio::select! {
                 done = &mut job => break done,
@@ -224,7 +227,9 @@ pub async fn follow(
                     Wake::Message => again = true,
                     Wake::Closed => {
                         // Shutting down: let a long rebuild stop at its next chunk.
-                        history.stop.store(true, Ordering::Release);
+                        if let Some(h) = history.upgrade() {
+                            h.stop.store(true, Ordering::Release);
+                        }
                         let _ = job.await;
                         return;
                     }

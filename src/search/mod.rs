@@ -148,11 +148,14 @@ pub struct History {
     committed: AtomicU64,
     /// Set at shutdown: a long catch-up stops at its next chunk.
     stop: AtomicBool,
+    /// The store whose messages it indexes.
+    store: Store,
 }
 
 impl History {
-    /// Opens the index in `dir` (creating it, or wiping it when its schema is old or it
-    /// belongs to another data file). Nothing is indexed yet: call `catch_up`.
+    /// Opens the index of `store`'s messages in `dir` (creating it, or wiping it when
+    /// its schema is old or it belongs to another data file). Nothing is indexed yet:
+    /// call `catch_up`.
     pub fn open(dir: &Path, store: &Store) -> Result<History> {
         let (schema, f) = schema();
         let (index, last, last_at) = open_dir(dir, schema, store)?;
@@ -177,6 +180,7 @@ impl History {
             indexing: Mutex::new(indexer::Indexing::new(writer, last, last_at)),
             committed: AtomicU64::new(last),
             stop: AtomicBool::new(false),
+            store: store.clone(),
         })
     }
 

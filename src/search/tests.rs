@@ -114,7 +114,7 @@ async fn substrings_order_numbers_and_no_false_hits() {
     .await;
     let f = say(&store, None, "web", Sender::Buyer, "哈哈哈哈哈", t0()).await;
     let h = History::open(idx.path(), &store).unwrap();
-    assert_eq!(h.catch_up(&store).unwrap(), 6);
+    assert_eq!(h.catch_up().unwrap(), 6);
     let id = |x: (ConvId, u64)| (x.0.0, x.1);
     assert_eq!(find(&h, "线头", &any()), [id(a)]);
     assert_eq!(find(&h, "云朵拖鞋", &any()), [id(b)]);
@@ -151,7 +151,7 @@ async fn newest_first_with_count_and_a_cursor() {
         say(&store, Some(conv), "web", Sender::Bot, "今天发货哦", at).await;
     }
     let h = History::open(idx.path(), &store).unwrap();
-    h.catch_up(&store).unwrap();
+    h.catch_up().unwrap();
     let phrases = text::parse("发货");
     let first = h.search(&phrases, &any(), 2, true).unwrap();
     assert_eq!(first.total, Some(5));
@@ -193,7 +193,7 @@ async fn filters_narrow_the_hits() {
     let (tb, _) = say(&store, None, "taobao", Sender::Buyer, "退款呢", day2).await;
     set_state(&store, tb, ConvState::Closed, None).await;
     let h = History::open(idx.path(), &store).unwrap();
-    h.catch_up(&store).unwrap();
+    h.catch_up().unwrap();
     let count = |f: Filter| find(&h, "退款", &f).len();
     assert_eq!(count(any()), 5);
     let channel = |c: &str| Filter {
@@ -263,7 +263,7 @@ async fn system_notices_are_not_indexed() {
     )
     .await;
     let h = History::open(idx.path(), &store).unwrap();
-    assert_eq!(h.catch_up(&store).unwrap(), 1);
+    assert_eq!(h.catch_up().unwrap(), 1);
     assert_eq!(find(&h, "转人工", &any()).len(), 1);
 }
 
@@ -274,7 +274,7 @@ async fn a_restart_catches_up_from_the_event_log_only() {
     let (c, _) = say(&store, None, "web", Sender::Buyer, "能开发票吗", t0()).await;
     {
         let h = History::open(idx.path(), &store).unwrap();
-        assert_eq!(h.catch_up(&store).unwrap(), 1);
+        assert_eq!(h.catch_up().unwrap(), 1);
         assert_eq!(
             h.indexed_through(),
             store.read().unwrap().last_event_seq().unwrap()
@@ -292,9 +292,9 @@ async fn a_restart_catches_up_from_the_event_log_only() {
     .await;
     let h = History::open(idx.path(), &store).unwrap();
     assert_eq!(h.len(), 1, "a warm start keeps the index");
-    assert_eq!(h.catch_up(&store).unwrap(), 2, "only what arrived since");
+    assert_eq!(h.catch_up().unwrap(), 2, "only what arrived since");
     assert_eq!(find(&h, "发票", &any()).len(), 3);
-    assert_eq!(h.catch_up(&store).unwrap(), 0);
+    assert_eq!(h.catch_up().unwrap(), 0);
 }
 
 #[tokio::test]
@@ -306,12 +306,12 @@ async fn a_missing_or_foreign_index_is_rebuilt() {
     say(&store, None, "web", Sender::Buyer, "偏远地区包邮吗", t0()).await;
     {
         let h = History::open(&dir, &store).unwrap();
-        h.catch_up(&store).unwrap();
+        h.catch_up().unwrap();
     }
     std::fs::remove_dir_all(&dir).unwrap();
     let h = History::open(&dir, &store).unwrap();
     assert!(h.is_empty());
-    assert_eq!(h.catch_up(&store).unwrap(), 2, "rebuilt from the store");
+    assert_eq!(h.catch_up().unwrap(), 2, "rebuilt from the store");
     drop(h);
     // Another data file whose log does not match the recorded event: rebuilt too.
     let (_d2, other) = store::testing::temp_store();
@@ -326,7 +326,7 @@ async fn a_missing_or_foreign_index_is_rebuilt() {
     .await;
     let h = History::open(&dir, &other).unwrap();
     assert!(h.is_empty());
-    assert_eq!(h.catch_up(&other).unwrap(), 1);
+    assert_eq!(h.catch_up().unwrap(), 1);
     assert!(find(&h, "包邮", &any()).is_empty());
 }
 
@@ -337,8 +337,7 @@ async fn the_follower_indexes_live_messages_even_after_a_lag() {
     let h = Arc::new(History::open(idx.path(), &store).unwrap());
     let (tx, rx) = tokio::sync::broadcast::channel::<Arc<Event>>(1);
     let follower = tokio::spawn(indexer::follow(
-        h.clone(),
-        store.clone(),
+        Arc::downgrade(&h),
         rx,
         std::time::Duration::from_millis(20),
     ));
