@@ -75,7 +75,9 @@ impl From<desk::Error> for AppError {
             desk::Error::BadCredentials | desk::Error::Disabled | desk::Error::Forbidden => {
                 AppError::Forbidden
             }
-            desk::Error::Hash(m) | desk::Error::Bot(m) => AppError::Internal(m),
+            desk::Error::Hash(m) | desk::Error::Bot(m) | desk::Error::Search(m) => {
+                AppError::Internal(m)
+            }
         }
     }
 }

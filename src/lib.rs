@@ -9,6 +9,7 @@ pub mod desk;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod search;
 pub mod store;
 pub mod web;
 
@@ -39,7 +40,8 @@ pub struct AppState {
 
 impl AppState {
     /// State over an open store, telling time by `clock`: loads the starter KB on first
-    /// run and starts the bot with its index in `data/index/`.
+    /// run and starts the bot with its index in `data/index/`, and history search with
+    /// its index in `data/search/`.
     pub async fn open(
         config: Config,
         store: Store,
@@ -50,6 +52,7 @@ impl AppState {
         let _ = tokio::task::spawn_blocking(desk::auth::warm_up).await;
         let index = bot::index::Location::Dir(config.data_dir.join("index"));
         let desk = Desk::new(store, clock.clone()).open_bot(index).await?;
+        let desk = desk.open_history(config.data_dir.join("search")).await?;
         Ok(AppState {
             config: Arc::new(config),
             desk,

@@ -15,7 +15,14 @@
 
   const say = (text) => { if (status) status.textContent = text; };
   const bottom = () => { if (messages) messages.scrollTop = messages.scrollHeight; };
-  bottom();
+  // Opened at a message (/desk/c/ID#mSEQ, from search): show that one, not the end.
+  const target = /^#m\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
+  if (target && messages && messages.contains(target)) {
+    target.classList.add("hit");
+    target.scrollIntoView({ block: "center" });
+  } else {
+    bottom();
+  }
 
   // The message of an error page (the server answers errors with error.html).
   const errorOf = async (res) => {

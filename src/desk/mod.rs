@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod crm;
 pub mod dashboard;
 pub mod events;
+pub mod history;
 pub mod import;
 pub mod kb;
 pub mod kbedit;
@@ -61,6 +62,15 @@ pub enum Error {
     /// The bot's index failed.
     #[error("bot: {0}")]
     Bot(String),
+    /// The history search index failed.
+    #[error("search: {0}")]
+    Search(String),
+}
+
+impl From<crate::search::Error> for Error {
+    fn from(e: crate::search::Error) -> Error {
+        Error::Search(e.to_string())
+    }
 }
 
 impl From<Invalid> for Error {
@@ -105,6 +115,8 @@ pub struct Desk {
     sessions: auth::SessionPolicy,
     /// The bot, once `open_bot` ran (servers); command-line tools go without.
     bot: Option<Arc<crate::bot::Engine>>,
+    /// The history search index, once `open_history` ran (servers).
+    history: Option<Arc<crate::search::History>>,
     /// Held from a KB store write until the bot has the change, so changes reach the
     /// bot in the order the store committed them.
     kb_lock: Arc<tokio::sync::Mutex<()>>,
@@ -124,6 +136,7 @@ impl Desk {
             clock,
             sessions: auth::SessionPolicy::default(),
             bot: None,
+            history: None,
             kb_lock: Arc::default(),
             bus: events::Bus::default(),
             tokens: Arc::default(),

@@ -130,6 +130,13 @@ pub trait ConvReads: Reads {
             .collect()
     }
 
+    /// Ids of every conversation not closed (without reading the conversations).
+    fn open_conv_ids(&self) -> Result<Vec<ConvId>> {
+        let t = self.table(OPEN_CONVS)?;
+        let ids = t.iter()?.map(|r| r.map(|(k, _)| ConvId(k.value())));
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     /// The buyer's latest conversations, newest first, at most `limit`.
     fn convs_of_buyer(&self, buyer: BuyerId, limit: usize) -> Result<Vec<Conversation>> {
         let Some(b) = self.get_buyer(buyer)? else {

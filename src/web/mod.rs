@@ -20,6 +20,7 @@ pub mod page;
 pub mod products;
 pub mod qa;
 pub mod scenes;
+pub mod search;
 pub mod tickets;
 pub mod training;
 pub mod transcript;
@@ -173,9 +174,12 @@ routes! {
     POST "/qa/red-lines" => qa::save_red_lines, Supervisors;
     GET  "/qa/scoring" => qa::scoring, Supervisors;
     POST "/qa/samples/draw" => qa::draw, Supervisors;
-    POST "/qa/samples/{conv}" => qa::score, Supervisors;
+    POST "/qa/samples/{id}" => qa::score, Supervisors;
     POST "/qa/rubric" => qa::save_rubric, Supervisors;
     GET  "/qa/examples" => qa::examples, Staff;
+
+    // 搜索: history search (every console role)
+    GET  "/search" => search::page, search::Searchers;
 
     // 场景开关 (owner and supervisors)
     GET  "/scenes" => scenes::page, Supervisors;

@@ -52,6 +52,11 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
     ("/qa", "质检", &[Role::Owner, Role::Supervisor]),
+    (
+        "/search",
+        "搜索",
+        &[Role::Owner, Role::Supervisor, Role::Agent, Role::Trainer],
+    ),
     ("/scenes", "场景开关", &[Role::Owner, Role::Supervisor]),
     ("/settings", "设置", &[Role::Owner]),
 ];

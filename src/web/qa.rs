@@ -196,7 +196,7 @@ pub async fn draw(
     Ok(redirect("/qa/scoring?done=saved"))
 }
 
-/// POST /qa/samples/{conv} — a score: `p0`, `p1` … per rubric item, `note`, `example`.
+/// POST /qa/samples/{id} — a score: `p0`, `p1` … per rubric item, `note`, `example`.
 pub async fn score(
     state: web::Data<AppState>,
     me: Require<Supervisors>,
