@@ -110,6 +110,28 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
         "{csv}"
     );
 
+    // The other tables export too.
+    let export = |table: &str| {
+        get(
+            &format!("/dashboard/export?table={table}&{RANGE}"),
+            Some(&boss),
+        )
+        .to_request()
+    };
+    let csv = text(call_service(&app, export("ratings")).await).await;
+    assert!(
+        csv.contains("很满意,1") && csv.contains("不满意,1"),
+        "{csv}"
+    );
+    let csv = text(call_service(&app, export("reasons")).await).await;
+    assert!(csv.contains("回复慢,1"), "{csv}");
+    for table in ["scenes", "hot", "unmatched", "groups"] {
+        let res = call_service(&app, export(table)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{table}");
+    }
+    let res = call_service(&app, export("nope")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
     // The bot page: one turn, answered (imported bot messages carry no band).
     let ling = shop.session("ling").await;
     let res = call_service(&app, page("/dashboard/bot", &ling)).await;
@@ -165,16 +187,15 @@ async fn agents_see_only_their_own_numbers() {
     )
     .await;
     assert!(!csv.contains("mei"), "{csv}");
-    let res = call_service(
-        &app,
-        get(
-            &format!("/dashboard/export?table=channels&{RANGE}"),
-            Some(&tao),
-        )
-        .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    for table in ["channels", "hot", "unmatched", "groups"] {
+        let uri = format!("/dashboard/export?table={table}&{RANGE}");
+        let res = call_service(&app, get(&uri, Some(&tao)).to_request()).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "{table} is not an agent's"
+        );
+    }
     for path in ["/dashboard/agents", "/dashboard/bot", "/dashboard/live"] {
         let res = call_service(&app, get(path, Some(&mei)).to_request()).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");

@@ -568,8 +568,9 @@ fn cells(f: &Figures) -> Vec<String> {
     ]
 }
 
-/// GET /dashboard/export?table=days|agents|channels — CSV (UTF-8 with BOM). Agents get
-/// their own numbers only.
+/// GET /dashboard/export?table=… — any dashboard table as CSV (UTF-8 with BOM): `days`,
+/// `agents`, `channels`, `groups`, `ratings`, `reasons`, `scenes`, `hot`, `unmatched`.
+/// Agents get their own numbers only (and none of the shop-wide lists).
 pub async fn export(
     state: web::Data<AppState>,
     me: Require<Staff>,
@@ -581,26 +582,91 @@ pub async fn export(
     };
     let (from, to) = range.dates(state.desk.today()?)?;
     let v = state.desk.metrics(&me.user, from, to).await?;
-    let (first, rows): (&str, Vec<(String, Figures)>) = match q.table.as_str() {
-        "days" | "" => (
+    let staff_view = v.agent.is_none();
+    let figures = |first: &str, rows: Vec<(String, Figures)>| -> (Vec<String>, Vec<Vec<String>>) {
+        let header = std::iter::once(first)
+            .chain(COLUMNS)
+            .map(String::from)
+            .collect();
+        let rows = rows
+            .into_iter()
+            .map(|(k, f)| std::iter::once(k).chain(cells(&f)).collect())
+            .collect();
+        (header, rows)
+    };
+    let counts = |names: [&str; 2], rows: Vec<(String, u64)>| -> (Vec<String>, Vec<Vec<String>>) {
+        (
+            names.iter().map(|s| s.to_string()).collect(),
+            rows.into_iter()
+                .map(|(k, n)| vec![k, n.to_string()])
+                .collect(),
+        )
+    };
+    let (header, rows) = match q.table.as_str() {
+        "days" | "" => figures(
             "日期",
             v.days
                 .iter()
                 .map(|(d, t)| (d.format("%Y-%m-%d").to_string(), t.figures()))
                 .collect(),
         ),
-        "agents" => (
+        "agents" => figures(
             "客服",
             v.agents
                 .iter()
                 .map(|(a, t)| (a.clone(), t.figures()))
                 .collect(),
         ),
-        "channels" if v.agent.is_none() => (
+        "channels" if staff_view => figures(
             "渠道",
             v.channels
                 .iter()
                 .map(|(c, t)| (c.clone(), t.figures()))
+                .collect(),
+        ),
+        "groups" if staff_view => {
+            let names = state.desk.groups()?;
+            figures(
+                "技能组",
+                v.groups
+                    .iter()
+                    .map(|(g, t)| {
+                        let name = names
+                            .iter()
+                            .find(|x| x.id.0 == *g)
+                            .map(|x| x.name.clone())
+                            .unwrap_or_else(|| format!("#{g}"));
+                        (name, t.figures())
+                    })
+                    .collect(),
+            )
+        }
+        "ratings" => counts(
+            ["评价", "数量"],
+            RATING_LEVELS
+                .iter()
+                .map(|(l, name)| (name.to_string(), v.total.levels[usize::from(*l - 1)]))
+                .collect(),
+        ),
+        "reasons" => counts(["差评原因", "数量"], sorted(&v.total.reasons)),
+        "scenes" => counts(["场景", "会话数"], sorted(&v.total.scenes)),
+        "hot" if staff_view => (
+            vec!["问题".into(), "近7天".into(), "累计".into()],
+            state
+                .desk
+                .hot_entries(100)?
+                .into_iter()
+                .map(|(e, w, t)| vec![e.question, w.to_string(), t.to_string()])
+                .collect(),
+        ),
+        "unmatched" if staff_view => counts(
+            ["买家问题", "次数"],
+            state
+                .desk
+                .training_queue(100)?
+                .groups
+                .into_iter()
+                .map(|g| (g.text, g.items.len() as u64))
                 .collect(),
         ),
         other => return Err(AppError::BadRequest(format!("没有可导出的表格“{other}”"))),
@@ -608,14 +674,10 @@ pub async fn export(
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        let header: Vec<&str> = std::iter::once(first).chain(COLUMNS).collect();
-        w.write_record(&header)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        for (key, f) in &rows {
-            let mut rec = vec![key.clone()];
-            rec.extend(cells(f));
-            w.write_record(&rec)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+        let fail = |e: csv::Error| AppError::Internal(e.to_string());
+        w.write_record(&header).map_err(fail)?;
+        for row in &rows {
+            w.write_record(row).map_err(fail)?;
         }
         w.flush().map_err(|e| AppError::Internal(e.to_string()))?;
     }
