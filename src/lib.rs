@@ -178,32 +178,6 @@ fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
 
 /// 质检 at close: every conversation that closes is inspected, off the request path.
 fn spawn_inspector(state: actix_web::web::Data<AppState>) {
-    use crate::model::{ConvState, EventKind};
-    use tokio::sync::broadcast::error::RecvError;
-    let mut events = state.desk.bus().subscribe();
-    actix_web::rt::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(e) => {
-                    if matches!(
-                        e.kind,
-                        EventKind::State {
-                            to: ConvState::Closed,
-                            ..
-                        }
-                    ) && let Err(err) = state.desk.inspect(e.conv).await
-                    {
-                        tracing::warn!(conv = e.conv.0, error = %err, "inspection failed");
-                    }
-                }
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(
-                        missed = n,
-                        "the inspector fell behind; some closes were not inspected"
-                    )
-                }
-                Err(RecvError::Closed) => break,
-            }
-        }
-    });
+    let events = state.desk.bus().subscribe();
+    actix_web::rt::spawn(state.desk.clone().inspect_closes(events));
 }

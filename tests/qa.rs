@@ -70,25 +70,30 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule, QaRule::RedLine);
 
-    // At close the whole conversation is inspected: the red line again, and the slow
-    // first answer (40 s).
-    call_service(
-        &app,
-        post(
-            &format!("/desk/c/{conv}/close"),
-            Some(&mei),
-            &[("_csrf", &mei.csrf)],
-        )
-        .to_request(),
-    )
-    .await;
-    let found = shop
-        .state
-        .desk
-        .inspect(xiaoer::model::ConvId(conv))
-        .await
-        .unwrap();
-    let rules: Vec<QaRule> = found.iter().map(|f| f.rule).collect();
+    // At close the whole conversation is inspected (by the task the server runs): the
+    // red line again, and the slow first answer (40 s).
+    let inspector = actix_web::rt::spawn(
+        shop.state
+            .desk
+            .clone()
+            .inspect_closes(shop.state.desk.bus().subscribe()),
+    );
+    let close = post(
+        &format!("/desk/c/{conv}/close"),
+        Some(&mei),
+        &[("_csrf", &mei.csrf)],
+    );
+    call_service(&app, close.to_request()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let rules = loop {
+        let findings = shop.state.desk.findings(None, None, 10).unwrap();
+        let rules: Vec<QaRule> = findings.iter().map(|f| f.rule).collect();
+        if rules.contains(&QaRule::SlowFirst) || std::time::Instant::now() > deadline {
+            break rules;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    inspector.abort();
     assert!(
         rules.contains(&QaRule::RedLine) && rules.contains(&QaRule::SlowFirst),
         "{rules:?}"

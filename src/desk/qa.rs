@@ -241,6 +241,39 @@ impl Desk {
         Ok(found)
     }
 
+    /// Inspects every conversation that closes, from the live events `rx`, until the
+    /// bus closes (the server runs this in the background).
+    pub async fn inspect_closes(
+        self,
+        mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::model::Event>>,
+    ) {
+        use crate::model::EventKind;
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    if matches!(
+                        e.kind,
+                        EventKind::State {
+                            to: ConvState::Closed,
+                            ..
+                        }
+                    ) && let Err(err) = self.inspect(e.conv).await
+                    {
+                        tracing::warn!(conv = e.conv.0, error = %err, "inspection failed");
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "the inspector fell behind; some closes were not inspected"
+                    )
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }
+
     /// The inspection rules' editable part.
     pub fn qa_settings(&self) -> Result<QaSettings> {
         Ok(self.store.read()?.qa_settings()?)
