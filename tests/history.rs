@@ -5,8 +5,8 @@
 
 mod common;
 
-use actix_web::http::{StatusCode, header};
-use actix_web::test::{TestRequest, call_service};
+use actix_web::http::StatusCode;
+use actix_web::test::call_service;
 use common::*;
 use xiaoer::metrics::{Figures, Shop, load};
 use xiaoer::model::Role;
@@ -18,16 +18,6 @@ const FILE: &str = r#"{"id":"h1","channel":"taobao","buyer_id":"u1","transferred
 {"id":"h2","channel":"taobao","buyer_id":"u2","transferred_at":"2026-11-20T03:00:00Z","rating":{"level":2,"reasons":["回复慢"]},"messages":[{"at":"2026-11-20T03:00:00Z","from":"buyer","text":"退款怎么还没到"},{"at":"2026-11-20T03:00:21Z","from":"agent:mei","text":"亲，帮您催一下"}]}
 {"id":"h3","channel":"taobao","buyer_id":"u3","messages":[{"at":"2026-11-20T04:00:00Z","from":"buyer","text":"包邮吗"},{"at":"2026-11-20T04:00:18Z","from":"bot","text":"满59包邮"},{"at":"2026-11-20T04:01:00Z","from":"buyer","text":"好的谢谢"},{"at":"2026-11-20T04:01:01Z","from":"bot","text":"不客气"}]}
 "#;
-
-fn upload(sess: &Sess, body: &str) -> actix_http::Request {
-    TestRequest::post()
-        .uri("/settings/backup/history")
-        .insert_header((header::COOKIE, sess.cookie.clone()))
-        .insert_header(("X-CSRF-Token", sess.csrf.clone()))
-        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .set_payload(body.to_string())
-        .to_request()
-}
 
 fn figures(shop: &TestShop) -> Figures {
     let r = shop.state.desk.store().read().unwrap();
@@ -49,7 +39,11 @@ async fn imported_history_counts_in_the_metrics_once() {
     let app = app(&shop).await;
     let boss = shop.session("boss").await;
 
-    let res = call_service(&app, upload(&boss, FILE)).await;
+    let res = call_service(
+        &app,
+        upload("/settings/backup/history", &boss, &boss.csrf, FILE),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let r = json(res).await;
     assert_eq!(r["done"]["conversations"], 3, "{r}");
@@ -81,7 +75,14 @@ async fn imported_history_counts_in_the_metrics_once() {
 
     // The same file again: nothing new.
     let before = shop.snapshot();
-    let r = json(call_service(&app, upload(&boss, FILE)).await).await;
+    let r = json(
+        call_service(
+            &app,
+            upload("/settings/backup/history", &boss, &boss.csrf, FILE),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(r["done"]["conversations"], 0);
     assert_eq!(r["done"]["skipped"], 3);
     assert_eq!(figures(&shop).conversations, 3);
@@ -114,7 +115,11 @@ async fn bad_history_files_and_other_roles_change_nothing() {
     let bad = FILE
         .replace("agent:mei", "agent:")
         .replace("\"level\":2", "\"level\":7");
-    let res = call_service(&app, upload(&boss, &bad)).await;
+    let res = call_service(
+        &app,
+        upload("/settings/backup/history", &boss, &boss.csrf, &bad),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = json(res).await;
     let lines: Vec<u64> = r["rejected"]
@@ -124,10 +129,13 @@ async fn bad_history_files_and_other_roles_change_nothing() {
         .map(|x| x["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, vec![1, 2], "{r}");
-    let res = call_service(&app, upload(&lead, FILE)).await;
+    let res = call_service(
+        &app,
+        upload("/settings/backup/history", &lead, &lead.csrf, FILE),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let mut no_csrf = upload(&boss, FILE);
-    no_csrf.headers_mut().remove("x-csrf-token");
+    let no_csrf = upload("/settings/backup/history", &boss, "", FILE);
     assert_eq!(
         call_service(&app, no_csrf).await.status(),
         StatusCode::FORBIDDEN

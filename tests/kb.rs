@@ -6,8 +6,8 @@
 
 mod common;
 
-use actix_web::http::{StatusCode, header};
-use actix_web::test::{TestRequest, call_service};
+use actix_web::http::StatusCode;
+use actix_web::test::call_service;
 use common::*;
 use xiaoer::model::Role;
 
@@ -18,17 +18,6 @@ async fn shop() -> TestShop {
 
 fn enc(s: &str) -> String {
     xiaoer::web::page::url_encode(s)
-}
-
-/// A file upload as the import page sends it.
-fn upload(path: &str, sess: &Sess, csrf: &str, body: &str) -> actix_http::Request {
-    TestRequest::post()
-        .uri(path)
-        .insert_header((header::COOKIE, sess.cookie.clone()))
-        .insert_header(("X-CSRF-Token", csrf.to_string()))
-        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .set_payload(body.to_string())
-        .to_request()
 }
 
 /// The try box's verdict: the entry id it answered with, if any.

@@ -100,7 +100,8 @@ const COLUMNS: &[&str] = &[
     "product_answers",
 ];
 
-fn lines(cell: &str) -> Vec<String> {
+/// The non-empty lines of a list cell or text box, trimmed (one item per line).
+pub fn lines(cell: &str) -> Vec<String> {
     cell.lines()
         .map(|l| l.trim().to_string())
         .filter(|l| !l.is_empty())

@@ -5,10 +5,10 @@
 use super::{Actor, Desk, Error, Result};
 use crate::bot::intents::{Intent, detect};
 use crate::bot::normalize::{normalize, simplify};
-use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, Who};
+use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, Who, agent_login};
 use crate::model::{
     ConvId, ConvState, Conversation, Finding, Invalid, Message, QaRule, QaSettings, RubricItem,
-    Sample, Score, Sender,
+    Sample, Score, Sender, UserId,
 };
 use crate::store::prelude::*;
 use chrono::{DateTime, Utc};
@@ -48,25 +48,17 @@ fn finding(
 }
 
 /// Everything the rules find in a conversation. `t` is its timeline (agents by login
-/// name), `msgs` its messages in order.
+/// name), `msgs` its messages in order, `logins` the agents' login names by id.
 pub fn inspect(
     conv: &Conversation,
     t: &Timeline,
     msgs: &[Message],
+    logins: &HashMap<UserId, String>,
     rules: &QaSettings,
     shop: Shop,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let agent_of = |m: &Message| -> Option<String> {
-        let at = t
-            .lines
-            .iter()
-            .position(|l| l.at == m.at && matches!(l.who, Who::Agent(_)));
-        match at.map(|i| &t.lines[i].who) {
-            Some(Who::Agent(n)) => Some(n.clone()),
-            _ => None,
-        }
-    };
+    let agent_of = |m: &Message| agent_login(&m.from, logins);
     // Red lines.
     for m in msgs
         .iter()
@@ -233,7 +225,7 @@ impl Desk {
             tz: settings.tz(),
             staffed: settings.staffed,
         };
-        let found = inspect(&conv, &t, &msgs, &rules, shop);
+        let found = inspect(&conv, &t, &msgs, &logins, &rules, shop);
         let kept = found.clone();
         self.store
             .write(move |tx| tx.put_findings(id, &kept))

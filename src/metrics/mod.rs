@@ -91,8 +91,8 @@ impl Timeline {
                 who: match &m.from {
                     Sender::Buyer => Who::Buyer,
                     Sender::Bot => Who::Bot,
-                    Sender::Agent { id, name } => {
-                        Who::Agent(logins.get(id).unwrap_or(name).clone())
+                    Sender::Agent { .. } => {
+                        Who::Agent(agent_login(&m.from, logins).unwrap_or_default())
                     }
                     Sender::System => Who::System,
                 },
@@ -227,6 +227,16 @@ impl Timeline {
             }
         }
         best
+    }
+}
+
+/// The login name of the agent who wrote as `from` (messages carry the nickname shown
+/// to buyers; `logins` maps agent ids to login names, the nickname standing in for
+/// agents without an account, e.g. imported ones).
+pub fn agent_login(from: &Sender, logins: &HashMap<UserId, String>) -> Option<String> {
+    match from {
+        Sender::Agent { id, name } => Some(logins.get(id).unwrap_or(name).clone()),
+        _ => None,
     }
 }
 

@@ -5,7 +5,7 @@
 use super::extract::{CsrfForm, CsrfHeader, Require, Trainers};
 use super::page::{PageCtx, render};
 use crate::AppState;
-use crate::bot::kbfile::{self, Format};
+use crate::bot::kbfile::{self, Format, lines};
 use crate::bot::{Band, Reply};
 use crate::desk::kbedit::{Bulk, EntryRow, KbFilter, PhrasingCheck};
 use crate::desk::training::parse_ids;
@@ -139,14 +139,6 @@ pub struct EntryForm {
     pub notify_human: String,
     /// Training questions this entry settles (comma-separated ids).
     pub train_ids: String,
-}
-
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
 }
 
 fn local_input(t: Option<DateTime<Utc>>, tz: Tz) -> String {

@@ -5,7 +5,7 @@ use super::extract::{CsrfForm, CsrfHeader, Require, Trainers};
 use super::kb::{Empty, attachment, import_report, read_upload};
 use super::page::{PageCtx, render};
 use crate::AppState;
-use crate::bot::kbfile;
+use crate::bot::kbfile::{self, lines};
 use crate::desk::{self, Actor};
 use crate::error::{AppError, redirect};
 use crate::model::{Invalid, Price, Product};
@@ -74,14 +74,6 @@ pub struct ProductForm {
     pub attributes: String,
     /// Set when editing a stored product (its SKU cannot change).
     pub existing: String,
-}
-
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
 }
 
 impl ProductForm {

@@ -310,3 +310,15 @@ where
     .to_request();
     json(test::call_service(app, req).await).await
 }
+
+/// A file upload as the import pages send it: the body as is, the CSRF token in a
+/// header.
+pub fn upload(path: &str, sess: &Sess, csrf: &str, body: &str) -> actix_http::Request {
+    test::TestRequest::post()
+        .uri(path)
+        .insert_header((header::COOKIE, sess.cookie.clone()))
+        .insert_header(("X-CSRF-Token", csrf.to_string()))
+        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .set_payload(body.to_string())
+        .to_request()
+}

@@ -54,7 +54,7 @@ fn run(lines: &[(i64, W, &str)], queued: &[i64]) -> Vec<QaRule> {
         .collect();
     let logins = HashMap::from([(UserId(2), "mei".to_string())]);
     let t = Timeline::build(&conv, &msgs, &[], &logins);
-    let found = inspect(&conv, &t, &msgs, &QaSettings::default(), shop());
+    let found = inspect(&conv, &t, &msgs, &logins, &QaSettings::default(), shop());
     for f in &found {
         if f.agent.is_some() {
             assert_eq!(f.agent.as_deref(), Some("mei"), "agents by login name");
