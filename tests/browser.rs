@@ -809,6 +809,12 @@ async fn the_owner_imports_history_and_reads_the_dashboard() {
     assert!(page.contains("会话 2 · 咨询 2 人 · 评价 1"), "{page}");
     assert!(page.contains("50.0%"), "首次30秒应答率 1 of 2: {page}");
     wait_until(&c, "document.querySelectorAll('svg.chart').length >= 3").await;
+    c.execute(
+        "document.querySelector('h2 small').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
     screenshot(&c, "dashboard.png").await;
     click(&c, "nav.tabs a[href^='/dashboard/agents']").await;
     let page = wait_for_text(&c, "满意率与接待量").await;

@@ -40,10 +40,18 @@ pub enum Unit {
 }
 
 fn label(v: f64, unit: Unit) -> String {
+    // Whole numbers stay whole; axis steps such as 0.5 keep their decimal.
+    let num = |v: f64| {
+        if (v - v.round()).abs() < 1e-9 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
     match unit {
-        Unit::Percent => format!("{:.0}%", v * 100.0),
-        Unit::Seconds => format!("{v:.0}s"),
-        Unit::Count => format!("{v:.0}"),
+        Unit::Percent => format!("{}%", num(v * 100.0)),
+        Unit::Seconds => format!("{}s", num(v)),
+        Unit::Count => num(v),
     }
 }
 
@@ -193,6 +201,7 @@ pub fn bars(title: &str, labels: &[String], values: &[f64], unit: Unit) -> Strin
     let top = y_axis(&mut out, max, unit);
     let n = labels.len().max(1);
     let slot = (W - LEFT - RIGHT) / n as f64;
+    let width = (slot * 0.7).min(48.0);
     let at = |i: usize| LEFT + slot * (i as f64 + 0.5);
     x_labels(&mut out, labels, at);
     for (i, v) in values.iter().enumerate() {
@@ -200,8 +209,8 @@ pub fn bars(title: &str, labels: &[String], values: &[f64], unit: Unit) -> Strin
         let _ = write!(
             out,
             r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}：{}</title></rect>"#,
-            at(i) - slot * 0.35,
-            slot * 0.7,
+            at(i) - width / 2.0,
+            width,
             (H - BOTTOM - y).max(0.0),
             COLORS[0],
             esc(labels.get(i).map(String::as_str).unwrap_or("")),
@@ -281,6 +290,9 @@ mod tests {
         let path = svg.split("<path d=\"").nth(1).unwrap();
         assert_eq!(path.split('"').next().unwrap().matches('M').count(), 2);
         assert!(svg.contains("50%"));
+        assert_eq!(label(0.5, Unit::Count), "0.5");
+        assert_eq!(label(2.0, Unit::Count), "2");
+        assert_eq!(label(0.125, Unit::Percent), "12.5%");
     }
 
     #[test]
