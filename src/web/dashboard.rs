@@ -402,6 +402,27 @@ fn agent_rows(state: &AppState, v: &MetricsView) -> Result<Vec<AgentRow>, AppErr
     Ok(rows)
 }
 
+/// Table rows of per-key tallies: (key, figures).
+fn rows_of(m: &std::collections::BTreeMap<String, Tally>) -> Vec<(String, Figures)> {
+    m.iter().map(|(k, t)| (k.clone(), t.figures())).collect()
+}
+
+/// Table rows of the per-group tallies, by group name.
+fn group_rows(state: &AppState, v: &MetricsView) -> Result<Vec<(String, Figures)>, AppError> {
+    let groups = state.desk.groups()?;
+    Ok(v.groups
+        .iter()
+        .map(|(g, t)| {
+            let name = groups
+                .iter()
+                .find(|x| x.id.0 == *g)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| format!("#{g}"));
+            (name, t.figures())
+        })
+        .collect())
+}
+
 /// GET /dashboard/agents — supervisors and the owner.
 pub async fn agents(
     state: web::Data<AppState>,
@@ -422,25 +443,8 @@ pub async fn agents(
     Ok(AgentsPage {
         scatter: chart::scatter("满意率与接待量", &points, "接待量（会话）", "满意率"),
         rows,
-        channels: v
-            .channels
-            .iter()
-            .map(|(c, t)| (c.clone(), t.figures()))
-            .collect(),
-        groups: {
-            let names = state.desk.groups()?;
-            v.groups
-                .iter()
-                .map(|(g, t)| {
-                    let name = names
-                        .iter()
-                        .find(|x| x.id.0 == *g)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_else(|| format!("#{g}"));
-                    (name, t.figures())
-                })
-                .collect()
-        },
+        channels: rows_of(&v.channels),
+        groups: group_rows(&state, &v)?,
         from: from.format("%Y-%m-%d").to_string(),
         to: to.format("%Y-%m-%d").to_string(),
         ctx,
@@ -610,37 +614,9 @@ pub async fn export(
                 .map(|(d, t)| (d.format("%Y-%m-%d").to_string(), t.figures()))
                 .collect(),
         ),
-        "agents" => figures(
-            "客服",
-            v.agents
-                .iter()
-                .map(|(a, t)| (a.clone(), t.figures()))
-                .collect(),
-        ),
-        "channels" if staff_view => figures(
-            "渠道",
-            v.channels
-                .iter()
-                .map(|(c, t)| (c.clone(), t.figures()))
-                .collect(),
-        ),
-        "groups" if staff_view => {
-            let names = state.desk.groups()?;
-            figures(
-                "技能组",
-                v.groups
-                    .iter()
-                    .map(|(g, t)| {
-                        let name = names
-                            .iter()
-                            .find(|x| x.id.0 == *g)
-                            .map(|x| x.name.clone())
-                            .unwrap_or_else(|| format!("#{g}"));
-                        (name, t.figures())
-                    })
-                    .collect(),
-            )
-        }
+        "agents" => figures("客服", rows_of(&v.agents)),
+        "channels" if staff_view => figures("渠道", rows_of(&v.channels)),
+        "groups" if staff_view => figures("技能组", group_rows(&state, &v)?),
         "ratings" => counts(
             ["评价", "数量"],
             RATING_LEVELS
