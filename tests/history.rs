@@ -122,13 +122,7 @@ async fn bad_history_files_and_other_roles_change_nothing() {
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = json(res).await;
-    let lines: Vec<u64> = r["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(lines, vec![1, 2], "{r}");
+    assert_eq!(rejected_lines(&r), vec![1, 2], "{r}");
     let res = call_service(
         &app,
         upload("/settings/backup/history", &lead, &lead.csrf, FILE),

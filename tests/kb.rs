@@ -258,13 +258,7 @@ async fn imports_report_every_bad_row_and_store_nothing_or_everything() {
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = json(res).await;
-    let lines: Vec<u64> = r["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(lines, vec![3, 4], "{r}");
+    assert_eq!(rejected_lines(&r), vec![3, 4], "{r}");
     assert_eq!(shop.snapshot(), before, "nothing half-imported");
 
     // Without the CSRF header: refused.

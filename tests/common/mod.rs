@@ -322,3 +322,13 @@ pub fn upload(path: &str, sess: &Sess, csrf: &str, body: &str) -> actix_http::Re
         .set_payload(body.to_string())
         .to_request()
 }
+
+/// The line numbers an import report rejected (`{"rejected":[{"line",…}]}`).
+pub fn rejected_lines(report: &serde_json::Value) -> Vec<u64> {
+    report["rejected"]
+        .as_array()
+        .expect("a report of rejected rows")
+        .iter()
+        .map(|x| x["line"].as_u64().expect("a line number"))
+        .collect()
+}
