@@ -359,8 +359,13 @@ fn eval(
         for m in &misses {
             writeln!(
                 out,
-                "{}\texpected {}\tgot {} ({:?} {:.2})",
-                m.query, m.expected, m.got, m.band, m.confidence
+                "{}\texpected {}{}\tgot {} ({:?} {:.2})",
+                m.query,
+                m.expected,
+                m.rank.map(|r| format!(" (#{r})")).unwrap_or_default(),
+                m.got,
+                m.band,
+                m.confidence
             )?;
         }
     }

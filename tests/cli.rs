@@ -361,6 +361,30 @@ fn eval_prints_the_figures_as_json() {
 }
 
 #[test]
+fn eval_errors_say_where_the_expected_entry_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb.jsonl");
+    let queries = dir.path().join("q.jsonl");
+    std::fs::write(
+        &kb,
+        "{\"id\":1,\"question\":\"怎么退货\",\"answer\":\"A1\"}\n\
+         {\"id\":2,\"question\":\"退货运费谁出\",\"answer\":\"A2\"}\n",
+    )
+    .unwrap();
+    // "退货" is closest to entry 1; entry 2 is the runner-up.
+    std::fs::write(&queries, "{\"query\":\"退货\",\"expected_id\":2}\n").unwrap();
+    let o = Command::new(BIN)
+        .args(["eval", "--kb", kb.to_str().unwrap()])
+        .args(["--queries", queries.to_str().unwrap(), "--errors"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let miss = out.lines().next().unwrap();
+    assert!(miss.starts_with("退货\texpected 2 (#2)\tgot "), "{out}");
+}
+
+#[test]
 fn token_create_prints_the_secret_once_and_list_and_revoke_follow() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -92,6 +92,8 @@ pub struct Miss {
     pub got: String,
     pub band: Band,
     pub confidence: f32,
+    /// Where the expected entry stood among the first five candidates (1-based).
+    pub rank: Option<usize>,
 }
 
 fn share(n: usize, of: usize) -> f64 {
@@ -132,6 +134,11 @@ pub fn run(
                 got: got.clone(),
                 band: r.band,
                 confidence: r.confidence,
+                rank: r
+                    .candidates
+                    .iter()
+                    .position(|c| c.id == expected)
+                    .map(|i| i + 1),
             })
         };
         if let Some(want) = &q.expected_intent {
