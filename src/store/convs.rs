@@ -259,8 +259,13 @@ impl WriteTx<'_> {
                 by_buyer.remove(c.buyer.0)?;
             }
         } else {
-            open.insert(c.id.0, c.buyer.0)?;
-            by_buyer.insert(c.buyer.0, c.id.0)?;
+            // Most messages leave both the same; an insert would still copy the page.
+            if open.get(c.id.0)?.map(|v| v.value()) != Some(c.buyer.0) {
+                open.insert(c.id.0, c.buyer.0)?;
+            }
+            if by_buyer.get(c.buyer.0)?.map(|v| v.value()) != Some(c.id.0) {
+                by_buyer.insert(c.buyer.0, c.id.0)?;
+            }
         }
         Ok(())
     }

@@ -168,6 +168,7 @@ fn write_all_rows(dir: &Path, file: &Path) -> Result<(), ImportError> {
         migrate::create_tables(&w)?;
         for_each_row(file, |(t, row)| insert_row(&w, t, row))?;
         reconcile_sequences(&w)?;
+        w.flush()?;
     }
     tx.commit().map_err(Error::from)?;
     drop(db);

@@ -68,6 +68,7 @@ pub(crate) fn migrate(db: &Database, path: &Path, target: u64, steps: &[Migratio
                 // A brand-new file starts at the newest schema.
                 w.table(tables::META)?.insert(VERSION_KEY, target)?;
             }
+            w.flush()?;
         }
         tx.commit()?;
         found.unwrap_or(target)
@@ -86,6 +87,7 @@ pub(crate) fn migrate(db: &Database, path: &Path, target: u64, steps: &[Migratio
             (step.run)(&w)?;
             create_tables(&w)?;
             w.table(tables::META)?.insert(VERSION_KEY, version + 1)?;
+            w.flush()?;
         }
         tx.commit()?;
         tracing::info!(

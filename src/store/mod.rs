@@ -24,6 +24,8 @@ use redb::{
     ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
     ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::Writer;
@@ -312,22 +314,78 @@ impl ReadTx {
 }
 
 /// A write transaction handed to write requests; see [`Store::write`].
+///
+/// Id counters and answer tallies change with nearly every message; they are kept in
+/// memory for the transaction and written once by [`WriteTx::flush`], which whoever
+/// commits the transaction calls first (a batch of a hundred messages then updates
+/// each counter once, not a hundred times).
 pub struct WriteTx<'a> {
     tx: &'a WriteTransaction,
+    pending: RefCell<Pending>,
+}
+
+/// What `flush` still has to write.
+#[derive(Default)]
+struct Pending {
+    /// The last id taken from each sequence.
+    seqs: HashMap<String, u64>,
+    /// Answers to add per entry, and per `HIT_DAYS` key.
+    hits: HashMap<String, u64>,
+    hit_days: HashMap<String, u64>,
 }
 
 impl<'a> WriteTx<'a> {
     pub(crate) fn new(tx: &'a WriteTransaction) -> WriteTx<'a> {
-        WriteTx { tx }
+        WriteTx {
+            tx,
+            pending: RefCell::new(Pending::default()),
+        }
     }
 
     /// Takes the next number of the sequence `name` (1, 2, 3, …).
     pub fn next_id(&self, name: &str) -> Result<u64> {
-        let key = format!("seq.{name}");
-        let mut meta = self.table(tables::META)?;
-        let next = meta.get(key.as_str())?.map(|v| v.value()).unwrap_or(0) + 1;
-        meta.insert(key.as_str(), next)?;
-        Ok(next)
+        let last = match self.pending.borrow().seqs.get(name) {
+            Some(n) => *n,
+            None => self
+                .table(tables::META)?
+                .get(format!("seq.{name}").as_str())?
+                .map(|v| v.value())
+                .unwrap_or(0),
+        };
+        self.pending
+            .borrow_mut()
+            .seqs
+            .insert(name.to_string(), last + 1);
+        Ok(last + 1)
+    }
+
+    /// Counts one answer of entry `id`, under its `HIT_DAYS` key `day_key`.
+    pub(crate) fn add_hit(&self, id: &str, day_key: String) {
+        let mut p = self.pending.borrow_mut();
+        *p.hits.entry(id.to_string()).or_default() += 1;
+        *p.hit_days.entry(day_key).or_default() += 1;
+    }
+
+    /// Writes the counters and tallies kept in memory; call before committing.
+    pub(crate) fn flush(&self) -> Result<()> {
+        let p = std::mem::take(&mut *self.pending.borrow_mut());
+        if !p.seqs.is_empty() {
+            let mut meta = self.table(tables::META)?;
+            for (name, last) in &p.seqs {
+                meta.insert(format!("seq.{name}").as_str(), *last)?;
+            }
+        }
+        for (def, adds) in [(tables::HITS, &p.hits), (tables::HIT_DAYS, &p.hit_days)] {
+            if adds.is_empty() {
+                continue;
+            }
+            let mut t = self.table(def)?;
+            for (key, add) in adds {
+                let n = t.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+                t.insert(key.as_str(), n + add)?;
+            }
+        }
+        Ok(())
     }
 }
 

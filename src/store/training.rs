@@ -149,14 +149,9 @@ impl WriteTx<'_> {
     }
 
     /// Counts one answer of entry `id` on `day` (YYYY-MM-DD, shop time zone).
+    /// (Written when the transaction is flushed.)
     pub fn count_hit(&self, id: &str, day: &str) -> Result<()> {
-        let mut t = self.table(HITS)?;
-        let n = t.get(id)?.map(|v| v.value()).unwrap_or(0);
-        t.insert(id, n + 1)?;
-        let key = day_key(day, id);
-        let mut d = self.table(HIT_DAYS)?;
-        let n = d.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
-        d.insert(key.as_str(), n + 1)?;
+        self.add_hit(id, day_key(day, id));
         Ok(())
     }
 }
@@ -236,5 +231,15 @@ mod tests {
         assert_eq!(both.get("ship"), Some(&3));
         assert_eq!(r.all_hits().unwrap().get("ship"), Some(&3));
         assert_eq!(r.top_hits(1).unwrap(), vec![("ship".to_string(), 3)]);
+        drop(r);
+        // A later transaction adds to what is stored.
+        store
+            .write(|tx| tx.count_hit("ship", "2026-11-22"))
+            .await
+            .unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.all_hits().unwrap().get("ship"), Some(&4));
+        let today = r.hits_on_days(&["2026-11-22".into()]).unwrap();
+        assert_eq!(today.get("ship"), Some(&3));
     }
 }
