@@ -71,8 +71,18 @@ macro_rules! routes {
 }
 
 routes! {
-    // Health and static files
+    // Health, then the busiest calls: actix tries routes in this order, and every
+    // pattern with a parameter tried costs a regular-expression match.
     GET  "/healthz" => health::healthz, Public;
+
+    // JSON API v1 (channel bridges authenticate with API tokens)
+    POST "/api/v1/messages" => api::post_message, Token;
+    GET  "/api/v1/conversations/{id}/messages" => api::conversation_messages, Token;
+    POST "/api/v1/orders" => api::post_order, Token;
+    GET  "/api/v1/events" => api::events, Token;
+    POST "/api/v1/bot/try" => api::bot_try, Trainers;
+
+    // Static files
     GET  "/static/{path:.*}" => assets::serve, Public;
 
     // Owner setup, login, account
@@ -205,12 +215,6 @@ routes! {
     GET  "/settings/backup/download" => backup::download, OwnerOnly;
     POST "/settings/backup/history" => backup::import_history, OwnerOnly;
 
-    // JSON API v1 (channel bridges authenticate with API tokens)
-    POST "/api/v1/bot/try" => api::bot_try, Trainers;
-    POST "/api/v1/messages" => api::post_message, Token;
-    GET  "/api/v1/conversations/{id}/messages" => api::conversation_messages, Token;
-    POST "/api/v1/orders" => api::post_order, Token;
-    GET  "/api/v1/events" => api::events, Token;
 }
 
 /// The 404 for every unknown route: the page, or JSON under `/api/`.
