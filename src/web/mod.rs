@@ -214,7 +214,6 @@ routes! {
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;
     POST "/settings/backup/history" => backup::import_history, OwnerOnly;
-
 }
 
 /// The 404 for every unknown route: the page, or JSON under `/api/`.
