@@ -449,12 +449,12 @@ impl Desk {
             .as_deref()
             .map(|id| client_msg_key(&m.channel, &m.buyer, id));
         let now = self.clock.now();
-        let r = self.store.read()?;
         if let Some(key) = &receipt
-            && let Some(rec) = r.get_client_msg(key)?
+            && let Some(rec) = self.store.receipt(key)
         {
             return self.replay(&rec);
         }
+        let r = self.store.read()?;
         let buyer = r.find_buyer(&m.channel, &m.buyer)?;
         let conv = match &buyer {
             Some(b) => r.open_conv_of(b.id)?,
@@ -515,11 +515,15 @@ impl Desk {
             Ok(o) => o,
             Err(store::Error::Conflict(msg)) if msg == DUPLICATE => {
                 let key = receipt.unwrap_or_default();
-                let rec = self
-                    .store
-                    .read()?
-                    .get_client_msg(&key)?
-                    .ok_or(Error::NotFound)?;
+                let rec = match self.store.receipt(&key) {
+                    Some(rec) => rec,
+                    None => {
+                        // The first attempt was in the same batch, which commits after
+                        // this answer: any later write waits for that commit.
+                        self.store.write(|_| Ok(())).await?;
+                        self.store.receipt(&key).ok_or(Error::NotFound)?
+                    }
+                };
                 return self.replay(&rec);
             }
             Err(store::Error::Conflict(msg)) => return Err(Error::Refused(msg)),
@@ -574,7 +578,7 @@ fn apply(
 ) -> store::Result<(Outcome, Vec<Event>, bool)> {
     // A retry that raced the first attempt: answer like the first.
     if let Some(key) = receipt
-        && tx.get_client_msg(key)?.is_some()
+        && tx.get_client_msg(key).is_some()
     {
         return Err(store::Error::Conflict(DUPLICATE.into()));
     }
@@ -727,6 +731,7 @@ fn apply(
                 seq: message.seq,
                 replies: replies.iter().map(|x| x.seq).collect(),
             },
+            now,
         )?;
     }
     let webhooks = c.queued;

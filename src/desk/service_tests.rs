@@ -104,6 +104,40 @@ async fn the_bot_answers_and_a_retry_is_stored_once() {
 }
 
 #[actix_web::test]
+async fn retries_sent_all_at_once_store_the_message_once() {
+    let (s, _, _) = shop().await;
+    let desk = Arc::new(s.desk.clone());
+    let mut m = msg("b1", "包邮吗");
+    m.client_msg_id = Some("c-9".into());
+    // Sent together, most land in one write batch: the later ones must find the
+    // first one's receipt in the batch and answer from it once it has committed.
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (d, m) = (desk.clone(), m.clone());
+            actix_web::rt::spawn(async move { d.on_buyer_message(m).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.duplicate).count(), 1);
+    let first = &outcomes[0];
+    for o in &outcomes {
+        assert_eq!(o.conv.id, first.conv.id);
+        assert_eq!(o.message.seq, first.message.seq);
+        assert_eq!(o.replies, first.replies);
+    }
+    let stored = desk
+        .store()
+        .read()
+        .unwrap()
+        .messages_after(first.conv.id, 0, 100)
+        .unwrap();
+    assert_eq!(stored.len(), 2, "one buyer message and one reply");
+}
+
+#[actix_web::test]
 async fn a_transfer_goes_to_a_free_agent_or_waits_in_the_queue() {
     let (s, a1, a2) = shop().await;
     s.desk

@@ -1,9 +1,10 @@
 //! Buyers, conversations, messages, the event log, message receipts and orders.
 
 use super::codec::{decode, encode};
+use super::receipts::Receipt;
 use super::tables::{
-    BUYER_KEYS, BUYER_OPEN, BUYERS, CLIENT_MSGS, CONVERSATIONS, EVENTS, HITS, MESSAGES, OPEN_CONVS,
-    ORDERS,
+    BUYER_KEYS, BUYER_OPEN, BUYERS, CONVERSATIONS, EVENTS, HITS, MESSAGES, OPEN_CONVS, ORDERS,
+    RECEIPTS,
 };
 use super::{Reads, Result, WriteTx};
 use crate::model::{Buyer, BuyerId, ConvId, Conversation, Event, EventKind, Message, Order};
@@ -177,11 +178,6 @@ pub trait ConvReads: Reads {
             .unwrap_or(0))
     }
 
-    /// What a message with this receipt key produced.
-    fn get_client_msg(&self, key: &str) -> Result<Option<ClientMsg>> {
-        doc(&self.table(CLIENT_MSGS)?, &CLIENT_MSGS, key)
-    }
-
     /// The order under `key` (see `Order::key`).
     /// The entries the bot answered most often, with their counts, at most `limit`.
     fn top_hits(&self, limit: usize) -> Result<Vec<(String, u64)>> {
@@ -299,10 +295,28 @@ impl WriteTx<'_> {
         Ok(e)
     }
 
+    /// What a message with this receipt key produced: written earlier in this
+    /// transaction, or committed and still remembered (see `receipts.rs`).
+    pub fn get_client_msg(&self, key: &str) -> Option<ClientMsg> {
+        let mine = self.receipts.borrow();
+        match mine.iter().find(|r| r.key == key) {
+            Some(r) => Some(r.msg()),
+            None => self.recent.and_then(|recent| recent.get(key)),
+        }
+    }
+
     /// Records what a message with this receipt key produced.
-    pub fn put_client_msg(&self, key: &str, r: &ClientMsg) -> Result<()> {
-        self.table(CLIENT_MSGS)?
-            .insert(key, encode(r)?.as_slice())?;
+    pub fn put_client_msg(&self, key: &str, r: &ClientMsg, at: DateTime<Utc>) -> Result<()> {
+        let rec = Receipt {
+            key: key.to_string(),
+            at,
+            conv: r.conv,
+            seq: r.seq,
+            replies: r.replies.clone(),
+        };
+        let id = self.next_id("receipts")?;
+        self.table(RECEIPTS)?.insert(id, encode(&rec)?.as_slice())?;
+        self.receipts.borrow_mut().push(rec);
         Ok(())
     }
 

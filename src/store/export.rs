@@ -340,6 +340,7 @@ fn check_doc(table: &str, v: &Value) -> Result<(), String> {
         "messages" => is::<Message>(v),
         "events" => is::<Event>(v),
         "client_msgs" => is::<ClientMsg>(v),
+        "receipts" => is::<super::receipts::Receipt>(v),
         "orders" => is::<Order>(v),
         "groups" => is::<Group>(v),
         "agent_status" => is::<AgentStatus>(v),

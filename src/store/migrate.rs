@@ -10,7 +10,7 @@ use redb::{Database, ReadableTable};
 use std::path::Path;
 
 /// The schema version this build writes.
-pub const CURRENT: u64 = 2;
+pub const CURRENT: u64 = 3;
 
 /// The meta key holding the schema version.
 pub const VERSION_KEY: &str = "schema_version";
@@ -22,10 +22,16 @@ pub struct Migration {
 }
 
 /// The upgrade steps, oldest first. Version 1 is the first released schema.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    run: index_conv_starts,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        run: index_conv_starts,
+    },
+    Migration {
+        from: 2,
+        run: move_receipts,
+    },
+];
 
 /// 1 → 2: conversations indexed by when they started (`conv_starts`).
 fn index_conv_starts(w: &WriteTx) -> Result<()> {
@@ -42,6 +48,31 @@ fn index_conv_starts(w: &WriteTx) -> Result<()> {
     for c in &convs {
         w.index_conv_start(c)?;
     }
+    Ok(())
+}
+
+/// 2 → 3: message receipts move from `client_msgs` (by key) to `receipts` (in the
+/// order written). Their age is unknown, so they count as written now: a retry is
+/// recognised for the next 24 hours.
+fn move_receipts(w: &WriteTx) -> Result<()> {
+    create_tables(w)?;
+    let old: Vec<(String, super::convs::ClientMsg)> = {
+        let t = w.table(tables::CLIENT_MSGS)?;
+        let mut v = Vec::new();
+        for row in t.iter()? {
+            let (k, doc) = row?;
+            v.push((
+                k.value().to_string(),
+                super::codec::decode("client_msgs", doc.value())?,
+            ));
+        }
+        v
+    };
+    let now = chrono::Utc::now();
+    for (key, msg) in &old {
+        w.put_client_msg(key, msg, now)?;
+    }
+    w.table(tables::CLIENT_MSGS)?.retain(|_, _| false)?;
     Ok(())
 }
 
@@ -199,6 +230,40 @@ mod tests {
         let day = chrono::Duration::days(1);
         let found = r.convs_started(at - day, at + day).unwrap();
         assert_eq!(found, vec![ConvId(1), ConvId(2), ConvId(3)]);
+    }
+
+    #[actix_web::test]
+    async fn version_2_receipts_move_to_the_receipt_log() {
+        use crate::model::ConvId;
+        use crate::store::convs::ClientMsg;
+        use redb::ReadableTableMetadata;
+        let (dir, store) = temp_store();
+        let msg = ClientMsg {
+            conv: ConvId(7),
+            seq: 3,
+            replies: vec![4, 5],
+        };
+        let m = msg.clone();
+        // A version 2 file: receipts by key in `client_msgs`.
+        store
+            .write(move |tx| {
+                tx.table(tables::CLIENT_MSGS)?.insert(
+                    "web\u{1f}b1\u{1f}c-1",
+                    super::super::codec::encode(&m)?.as_slice(),
+                )?;
+                tx.table(tables::META)?.insert(VERSION_KEY, 2)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.check().unwrap(), CURRENT);
+        assert_eq!(store.receipt("web\u{1f}b1\u{1f}c-1"), Some(msg));
+        assert_eq!(store.receipt("web\u{1f}b1\u{1f}c-2"), None);
+        let r = store.read().unwrap();
+        assert_eq!(r.table(tables::CLIENT_MSGS).unwrap().len().unwrap(), 0);
+        assert_eq!(r.table(tables::RECEIPTS).unwrap().len().unwrap(), 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod export;
 pub mod kb;
 pub mod migrate;
 pub mod qa;
+pub mod receipts;
 pub mod service;
 pub mod sessions;
 pub mod settings;
@@ -106,6 +107,8 @@ struct Inner {
     writer: Writer,
     db: Arc<Database>,
     path: PathBuf,
+    /// Recent message receipts, for retries (see `receipts.rs`).
+    receipts: Arc<receipts::Recent>,
 }
 
 impl Store {
@@ -122,13 +125,24 @@ impl Store {
         let db = Arc::new(open_database(dir)?);
         let path = dir.join(DB_FILE);
         migrate::migrate(&db, &path, target, steps)?;
+        let receipts = receipts::Recent::load(&ReadTx {
+            tx: db.begin_read()?,
+        })?;
         Ok(Store {
             inner: Arc::new(Inner {
-                writer: Writer::start(db.clone()),
+                writer: Writer::start(db.clone(), receipts.clone()),
                 db,
                 path,
+                receipts,
             }),
         })
+    }
+
+    /// What the message sent under the receipt key `key` produced, when it is
+    /// remembered (see `receipts.rs`). Receipts are added before their writes are
+    /// acknowledged.
+    pub fn receipt(&self, key: &str) -> Option<convs::ClientMsg> {
+        self.inner.receipts.get(key)
     }
 
     /// The data file's path.
@@ -322,6 +336,10 @@ impl ReadTx {
 pub struct WriteTx<'a> {
     tx: &'a WriteTransaction,
     pending: RefCell<Pending>,
+    /// The committed receipts (none for migrations and imports, which run before the
+    /// store is open), and those written in this transaction.
+    recent: Option<&'a receipts::Recent>,
+    receipts: RefCell<Vec<receipts::Receipt>>,
 }
 
 /// What `flush` still has to write.
@@ -339,7 +357,22 @@ impl<'a> WriteTx<'a> {
         WriteTx {
             tx,
             pending: RefCell::new(Pending::default()),
+            recent: None,
+            receipts: RefCell::new(Vec::new()),
         }
+    }
+
+    /// A transaction of the running store, which sees its committed receipts.
+    pub(crate) fn of_store(tx: &'a WriteTransaction, recent: &'a receipts::Recent) -> WriteTx<'a> {
+        WriteTx {
+            recent: Some(recent),
+            ..WriteTx::new(tx)
+        }
+    }
+
+    /// The receipts written in this transaction, to publish once it has committed.
+    pub(crate) fn take_receipts(&self) -> Vec<receipts::Receipt> {
+        std::mem::take(&mut *self.receipts.borrow_mut())
     }
 
     /// Takes the next number of the sequence `name` (1, 2, 3, …).

@@ -35,9 +35,12 @@ pub const BUYER_OPEN: TableDefinition<u64, u64> = TableDefinition::new("buyer_op
 pub const MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("messages");
 /// The global event log by sequence number.
 pub const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-/// Results of messages sent with a `client_msg_id`, by `channel\x1f buyer\x1f id` (safe
-/// retries).
+/// Schema 2 kept message receipts here, by `channel\x1f buyer\x1f id`; the upgrade to 3
+/// moves them to `receipts` and leaves it empty. Kept so older exports still import.
 pub const CLIENT_MSGS: TableDefinition<&str, &[u8]> = TableDefinition::new("client_msgs");
+/// Results of messages sent with a `client_msg_id` (safe retries), in the order written;
+/// see `receipts.rs`.
+pub const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 /// Orders by `channel\x1f order id`.
 pub const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
 /// Skill groups by id.
@@ -134,6 +137,7 @@ pub const SEQUENCES: &[(&str, TableDefinition<'static, u64, &'static [u8]>)] = &
     ("tickets", TICKETS),
     ("ticket_types", TICKET_TYPES),
     ("training", TRAINING),
+    ("receipts", RECEIPTS),
 ];
 
 /// The JSON shape of a table's keys.
@@ -178,6 +182,7 @@ pub const ALL: &[AnyTable] = &[
     AnyTable::PairDoc(&MESSAGES),
     AnyTable::NumDoc(&EVENTS),
     AnyTable::StrDoc(&CLIENT_MSGS),
+    AnyTable::NumDoc(&RECEIPTS),
     AnyTable::StrDoc(&ORDERS),
     AnyTable::NumDoc(&GROUPS),
     AnyTable::NumDoc(&AGENT_STATUS),

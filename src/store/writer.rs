@@ -2,6 +2,7 @@
 //! as many queued requests as it finds in one redb write transaction, commits it durably
 //! and only then answers each caller. Many concurrent writers share one fsync.
 
+use super::receipts::Recent;
 use super::{Error, Result, WriteTx};
 use redb::Database;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -55,11 +56,11 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer thread for `db`.
-    pub(crate) fn start(db: Arc<Database>) -> Writer {
+    pub(crate) fn start(db: Arc<Database>, recent: Arc<Recent>) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("xiaoer-writer".into())
-            .spawn(move || run(&db, rx))
+            .spawn(move || run(&db, &recent, rx))
             .ok();
         Writer {
             tx: Some(tx),
@@ -94,7 +95,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: &Database, mut rx: mpsc::Receiver<Box<dyn Op>>) {
+fn run(db: &Database, recent: &Recent, mut rx: mpsc::Receiver<Box<dyn Op>>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -103,7 +104,7 @@ fn run(db: &Database, mut rx: mpsc::Receiver<Box<dyn Op>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, batch);
+        commit_batch(db, recent, batch);
     }
 }
 
@@ -115,9 +116,9 @@ enum Failure {
     Commit(String),
 }
 
-fn commit_batch(db: &Database, mut batch: Vec<Box<dyn Op>>) {
+fn commit_batch(db: &Database, recent: &Recent, mut batch: Vec<Box<dyn Op>>) {
     loop {
-        match apply_and_commit(db, &mut batch) {
+        match apply_and_commit(db, recent, &mut batch) {
             Ok(()) => {
                 batch.into_iter().for_each(|op| op.finish(Ok(())));
                 return;
@@ -141,11 +142,15 @@ fn commit_batch(db: &Database, mut batch: Vec<Box<dyn Op>>) {
     }
 }
 
-fn apply_and_commit(db: &Database, ops: &mut [Box<dyn Op>]) -> Result<(), Failure> {
+fn apply_and_commit(
+    db: &Database,
+    recent: &Recent,
+    ops: &mut [Box<dyn Op>],
+) -> Result<(), Failure> {
     let tx = db
         .begin_write()
         .map_err(|e| Failure::Commit(e.to_string()))?;
-    let w = WriteTx::new(&tx);
+    let w = WriteTx::of_store(&tx, recent);
     for (i, op) in ops.iter_mut().enumerate() {
         let applied = catch_unwind(AssertUnwindSafe(|| op.apply(&w)));
         let failed = match applied {
@@ -160,7 +165,11 @@ fn apply_and_commit(db: &Database, ops: &mut [Box<dyn Op>]) -> Result<(), Failur
         let _ = tx.abort();
         return Err(Failure::Commit(e.to_string()));
     }
-    tx.commit().map_err(|e| Failure::Commit(e.to_string()))
+    let receipts = w.take_receipts();
+    tx.commit().map_err(|e| Failure::Commit(e.to_string()))?;
+    // Before anyone is answered: a retry of an acknowledged message must find it.
+    recent.publish(receipts);
+    Ok(())
 }
 
 #[cfg(test)]
