@@ -178,7 +178,6 @@ pub trait ConvReads: Reads {
             .unwrap_or(0))
     }
 
-    /// The order under `key` (see `Order::key`).
     /// The entries the bot answered most often, with their counts, at most `limit`.
     fn top_hits(&self, limit: usize) -> Result<Vec<(String, u64)>> {
         let mut hits: Vec<(String, u64)> = self
