@@ -133,13 +133,9 @@ impl Recent {
     }
 
     /// How many receipts are remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lock().by_key.len()
-    }
-
-    /// Whether no receipt is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
