@@ -35,7 +35,6 @@ pub const MIGRATIONS: &[Migration] = &[
 
 /// 1 → 2: conversations indexed by when they started (`conv_starts`).
 fn index_conv_starts(w: &WriteTx) -> Result<()> {
-    create_tables(w)?;
     let convs: Vec<crate::model::Conversation> = {
         let t = w.table(tables::CONVERSATIONS)?;
         let mut v = Vec::new();
@@ -55,7 +54,6 @@ fn index_conv_starts(w: &WriteTx) -> Result<()> {
 /// order written). Their age is unknown, so they count as written now: a retry is
 /// recognised for the next 24 hours.
 fn move_receipts(w: &WriteTx) -> Result<()> {
-    create_tables(w)?;
     let old: Vec<(String, super::convs::ClientMsg)> = {
         let t = w.table(tables::CLIENT_MSGS)?;
         let mut v = Vec::new();
