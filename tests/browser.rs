@@ -4,6 +4,8 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without
 //! them the test fails when `CI` is set and is skipped with a notice otherwise.
 
+mod common;
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -496,6 +498,9 @@ async fn shop_with_agent(data: &std::path::Path) {
     let mut r = desk.reception().expect("reception");
     r.off_hours_reply = false;
     desk.save_reception(&cli, r).await.expect("reception");
+    // The server the test starts next opens the store again: it must be closed first.
+    drop(state);
+    drop(common::reopen(data).await);
 }
 
 async fn click(c: &Client, css: &str) {
@@ -672,6 +677,8 @@ async fn a_trainer_teaches_the_bot_from_the_training_queue() {
             .expect("trainer");
         let entry = KbEntry::new("engrave", "提供个性化定制服务吗", "亲，支持免费定制刻字哦");
         desk.save_entry(&cli, entry).await.expect("entry");
+        drop(state);
+        drop(common::reopen(&data).await);
     }
     let (base, handle) = start(dir.path()).await;
     let Some((c, _driver)) = browser(&dir.path().join("profile")).await else {

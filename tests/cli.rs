@@ -1,6 +1,8 @@
 //! The `xiaoer` binary: users from the command line, export/import (also while a server
 //! runs), and one clear error line for a bad data folder.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -459,6 +461,9 @@ async fn two_buyers(data: &Path) {
         .await
         .unwrap();
     assert_eq!(o.conv.state.as_str(), "queued");
+    // The commands that follow run in other processes: the store must be closed first.
+    drop(state);
+    drop(common::reopen(data).await);
 }
 
 #[actix_web::test]

@@ -271,17 +271,8 @@ async fn a_restart_on_the_same_folder_reuses_the_index() {
     }
     shop.state.desk.flush_history().await.unwrap();
     let TestShop { dir, state } = shop;
-    // Letting go of the app state closes the store and the index (at once, unless the
-    // background indexer is in the middle of a commit: allow it a moment).
     drop(state);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    let store = loop {
-        match xiaoer::store::Store::open(dir.path()) {
-            Ok(store) => break store,
-            Err(e) if std::time::Instant::now() > deadline => panic!("still in use: {e}"),
-            Err(_) => actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await,
-        }
-    };
+    let store = reopen(dir.path()).await;
     let config = xiaoer::config::Config::new(dir.path());
     let state = xiaoer::AppState::open(config, store, staffed_clock())
         .await

@@ -22,6 +22,20 @@ pub fn staffed_clock() -> Arc<xiaoer::model::ManualClock> {
     Arc::new(xiaoer::model::ManualClock::new(at.to_utc()))
 }
 
+/// Opens the store in `dir` once the app state that had it is gone. Letting go of the
+/// state closes the store at once, unless the background history indexer is in the
+/// middle of a catch-up (it holds the store until the catch-up ends): allow it a moment.
+pub async fn reopen(dir: &std::path::Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return store,
+            Err(e) if std::time::Instant::now() > deadline => panic!("still in use: {e}"),
+            Err(_) => actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// A temp data folder with its app state.
 pub struct TestShop {
     pub dir: tempfile::TempDir,
