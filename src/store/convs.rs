@@ -64,7 +64,7 @@ fn messages_after(
 pub trait ConvReads: Reads {
     /// The buyer with `id`.
     fn get_buyer(&self, id: BuyerId) -> Result<Option<Buyer>> {
-        doc(&self.table(BUYERS)?, &BUYERS, id.0)
+        doc(&*self.table(BUYERS)?, &BUYERS, id.0)
     }
 
     /// The buyer a channel knows as `external_id`.
@@ -80,7 +80,7 @@ pub trait ConvReads: Reads {
 
     /// The conversation with `id`.
     fn get_conv(&self, id: ConvId) -> Result<Option<Conversation>> {
-        doc(&self.table(CONVERSATIONS)?, &CONVERSATIONS, id.0)
+        doc(&*self.table(CONVERSATIONS)?, &CONVERSATIONS, id.0)
     }
 
     /// The buyer's open conversation, if any.
@@ -100,7 +100,7 @@ pub trait ConvReads: Reads {
             .collect::<Result<_, _>>()?;
         let convs = self.table(CONVERSATIONS)?;
         ids.into_iter()
-            .filter_map(|id| doc(&convs, &CONVERSATIONS, id).transpose())
+            .filter_map(|id| doc(&*convs, &CONVERSATIONS, id).transpose())
             .collect()
     }
 
@@ -154,7 +154,7 @@ pub trait ConvReads: Reads {
 
     /// Messages of `conv` after sequence number `after`, at most `limit`.
     fn messages_after(&self, conv: ConvId, after: u64, limit: usize) -> Result<Vec<Message>> {
-        messages_after(&self.table(MESSAGES)?, conv, after, limit)
+        messages_after(&*self.table(MESSAGES)?, conv, after, limit)
     }
 
     /// Events after global sequence number `after`, at most `limit`.
@@ -192,7 +192,7 @@ pub trait ConvReads: Reads {
 
     /// The order under `key` (see `Order::key`).
     fn get_order(&self, key: &str) -> Result<Option<Order>> {
-        doc(&self.table(ORDERS)?, &ORDERS, key)
+        doc(&*self.table(ORDERS)?, &ORDERS, key)
     }
 }
 

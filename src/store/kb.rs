@@ -44,12 +44,12 @@ fn get<T: serde::de::DeserializeOwned>(
 pub trait KbReads: Reads {
     /// The entry with `id`.
     fn get_entry(&self, id: &str) -> Result<Option<KbEntry>> {
-        get(&self.table(KB)?, KB.name(), id)
+        get(&*self.table(KB)?, KB.name(), id)
     }
 
     /// Every entry, by id.
     fn list_entries(&self) -> Result<Vec<KbEntry>> {
-        list(&self.table(KB)?, KB.name())
+        list(&*self.table(KB)?, KB.name())
     }
 
     /// Every entry id (without decoding the entries).
@@ -67,27 +67,27 @@ pub trait KbReads: Reads {
 
     /// The product with `sku`.
     fn get_product(&self, sku: &str) -> Result<Option<Product>> {
-        get(&self.table(PRODUCTS)?, PRODUCTS.name(), sku)
+        get(&*self.table(PRODUCTS)?, PRODUCTS.name(), sku)
     }
 
     /// Every product, by SKU.
     fn list_products(&self) -> Result<Vec<Product>> {
-        list(&self.table(PRODUCTS)?, PRODUCTS.name())
+        list(&*self.table(PRODUCTS)?, PRODUCTS.name())
     }
 
     /// The trainer's lexicon (empty until saved).
     fn get_lexicon(&self) -> Result<Lexicon> {
-        Ok(get(&self.table(LEXICON)?, LEXICON.name(), LEXICON_KEY)?.unwrap_or_default())
+        Ok(get(&*self.table(LEXICON)?, LEXICON.name(), LEXICON_KEY)?.unwrap_or_default())
     }
 
     /// How many KB, product or lexicon changes were ever committed.
     fn kb_generation(&self) -> Result<u64> {
-        Ok(meta_in(&self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
+        Ok(meta_in(&*self.table(META)?, GENERATION_KEY)?.unwrap_or(0))
     }
 
     /// Whether the starter KB was already offered to this store.
     fn kb_seeded(&self) -> Result<bool> {
-        Ok(meta_in(&self.table(META)?, SEEDED_KEY)?.is_some())
+        Ok(meta_in(&*self.table(META)?, SEEDED_KEY)?.is_some())
     }
 }
 

@@ -23,10 +23,11 @@ pub mod writer;
 
 use redb::{
     ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
-    ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
+    ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, WriteTransaction,
 };
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell, RefMut};
 use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::Writer;
@@ -268,36 +269,149 @@ pub struct ReadTx {
 /// extension trait over this one (all re-exported in [`prelude`]), so a read is written
 /// once and works inside a write transaction too.
 pub trait Reads {
-    /// The table handle this transaction opens.
+    /// The table type this transaction opens.
     type Table<K: redb::Key + 'static, V: redb::Value + 'static>: ReadableTable<K, V>
         + ReadableTableMetadata;
+    /// What [`Reads::table`] hands out: the table, or a loan of one the transaction keeps
+    /// open.
+    type Handle<'s, K: redb::Key + 'static, V: redb::Value + 'static>: Deref<
+        Target = Self::Table<K, V>,
+    >
+    where
+        Self: 's;
 
     /// Opens a table (every table exists: they are created when the store opens).
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
         &self,
         def: TableDefinition<K, V>,
-    ) -> Result<Self::Table<K, V>>;
+    ) -> Result<Self::Handle<'_, K, V>>
+    where
+        (K, V): Pair<K = K, V = V>;
 }
 
 impl Reads for ReadTx {
     type Table<K: redb::Key + 'static, V: redb::Value + 'static> = redb::ReadOnlyTable<K, V>;
+    type Handle<'s, K: redb::Key + 'static, V: redb::Value + 'static> =
+        Box<redb::ReadOnlyTable<K, V>>;
 
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
         &self,
         def: TableDefinition<K, V>,
-    ) -> Result<Self::Table<K, V>> {
-        Ok(self.tx.open_table(def)?)
+    ) -> Result<Self::Handle<'_, K, V>>
+    where
+        (K, V): Pair<K = K, V = V>,
+    {
+        Ok(Box::new(self.tx.open_table(def)?))
     }
 }
 
 impl<'a> Reads for WriteTx<'a> {
     type Table<K: redb::Key + 'static, V: redb::Value + 'static> = redb::Table<'a, K, V>;
+    type Handle<'s, K: redb::Key + 'static, V: redb::Value + 'static>
+        = Handle<'s, 'a, K, V>
+    where
+        Self: 's;
 
+    /// Tables of [`tables::ALL`] stay open until the transaction ends: opening one costs
+    /// a lookup in redb's table tree and its type checks, which a batch of a hundred
+    /// messages would otherwise pay over a thousand times.
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
         &self,
         def: TableDefinition<K, V>,
-    ) -> Result<Self::Table<K, V>> {
-        Ok(self.tx.open_table(def)?)
+    ) -> Result<Self::Handle<'_, K, V>>
+    where
+        (K, V): Pair<K = K, V = V>,
+    {
+        let Some(slot) = tables::ALL.iter().position(|t| t.name() == def.name()) else {
+            return Ok(Handle::Own(self.tx.open_table(def)?));
+        };
+        let shelf = <(K, V)>::shelf(&self.open)
+            .get_or_init(|| tables::ALL.iter().map(|_| OnceCell::new()).collect());
+        let Some(cell) = shelf.get(slot) else {
+            return Ok(Handle::Own(self.tx.open_table(def)?));
+        };
+        let cell = match cell.get() {
+            Some(c) => c,
+            None => {
+                let t = self.tx.open_table(def)?;
+                cell.get_or_init(|| RefCell::new(t))
+            }
+        };
+        match cell.try_borrow_mut() {
+            Ok(t) => Ok(Handle::Lent(t)),
+            Err(_) => Err(redb::TableError::TableAlreadyOpen(
+                def.name().to_string(),
+                std::panic::Location::caller(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// The tables a write transaction keeps open, one shelf per key and value type (see
+/// [`tables::AnyTable`]), each with a place per table of [`tables::ALL`].
+#[derive(Default)]
+pub struct Open<'a> {
+    str_num: Shelf<'a, &'static str, u64>,
+    num_doc: Shelf<'a, u64, &'static [u8]>,
+    str_doc: Shelf<'a, &'static str, &'static [u8]>,
+    num_num: Shelf<'a, u64, u64>,
+    pair_doc: Shelf<'a, (u64, u64), &'static [u8]>,
+    pair_num: Shelf<'a, (u64, u64), u64>,
+}
+
+type Shelf<'a, K, V> = OnceCell<Box<[OnceCell<RefCell<redb::Table<'a, K, V>>>]>>;
+
+/// A key and value type of the store's tables: which shelf of [`Open`] holds them.
+pub trait Pair {
+    type K: redb::Key + 'static;
+    type V: redb::Value + 'static;
+    fn shelf<'c, 'a>(open: &'c Open<'a>) -> &'c Shelf<'a, Self::K, Self::V>;
+}
+
+macro_rules! pairs {
+    ($($field:ident: ($k:ty, $v:ty)),*) => {$(
+        impl Pair for ($k, $v) {
+            type K = $k;
+            type V = $v;
+            fn shelf<'c, 'a>(open: &'c Open<'a>) -> &'c Shelf<'a, $k, $v> {
+                &open.$field
+            }
+        }
+    )*};
+}
+pairs!(
+    str_num: (&'static str, u64),
+    num_doc: (u64, &'static [u8]),
+    str_doc: (&'static str, &'static [u8]),
+    num_num: (u64, u64),
+    pair_doc: ((u64, u64), &'static [u8]),
+    pair_num: ((u64, u64), u64)
+);
+
+/// A table of a write transaction: lent from the transaction's open tables, or opened
+/// for this use alone (a table outside [`tables::ALL`]).
+pub enum Handle<'s, 'a, K: redb::Key + 'static, V: redb::Value + 'static> {
+    Lent(RefMut<'s, redb::Table<'a, K, V>>),
+    Own(redb::Table<'a, K, V>),
+}
+
+impl<'a, K: redb::Key + 'static, V: redb::Value + 'static> Deref for Handle<'_, 'a, K, V> {
+    type Target = redb::Table<'a, K, V>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Handle::Lent(t) => t,
+            Handle::Own(t) => t,
+        }
+    }
+}
+
+impl<K: redb::Key + 'static, V: redb::Value + 'static> DerefMut for Handle<'_, '_, K, V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Handle::Lent(t) => t,
+            Handle::Own(t) => t,
+        }
     }
 }
 
@@ -340,6 +454,8 @@ pub struct WriteTx<'a> {
     /// store is open), and those written in this transaction.
     recent: Option<&'a receipts::Recent>,
     receipts: RefCell<Vec<receipts::Receipt>>,
+    /// The tables opened so far; they close (and stage their changes) when this ends.
+    open: Open<'a>,
 }
 
 /// What `flush` still has to write.
@@ -359,6 +475,7 @@ impl<'a> WriteTx<'a> {
             pending: RefCell::new(Pending::default()),
             recent: None,
             receipts: RefCell::new(Vec::new()),
+            open: Open::default(),
         }
     }
 

@@ -43,12 +43,12 @@ fn one<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
 pub trait ServiceReads: Reads {
     /// Every skill group, by id.
     fn list_groups(&self) -> Result<Vec<Group>> {
-        all(&self.table(GROUPS)?, &GROUPS)
+        all(&*self.table(GROUPS)?, &GROUPS)
     }
 
     /// The group with `id`.
     fn get_group(&self, id: GroupId) -> Result<Option<Group>> {
-        one(&self.table(GROUPS)?, &GROUPS, id.0)
+        one(&*self.table(GROUPS)?, &GROUPS, id.0)
     }
 
     /// Every agent's state (agents never set are offline).
@@ -75,41 +75,41 @@ pub trait ServiceReads: Reads {
 
     /// The reception settings (defaults until saved).
     fn get_reception(&self) -> Result<Reception> {
-        Ok(one(&self.table(SWITCHES)?, &SWITCHES, RECEPTION)?.unwrap_or_default())
+        Ok(one(&*self.table(SWITCHES)?, &SWITCHES, RECEPTION)?.unwrap_or_default())
     }
 
     /// Every API token, by id.
     fn list_tokens(&self) -> Result<Vec<ApiToken>> {
-        all(&self.table(API_TOKENS)?, &API_TOKENS)
+        all(&*self.table(API_TOKENS)?, &API_TOKENS)
     }
 
     /// The token whose SHA-256 is `hash`.
     fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
         let id = self.table(TOKEN_HASHES)?.get(hash)?.map(|v| v.value());
         match id {
-            Some(id) => one(&self.table(API_TOKENS)?, &API_TOKENS, id),
+            Some(id) => one(&*self.table(API_TOKENS)?, &API_TOKENS, id),
             None => Ok(None),
         }
     }
 
     /// The webhook of `channel`.
     fn get_webhook(&self, channel: &str) -> Result<Option<Webhook>> {
-        one(&self.table(WEBHOOKS)?, &WEBHOOKS, channel)
+        one(&*self.table(WEBHOOKS)?, &WEBHOOKS, channel)
     }
 
     /// Every webhook, by channel.
     fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-        all(&self.table(WEBHOOKS)?, &WEBHOOKS)
+        all(&*self.table(WEBHOOKS)?, &WEBHOOKS)
     }
 
     /// Every quick reply, by id.
     fn list_quick_replies(&self) -> Result<Vec<QuickReply>> {
-        all(&self.table(QUICK_REPLIES)?, &QUICK_REPLIES)
+        all(&*self.table(QUICK_REPLIES)?, &QUICK_REPLIES)
     }
 
     /// Every delivery still pending or kept as failed, oldest first.
     fn list_deliveries(&self) -> Result<Vec<Delivery>> {
-        all(&self.table(DELIVERIES)?, &DELIVERIES)
+        all(&*self.table(DELIVERIES)?, &DELIVERIES)
     }
 }
 
@@ -189,7 +189,7 @@ impl WriteTx<'_> {
 
     /// Revokes a token; `None` when there is no such token.
     pub fn revoke_token(&self, id: u64) -> Result<Option<ApiToken>> {
-        let found: Option<ApiToken> = one(&self.table(API_TOKENS)?, &API_TOKENS, id)?;
+        let found: Option<ApiToken> = one(&*self.table(API_TOKENS)?, &API_TOKENS, id)?;
         let Some(mut t) = found else { return Ok(None) };
         t.revoked = true;
         self.table(API_TOKENS)?

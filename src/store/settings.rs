@@ -19,7 +19,7 @@ fn settings_in(t: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Sh
 pub trait SettingsReads: Reads {
     /// The shop settings (defaults until the owner saves them).
     fn get_settings(&self) -> Result<ShopSettings> {
-        settings_in(&self.table(SETTINGS)?)
+        settings_in(&*self.table(SETTINGS)?)
     }
 }
 

@@ -40,12 +40,12 @@ fn id_by_name(t: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<O
 pub trait UserReads: Reads {
     /// The user with `id`.
     fn get_user(&self, id: UserId) -> Result<Option<User>> {
-        get_in(&self.table(USERS)?, id)
+        get_in(&*self.table(USERS)?, id)
     }
 
     /// The user whose login name is `name` (ASCII case ignored).
     fn get_user_by_name(&self, name: &str) -> Result<Option<User>> {
-        match id_by_name(&self.table(USER_NAMES)?, name)? {
+        match id_by_name(&*self.table(USER_NAMES)?, name)? {
             Some(id) => self.get_user(id),
             None => Ok(None),
         }
@@ -53,7 +53,7 @@ pub trait UserReads: Reads {
 
     /// Every user, by id.
     fn list_users(&self) -> Result<Vec<User>> {
-        list_in(&self.table(USERS)?)
+        list_in(&*self.table(USERS)?)
     }
 
     /// How many users exist.
@@ -68,7 +68,7 @@ impl WriteTx<'_> {
     /// Creates a user; fails with `Conflict` when the login name is taken.
     pub fn insert_user(&self, rec: &UserRecord, now: DateTime<Utc>) -> Result<User> {
         let mut names = self.table(USER_NAMES)?;
-        if id_by_name(&names, &rec.name)?.is_some() {
+        if id_by_name(&*names, &rec.name)?.is_some() {
             return Err(Error::Conflict(name_taken(&rec.name)));
         }
         let id = UserId(self.next_id("users")?);

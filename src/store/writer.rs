@@ -150,6 +150,7 @@ fn apply_and_commit(
     let tx = db
         .begin_write()
         .map_err(|e| Failure::Commit(e.to_string()))?;
+    // The transaction's tables close with `w`, before the transaction ends.
     let w = WriteTx::of_store(&tx, recent);
     for (i, op) in ops.iter_mut().enumerate() {
         let applied = catch_unwind(AssertUnwindSafe(|| op.apply(&w)));
@@ -158,14 +159,17 @@ fn apply_and_commit(
             Ok(Err(e)) => e,
             Err(_) => Error::Batch("a write request panicked".into()),
         };
+        drop(w);
         let _ = tx.abort();
         return Err(Failure::Op(i, failed));
     }
     if let Err(e) = w.flush() {
+        drop(w);
         let _ = tx.abort();
         return Err(Failure::Commit(e.to_string()));
     }
     let receipts = w.take_receipts();
+    drop(w);
     tx.commit().map_err(|e| Failure::Commit(e.to_string()))?;
     // Before anyone is answered: a retry of an acknowledged message must find it.
     recent.publish(receipts);
