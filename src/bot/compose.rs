@@ -89,6 +89,10 @@ pub const COMPLAINT_TEXT: &str =
 /// The reply to thanks and the like, with a rating invitation.
 pub const POSITIVE_TEXT: &str =
     "不客气哦亲～ 有问题随时找小二。如果对本次服务满意，麻烦给我们一个评价，谢谢您！";
+/// The reply to thanks from a buyer already invited to rate.
+pub const THANKS_TEXT: &str = "不客气哦亲～ 有问题随时找小二。";
+/// The reply to a friendly "嗯嗯" or "😊" before anything was asked or answered.
+pub const WELCOME_TEXT: &str = "亲～在的呢，请问有什么可以帮您？😊";
 
 #[cfg(test)]
 mod tests {

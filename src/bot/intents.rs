@@ -242,6 +242,9 @@ const POSITIVE_EMOJI: &[char] = &[
     '👍', '👌', '🙏', '❤', '😊', '😄', '😁', '🌹', '💕', '🥰', '😘', '✌', '🤝', '💯',
 ];
 
+/// Greetings: "你好" holds 好 and "🙏在吗" an emoji, but neither thanks anyone.
+const GREETINGS: &[&str] = &["你好", "您好", "在吗", "在不在", "在么", "哈喽", "hello"];
+
 /// Courtesy, degree words and particles that do not change what a short message asks.
 const FILLER: &[&str] = &[
     "你好",
@@ -353,8 +356,10 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if weak && strip(&rest, FILLER).0.is_empty() {
         return Some(Intent::Transfer);
     }
-    let (rest, thanks) = strip(norm, POSITIVE);
-    let emoji = simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
+    let (rest, greeted) = strip(norm, GREETINGS);
+    let (rest, thanks) = strip(&rest, POSITIVE);
+    // A friendly emoji beside a greeting is part of the greeting.
+    let emoji = !greeted && simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
     if (thanks || emoji) && strip(&rest, FILLER).0.is_empty() {
         return Some(Intent::Positive);
     }
@@ -426,6 +431,8 @@ mod tests {
             "已经拍了",
             "太棒了",
             "非常满意",
+            "你好，谢谢",
+            "😊",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -453,6 +460,10 @@ mod tests {
             "会不会是假货",
             "人工服务时间是几点",
             "相机曝光怎么调",
+            "你好",
+            "您好，在吗",
+            "🙏🙏在吗在吗在吗",
+            "hello😊",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }

@@ -70,15 +70,19 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         }
         return r;
     }
-    // A product question ("这个多重") is answered from the product, unless the message
-    // does not point at the product and the knowledge base answers it with confidence
-    // ("价格保护吗" is about the shop's policy, not this product's price).
+    // A product question ("这个多重", "有货吗") is answered from the product, unless the
+    // message asks more than that, does not point at the product, and the knowledge base
+    // answers it with confidence ("价格保护吗" is about the shop's policy, not this
+    // product's price).
     let named = product::mentioned(&norm, s.products.values());
     let product = ctx.product.and_then(|sku| s.products.get(sku)).or(named);
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
     if let Some(p) = product
         && let Some(ask) = product::ask(&norm, p)
-        && (named.is_some() || product::points_at_it(&norm) || !kb_sure)
+        && (named.is_some()
+            || product::points_at_it(&norm)
+            || product::only_asks(&norm, p)
+            || !kb_sure)
     {
         let related: Vec<_> = p
             .related

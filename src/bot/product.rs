@@ -24,7 +24,26 @@ const ATTRIBUTE_WORDS: &[(&str, &[&str])] = &[
         "材质",
         &["材质", "面料", "材料", "什么料", "成分", "什么做的"],
     ),
-    ("尺码", &["尺码", "码数", "什么码", "几码", "尺寸", "多大"]),
+    (
+        "尺码",
+        &[
+            "尺码",
+            "码数",
+            "什么码",
+            "几码",
+            "尺寸",
+            "多大",
+            "大码",
+            "小码",
+            "均码",
+            "xxxl",
+            "xxl",
+            "xl",
+            "s码",
+            "m码",
+            "l码",
+        ],
+    ),
     ("颜色", &["颜色", "什么色", "几种色", "哪些色"]),
     ("产地", &["产地", "哪里产", "哪产的", "哪里生产"]),
     ("保质期", &["保质期", "能放多久", "放多久"]),
@@ -62,6 +81,59 @@ const DEICTIC: &[&str] = &[
 /// Whether the message points at the current product ("这个多重").
 pub fn points_at_it(norm: &str) -> bool {
     DEICTIC.iter().any(|w| norm.contains(w))
+}
+
+/// Particles and question words a bare product question is made of, besides what it
+/// asks for ("还有货吗", "有什么颜色呢").
+const BARE: &[&str] = &[
+    "请问",
+    "一下",
+    "有没有",
+    "什么",
+    "怎么样",
+    "多少",
+    "你们",
+    "亲",
+    "还",
+    "有",
+    "是",
+    "的",
+    "吗",
+    "呢",
+    "啊",
+    "呀",
+    "吧",
+    "哦",
+    "嘛",
+    "么",
+    "了",
+    "几",
+    "个",
+    "能",
+    "可以",
+    " ",
+];
+
+/// Whether `norm` asks for nothing but what `ask` found ("有货吗", "什么材质"): on a
+/// product's page that is a question about the product, even where a knowledge-base
+/// entry is worded the same way. "价格保护吗" asks about more than the price.
+pub fn only_asks(norm: &str, product: &Product) -> bool {
+    let mut words: Vec<&str> = ATTRIBUTE_WORDS
+        .iter()
+        .flat_map(|(_, w)| w.iter().copied())
+        .chain(PRICE_WORDS.iter().copied())
+        .chain(STOCK_WORDS.iter().copied())
+        .chain(RELATED_WORDS.iter().copied())
+        .chain(DEICTIC.iter().copied())
+        .chain(product.attributes.keys().map(String::as_str))
+        .collect();
+    // Longest first: "有没有货" before "有".
+    words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    let mut rest = norm.to_string();
+    for w in words.into_iter().chain(BARE.iter().copied()) {
+        rest = rest.replace(w, "");
+    }
+    rest.is_empty()
 }
 
 /// Longest question that is treated as a product question: longer messages say more
@@ -200,6 +272,30 @@ mod tests {
         assert!(answer(&Ask::Stock, &sold_out, &[]).contains("缺货"));
         let k = Product::new("K1", "休闲裤");
         assert!(answer(&Ask::Related, &p, &[&k]).contains("休闲裤"));
+    }
+
+    #[test]
+    fn bare_product_questions_ask_nothing_else() {
+        let p = tee();
+        for q in [
+            "有货吗",
+            "还有货吗",
+            "什么材质",
+            "多重",
+            "推荐一下",
+            "有xl吗",
+            "多少钱呀",
+        ] {
+            assert!(only_asks(q, &p), "{q}");
+        }
+        for q in [
+            "价格保护吗",
+            "有货吗什么时候发",
+            "多少钱包邮吗",
+            "材质会起球吗",
+        ] {
+            assert!(!only_asks(q, &p), "{q}");
+        }
     }
 
     #[test]

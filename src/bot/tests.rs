@@ -234,6 +234,24 @@ fn product_questions_are_answered_from_the_product() {
     let r = e.reply(&ctx, "价格保护吗");
     assert_eq!(r.entry.as_deref(), Some("protect"), "{r:?}");
     assert!(e.reply(&ctx, "这个多少钱").answer.contains("¥59"));
+
+    // A bare "有货吗" on a product's page is about that product, even where a KB entry
+    // is worded the same way; with no product in view, the entry answers.
+    let mut stock = KbEntry::new("stock", "有货吗", "页面上能拍下的规格都有货哦");
+    stock.similar = vec!["还有货吗".into(), "有没有现货".into()];
+    let mut p3 = Product::new("P3", "休闲裤");
+    p3.stock = Some(0);
+    p3.attributes.insert("尺码".into(), "S/M/L".into());
+    let e = engine_with(vec![stock], vec![p3]);
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("P3");
+    for q in ["有货吗", "还有货吗？"] {
+        let r = e.reply(&ctx, q);
+        assert_eq!(r.product.as_deref(), Some("P3"), "{q}: {r:?}");
+        assert!(r.answer.contains("缺货"), "{q}: {}", r.answer);
+    }
+    assert!(e.reply(&ctx, "有XL吗").answer.contains("S/M/L"));
+    assert_eq!(ask(&e, "有货吗").entry.as_deref(), Some("stock"));
 }
 
 #[test]

@@ -686,11 +686,22 @@ fn apply(
             }
         } else {
             if let Some((t, meta)) = &p.bot {
-                c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
+                // Thanks earn a rating invite only from a buyer who was served and has
+                // not been invited yet; before anything was answered, "嗯嗯" or "😊"
+                // gets a welcome.
+                let thanks = meta.intent.as_deref() == Some("positive");
+                let served = thanks && served_before(tx, &conv, message.seq)?;
+                let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
+                let text = match (thanks, served, invite) {
+                    (false, ..) | (true, true, true) => t.as_str(),
+                    (true, true, false) => compose::THANKS_TEXT,
+                    (true, false, _) => compose::WELCOME_TEXT,
+                };
+                c.say(&mut conv, Sender::Bot, text, Some(meta.clone()), None)?;
                 if let Some(entry) = meta.entry.as_deref().filter(|_| meta.band == "exact") {
                     tx.count_hit(entry, &p.day)?;
                 }
-                if meta.intent.as_deref() == Some("positive") {
+                if invite {
                     c.invite(&mut conv)?;
                 }
             }
@@ -745,6 +756,22 @@ fn apply(
         c.events,
         webhooks,
     ))
+}
+
+/// Whether the buyer was served before message `seq`: a human wrote, or the bot answered
+/// a question (an exact answer, not a reply to thanks or a menu) in the last messages.
+fn served_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<bool> {
+    if conv.last_agent_at.is_some() {
+        return Ok(true);
+    }
+    let recent = tx.messages_after(conv.id, seq.saturating_sub(21), 20)?;
+    Ok(recent.iter().any(|m| {
+        m.seq < seq
+            && m.from == Sender::Bot
+            && m.bot
+                .as_ref()
+                .is_some_and(|b| b.band == "exact" && b.intent.is_none())
+    }))
 }
 
 /// The question the bot answered just before the buyer message `seq` asked for a human,

@@ -698,3 +698,32 @@ async fn ratings_are_invited_once_and_credited_to_the_last_agent() {
         .unwrap();
     assert_eq!((c.state, c.invited_at), (ConvState::Closed, None));
 }
+
+#[actix_web::test]
+async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
+    let (s, _, _) = shop().await;
+    let bot_says = |o: &super::service::Outcome| {
+        o.replies
+            .iter()
+            .map(|m| m.text.clone())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    // A smile or a hello before anything was asked: a welcome, no invitation.
+    let o = s.desk.on_buyer_message(msg("b9", "😊")).await.unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::WELCOME_TEXT);
+    assert!(o.conv.invited_at.is_none());
+    let o = s.desk.on_buyer_message(msg("b9", "你好")).await.unwrap();
+    assert!(!bot_says(&o).contains("评价"), "{}", bot_says(&o));
+    assert!(o.conv.invited_at.is_none());
+    // Served, thanks invite once; later thanks get a plain reply.
+    s.desk.on_buyer_message(msg("b9", "包邮吗")).await.unwrap();
+    let o = s.desk.on_buyer_message(msg("b9", "谢谢")).await.unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::POSITIVE_TEXT);
+    let invited = o.conv.invited_at;
+    assert!(invited.is_some());
+    s.clock.advance(Duration::minutes(1));
+    let o = s.desk.on_buyer_message(msg("b9", "谢谢啦")).await.unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::THANKS_TEXT);
+    assert_eq!(o.conv.invited_at, invited, "invited once");
+}
