@@ -254,16 +254,42 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
         "the supervisor sees tao's buyer"
     );
     let to = format!("agent:{}", mei_id.0);
-    let res = call_service(
-        &app,
+    let transfer = || {
         post(
             &format!("{page}/transfer"),
             Some(&tao),
             &[("_csrf", &tao.csrf), ("to", &to), ("note", "要开专票")],
         )
+        .to_request()
+    };
+    // mei is offline: not offered, and refused (the buyer would hear "connected").
+    let html = text(call_service(&app, get(&page, Some(&tao)).to_request()).await).await;
+    assert!(
+        !html.contains(&format!("value=\"{to}\"")),
+        "offline mei offered"
+    );
+    let before = shop.snapshot();
+    let res = call_service(&app, transfer()).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("不在线"));
+    assert_eq!(shop.snapshot(), before);
+    let res = call_service(
+        &app,
+        post(
+            "/account/state",
+            Some(&mei),
+            &[("_csrf", &mei.csrf), ("state", "online")],
+        )
         .to_request(),
     )
     .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get(&page, Some(&tao)).to_request()).await).await;
+    assert!(
+        html.contains(&format!("value=\"{to}\"")),
+        "online mei offered"
+    );
+    let res = call_service(&app, transfer()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
     assert!(html.contains("要开专票"), "the transfer note is the reason");

@@ -93,13 +93,18 @@ impl Desk {
 
     /// A user's current state (offline when never set).
     pub fn agent_state(&self, user: UserId) -> Result<AgentState> {
+        Ok(self.agent_states()?.get(&user).copied().unwrap_or_default())
+    }
+
+    /// Every user's state that was ever set (the others are offline).
+    pub fn agent_states(&self) -> Result<std::collections::BTreeMap<UserId, AgentState>> {
         Ok(self
             .store
             .read()?
             .agent_states()?
-            .get(&user)
-            .map(|s| s.state)
-            .unwrap_or_default())
+            .into_iter()
+            .map(|(id, s)| (id, s.state))
+            .collect())
     }
 
     /// Sets an agent's state; an agent coming online takes waiting buyers.
@@ -231,6 +236,14 @@ impl Desk {
                             c.tx.get_user(agent)?
                                 .filter(|u| !u.disabled)
                                 .ok_or(store::Error::NotFound)?;
+                        // The buyer is told they are connected: only to someone there.
+                        let state = c.tx.agent_states()?.get(&who.id).map(|s| s.state);
+                        if state != Some(AgentState::Online) {
+                            return Err(store::Error::Conflict(format!(
+                                "{}当前不在线，请转给在线的客服，或转到分组排队",
+                                who.nickname
+                            )));
+                        }
                         conv.transfer_reason = Some(reason);
                         c.assign(conv, who.id)?;
                     }

@@ -175,7 +175,11 @@ fn plan(
     }
     if p.transfer.is_some() && reception.bot_only {
         // Night-only bots: nobody to hand over to, whatever the hour.
-        p.no_humans = Some(off_hours_text(settings, at));
+        p.no_humans = Some(if settings.is_staffed(at) {
+            compose::BOT_ONLY_TEXT.to_string()
+        } else {
+            off_hours_text(settings, at)
+        });
     }
     p.human_first = new_conv_mode.filter(|_| p.transfer.is_none());
     p.bot = bot;
@@ -658,6 +662,10 @@ fn apply(
             conv.scene = p.scene.clone();
         }
         if let Some(notice) = &p.no_humans {
+            if let Some((_, meta)) = p.bot.as_ref().filter(|(_, m)| is_complaint(m)) {
+                let sorry = compose::COMPLAINT_SORRY_TEXT;
+                c.say(&mut conv, Sender::Bot, sorry, Some(meta.clone()), None)?;
+            }
             c.say(&mut conv, Sender::Bot, notice, None, None)?;
         } else if let Some(mode) = p.human_first {
             let states = tx.agent_states()?;
@@ -685,6 +693,20 @@ fn apply(
                 }
             }
         } else {
+            // With no agent online or busy (soon free), say so honestly: off-hours, with
+            // when humans are back and no queue no one serves; within staffed hours, the
+            // buyer waits in the queue knowing nobody is online yet.
+            let unattended =
+                p.transfer.is_some() && reception.off_hours_reply && !anyone_on_duty(tx)?;
+            let settings = if unattended {
+                Some(tx.get_settings()?)
+            } else {
+                None
+            };
+            let notice = settings
+                .as_ref()
+                .filter(|s| !s.is_staffed(now))
+                .map(|s| off_hours_text(s, now));
             if let Some((t, meta)) = &p.bot {
                 // Thanks earn a rating invite only from a buyer who was served and has
                 // not been invited yet; before anything was answered, "嗯嗯" or "😊"
@@ -693,6 +715,7 @@ fn apply(
                 let served = thanks && served_before(tx, &conv, message.seq)?;
                 let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
                 let text = match (thanks, served, invite) {
+                    _ if notice.is_some() && is_complaint(meta) => compose::COMPLAINT_SORRY_TEXT,
                     (false, ..) | (true, true, true) => t.as_str(),
                     (true, true, false) => compose::THANKS_TEXT,
                     (true, false, _) => compose::WELCOME_TEXT,
@@ -705,25 +728,18 @@ fn apply(
                     c.invite(&mut conv)?;
                 }
             }
-            if let Some(reason) = &p.transfer {
-                // Nobody on duty and nobody online: say so honestly, with when humans are
-                // back, instead of leaving the buyer in a queue no one serves.
-                let any_online = tx
-                    .agent_states()?
-                    .values()
-                    .any(|s| s.state == crate::model::AgentState::Online);
-                let settings = tx.get_settings()?;
-                if !any_online && !settings.is_staffed(now) && reception.off_hours_reply {
-                    c.say(
-                        &mut conv,
-                        Sender::Bot,
-                        &off_hours_text(&settings, now),
-                        None,
-                        None,
-                    )?;
-                } else {
+            match (&p.transfer, notice) {
+                (_, Some(notice)) => {
+                    c.say(&mut conv, Sender::Bot, &notice, None, None)?;
+                }
+                (Some(reason), None) => {
+                    if unattended {
+                        let text = compose::NOBODY_ONLINE_TEXT;
+                        c.say(&mut conv, Sender::Bot, text, None, None)?;
+                    }
                     c.transfer(&mut conv, &buyer, reason, reception.agent_cap)?;
                 }
+                (None, None) => {}
             }
         }
     }
@@ -756,6 +772,19 @@ fn apply(
         c.events,
         webhooks,
     ))
+}
+
+fn is_complaint(meta: &BotMeta) -> bool {
+    meta.intent.as_deref() == Some(Intent::Complaint.as_str())
+}
+
+/// Whether any agent is online, or busy and so soon free to take a queued buyer.
+fn anyone_on_duty(tx: &WriteTx) -> store::Result<bool> {
+    use crate::model::AgentState::{Busy, Online};
+    Ok(tx
+        .agent_states()?
+        .values()
+        .any(|s| matches!(s.state, Online | Busy)))
 }
 
 /// Whether the buyer was served before message `seq`: a human wrote, or the bot answered

@@ -402,6 +402,62 @@ async fn with_nobody_on_duty_the_bot_says_so_honestly() {
 }
 
 #[actix_web::test]
+async fn no_human_notices_tell_the_truth() {
+    use crate::bot::compose::{BOT_ONLY_TEXT, COMPLAINT_SORRY_TEXT, NOBODY_ONLINE_TEXT};
+    let (s, a1, _) = shop().await;
+    let texts = |o: &super::service::Outcome| -> Vec<String> {
+        o.replies.iter().map(|m| m.text.clone()).collect()
+    };
+    // 10:00, staffed, nobody online: the buyer queues, told that nobody is online yet.
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    assert_eq!(texts(&o)[0], NOBODY_ONLINE_TEXT, "{:?}", texts(&o));
+
+    // Off-hours, a complaint: an apology that promises no transfer, then the notice.
+    s.clock.advance(Duration::hours(14));
+    let o = s
+        .desk
+        .on_buyer_message(msg("b2", "质量太差了我要差评"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    let t = texts(&o);
+    assert_eq!(t[0], COMPLAINT_SORRY_TEXT);
+    assert!(t[1].contains("非人工服务时间"), "{t:?}");
+    assert!(t.iter().all(|x| !x.contains("转接")), "{t:?}");
+
+    // Bot-only within staffed hours: no talk of off-hours; a complaint is still
+    // apologised for.
+    s.clock.advance(Duration::hours(10)); // 10:00 the next day
+    reception(
+        &s,
+        Reception {
+            bot_only: true,
+            ..Reception::default()
+        },
+    )
+    .await;
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b3", "转人工")).await.unwrap();
+    assert_eq!(
+        (o.conv.state, texts(&o)),
+        (ConvState::Bot, vec![BOT_ONLY_TEXT.to_string()])
+    );
+    let o = s
+        .desk
+        .on_buyer_message(msg("b4", "我要投诉"))
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&o),
+        vec![COMPLAINT_SORRY_TEXT.to_string(), BOT_ONLY_TEXT.to_string()]
+    );
+}
+
+#[actix_web::test]
 async fn human_first_reception_until_the_queue_is_long() {
     let (s, a1, _) = shop().await;
     reception(
@@ -494,6 +550,19 @@ async fn transfers_between_agents_and_groups() {
         .await
         .unwrap();
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    // Not to an agent who is not online: the buyer would be told they are connected.
+    let refused = s
+        .desk
+        .transfer_to(&a1, o.conv.id, Target::Agent(a2.id), "请跟进")
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::Refused(m)) if m.contains("不在线")),
+        "{refused:?}"
+    );
+    s.desk
+        .set_agent_state(&a2, AgentState::Online)
+        .await
+        .unwrap();
     let c = s
         .desk
         .transfer_to(&a1, o.conv.id, Target::Agent(a2.id), "请跟进")
@@ -501,7 +570,11 @@ async fn transfers_between_agents_and_groups() {
         .unwrap();
     assert_eq!(c.agent, Some(a2.id));
     assert_eq!(c.transfer_reason.as_deref(), Some("客服a1 转交：请跟进"));
-    // a2 (user 3) is the group's member but offline: the buyer waits in that group.
+    // a2 (user 3) is the group's member but goes offline: the buyer waits in that group.
+    s.desk
+        .set_agent_state(&a2, AgentState::Offline)
+        .await
+        .unwrap();
     let c = s
         .desk
         .transfer_to(&a2, c.id, Target::Group(g.id), "")

@@ -294,10 +294,14 @@ fn page(
     let tz = desk.settings()?.tz();
     let detail = conv.map(|id| desk.conv_detail(user, id)).transpose()?;
     let lists = lists_frag(state, user, &ctx.csrf, conv.map(|c| c.0))?;
+    // A conversation goes straight only to a colleague who is online (the desk refuses
+    // the others); groups queue it for whoever comes.
+    let states = desk.agent_states()?;
+    let online = |id: &UserId| states.get(id) == Some(&crate::model::AgentState::Online);
     let mut agents: Vec<(UserId, String)> = desk
         .list_users()?
         .into_iter()
-        .filter(|u| !u.disabled && u.id != user.id && u.role != Role::Trainer)
+        .filter(|u| !u.disabled && u.id != user.id && u.role != Role::Trainer && online(&u.id))
         .map(|u| (u.id, u.nickname))
         .collect();
     agents.sort();
