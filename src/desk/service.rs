@@ -128,6 +128,7 @@ fn plan(
     reception: &Reception,
     at: DateTime<Utc>,
     new_conv_mode: Option<crate::model::ReceptionMode>,
+    unmatched_streak: u32,
 ) -> Plan {
     let mut p = Plan {
         scene: reply.scene.clone(),
@@ -146,14 +147,23 @@ fn plan(
                 reply.scene.clone().unwrap_or_default()
             ));
         }
-        // The scene is off: handled like a question the bot does not know.
+        // The scene is off: handled like a question the bot does not know, so the
+        // second miss in a row goes to a human.
         SceneMode::Off if reply.entry.is_some() => {
             let mut m = meta(reply);
             m.band = "none".into();
             m.entry = None;
-            bot = Some((compose::fallback(false).to_string(), m));
+            m.menu.clear();
+            m.follow_ups.clear();
+            p.menu.clear();
             p.matched = false;
             p.scene = None;
+            if unmatched_streak >= 1 {
+                bot = None;
+                p.transfer = Some("连续两次未能回答".into());
+            } else {
+                bot = Some((compose::fallback(false).to_string(), m));
+            }
         }
         _ => {}
     }
@@ -493,7 +503,10 @@ impl Desk {
                 .is_none()
                 .then(|| reception_mode(&reception, &settings, now))
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
-            Some(plan(&reply, mode, &settings, &reception, now, first))
+            let streak = ctx.unmatched_streak;
+            Some(plan(
+                &reply, mode, &settings, &reception, now, first, streak,
+            ))
         } else {
             None
         };

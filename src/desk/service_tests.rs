@@ -352,7 +352,16 @@ async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
         .unwrap();
     let o = s.desk.on_buyer_message(msg("b2", "包邮吗")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Bot);
-    assert_eq!(o.replies[0].bot.as_ref().unwrap().band, "none");
+    let meta = o.replies[0].bot.clone().unwrap();
+    assert_eq!(meta.band, "none");
+    assert!(meta.follow_ups.is_empty(), "no way back into the scene");
+    // Like any question the bot cannot answer, the second miss goes to a human.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b2", "包邮吗？"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Human);
     // Outside staffed hours the off-hours mode applies.
     let bot_at_night = SceneSwitch {
         staffed: SceneMode::Off,
