@@ -20,6 +20,7 @@ use crate::model::{ConvId, ConvState, Conversation, Event, EventKind, Message, S
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Within this, a reply counts for the 30-second rates.
@@ -628,12 +629,24 @@ impl DayTally {
             all: Tally::of(timelines, shop),
             ..DayTally::default()
         };
-        let mut agents: BTreeMap<&str, Vec<&Timeline>> = BTreeMap::new();
+        let mut agents: BTreeMap<&str, Vec<Cow<Timeline>>> = BTreeMap::new();
         let mut channels: BTreeMap<&str, Vec<&Timeline>> = BTreeMap::new();
         let mut groups: BTreeMap<u64, Vec<&Timeline>> = BTreeMap::new();
         for t in timelines {
-            for a in t.agents() {
-                agents.entry(a).or_default().push(t);
+            // A rating is credited to the last agent who served, not to every one.
+            let served = t.agents();
+            let last = served.last().copied();
+            for a in served {
+                let mine = if t.rating.is_none() || Some(a) == last {
+                    Cow::Borrowed(t)
+                } else {
+                    Cow::Owned(Timeline {
+                        rating: None,
+                        reasons: Vec::new(),
+                        ..t.clone()
+                    })
+                };
+                agents.entry(a).or_default().push(mine);
             }
             channels.entry(&t.channel).or_default().push(t);
             if let Some(g) = t.group {
@@ -642,7 +655,7 @@ impl DayTally {
         }
         d.agents = agents
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Tally::of(v, shop)))
+            .map(|(k, v)| (k.to_string(), Tally::of(v.iter().map(|t| &**t), shop)))
             .collect();
         d.channels = channels
             .into_iter()

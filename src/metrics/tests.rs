@@ -354,3 +354,23 @@ fn orders_within_a_day_convert_bot_and_human_conversations_apart() {
     assert!(close(f.bot_conversion_rate, 0.5));
     assert!(close(f.human_conversion_rate, 1.0));
 }
+
+#[test]
+fn a_rating_is_credited_to_the_last_agent_who_served() {
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (5, agent("mei"), None),
+            (60, agent("lan"), None),
+        ],
+    );
+    t.modes = vec![(at(0), ConvState::Human), (at(90), ConvState::Closed)];
+    t.rating = Some(5);
+    let d = DayTally::of("2026-11-23", &[t], shop(), false);
+    assert_eq!(d.agents["lan"].ratings, 1);
+    assert_eq!(d.agents["mei"].ratings, 0);
+    assert_eq!(d.agents["mei"].conversations, 1, "mei still served it");
+    assert_eq!(d.all.ratings, 1);
+}
