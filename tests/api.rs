@@ -63,9 +63,11 @@ async fn bad_input_is_a_clear_json_error() {
     for (body, needle) in [
         (r#"{"text":"   "}"#, "不能为空"),
         (long.as_str(), "最多 4000"),
-        (r#"{"text": 12}"#, "JSON 有误"),
-        ("{not json", "JSON 有误"),
-        (r#"{"product":"A1"}"#, "JSON 有误"),
+        (r#"{"text": 12}"#, "JSON 有误：有字段的类型或取值不对"),
+        ("{not json", "JSON 有误：不是合法的 JSON（第 1 行第 2 列）"),
+        (r#"{"product":"A1"}"#, "JSON 有误：缺少字段 text"),
+        ("[]", "JSON 有误：应为一个 JSON 对象"),
+        (r#"{"text":"#, "JSON 有误：JSON 不完整"),
     ] {
         let res = call_service(&app, try_bot(&s, body).to_request()).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");

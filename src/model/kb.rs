@@ -267,7 +267,7 @@ impl KbEntry {
                 None => inv.add("pattern", "“正则表达式”模式需要填写表达式"),
                 Some(p) => {
                     if let Err(e) = regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                        inv.add("pattern", format!("正则表达式有误：{e}"));
+                        inv.add("pattern", format!("正则表达式有误：{}", regex_trouble(&e)));
                     }
                 }
             },
@@ -275,6 +275,35 @@ impl KbEntry {
         }
         inv.into_result()
     }
+}
+
+/// What is wrong with a pattern, in words a trainer reads (the regex crate's message is
+/// English and multi-line).
+fn regex_trouble(e: &regex::Error) -> &'static str {
+    let regex::Error::Syntax(msg) = e else {
+        return "表达式太复杂";
+    };
+    const KNOWN: &[(&str, &str)] = &[
+        ("unclosed character class", "方括号 [ ] 没有成对"),
+        ("unclosed group", "圆括号 ( ) 没有成对"),
+        ("unopened group", "多了一个右括号 )"),
+        ("unclosed counted repetition", "花括号 { } 没有成对"),
+        (
+            "repetition operator missing expression",
+            "* + ? 前面缺少内容",
+        ),
+        ("escape", "反斜杠 \\ 的转义写法不对"),
+    ];
+    let last = msg
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or(msg);
+    KNOWN
+        .iter()
+        .find(|(en, _)| last.contains(en))
+        .map(|(_, zh)| *zh)
+        .unwrap_or("写法不对，请检查括号和特殊符号")
 }
 
 /// The trainer's own vocabulary: synonym groups (canonical word first) and shop words
@@ -328,8 +357,16 @@ mod tests {
         }
         let mut e = KbEntry::new("r", "q", "a");
         e.match_mode = MatchMode::Regex;
-        e.pattern = Some("(".into());
-        assert!(e.validate().unwrap_err().get("pattern").is_some());
+        for (pattern, why) in [
+            ("(", "圆括号 ( ) 没有成对"),
+            ("[a-", "方括号 [ ] 没有成对"),
+            ("*包邮", "* + ? 前面缺少内容"),
+        ] {
+            e.pattern = Some(pattern.into());
+            let inv = e.validate().unwrap_err();
+            let msg = inv.get("pattern").map(|m| m.to_string());
+            assert_eq!(msg, Some(format!("正则表达式有误：{why}")), "{pattern}");
+        }
         e.match_mode = MatchMode::Keyword;
         assert!(e.validate().unwrap_err().get("keywords").is_some());
     }

@@ -238,10 +238,10 @@ pub fn input_errors(cfg: &mut web::ServiceConfig) {
         actix_web::error::InternalError::from_response(err.to_string(), answer_error(req, err))
             .into()
     }
-    cfg.app_data(
-        web::QueryConfig::default()
-            .error_handler(|e, req| wrap(req, AppError::BadRequest(format!("查询参数有误：{e}")))),
-    )
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, req| {
+        let why = extract::serde_trouble(&e.to_string().replace("Query deserialize error: ", ""));
+        wrap(req, AppError::BadRequest(format!("查询参数有误：{why}")))
+    }))
     .app_data(web::PathConfig::default().error_handler(|_, req| wrap(req, AppError::NotFound)));
 }
 
