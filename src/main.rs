@@ -420,9 +420,14 @@ fn kb_import(data: PathBuf, file: &std::path::Path, replace: bool) -> anyhow::Re
     let tz = store.read()?.get_settings()?.tz();
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let entries = kbfile::read(input, kbfile::Format::from_path(file), tz)
+    let rows = kbfile::read_numbered(input, kbfile::Format::from_path(file), tz)
         .map_err(|b| bad_lines(file, &b))?;
     let desk = Desk::new(store, std::sync::Arc::new(SystemClock));
+    let bad = desk.kb_import_problems(&rows, replace)?;
+    if !bad.is_empty() {
+        return Err(bad_lines(file, &bad));
+    }
+    let entries = rows.into_iter().map(|(_, e)| e).collect();
     let s = runtime()?
         .block_on(desk.import_kb(&Actor::cli(), entries, replace))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;

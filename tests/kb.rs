@@ -261,6 +261,30 @@ async fn imports_report_every_bad_row_and_store_nothing_or_everything() {
     assert_eq!(rejected_lines(&r), vec![3, 4], "{r}");
     assert_eq!(shop.snapshot(), before, "nothing half-imported");
 
+    // A line that is not JSON hides no other problem; a follow-up naming an entry that
+    // exists neither in the file nor in the shop is reported on its own line.
+    let mixed = "{\"id\":\"m1\",\"question\":\"能开专票吗\",\"answer\":\"可以\"}\nnot json\n{\"id\":\"m2\",\"question\":\"\",\"answer\":\"x\"}\n{\"id\":\"m3\",\"question\":\"几天到\",\"answer\":\"三天\",\"follow_ups\":[\"nope-id\"]}\n";
+    let res = call_service(
+        &app,
+        upload("/kb/import?format=jsonl", &ling, &ling.csrf, mixed),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = json(res).await;
+    assert_eq!(rejected_lines(&r), vec![2, 3], "{r}");
+    let fixed = mixed
+        .replace("not json\n", "")
+        .replace("\"question\":\"\"", "\"question\":\"q\"");
+    let res = call_service(
+        &app,
+        upload("/kb/import?format=jsonl", &ling, &ling.csrf, &fixed),
+    )
+    .await;
+    let r = json(res).await;
+    assert_eq!(rejected_lines(&r), vec![3], "{r}");
+    assert!(r.to_string().contains("nope-id"), "{r}");
+    assert_eq!(shop.snapshot(), before, "nothing half-imported");
+
     // Without the CSRF header: refused.
     let res = call_service(&app, upload("/kb/import?format=csv", &ling, "", bad)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

@@ -30,11 +30,26 @@ impl Format {
 
 /// Reads entries from `input`, checking each and the file as a whole (unique ids).
 pub fn read(input: impl Read, format: Format, tz: Tz) -> Result<Vec<KbEntry>, Vec<BadLine>> {
-    let rows = match format {
+    Ok(read_numbered(input, format, tz)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// Like [`read`], with each entry's line number. Every bad line is reported, whether it
+/// is not JSON at all or an entry that breaks a rule.
+pub fn read_numbered(
+    input: impl Read,
+    format: Format,
+    tz: Tz,
+) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+    let (rows, mut bad) = match format {
         Format::JsonLines => read_jsonl(io::BufReader::new(input)),
-        Format::Csv => read_csv(input, tz),
-    }?;
-    let mut bad = Vec::new();
+        Format::Csv => match read_csv(input, tz) {
+            Ok(rows) => (rows, Vec::new()),
+            Err(bad) => (Vec::new(), bad),
+        },
+    };
     let mut seen = HashSet::new();
     let mut entries = Vec::with_capacity(rows.len());
     for (line, entry) in rows {
@@ -44,9 +59,10 @@ pub fn read(input: impl Read, format: Format, tz: Tz) -> Result<Vec<KbEntry>, Ve
         } else if !seen.insert(entry.id.clone()) {
             bad.push((line, format!("编号 {} 重复", entry.id)));
         } else {
-            entries.push(entry);
+            entries.push((line, entry));
         }
     }
+    bad.sort_by_key(|(line, _)| *line);
     if bad.is_empty() {
         Ok(entries)
     } else {
@@ -54,7 +70,7 @@ pub fn read(input: impl Read, format: Format, tz: Tz) -> Result<Vec<KbEntry>, Ve
     }
 }
 
-fn read_jsonl(input: impl BufRead) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+fn read_jsonl(input: impl BufRead) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in input.lines().enumerate() {
@@ -75,7 +91,7 @@ fn read_jsonl(input: impl BufRead) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>
             Err(e) => bad.push((n, format!("JSON 有误：{e}"))),
         }
     }
-    if bad.is_empty() { Ok(rows) } else { Err(bad) }
+    (rows, bad)
 }
 
 /// CSV columns, in file order.
@@ -438,20 +454,23 @@ mod tests {
     fn bad_lines_are_all_reported_with_numbers() {
         let jsonl = "{\"id\":\"a\",\"question\":\"q\",\"answer\":\"x\"}\n{oops\n\n{\"id\":\"a\",\"question\":\"q2\",\"answer\":\"y\"}\n{\"id\":\"b\",\"question\":\"\",\"answer\":\"y\"}\n";
         let bad = read(jsonl.as_bytes(), Format::JsonLines, TZ).unwrap_err();
+        let lines: Vec<usize> = bad.iter().map(|b| b.0).collect();
         assert_eq!(
-            bad.len(),
-            1,
-            "JSON errors are reported before entry rules: {bad:?}"
+            lines,
+            [2, 4, 5],
+            "a line that is not JSON hides no other: {bad:?}"
         );
-        assert_eq!(bad[0].0, 2);
+        assert!(
+            bad[0].1.starts_with("JSON 有误")
+                && bad[1].1.contains("重复")
+                && bad[2].1.contains("标准问题"),
+            "{bad:?}"
+        );
+        // Line numbers count blank lines too.
         let jsonl = jsonl.replace("{oops\n", "");
         let bad = read(jsonl.as_bytes(), Format::JsonLines, TZ).unwrap_err();
         let lines: Vec<usize> = bad.iter().map(|b| b.0).collect();
         assert_eq!(lines, [3, 4]);
-        assert!(
-            bad[0].1.contains("重复") && bad[1].1.contains("标准问题"),
-            "{bad:?}"
-        );
     }
 
     #[test]

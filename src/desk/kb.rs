@@ -248,10 +248,7 @@ impl Desk {
         replace: bool,
     ) -> Result<ImportSummary> {
         let existing = self.entry_ids()?;
-        let mut known: HashSet<String> = entries.iter().map(|e| e.id.clone()).collect();
-        if !replace {
-            known.extend(existing.iter().cloned());
-        }
+        let known = import_known(&entries, &existing, replace);
         let mut problems = Invalid::default();
         for e in &entries {
             if let Err(inv) = Self::check_entry(e, &known) {
@@ -288,6 +285,25 @@ impl Desk {
             .await?;
         self.reload_bot().await;
         Ok(summary)
+    }
+
+    /// The rows of an import file (line number, entry) that [`Desk::import_kb`] would
+    /// refuse, with why: checked against the file's other rows and, unless `replace`,
+    /// the entries already stored (a follow-up must exist).
+    pub fn kb_import_problems(
+        &self,
+        rows: &[(usize, KbEntry)],
+        replace: bool,
+    ) -> Result<Vec<(usize, String)>> {
+        let entries: Vec<KbEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
+        let known = import_known(&entries, &self.entry_ids()?, replace);
+        Ok(rows
+            .iter()
+            .filter_map(|(n, e)| {
+                let inv = Self::check_entry(e, &known).err()?;
+                Some((*n, inv.to_string()))
+            })
+            .collect())
     }
 
     /// Every entry, by id.
@@ -340,6 +356,16 @@ impl Desk {
 
 fn bot_error(e: bot::Error) -> Error {
     Error::Bot(e.to_string())
+}
+
+/// The ids a follow-up in an import may name: the file's own, and unless `replace`, the
+/// stored ones.
+fn import_known(entries: &[KbEntry], existing: &HashSet<String>, replace: bool) -> HashSet<String> {
+    let mut known: HashSet<String> = entries.iter().map(|e| e.id.clone()).collect();
+    if !replace {
+        known.extend(existing.iter().cloned());
+    }
+    known
 }
 
 #[cfg(test)]

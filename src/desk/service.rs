@@ -675,7 +675,7 @@ fn apply(
             conv.scene = p.scene.clone();
         }
         if let Some(notice) = &p.no_humans {
-            if let Some((_, meta)) = p.bot.as_ref().filter(|(_, m)| is_complaint(m)) {
+            if let Some((_, meta)) = p.bot.as_ref().filter(|(_, m)| said(m, Intent::Complaint)) {
                 let sorry = compose::COMPLAINT_SORRY_TEXT;
                 c.say(&mut conv, Sender::Bot, sorry, Some(meta.clone()), None)?;
             }
@@ -711,24 +711,23 @@ fn apply(
             // buyer waits in the queue knowing nobody is online yet.
             let unattended =
                 p.transfer.is_some() && reception.off_hours_reply && !anyone_on_duty(tx)?;
-            let settings = if unattended {
-                Some(tx.get_settings()?)
+            let notice = if unattended {
+                let settings = tx.get_settings()?;
+                (!settings.is_staffed(now)).then(|| off_hours_text(&settings, now))
             } else {
                 None
             };
-            let notice = settings
-                .as_ref()
-                .filter(|s| !s.is_staffed(now))
-                .map(|s| off_hours_text(s, now));
             if let Some((t, meta)) = &p.bot {
                 // Thanks earn a rating invite only from a buyer who was served and has
                 // not been invited yet; before anything was answered, "嗯嗯" or "😊"
                 // gets a welcome.
-                let thanks = meta.intent.as_deref() == Some("positive");
+                let thanks = said(meta, Intent::Positive);
                 let served = thanks && served_before(tx, &conv, message.seq)?;
                 let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
                 let text = match (thanks, served, invite) {
-                    _ if notice.is_some() && is_complaint(meta) => compose::COMPLAINT_SORRY_TEXT,
+                    _ if notice.is_some() && said(meta, Intent::Complaint) => {
+                        compose::COMPLAINT_SORRY_TEXT
+                    }
                     (false, ..) | (true, true, true) => t.as_str(),
                     (true, true, false) => compose::THANKS_TEXT,
                     (true, false, _) => compose::WELCOME_TEXT,
@@ -787,8 +786,9 @@ fn apply(
     ))
 }
 
-fn is_complaint(meta: &BotMeta) -> bool {
-    meta.intent.as_deref() == Some(Intent::Complaint.as_str())
+/// Whether the bot's reply was to this built-in intent.
+fn said(meta: &BotMeta, intent: Intent) -> bool {
+    meta.intent.as_deref() == Some(intent.as_str())
 }
 
 /// Whether any agent is online, or busy and so soon free to take a queued buyer.

@@ -741,10 +741,15 @@ pub async fn import(
     };
     let body = read_upload(payload).await?;
     let tz = state.desk.settings()?.tz();
-    let entries = match kbfile::read(&body[..], format, tz) {
-        Ok(e) => e,
+    let rows = match kbfile::read_numbered(&body[..], format, tz) {
+        Ok(rows) => rows,
         Err(bad) => return Ok(import_report(Err(bad))),
     };
+    let bad = state.desk.kb_import_problems(&rows, replace)?;
+    if !bad.is_empty() {
+        return Ok(import_report(Err(bad)));
+    }
+    let entries = rows.into_iter().map(|(_, e)| e).collect();
     match state
         .desk
         .import_kb(&Actor::user(&me.user), entries, replace)
