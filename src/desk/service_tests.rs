@@ -61,6 +61,11 @@ fn msg(buyer: &str, text: &str) -> Incoming {
     }
 }
 
+/// What the service said back to a buyer message, in order.
+fn texts(o: &super::service::Outcome) -> Vec<String> {
+    o.replies.iter().map(|m| m.text.clone()).collect()
+}
+
 async fn reception(s: &Shop, r: Reception) {
     s.desk
         .store()
@@ -414,9 +419,6 @@ async fn with_nobody_on_duty_the_bot_says_so_honestly() {
 async fn no_human_notices_tell_the_truth() {
     use crate::bot::compose::{BOT_ONLY_TEXT, COMPLAINT_SORRY_TEXT, NOBODY_ONLINE_TEXT};
     let (s, a1, _) = shop().await;
-    let texts = |o: &super::service::Outcome| -> Vec<String> {
-        o.replies.iter().map(|m| m.text.clone()).collect()
-    };
     // 10:00, staffed, nobody online: the buyer queues, told that nobody is online yet.
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Queued);
@@ -784,13 +786,7 @@ async fn ratings_are_invited_once_and_credited_to_the_last_agent() {
 #[actix_web::test]
 async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
     let (s, _, _) = shop().await;
-    let bot_says = |o: &super::service::Outcome| {
-        o.replies
-            .iter()
-            .map(|m| m.text.clone())
-            .collect::<Vec<_>>()
-            .join("|")
-    };
+    let bot_says = |o: &super::service::Outcome| texts(o).join("|");
     // A smile or a hello before anything was asked: a welcome, no invitation.
     let o = s.desk.on_buyer_message(msg("b9", "😊")).await.unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::WELCOME_TEXT);
