@@ -273,17 +273,7 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(text(res).await.contains("不在线"));
     assert_eq!(shop.snapshot(), before);
-    let res = call_service(
-        &app,
-        post(
-            "/account/state",
-            Some(&mei),
-            &[("_csrf", &mei.csrf), ("state", "online")],
-        )
-        .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    go_online(&app, &mei).await;
     let html = text(call_service(&app, get(&page, Some(&tao)).to_request()).await).await;
     assert!(
         html.contains(&format!("value=\"{to}\"")),
@@ -604,17 +594,7 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
         .await
         .unwrap();
     let (mei, lead) = (shop.session("mei").await, shop.session("lead").await);
-    let res = call_service(
-        &app,
-        post(
-            "/account/state",
-            Some(&mei),
-            &[("_csrf", &mei.csrf), ("state", "online")],
-        )
-        .to_request(),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    go_online(&app, &mei).await;
     let served = buyer_says(&app, &token, "gd1", "广东", "转人工").await;
     assert_eq!(served["state"], "human", "mei is online: {served}");
     let served = served["conversation_id"].as_u64().unwrap();

@@ -299,6 +299,21 @@ impl<B: MessageBody> Sse<B> {
     }
 }
 
+/// `sess` switches to 在线 from the console header (taking waiting buyers).
+pub async fn go_online<S, B>(app: &S, sess: &Sess)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = post(
+        "/account/state",
+        Some(sess),
+        &[("_csrf", &sess.csrf), ("state", "online")],
+    );
+    let res = test::call_service(app, req.to_request()).await;
+    assert_eq!(res.status(), actix_web::http::StatusCode::SEE_OTHER);
+}
+
 /// A buyer's message on the `qianniu` channel over the API; returns the answer.
 pub async fn buyer_says<S, B>(
     app: &S,
