@@ -248,7 +248,7 @@ impl Desk {
         replace: bool,
     ) -> Result<ImportSummary> {
         let existing = self.entry_ids()?;
-        let known = import_known(&entries, &existing, replace);
+        let known = import_known(entries.iter().map(|e| e.id.as_str()), &existing, replace);
         let mut problems = Invalid::default();
         for e in &entries {
             if let Err(inv) = Self::check_entry(e, &known) {
@@ -295,8 +295,8 @@ impl Desk {
         rows: &[(usize, KbEntry)],
         replace: bool,
     ) -> Result<Vec<(usize, String)>> {
-        let entries: Vec<KbEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
-        let known = import_known(&entries, &self.entry_ids()?, replace);
+        let ids = rows.iter().map(|(_, e)| e.id.as_str());
+        let known = import_known(ids, &self.entry_ids()?, replace);
         Ok(rows
             .iter()
             .filter_map(|(n, e)| {
@@ -360,8 +360,12 @@ fn bot_error(e: bot::Error) -> Error {
 
 /// The ids a follow-up in an import may name: the file's own, and unless `replace`, the
 /// stored ones.
-fn import_known(entries: &[KbEntry], existing: &HashSet<String>, replace: bool) -> HashSet<String> {
-    let mut known: HashSet<String> = entries.iter().map(|e| e.id.clone()).collect();
+fn import_known<'e>(
+    ids: impl Iterator<Item = &'e str>,
+    existing: &HashSet<String>,
+    replace: bool,
+) -> HashSet<String> {
+    let mut known: HashSet<String> = ids.map(str::to_string).collect();
     if !replace {
         known.extend(existing.iter().cloned());
     }
