@@ -14,6 +14,9 @@ pub enum AppError {
     /// No such page or record.
     #[error("页面不存在")]
     NotFound,
+    /// A named record that does not exist or is not the caller's ("会话不存在").
+    #[error("{0}不存在")]
+    Missing(&'static str),
     /// The visitor must log in first; `next` is where to return afterwards.
     #[error("请先登录")]
     LoginRequired { next: String },
@@ -91,7 +94,7 @@ impl From<askama::Error> for AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::Missing(_) => StatusCode::NOT_FOUND,
             AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
             AppError::BadToken | AppError::NoBuyer => StatusCode::UNAUTHORIZED,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -116,6 +119,7 @@ impl ResponseError for AppError {
                 "服务器内部错误，请稍后再试；如果一直出现，请查看服务器日志。".to_string()
             }
             AppError::NotFound
+            | AppError::Missing(_)
             | AppError::BadToken
             | AppError::NoBuyer
             | AppError::TooMany(_)
@@ -152,7 +156,7 @@ impl AppError {
     /// A short machine-readable code for JSON errors.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::NotFound => "not_found",
+            AppError::NotFound | AppError::Missing(_) => "not_found",
             AppError::LoginRequired { .. }
             | AppError::SetupRequired
             | AppError::BadToken
@@ -201,7 +205,9 @@ impl ResponseError for ApiError {
                 "服务器内部错误".to_string()
             }
             AppError::LoginRequired { .. } | AppError::SetupRequired => "请先登录".to_string(),
-            other @ (AppError::NotFound
+            // Under /api/ there are no pages: an unknown route or record.
+            AppError::NotFound => "接口或对象不存在".to_string(),
+            other @ (AppError::Missing(_)
             | AppError::BadToken
             | AppError::NoBuyer
             | AppError::TooMany(_)

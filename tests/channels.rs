@@ -317,6 +317,11 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         );
         assert_eq!(shop.snapshot(), before, "{what} changed nothing");
     }
+    // Another channel's conversation reads exactly like one that does not exist.
+    for id in [theirs, 999] {
+        let res = call_service(&app, conv_messages(&token, id).to_request()).await;
+        assert_eq!(json(res).await["error"]["message"], "会话不存在");
+    }
     // Our own conversation is readable.
     let res = call_service(&app, conv_messages(&token, mine).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);

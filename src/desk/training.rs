@@ -288,11 +288,11 @@ impl Desk {
         entry_id: &str,
     ) -> Result<KbEntry> {
         let items = self.open_training_items(ids)?;
-        let mut entry = self
-            .store
-            .read()?
-            .get_entry(entry_id)?
-            .ok_or(Error::NotFound)?;
+        let mut entry = self.store.read()?.get_entry(entry_id)?.ok_or_else(|| {
+            Error::Invalid(Invalid::general(format!(
+                "知识库里没有编号为「{entry_id}」的问题，请从列表中选择"
+            )))
+        })?;
         for i in &items {
             if i.text != entry.question && !entry.similar.contains(&i.text) {
                 entry.similar.push(i.text.clone());

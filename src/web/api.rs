@@ -124,7 +124,7 @@ pub async fn conversation_messages(
     let conv = r
         .get_conv(crate::model::ConvId(*id))?
         .filter(|c| c.channel == token.channel)
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing("会话"))?;
     let messages = r.messages_after(conv.id, q.after, 500)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "conversation_id": conv.id.0,
