@@ -283,7 +283,11 @@ fn a_bad_kb_file_names_its_lines_and_imports_nothing() {
     .unwrap();
     let o = xiaoer(&data, &["kb", "import", kb.to_str().unwrap()], "");
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 2") && stderr(&o).contains("不是合法的 JSON（第 2 列）"),
+        "{}",
+        stderr(&o)
+    );
     let o = xiaoer(&data, &["kb", "export", "-"], "");
     assert!(o.stdout.is_empty(), "nothing was imported");
 
@@ -586,5 +590,14 @@ fn import_history_loads_once_and_reports_bad_lines() {
     std::fs::write(&bad, "{}\nnot json\n").unwrap();
     let o = xiaoer(&data, &["import-history", bad.to_str().unwrap()], "");
     assert_clear_error(&o, &bad);
-    assert!(stderr(&o).contains("bad.jsonl:1:") && stderr(&o).contains("bad.jsonl:2:"));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.jsonl:1:") && err.contains("bad.jsonl:2:"),
+        "{err}"
+    );
+    // serde's English stays out of it.
+    assert!(
+        err.contains("缺少字段") && err.contains("不是合法的 JSON") && !err.contains("expected"),
+        "{err}"
+    );
 }

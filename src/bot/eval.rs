@@ -57,7 +57,10 @@ pub fn read_queries(input: impl BufRead) -> Result<Vec<EvalQuery>, Vec<BadLine>>
                 )),
                 _ => out.push(q),
             },
-            Err(e) => bad.push((i + 1, format!("JSON 有误：{e}"))),
+            Err(e) => bad.push((
+                i + 1,
+                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
+            )),
         }
     }
     if bad.is_empty() { Ok(out) } else { Err(bad) }

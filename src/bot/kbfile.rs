@@ -88,7 +88,10 @@ fn read_jsonl(input: impl BufRead) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
         }
         match serde_json::from_str::<KbEntry>(line) {
             Ok(e) => rows.push((n, e)),
-            Err(e) => bad.push((n, format!("JSON 有误：{e}"))),
+            Err(e) => bad.push((
+                n,
+                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
+            )),
         }
     }
     (rows, bad)
@@ -461,7 +464,7 @@ mod tests {
             "a line that is not JSON hides no other: {bad:?}"
         );
         assert!(
-            bad[0].1.starts_with("JSON 有误")
+            bad[0].1 == "JSON 有误：不是合法的 JSON（第 2 列）"
                 && bad[1].1.contains("重复")
                 && bad[2].1.contains("标准问题"),
             "{bad:?}"

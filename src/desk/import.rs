@@ -139,7 +139,10 @@ pub fn read(input: impl BufRead) -> Result<Vec<PastConversation>, Vec<BadLine>> 
             continue;
         }
         match serde_json::from_str::<PastConversation>(&line) {
-            Err(e) => bad.push((n, format!("JSON 有误：{e}"))),
+            Err(e) => bad.push((
+                n,
+                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
+            )),
             Ok(c) => {
                 let problems = c.problems();
                 if !problems.is_empty() {

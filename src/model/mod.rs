@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clock;
 pub mod conv;
+pub mod json;
 pub mod kb;
 pub mod product;
 pub mod qa;

@@ -260,35 +260,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             serde_json::from_slice(&body).map(ApiJson).map_err(|e| {
                 ApiError(AppError::BadRequest(format!(
                     "JSON 有误：{}",
-                    json_trouble(&e)
+                    crate::model::json::trouble(&e)
                 )))
             })
         })
-    }
-}
-
-/// What is wrong with a request body, in Chinese (serde's messages are English).
-pub fn json_trouble(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let at = format!("第 {} 行第 {} 列", e.line(), e.column());
-    match e.classify() {
-        Category::Syntax | Category::Io => format!("不是合法的 JSON（{at}）"),
-        Category::Eof => "JSON 不完整".into(),
-        Category::Data => serde_trouble(&e.to_string()),
-    }
-}
-
-/// A serde data error ("missing field `text`", "invalid type: …") in Chinese.
-pub fn serde_trouble(msg: &str) -> String {
-    let field = msg.split('`').nth(1).unwrap_or("");
-    if msg.starts_with("missing field") {
-        format!("缺少字段 {field}")
-    } else if msg.starts_with("unknown field") {
-        format!("未知字段 {field}")
-    } else if msg.starts_with("invalid length") || msg.contains("expected struct") {
-        "应为一个 JSON 对象".into()
-    } else {
-        "有字段的类型或取值不对（如数字写成了文字）".into()
     }
 }
 
@@ -332,8 +307,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 (Some(e), Some(s)) if !e.is_empty() && same(e.as_bytes(), s.as_bytes()) => {}
                 _ => return Err(AppError::Csrf),
             }
-            let form = serde_urlencoded::from_bytes(&body)
-                .map_err(|e| AppError::BadRequest(format!("表单格式有误：{e}")))?;
+            let form = serde_urlencoded::from_bytes(&body).map_err(|e| {
+                let why = crate::model::json::data_trouble(&e.to_string());
+                AppError::BadRequest(format!("表单格式有误：{why}"))
+            })?;
             Ok(CsrfForm(form))
         })
     }

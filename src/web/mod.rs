@@ -239,7 +239,8 @@ pub fn input_errors(cfg: &mut web::ServiceConfig) {
             .into()
     }
     cfg.app_data(web::QueryConfig::default().error_handler(|e, req| {
-        let why = extract::serde_trouble(&e.to_string().replace("Query deserialize error: ", ""));
+        let msg = e.to_string().replace("Query deserialize error: ", "");
+        let why = crate::model::json::data_trouble(&msg);
         wrap(req, AppError::BadRequest(format!("查询参数有误：{why}")))
     }))
     .app_data(web::PathConfig::default().error_handler(|_, req| wrap(req, AppError::NotFound)));
