@@ -62,12 +62,16 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
     ];
     let res = call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&res), "/kb/e/engrave?done=saved");
+    let to = location(&res);
+    assert!(to.starts_with("/kb/e/engrave?done=saved&merged="), "{to}");
+    let html = text(call_service(&app, get(&to, Some(&ling)).to_request()).await).await;
+    assert!(html.contains("“能刻字吗”重复填写，已合并为一条"), "{html}");
     let html = tried(&app, &ling, "能刻字吗").await;
     assert!(
         html.contains("/kb/e/engrave") && html.contains("直接回答"),
         "{html}"
     );
+    assert!(html.contains("<dt>途径</dt><dd>智能匹配</dd>"), "{html}");
 
     // The same id again is refused and changes nothing.
     let before = shop.snapshot();
@@ -624,6 +628,25 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     buyer_says(&app, &token, "b4", "", "你们老板是谁").await;
     let html = text(call_service(&app, page()).await).await;
     let ids = ids_of(&html, "你们老板是谁");
+    // An entry id that is not in the KB is named back, and nothing changes.
+    let before = shop.snapshot();
+    let res = call_service(
+        &app,
+        post(
+            "/kb/training/add",
+            Some(&ling),
+            &[("_csrf", csrf), ("ids", &ids), ("entry", "no-such-entry")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text(res)
+            .await
+            .contains("没有编号为「no-such-entry」的问题")
+    );
+    assert_eq!(shop.snapshot(), before);
     let res = call_service(
         &app,
         post(

@@ -8,7 +8,7 @@ use super::normalize::{normalize, simplify};
 use super::product;
 use super::rank::{self, Ranked};
 use super::state::{Prepared, State};
-use super::{Band, Candidate, Ctx, Explain, FollowUp, Reply};
+use super::{Band, Candidate, Ctx, Explain, FollowUp, Reply, Route};
 use crate::model::MatchMode;
 use std::sync::Arc;
 
@@ -48,11 +48,11 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     r.confidence = ranking.confidence;
 
     if let Some(p) = menu_pick(s, ctx, &norm) {
-        r.explain.route = "menu";
+        r.explain.route = Route::Menu;
         return answer(s, ctx, r, &p, 1.0);
     }
     if let Some(intent) = intents::detect(&simple, &full) {
-        r.explain.route = "intent";
+        r.explain.route = Route::Intent;
         r.intent = Some(intent);
         match intent {
             Intent::Transfer => {
@@ -89,7 +89,7 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             .iter()
             .filter_map(|sku| s.products.get(sku))
             .collect();
-        r.explain.route = "product";
+        r.explain.route = Route::Product;
         r.band = Band::Exact;
         r.confidence = 1.0;
         r.product = Some(p.sku.clone());
@@ -97,10 +97,10 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         return r;
     }
     if let Some(p) = rule_match(s, ctx, &norm) {
-        r.explain.route = "rule";
+        r.explain.route = Route::Rule;
         return answer(s, ctx, r, &p, 1.0);
     }
-    r.explain.route = "match";
+    r.explain.route = Route::Match;
     let conf = r.confidence;
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     match ranked.first() {
@@ -207,9 +207,12 @@ fn menu_pick(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
         .filter(|p| p.entry.active_at(ctx.now))
 }
 
-/// `2`, `2号`, `第2个`, `二`, `第二个` → 2.
+/// `2`, `2号`, `第2个`, `二`, `第二个`, `选2`, `我选第二个` → 2.
 fn pick_number(compact: &str) -> Option<usize> {
-    let core = compact
+    let core = ["我选", "就选", "选择", "选", "是"]
+        .iter()
+        .find_map(|p| compact.strip_prefix(p))
+        .unwrap_or(compact)
         .trim_start_matches('第')
         .trim_end_matches(['个', '号', '条', '项', '吧', '呢', '啊']);
     if let Ok(n) = core.parse::<usize>() {
@@ -242,9 +245,21 @@ mod tests {
 
     #[test]
     fn menu_numbers() {
-        for (t, n) in [("2", 2), ("2号", 2), ("第二个", 2), ("三", 3), ("第1条", 1)] {
+        for (t, n) in [
+            ("2", 2),
+            ("2号", 2),
+            ("第二个", 2),
+            ("三", 3),
+            ("第1条", 1),
+            ("选2", 2),
+            ("我选第二个", 2),
+            ("选择3", 3),
+            ("是1", 1),
+        ] {
             assert_eq!(pick_number(t), Some(n), "{t}");
         }
-        assert_eq!(pick_number("退货"), None);
+        for t in ["退货", "选哪个", "是的", "选择困难"] {
+            assert_eq!(pick_number(t), None, "{t}");
+        }
     }
 }

@@ -162,8 +162,39 @@ pub struct Explain {
     pub phrasing: Option<String>,
     /// Entries dropped because the message matched one of their negative phrasings.
     pub vetoed: Vec<String>,
-    /// How the answer was found: `menu`, `intent`, `product`, `rule`, `match`.
-    pub route: &'static str,
+    /// How the answer was found.
+    pub route: Route,
+}
+
+/// The path through the engine that produced a reply (`menu`, `intent`, `product`,
+/// `rule` or `match` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// The buyer picked an option of the previous menu.
+    Menu,
+    /// A built-in intent (转人工, complaint, thanks).
+    Intent,
+    /// A question about the product, answered from its record.
+    Product,
+    /// An exact, keyword or regex entry.
+    Rule,
+    /// Intelligent matching over the knowledge base.
+    #[default]
+    Match,
+}
+
+impl Route {
+    /// The route's name in the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Menu => "选择了上一轮的选项",
+            Route::Intent => "内置意图",
+            Route::Product => "商品信息",
+            Route::Rule => "精确/关键词/正则规则",
+            Route::Match => "智能匹配",
+        }
+    }
 }
 
 /// The engine's answer to one message.

@@ -157,10 +157,10 @@ fn a_guided_menu_is_answered_by_number_or_text() {
     let pick = e.reply(&ctx, "2");
     assert_eq!(pick.band, Band::Exact);
     assert_eq!(pick.entry.as_ref(), Some(&r.menu[1].id));
-    assert_eq!(pick.explain.route, "menu");
+    assert_eq!(pick.explain.route, Route::Menu);
     let by_text = e.reply(&ctx, "换货运费谁出");
     assert_eq!(by_text.entry.as_deref(), Some("swap-fee"));
-    assert_eq!(by_text.explain.route, "menu");
+    assert_eq!(by_text.explain.route, Route::Menu);
     // Without the menu, "2" means nothing.
     assert_eq!(
         e.reply(&Ctx::new(&settings, Utc::now()), "2").band,

@@ -350,16 +350,22 @@ pub async fn create(
         Some(parse_ids(&form.train_ids)?)
     };
     let saved = match form.to_entry(tz) {
-        Ok((entry, _)) => match settle {
+        Ok((entry, dups)) => match settle {
             Some(ids) => state.desk.train_create_entry(&actor, &ids, entry).await,
             None => state.desk.create_entry(&actor, entry, None).await,
-        },
+        }
+        .map(|e| (e, dups)),
         Err(inv) => Err(desk::Error::Invalid(inv)),
     };
     match saved {
-        Ok(e) => {
+        Ok((e, dups)) => {
             let back = if form.train_ids.trim().is_empty() {
-                format!("/kb/e/{}?done=saved", super::page::url_encode(&e.id))
+                let mut to = format!("/kb/e/{}?done=saved", super::page::url_encode(&e.id));
+                if !dups.is_empty() {
+                    to.push_str("&merged=");
+                    to.push_str(&super::page::url_encode(&dups.join("\n")));
+                }
+                to
             } else {
                 "/kb/training?done=saved".to_string()
             };
@@ -384,17 +390,34 @@ fn stored_entry(state: &AppState, id: &str) -> Result<KbEntry, AppError> {
         .ok_or(AppError::NotFound)
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct EntryQuery {
+    /// Phrasings typed twice on the form that created the entry, one per line.
+    #[serde(default)]
+    pub merged: String,
+}
+
+/// The notes for phrasings typed twice and stored once.
+fn merged_notes<'a>(dups: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    dups.into_iter()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| format!("“{d}”重复填写，已合并为一条"))
+        .collect()
+}
+
 /// GET /kb/e/{id}
 pub async fn entry(
     state: web::Data<AppState>,
     _me: Require<Trainers>,
     ctx: PageCtx,
     id: web::Path<String>,
+    q: web::Query<EntryQuery>,
 ) -> Result<EntryPage, AppError> {
     let e = stored_entry(&state, &id)?;
     let tz = state.desk.settings()?.tz();
     let mut page = EntryPage::new(&state, ctx, false, EntryForm::from_entry(&e, tz))?;
     page.checks = state.desk.check_phrasings(&e)?;
+    page.notes = merged_notes(q.merged.lines());
     Ok(page)
 }
 
@@ -422,10 +445,7 @@ pub async fn save(
             ctx.flash = Some("已保存，机器人已按新内容回答");
             let mut page = EntryPage::new(&state, ctx, false, EntryForm::from_entry(&e, tz))?;
             page.checks = state.desk.check_phrasings(&e)?;
-            page.notes = dups
-                .into_iter()
-                .map(|d| format!("“{d}”重复填写，已合并为一条"))
-                .collect();
+            page.notes = merged_notes(dups.iter().map(String::as_str));
             render(StatusCode::OK, &page)
         }
         Err(desk::Error::Invalid(errors)) => {
