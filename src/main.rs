@@ -149,8 +149,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("XIAOER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // actix logs a client's malformed request line (bad URI characters, a broken
+    // header) at ERROR although it is answered 400 and is nothing for the owner to fix.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIAOER_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,actix_http::h1::dispatcher=off")
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -42,6 +42,9 @@ pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) 
     out
 }
 
+/// `{{到手价}}` when the price is not known here: it reads after "到手价是" or "到手价".
+const PRICE_ON_PAGE: &str = "以商品页面显示的价格为准";
+
 fn value(name: &str, settings: &ShopSettings, product: Option<&Product>) -> String {
     if let Some((_, v)) = settings.variables().into_iter().find(|(n, _)| *n == name) {
         return v;
@@ -51,9 +54,9 @@ fn value(name: &str, settings: &ShopSettings, product: Option<&Product>) -> Stri
         ("商品名", None) => "这款商品".into(),
         ("到手价", Some(p)) => match p.pay_price() {
             Some(price) => format!("¥{price}"),
-            None => "页面显示的价格".into(),
+            None => PRICE_ON_PAGE.into(),
         },
-        ("到手价", None) => "页面显示的到手价".into(),
+        ("到手价", None) => PRICE_ON_PAGE.into(),
         ("商品链接", Some(p)) => p.link.clone().unwrap_or_default(),
         _ => String::new(),
     }
@@ -118,6 +121,11 @@ mod tests {
             "我的小店的纯棉T恤到手价¥79.9，48小时内发中通、圆通、韵达，客服时间09:00-23:00"
         );
         assert_eq!(fill("{{商品名}}有货", &s, None), "这款商品有货");
+        // Without a product the price is the page's, said once.
+        assert_eq!(
+            fill("{{商品名}}现在到手价是{{到手价}}", &s, None),
+            "这款商品现在到手价是以商品页面显示的价格为准"
+        );
         assert_eq!(fill("未闭合 {{店铺名", &s, None), "未闭合 {{店铺名");
     }
 
