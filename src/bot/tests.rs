@@ -52,6 +52,25 @@ fn short_and_long_questions_are_answered_with_the_same_confidence_scale() {
 }
 
 #[test]
+fn everyday_questions_a_review_caught_answered_wrong() {
+    // Each of these was once answered with confidence by the wrong starter entry.
+    let e = starter();
+    for (text, id, was) in [
+        ("什么时候上新", "item-new-arrivals", "after-exchange-time"),
+        ("拍错了", "order-modify", "after-exchange-size"),
+        ("袜子多少钱一双", "promo-final-price", "ship-free"),
+        ("7天无理由退货运费谁出", "after-return-fee", "after-7day"),
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
+        assert_eq!(r.entry.as_deref(), Some(id), "{text}: was {was}");
+    }
+    // Without a product in view the price is the page's.
+    let r = ask(&e, "袜子多少钱一双");
+    assert!(r.answer.contains("以商品页面显示的价格为准"), "{}", r.answer);
+}
+
+#[test]
 fn typos_traditional_and_noise_still_match() {
     let e = starter();
     for (text, id) in [
