@@ -15,8 +15,10 @@ use std::time::Duration;
 use tantivy::{IndexWriter, TantivyDocument};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-/// How often the live indexer commits at most.
-pub const EVERY: Duration = Duration::from_secs(1);
+/// How often the live indexer commits at most. Each commit writes a segment that is
+/// merged later; every 3 s rather than every second left 13% more messages per second
+/// to the database writer under load (README, "Service speed").
+pub const EVERY: Duration = Duration::from_secs(3);
 /// Events read per read transaction.
 const CHUNK: usize = 2_000;
 /// A long catch-up (a rebuild) commits after this many messages, so it resumes there.
