@@ -67,7 +67,11 @@ fn everyday_questions_a_review_caught_answered_wrong() {
     }
     // Without a product in view the price is the page's.
     let r = ask(&e, "袜子多少钱一双");
-    assert!(r.answer.contains("以商品页面显示的价格为准"), "{}", r.answer);
+    assert!(
+        r.answer.contains("以商品页面显示的价格为准"),
+        "{}",
+        r.answer
+    );
 }
 
 #[test]
