@@ -241,6 +241,13 @@ async fn the_owner_manages_skill_groups() {
         html.contains("售后组") && html.contains("默认组") && html.contains("成员：mei"),
         "{html}"
     );
+    // The edit form shows the group's scenes ticked, so saving it again keeps them.
+    for scene in ["退换货", "退款"] {
+        assert!(
+            html.contains(&format!("name=\"scenes\" value=\"{scene}\" checked")),
+            "{scene}: {html}"
+        );
+    }
 
     // A second group with the same name, or the owner as a member, is refused.
     let boss_id = shop.state.desk.list_users().unwrap()[0].id.0.to_string();

@@ -343,7 +343,7 @@ fn queue_or_assign(c: &mut Changes, conv: &mut Conversation, cap: u32) -> store:
         open: &open,
         cap,
     };
-    match picture.pick_agent(conv.group, None) {
+    match picture.pick_agent(conv.group, &[]) {
         Some(agent) => c.assign(conv, agent),
         None => {
             let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
@@ -388,7 +388,7 @@ fn drain(c: &mut Changes, cap: u32) -> store::Result<usize> {
             open: &open,
             cap,
         };
-        let Some(agent) = picture.pick_agent(open[pos].group, None) else {
+        let Some(agent) = picture.pick_agent(open[pos].group, &[]) else {
             continue;
         };
         let mut conv = open[pos].clone();
@@ -425,18 +425,20 @@ fn reroute(c: &mut Changes, before: DateTime<Utc>, cap: u32) -> store::Result<us
             open: &open,
             cap,
         };
-        let (group, exclude) = if unanswered {
-            (conv.group, conv.agent)
-        } else {
-            (None, None)
-        };
+        // Every agent who let this buyer wait is passed over until the buyer is
+        // answered, so a buyer nobody answers is moved once per free agent, not back
+        // and forth between two at every sweep.
+        let mut passed = conv.passed_over.clone();
+        passed.extend(conv.agent.filter(|a| unanswered && !passed.contains(a)));
+        let group = if unanswered { conv.group } else { None };
         let Some(agent) = picture
-            .pick_agent(group, exclude)
-            .or_else(|| picture.pick_agent(None, exclude))
+            .pick_agent(group, &passed)
+            .or_else(|| picture.pick_agent(None, &passed))
         else {
             continue;
         };
         let mut conv = conv;
+        conv.passed_over = passed;
         c.say(
             &mut conv,
             Sender::System,

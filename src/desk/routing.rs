@@ -57,11 +57,11 @@ impl Picture<'_> {
 
     /// The least-loaded online agent of `group` under the cap, other than `exclude`
     /// (ties go to the lower id, for a stable choice).
-    pub fn pick_agent(&self, group: Option<GroupId>, exclude: Option<UserId>) -> Option<UserId> {
+    pub fn pick_agent(&self, group: Option<GroupId>, exclude: &[UserId]) -> Option<UserId> {
         let loads = self.loads();
         self.candidates(group)
             .into_iter()
-            .filter(|a| Some(*a) != exclude)
+            .filter(|a| !exclude.contains(a))
             .filter(|a| {
                 self.states
                     .get(a)
@@ -75,7 +75,7 @@ impl Picture<'_> {
 
     /// Whether some agent could take a conversation of `group` now.
     pub fn agent_free(&self, group: Option<GroupId>) -> bool {
-        self.pick_agent(group, None).is_some()
+        self.pick_agent(group, &[]).is_some()
     }
 
     /// Waiting conversations of `group`, in serving order: priority first, then the
@@ -233,18 +233,18 @@ mod tests {
             cap: 2,
         };
         assert_eq!(
-            p.pick_agent(Some(GroupId(1)), None),
+            p.pick_agent(Some(GroupId(1)), &[]),
             Some(UserId(2)),
             "agent 2 has one, agent 3 is busy"
         );
         assert_eq!(
-            p.pick_agent(Some(GroupId(1)), Some(UserId(2))),
+            p.pick_agent(Some(GroupId(1)), &[UserId(2)]),
             None,
             "agent 1 is at the cap"
         );
         let p = Picture { cap: 3, ..p };
         assert_eq!(
-            p.pick_agent(Some(GroupId(1)), Some(UserId(2))),
+            p.pick_agent(Some(GroupId(1)), &[UserId(2)]),
             Some(UserId(1))
         );
     }

@@ -139,8 +139,9 @@ fn plan(
     };
     let mut bot = Some((reply.answer.clone(), meta(reply)));
     match switches_mode {
-        // The scene goes straight to a human: no answer from the bot.
-        SceneMode::Human if reply.entry.is_some() => {
+        // The scene goes straight to a human: no answer from the bot. With the bot
+        // serving alone there is no human to go to, so the bot answers after all.
+        SceneMode::Human if reply.entry.is_some() && !reception.bot_only => {
             bot = None;
             p.transfer = Some(format!(
                 "场景“{}”设为直接转人工",
@@ -356,8 +357,12 @@ impl<'t, 'a> Changes<'t, 'a> {
             ConvState::Bot => {
                 conv.agent = None;
                 conv.queued_at = None;
+                conv.passed_over.clear();
             }
-            ConvState::Closed => conv.closed_at = Some(self.now),
+            ConvState::Closed => {
+                conv.closed_at = Some(self.now);
+                conv.passed_over.clear();
+            }
             ConvState::Human => {}
         }
         let e = self.tx.append_event(
@@ -436,7 +441,7 @@ impl<'t, 'a> Changes<'t, 'a> {
             open: &open,
             cap,
         };
-        match picture.pick_agent(conv.group, None) {
+        match picture.pick_agent(conv.group, &[]) {
             Some(agent) => self.assign(conv, agent),
             None => {
                 let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
@@ -693,7 +698,7 @@ fn apply(
             let group = pick_group(&groups, conv.scene.as_deref(), &buyer);
             let crowded = picture.queue_len() > reception.queue_limit as usize;
             let wanted = !crowded && human_first(mode, reception, conv.id);
-            match picture.pick_agent(group, None).filter(|_| wanted) {
+            match picture.pick_agent(group, &[]).filter(|_| wanted) {
                 Some(agent) => {
                     conv.group = group;
                     conv.transfer_reason = Some("人工优先接待".into());

@@ -344,6 +344,24 @@ async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
     let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Human);
     assert!(o.conv.transfer_reason.unwrap().contains(&scene));
+    // With the bot serving alone, nobody would take it: the bot answers instead.
+    reception(
+        &s,
+        Reception {
+            bot_only: true,
+            ..Reception::default()
+        },
+    )
+    .await;
+    let o = s.desk.on_buyer_message(msg("b9", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    assert_eq!(
+        o.replies[0].bot.as_ref().unwrap().entry.as_deref(),
+        Some("ship-free"),
+        "{:?}",
+        texts(&o)
+    );
+    reception(&s, Reception::default()).await;
 
     let off = SceneSwitch {
         staffed: SceneMode::Off,
@@ -524,6 +542,23 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
         .unwrap()
         .unwrap();
     assert_eq!(c.agent, Some(a2.id), "a2 takes over from the silent a1");
+    // a2 is silent too: the buyer is not sent back to a1, who already let them wait,
+    // and hears no more "让您久等了" notices.
+    let notices = |s: &Shop| {
+        let r = s.desk.store().read().unwrap();
+        r.messages_after(o.conv.id, 0, 500)
+            .unwrap()
+            .iter()
+            .filter(|m| m.text.contains("让您久等了"))
+            .count()
+    };
+    for _ in 0..3 {
+        s.clock.advance(Duration::minutes(4));
+        assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0);
+    }
+    assert_eq!(notices(&s), 1);
+    let c = s.desk.store().read().unwrap().get_conv(o.conv.id).unwrap().unwrap();
+    assert_eq!(c.agent, Some(a2.id));
     s.desk.agent_send(&a2, c.id, "您好").await.unwrap();
     s.clock.advance(Duration::minutes(31));
     assert_eq!(s.desk.sweep().await.unwrap().closed, 1);

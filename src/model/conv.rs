@@ -172,6 +172,10 @@ pub struct Conversation {
     /// Every state change, in order: (when, the new state). Metrics read it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modes: Vec<(DateTime<Utc>, ConvState)>,
+    /// Agents this buyer was moved away from for not answering, while still waiting
+    /// for a first answer; not offered the buyer again until it goes back to the bot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<UserId>,
 }
 
 impl Conversation {
@@ -208,6 +212,7 @@ impl Conversation {
             invited_at: None,
             rating: None,
             modes: Vec::new(),
+            passed_over: Vec::new(),
         }
     }
 
