@@ -109,10 +109,35 @@ impl Desk {
 
     /// Sets an agent's state; an agent coming online takes waiting buyers.
     pub async fn set_agent_state(&self, user: &User, state: AgentState) -> Result<()> {
-        let (id, since) = (user.id, self.clock.now());
-        self.store
-            .write(move |tx| tx.put_agent_state(id, &AgentStatus { state, since }))
+        let (id, now) = (user.id, self.clock.now());
+        let (events, deliveries) = self
+            .store
+            .write(move |tx| {
+                tx.put_agent_state(id, &AgentStatus { state, since: now })?;
+                let mut c = Changes::new(tx, now);
+                // Going offline hands the agent's buyers on: nobody would answer them.
+                if state == AgentState::Offline {
+                    let cap = tx.get_reception()?.agent_cap;
+                    for mut conv in tx.list_open_convs()? {
+                        if conv.state != ConvState::Human || conv.agent != Some(id) {
+                            continue;
+                        }
+                        c.say(
+                            &mut conv,
+                            Sender::System,
+                            "当前客服已下线，正在为您转接其他客服～",
+                            None,
+                            None,
+                        )?;
+                        c.change(&mut conv, Trigger::Transfer, "客服下线")?;
+                        queue_or_assign(&mut c, &mut conv, cap)?;
+                        c.tx.put_conv(&conv)?;
+                    }
+                }
+                Ok((c.events, c.queued))
+            })
             .await?;
+        self.publish(&events, deliveries);
         if state == AgentState::Online {
             self.drain_queue().await?;
         }
@@ -236,6 +261,12 @@ impl Desk {
                             c.tx.get_user(agent)?
                                 .filter(|u| !u.disabled)
                                 .ok_or(store::Error::NotFound)?;
+                        if conv.state == ConvState::Human && conv.agent == Some(who.id) {
+                            return Err(store::Error::Conflict(format!(
+                                "{}已在接待这位买家",
+                                who.nickname
+                            )));
+                        }
                         // The buyer is told they are connected: only to someone there.
                         let state = c.tx.agent_states()?.get(&who.id).map(|s| s.state);
                         if state != Some(AgentState::Online) {
@@ -454,6 +485,12 @@ fn reroute(c: &mut Changes, before: DateTime<Utc>, cap: u32) -> store::Result<us
     Ok(moved)
 }
 
+/// What a queued buyer hears when the wait ends without a human.
+pub const QUEUE_TIMEOUT_TEXT: &str = "抱歉让您久等了，人工客服暂时无法接待，本次排队已结束；您可以继续向小二提问，或稍后回复“转人工”重新排队。";
+/// What a buyer served by a human hears when the conversation ends for silence.
+pub const IDLE_CLOSE_TEXT: &str =
+    "由于长时间没有新消息，本次会话已结束；如还有问题，直接发消息即可～";
+
 /// Closes open conversations with no message since `before`.
 fn close_idle(c: &mut Changes, before: DateTime<Utc>) -> store::Result<usize> {
     let mut closed = 0;
@@ -464,6 +501,16 @@ fn close_idle(c: &mut Changes, before: DateTime<Utc>) -> store::Result<usize> {
             .unwrap_or(conv.updated_at)
             .max(conv.updated_at);
         if last < before {
+            // A buyer left waiting for a human is told why the wait ends; a chat with
+            // the bot just ends.
+            let notice = match conv.state {
+                ConvState::Queued => Some(QUEUE_TIMEOUT_TEXT),
+                ConvState::Human => Some(IDLE_CLOSE_TEXT),
+                ConvState::Bot | ConvState::Closed => None,
+            };
+            if let Some(text) = notice {
+                c.say(&mut conv, Sender::System, text, None, None)?;
+            }
             c.change(&mut conv, Trigger::Close, "超时自动结束")?;
             c.tx.put_conv(&conv)?;
             closed += 1;

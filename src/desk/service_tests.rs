@@ -7,8 +7,8 @@ use super::testing::desk;
 use super::*;
 use crate::bot::index::Location;
 use crate::model::{
-    AgentState, ConvState, Group, GroupId, ManualClock, NewUser, Reception, ReceptionMode, Role,
-    SceneMode, SceneSwitch, Sender, User,
+    AgentState, ConvId, ConvState, Conversation, Group, GroupId, ManualClock, NewUser, Reception,
+    ReceptionMode, Role, SceneMode, SceneSwitch, Sender, User,
 };
 use crate::store::prelude::*;
 use chrono::Duration;
@@ -557,7 +557,14 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
         assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0);
     }
     assert_eq!(notices(&s), 1);
-    let c = s.desk.store().read().unwrap().get_conv(o.conv.id).unwrap().unwrap();
+    let c = s
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(o.conv.id)
+        .unwrap()
+        .unwrap();
     assert_eq!(c.agent, Some(a2.id));
     s.desk.agent_send(&a2, c.id, "您好").await.unwrap();
     s.clock.advance(Duration::minutes(31));
@@ -571,6 +578,114 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
         .unwrap()
         .unwrap();
     assert_eq!(c.state, ConvState::Closed);
+}
+
+/// The texts of conversation `id`, oldest first.
+fn conv_texts(s: &Shop, id: ConvId) -> Vec<String> {
+    let r = s.desk.store().read().unwrap();
+    r.messages_after(id, 0, 500)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect()
+}
+
+fn conv(s: &Shop, id: ConvId) -> Conversation {
+    s.desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(id)
+        .unwrap()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
+    use super::agents::{IDLE_CLOSE_TEXT, QUEUE_TIMEOUT_TEXT};
+    let (s, a1, a2) = shop().await;
+    for a in [&a1, &a2] {
+        s.desk.set_agent_state(a, AgentState::Online).await.unwrap();
+    }
+    let served = s
+        .desk
+        .on_buyer_message(msg("b1", "转人工"))
+        .await
+        .unwrap()
+        .conv;
+    let first = served.agent.unwrap();
+    let (leaver, stayer) = if first == a1.id {
+        (&a1, &a2)
+    } else {
+        (&a2, &a1)
+    };
+    s.desk.agent_send(leaver, served.id, "您好").await.unwrap();
+
+    // The serving agent goes offline: the buyer is told and handed to the other one.
+    s.desk
+        .set_agent_state(leaver, AgentState::Offline)
+        .await
+        .unwrap();
+    let c = conv(&s, served.id);
+    assert_eq!((c.state, c.agent), (ConvState::Human, Some(stayer.id)));
+    assert!(
+        conv_texts(&s, served.id)
+            .iter()
+            .any(|t| t.contains("当前客服已下线")),
+        "{:?}",
+        conv_texts(&s, served.id)
+    );
+    // Nobody left: the next to go offline leaves the buyer queued, not with a ghost.
+    s.desk
+        .set_agent_state(stayer, AgentState::Offline)
+        .await
+        .unwrap();
+    assert_eq!(conv(&s, served.id).state, ConvState::Queued);
+
+    // A served buyer and a queued buyer, both silent past the idle limit, are told.
+    s.desk
+        .set_agent_state(stayer, AgentState::Online)
+        .await
+        .unwrap();
+    assert_eq!(conv(&s, served.id).agent, Some(stayer.id));
+    s.desk
+        .agent_send(stayer, served.id, "还在吗")
+        .await
+        .unwrap();
+    s.desk
+        .set_agent_state(stayer, AgentState::Away)
+        .await
+        .unwrap();
+    let waiting = s
+        .desk
+        .on_buyer_message(msg("b2", "转人工"))
+        .await
+        .unwrap()
+        .conv;
+    assert_eq!(waiting.state, ConvState::Queued);
+    // A bot chat ends without a word.
+    let chat = s
+        .desk
+        .on_buyer_message(msg("b3", "包邮吗"))
+        .await
+        .unwrap()
+        .conv;
+    s.clock.advance(Duration::minutes(31));
+    assert_eq!(s.desk.sweep().await.unwrap().closed, 3);
+    for (id, last) in [
+        (served.id, IDLE_CLOSE_TEXT),
+        (waiting.id, QUEUE_TIMEOUT_TEXT),
+    ] {
+        assert_eq!(conv(&s, id).state, ConvState::Closed);
+        assert_eq!(conv_texts(&s, id).last().map(String::as_str), Some(last));
+    }
+    let bot_texts = conv_texts(&s, chat.id);
+    assert!(
+        !bot_texts
+            .iter()
+            .any(|t| t == IDLE_CLOSE_TEXT || t == QUEUE_TIMEOUT_TEXT),
+        "{bot_texts:?}"
+    );
 }
 
 #[actix_web::test]
@@ -616,11 +731,17 @@ async fn transfers_between_agents_and_groups() {
         .unwrap();
     assert_eq!(c.agent, Some(a2.id));
     assert_eq!(c.transfer_reason.as_deref(), Some("客服a1 转交：请跟进"));
-    // a2 (user 3) is the group's member but goes offline: the buyer waits in that group.
-    s.desk
-        .set_agent_state(&a2, AgentState::Offline)
-        .await
-        .unwrap();
+    // Not to the agent already serving: the buyer would be "connected" twice.
+    let again = s
+        .desk
+        .transfer_to(&a2, c.id, Target::Agent(a2.id), "")
+        .await;
+    assert!(
+        matches!(&again, Err(Error::Refused(m)) if m.contains("已在接待")),
+        "{again:?}"
+    );
+    // a2 (user 3) is the group's member but steps away: the buyer waits in that group.
+    s.desk.set_agent_state(&a2, AgentState::Away).await.unwrap();
     let c = s
         .desk
         .transfer_to(&a2, c.id, Target::Group(g.id), "")
