@@ -17,3 +17,21 @@ document.addEventListener("change", (event) => {
     form.requestSubmit();
   }
 });
+
+// A post form is sent once: a double click on 创建工单 or 交还机器人 must not create
+// two tickets or answer "not yours" to the second click. Forms handled by script
+// (they prevent the default) are left alone; coming back with the browser's Back
+// button makes the page's forms sendable again.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented) return;
+  if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+  if (form.dataset.sent === "1") {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "1";
+});
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sent]").forEach((f) => delete f.dataset.sent);
+});

@@ -190,6 +190,25 @@ async fn owner_sets_up_the_shop_and_an_agent_logs_in() {
         .await
         .unwrap();
     fill(&c, "#add-user input[name=password]", "agent-pass-1").await;
+    // A double click sends a post form once (the second would answer "登录名已被使用"):
+    // of two submit events, the page lets only the first through. A listener on
+    // window, which runs after the page's own, counts them and holds the navigation.
+    let passed = c
+        .execute(
+            "const f = document.querySelector('#add-user'); let n = 0; \
+             const count = (e) => { if (!e.defaultPrevented) n++; e.preventDefault(); }; \
+             window.addEventListener('submit', count); \
+             for (let i = 0; i < 2; i++) f.dispatchEvent(new Event('submit', {bubbles: true, cancelable: true})); \
+             window.removeEventListener('submit', count); delete f.dataset.sent; return n;",
+            vec![],
+        )
+        .await
+        .expect("double submit");
+    assert_eq!(
+        passed,
+        serde_json::json!(1),
+        "a double submit goes through once"
+    );
     submit(&c, "#add-user").await;
     let page = wait_for_text(&c, "账号已添加").await;
     assert!(page.contains("meimei"));

@@ -127,25 +127,35 @@ async fn global_switches_and_reception_settings() {
     let boss = shop.session("boss").await;
     let token = api_token(&shop, "qianniu").await;
 
-    let toggle = |what: &str| {
+    let toggle = |what: &str, on: &str| {
         post(
             "/scenes/toggle",
             Some(&boss),
-            &[("_csrf", &boss.csrf), ("toggle", what)],
+            &[("_csrf", &boss.csrf), ("toggle", what), ("on", on)],
         )
         .to_request()
     };
-    let res = call_service(&app, toggle("bot_only")).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(shop.state.desk.reception().unwrap().bot_only);
+    let page = text(call_service(&app, get("/scenes", Some(&boss)).to_request()).await).await;
+    assert!(
+        page.contains("name=\"toggle\" value=\"bot_only\">\n      <input type=\"hidden\" name=\"on\" value=\"1\">"),
+        "the off switch's form turns it on: {page}"
+    );
+    // Sent twice (a double click), the switch stays on.
+    for _ in 0..2 {
+        let res = call_service(&app, toggle("bot_only", "1")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(shop.state.desk.reception().unwrap().bot_only);
+    }
     // Bot only: a transfer request stays with the bot.
     let r = json(call_service(&app, buyer_says(&token, "b1", "转人工")).await).await;
     assert_eq!(r["state"], "bot", "{r}");
-    call_service(&app, toggle("bot_only")).await;
+    call_service(&app, toggle("bot_only", "0")).await;
     assert!(!shop.state.desk.reception().unwrap().bot_only);
     let before = shop.snapshot();
-    let res = call_service(&app, toggle("everything")).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    for (what, on) in [("everything", "1"), ("bot_only", ""), ("bot_only", "yes")] {
+        let res = call_service(&app, toggle(what, on)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what} {on}");
+    }
     assert_eq!(shop.snapshot(), before);
 
     // Reception: bad numbers are shown back with reasons; good ones are saved.
@@ -296,6 +306,22 @@ async fn the_owner_manages_skill_groups() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Its edit form, still open in another tab, does not bring it back.
+    let before = shop.snapshot();
+    let id = g.id.0.to_string();
+    let res = call_service(
+        &app,
+        post(
+            "/settings/groups",
+            Some(&boss),
+            &[("_csrf", &boss.csrf), ("id", &id), ("name", "售后组")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("已被删除"));
+    assert_eq!(shop.snapshot(), before);
 }
 
 #[actix_web::test]

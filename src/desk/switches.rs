@@ -224,11 +224,22 @@ impl Desk {
             actor,
             "group.save",
             &g.name,
-            format!("成员 {} 人", g.members.len()),
+            format!(
+                "成员 {} 人；场景：{}；地区：{}",
+                g.members.len(),
+                list_or_dash(&g.scenes),
+                list_or_dash(&g.regions)
+            ),
         );
         Ok(self
             .store
             .write(move |tx| {
+                // A form left open on a group deleted since must not bring it back.
+                if g.id.0 != 0 && tx.get_group(g.id)?.is_none() {
+                    return Err(store::Error::Conflict(
+                        "这个分组已被删除，请刷新页面后重新填写".into(),
+                    ));
+                }
                 // One default group at most.
                 if g.is_default {
                     for mut other in tx
@@ -271,6 +282,15 @@ impl Desk {
                 other => other.into(),
             })?;
         Ok(())
+    }
+}
+
+/// `a、b` or `—` for an empty list, for the audit trail.
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "—".into()
+    } else {
+        items.join("、")
     }
 }
 

@@ -214,18 +214,27 @@ pub async fn switch(
 pub struct ToggleForm {
     /// `bot_only` or `off_hours_reply`.
     pub toggle: String,
+    /// The state wanted, `1` (on) or `0` (off): the form carries it, so a form sent
+    /// twice (a double click, a second tab) sets the same state, never flips it back.
+    #[serde(default)]
+    pub on: String,
 }
 
-/// POST /scenes/toggle — flips a global switch.
+/// POST /scenes/toggle — turns a global switch on or off.
 pub async fn toggle(
     state: web::Data<AppState>,
     me: Require<Supervisors>,
     CsrfForm(f): CsrfForm<ToggleForm>,
 ) -> Result<HttpResponse, AppError> {
+    let on = match f.on.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest("开关状态有误（应为 1 或 0）".into())),
+    };
     let mut r = state.desk.reception()?;
     match f.toggle.as_str() {
-        "bot_only" => r.bot_only = !r.bot_only,
-        "off_hours_reply" => r.off_hours_reply = !r.off_hours_reply,
+        "bot_only" => r.bot_only = on,
+        "off_hours_reply" => r.off_hours_reply = on,
         _ => return Err(AppError::BadRequest("未知的开关".into())),
     }
     state.desk.save_reception(&Actor::user(&me.user), r).await?;
