@@ -51,7 +51,7 @@ impl Desk {
     pub async fn day_tally(&self, day: NaiveDate) -> Result<DayTally> {
         let key = day.format("%Y-%m-%d").to_string();
         if let Some(d) = self.store.read()?.get_daily::<DayTally>(&key)?
-            && d.complete
+            && d.is_final()
         {
             return Ok(d);
         }
@@ -87,7 +87,7 @@ impl Desk {
                 .store
                 .read()?
                 .get_daily::<DayTally>(&key)?
-                .is_some_and(|d| d.complete);
+                .is_some_and(|d| d.is_final());
             if !done && self.day_tally(day).await?.complete {
                 kept += 1;
             }
@@ -238,8 +238,13 @@ mod tests {
             .user;
         let today = desk.today().unwrap();
         desk.on_buyer_message(say("b1", "包邮吗")).await.unwrap();
+        clock.advance(chrono::Duration::seconds(5));
+        desk.on_buyer_message(say("b1", "谢谢")).await.unwrap();
         let v = desk.metrics(&owner, today, today).await.unwrap();
         assert_eq!(v.total.conversations, 1);
+        // The thanks got the bot's intent reply: not an unmatched question.
+        let t = &v.total;
+        assert_eq!((t.bot_exact, t.bot_intent, t.bot_none), (1, 1, 0), "{t:?}");
         assert_eq!(v.days.len(), 1);
         // Today is never kept: it is still changing.
         let key = today.format("%Y-%m-%d").to_string();

@@ -45,7 +45,9 @@ pub enum Who {
 pub struct Line {
     pub at: DateTime<Utc>,
     pub who: Who,
-    /// For bot messages: `exact`, `guided` or `none`.
+    /// For bot messages: `exact`, `guided`, `none` (the fallback) or `intent` (the reply
+    /// to 转人工, thanks or a complaint); `None` for service notices (nobody online, bot
+    /// only, off-hours).
     pub band: Option<String>,
 }
 
@@ -97,7 +99,13 @@ impl Timeline {
                     }
                     Sender::System => Who::System,
                 },
-                band: m.bot.as_ref().map(|b| b.band.clone()),
+                band: m.bot.as_ref().map(|b| {
+                    if b.intent.is_some() {
+                        "intent".to_string()
+                    } else {
+                        b.band.clone()
+                    }
+                }),
             })
             .collect();
         lines.sort_by_key(|l| l.at);
@@ -364,7 +372,10 @@ pub struct Tally {
     pub human_agent_messages: u64,
     pub bot_turns: u64,
     pub bot_exact: u64,
+    pub bot_guided: u64,
     pub bot_none: u64,
+    /// Bot turns answered by a built-in intent (转人工, thanks, complaint).
+    pub bot_intent: u64,
     pub ratings: u64,
     pub satisfied: u64,
     pub invited: u64,
@@ -511,7 +522,10 @@ impl Tally {
                     .and_then(|l| l.band.as_deref());
                 match band {
                     Some("exact") => self.bot_exact += 1,
+                    Some("guided") => self.bot_guided += 1,
                     Some("none") => self.bot_none += 1,
+                    Some("intent") => self.bot_intent += 1,
+                    // Service notices: counted as bot turns, in no band.
                     _ => {}
                 }
             }
@@ -551,7 +565,9 @@ impl Tally {
             human_agent_messages,
             bot_turns,
             bot_exact,
+            bot_guided,
             bot_none,
+            bot_intent,
             ratings,
             satisfied,
             invited,
@@ -613,6 +629,9 @@ pub struct DayTally {
     pub day: String,
     /// Every conversation of the day was closed when it was counted (it will not change).
     pub complete: bool,
+    /// How it was counted (`DayTally::VERSION`); a kept day counted otherwise is counted
+    /// again.
+    pub version: u32,
     pub all: Tally,
     pub agents: BTreeMap<String, Tally>,
     pub channels: BTreeMap<String, Tally>,
@@ -621,11 +640,20 @@ pub struct DayTally {
 }
 
 impl DayTally {
+    /// The counting rules' version: 2 counts guided and intent bot turns apart.
+    pub const VERSION: u32 = 2;
+
+    /// Whether this kept day is final: complete, and counted by today's rules.
+    pub fn is_final(&self) -> bool {
+        self.complete && self.version == DayTally::VERSION
+    }
+
     /// The tallies of one day's `timelines`.
     pub fn of(day: &str, timelines: &[Timeline], shop: Shop, past: bool) -> DayTally {
         let mut d = DayTally {
             day: day.to_string(),
             complete: past && timelines.iter().all(Timeline::closed),
+            version: DayTally::VERSION,
             all: Tally::of(timelines, shop),
             ..DayTally::default()
         };

@@ -167,6 +167,41 @@ fn bot_resolution_transfer_and_first_ask_completion() {
 }
 
 #[test]
+fn bot_turns_fall_in_one_band_each_and_intents_and_notices_are_not_unmatched() {
+    let t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (1, Who::Bot, Some("exact")),
+            (10, Who::Buyer, None),
+            (11, Who::Bot, Some("guided")),
+            (20, Who::Buyer, None),
+            (21, Who::Bot, Some("none")),
+            (30, Who::Buyer, None),
+            (31, Who::Bot, Some("intent")),
+            (40, Who::Buyer, None),
+            // A service notice (nobody online): a bot turn in no band.
+            (41, Who::Bot, None),
+        ],
+    );
+    let tally = Tally::of([&t], shop());
+    assert_eq!(
+        (
+            tally.bot_turns,
+            tally.bot_exact,
+            tally.bot_guided,
+            tally.bot_none,
+            tally.bot_intent
+        ),
+        (5, 1, 1, 1, 1)
+    );
+    let f = tally.figures();
+    assert!(close(f.bot_unmatched_rate, 1.0 / 5.0), "only the fallback");
+    assert!(close(f.bot_answer_rate, 1.0 / 5.0));
+}
+
+#[test]
 fn answers_per_question_counts_human_mode_only() {
     let mut t = tl(
         1,

@@ -484,20 +484,26 @@ pub async fn bot(
     let (from, to) = q.dates(state.desk.today()?)?;
     let v = state.desk.range_metrics(from, to, None).await?;
     let t = v.total;
-    let guided = t.bot_turns.saturating_sub(t.bot_exact + t.bot_none);
+    // Every bot turn in exactly one bar: the bands, the built-in intents, and the
+    // service notices (nobody online, bot only, off-hours) that are none of these.
+    let notices = t
+        .bot_turns
+        .saturating_sub(t.bot_exact + t.bot_guided + t.bot_none + t.bot_intent);
     let shares = chart::bars(
         "机器人回答分布",
         &[
             "直接回答".into(),
             "反问引导".into(),
             "未识别".into(),
-            "转人工".into(),
+            "转人工/感谢/投诉".into(),
+            "服务提示".into(),
         ],
         &[
             t.bot_exact as f64,
-            guided as f64,
+            t.bot_guided as f64,
             t.bot_none as f64,
-            t.transferred as f64,
+            t.bot_intent as f64,
+            notices as f64,
         ],
         Unit::Count,
     );
