@@ -61,6 +61,32 @@ fn msg(buyer: &str, text: &str) -> Incoming {
     }
 }
 
+/// The texts of conversation `id`, oldest first.
+fn conv_texts(s: &Shop, id: ConvId) -> Vec<String> {
+    let r = s.desk.store().read().unwrap();
+    r.messages_after(id, 0, 500)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect()
+}
+
+/// Conversation `id` as stored.
+fn conv(s: &Shop, id: ConvId) -> Conversation {
+    s.desk
+        .store()
+        .read()
+        .unwrap()
+        .get_conv(id)
+        .unwrap()
+        .unwrap()
+}
+
+/// Agent `a` goes 在线.
+async fn online(s: &Shop, a: &User) {
+    s.desk.set_agent_state(a, AgentState::Online).await.unwrap();
+}
+
 /// What the service said back to a buyer message, in order.
 fn texts(o: &super::service::Outcome) -> Vec<String> {
     o.replies.iter().map(|m| m.text.clone()).collect()
@@ -145,10 +171,7 @@ async fn retries_sent_all_at_once_store_the_message_once() {
 #[actix_web::test]
 async fn a_transfer_goes_to_a_free_agent_or_waits_in_the_queue() {
     let (s, a1, a2) = shop().await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     reception(
         &s,
         Reception {
@@ -180,18 +203,8 @@ async fn a_transfer_goes_to_a_free_agent_or_waits_in_the_queue() {
         o2.replies
     );
     // a2 comes online and takes the waiting buyer at once.
-    s.desk
-        .set_agent_state(&a2, AgentState::Online)
-        .await
-        .unwrap();
-    let c2 = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(o2.conv.id)
-        .unwrap()
-        .unwrap();
+    online(&s, &a2).await;
+    let c2 = conv(&s, o2.conv.id);
     assert_eq!((c2.state, c2.agent), (ConvState::Human, Some(a2.id)));
 }
 
@@ -211,24 +224,14 @@ async fn two_agents_claiming_the_same_buyer_one_wins() {
     assert_eq!(r1.is_ok() as u8 + r2.is_ok() as u8, 1, "{r1:?} {r2:?}");
     let loser = if r1.is_ok() { r2 } else { r1 };
     assert!(matches!(loser, Err(Error::Refused(m)) if m.contains("已被接待")));
-    let c = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(id)
-        .unwrap()
-        .unwrap();
+    let c = conv(&s, id);
     assert_eq!(c.state, ConvState::Human);
 }
 
 #[actix_web::test]
 async fn agents_reply_release_to_the_bot_and_close() {
     let (s, a1, a2) = shop().await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     let id = o.conv.id;
     // Only the serving agent (or a supervisor) may reply.
@@ -295,10 +298,7 @@ async fn agents_reply_release_to_the_bot_and_close() {
 #[actix_web::test]
 async fn two_misses_in_a_row_hand_over() {
     let (s, a1, _) = shop().await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s
         .desk
         .on_buyer_message(msg("b1", "地球到月亮有多远"))
@@ -318,10 +318,7 @@ async fn two_misses_in_a_row_hand_over() {
 #[actix_web::test]
 async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
     let (s, a1, _) = shop().await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let scene = s
         .desk
         .store()
@@ -425,10 +422,7 @@ async fn with_nobody_on_duty_the_bot_says_so_honestly() {
     )
     .await;
     let (_, a1, _) = (0, s.desk.get_user(UserId(2)).unwrap(), 0);
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b2", "转人工")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Bot);
 }
@@ -466,10 +460,7 @@ async fn no_human_notices_tell_the_truth() {
         },
     )
     .await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b3", "转人工")).await.unwrap();
     assert_eq!(
         (o.conv.state, texts(&o)),
@@ -499,10 +490,7 @@ async fn human_first_reception_until_the_queue_is_long() {
         },
     )
     .await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
     assert_eq!(
         (o.conv.state, o.conv.agent),
@@ -518,86 +506,36 @@ async fn human_first_reception_until_the_queue_is_long() {
 #[actix_web::test]
 async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
     let (s, a1, a2) = shop().await;
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     assert_eq!(o.conv.agent, Some(a1.id));
-    s.desk
-        .set_agent_state(&a2, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a2).await;
     s.clock.advance(Duration::minutes(2));
     assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0, "not yet");
     s.clock.advance(Duration::minutes(2));
     let sweep = s.desk.sweep().await.unwrap();
     assert_eq!(sweep.rerouted, 1);
-    let c = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(o.conv.id)
-        .unwrap()
-        .unwrap();
+    let c = conv(&s, o.conv.id);
     assert_eq!(c.agent, Some(a2.id), "a2 takes over from the silent a1");
     // a2 is silent too: the buyer is not sent back to a1, who already let them wait,
     // and hears no more "让您久等了" notices.
-    let notices = |s: &Shop| {
-        let r = s.desk.store().read().unwrap();
-        r.messages_after(o.conv.id, 0, 500)
-            .unwrap()
-            .iter()
-            .filter(|m| m.text.contains("让您久等了"))
-            .count()
-    };
     for _ in 0..3 {
         s.clock.advance(Duration::minutes(4));
         assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0);
     }
-    assert_eq!(notices(&s), 1);
-    let c = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(o.conv.id)
-        .unwrap()
-        .unwrap();
+    let notices = conv_texts(&s, o.conv.id);
+    assert_eq!(
+        notices.iter().filter(|t| t.contains("让您久等了")).count(),
+        1,
+        "{notices:?}"
+    );
+    let c = conv(&s, o.conv.id);
     assert_eq!(c.agent, Some(a2.id));
     s.desk.agent_send(&a2, c.id, "您好").await.unwrap();
     s.clock.advance(Duration::minutes(31));
     assert_eq!(s.desk.sweep().await.unwrap().closed, 1);
-    let c = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(o.conv.id)
-        .unwrap()
-        .unwrap();
+    let c = conv(&s, o.conv.id);
     assert_eq!(c.state, ConvState::Closed);
-}
-
-/// The texts of conversation `id`, oldest first.
-fn conv_texts(s: &Shop, id: ConvId) -> Vec<String> {
-    let r = s.desk.store().read().unwrap();
-    r.messages_after(id, 0, 500)
-        .unwrap()
-        .into_iter()
-        .map(|m| m.text)
-        .collect()
-}
-
-fn conv(s: &Shop, id: ConvId) -> Conversation {
-    s.desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(id)
-        .unwrap()
-        .unwrap()
 }
 
 #[actix_web::test]
@@ -605,7 +543,7 @@ async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
     use super::agents::{IDLE_CLOSE_TEXT, QUEUE_TIMEOUT_TEXT};
     let (s, a1, a2) = shop().await;
     for a in [&a1, &a2] {
-        s.desk.set_agent_state(a, AgentState::Online).await.unwrap();
+        online(&s, a).await;
     }
     let served = s
         .desk
@@ -643,10 +581,7 @@ async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
     assert_eq!(conv(&s, served.id).state, ConvState::Queued);
 
     // A served buyer and a queued buyer, both silent past the idle limit, are told.
-    s.desk
-        .set_agent_state(stayer, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, stayer).await;
     assert_eq!(conv(&s, served.id).agent, Some(stayer.id));
     s.desk
         .agent_send(stayer, served.id, "还在吗")
@@ -706,10 +641,7 @@ async fn transfers_between_agents_and_groups() {
         })
         .await
         .unwrap();
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     // Not to an agent who is not online: the buyer would be told they are connected.
     let refused = s
@@ -720,10 +652,7 @@ async fn transfers_between_agents_and_groups() {
         matches!(&refused, Err(Error::Refused(m)) if m.contains("不在线")),
         "{refused:?}"
     );
-    s.desk
-        .set_agent_state(&a2, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a2).await;
     let c = s
         .desk
         .transfer_to(&a1, o.conv.id, Target::Agent(a2.id), "请跟进")
@@ -893,10 +822,7 @@ async fn ratings_are_invited_once_and_credited_to_the_last_agent() {
     assert!(matches!(twice, Err(Error::Refused(m)) if m.contains("已经评价")));
 
     // An agent closing invites; the agent is credited; bad input is refused.
-    s.desk
-        .set_agent_state(&a1, AgentState::Online)
-        .await
-        .unwrap();
+    online(&s, &a1).await;
     let o = s.desk.on_buyer_message(msg("b2", "转人工")).await.unwrap();
     s.desk.agent_send(&a1, o.conv.id, "您好").await.unwrap();
     s.desk.close(&a1, o.conv.id).await.unwrap();
@@ -928,14 +854,7 @@ async fn ratings_are_invited_once_and_credited_to_the_last_agent() {
     let o = s.desk.on_buyer_message(msg("b3", "在吗")).await.unwrap();
     s.clock.advance(Duration::minutes(31));
     s.desk.sweep().await.unwrap();
-    let c = s
-        .desk
-        .store()
-        .read()
-        .unwrap()
-        .get_conv(o.conv.id)
-        .unwrap()
-        .unwrap();
+    let c = conv(&s, o.conv.id);
     assert_eq!((c.state, c.invited_at), (ConvState::Closed, None));
 }
 
