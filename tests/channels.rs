@@ -498,8 +498,19 @@ async fn webhooks_are_signed_retried_with_backoff_and_failures_kept() {
     );
     assert_eq!(got.lock().unwrap().len(), 1);
 
-    clock.advance(chrono::Duration::seconds(5));
+    // The owner sees the retry coming, with why; saving the webhook again (say, after
+    // fixing the bridge) sends the backlog at once instead of after the back-off.
+    let backlog = desk.backlogs().unwrap().remove("qianniu").unwrap();
+    assert_eq!(backlog.waiting, 2);
+    let retrying = backlog.retrying.expect("the oldest is being retried");
+    assert_eq!(retrying.attempts, 1);
+    assert_eq!(retrying.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(retrying.next_at, clock.now() + chrono::Duration::seconds(5));
+    desk.save_webhook(&Actor::cli(), "qianniu", &url, true, false)
+        .await
+        .unwrap();
     assert_eq!(webhooks::deliver_due(desk, &client).await, 2);
+    assert!(desk.backlogs().unwrap().is_empty());
     let got = got.lock().unwrap().clone();
     assert_eq!(got.len(), 3);
     assert_eq!(got[0].1, got[1].1, "the retry carries the same delivery id");
@@ -555,4 +566,41 @@ async fn webhooks_are_signed_retried_with_backoff_and_failures_kept() {
         "{failed:?}"
     );
     assert!(desk.due_deliveries(clock.now()).unwrap().is_empty());
+
+    // A working bridge again: the failed messages can be sent once more, in order.
+    let (url, got, _bridge) = fake_bridge(0);
+    desk.save_webhook(&Actor::cli(), "qianniu", &url, true, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.retry_failed(&Actor::cli(), "qianniu").await.unwrap(),
+        2
+    );
+    assert_eq!(webhooks::deliver_due(desk, &client).await, 2);
+    assert!(desk.failed_deliveries().unwrap().is_empty());
+    assert_eq!(got.lock().unwrap().len(), 2);
+
+    // A message that could not go out for a day is stale for the buyer: it is given up
+    // on, visibly, and not sent again.
+    let body =
+        message(serde_json::json!({"channel": "qianniu", "buyer_id": "b1", "text": "还在吗"}));
+    call_service(
+        &app,
+        api(Method::POST, "/api/v1/messages", Some(&token), &body).to_request(),
+    )
+    .await;
+    clock.advance(chrono::Duration::hours(25));
+    assert_eq!(webhooks::deliver_due(desk, &client).await, 0);
+    assert_eq!(got.lock().unwrap().len(), 2, "nothing sent");
+    let failed = desk.failed_deliveries().unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some(xiaoer::desk::channels::TOO_OLD)
+    );
+    assert_eq!(
+        desk.retry_failed(&Actor::cli(), "qianniu").await.unwrap(),
+        0
+    );
+    assert_eq!(desk.failed_deliveries().unwrap().len(), 1);
 }

@@ -361,6 +361,7 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
     assert!(!html.contains(&secret) && html.contains("千牛桥接"));
 
     // Bad token and webhook forms are shown back; nothing is stored.
+    let long_url = format!("https://bridge.example/{}", "a".repeat(5000));
     for (path, pairs) in [
         (
             "/settings/channels/tokens",
@@ -374,6 +375,14 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
             "/settings/channels/webhooks",
             vec![("channel", "qianniu"), ("url", "ftp://bridge")],
         ),
+        (
+            "/settings/channels/webhooks",
+            vec![("channel", "qianniu"), ("url", "http://")],
+        ),
+        (
+            "/settings/channels/webhooks",
+            vec![("channel", "qianniu"), ("url", &long_url)],
+        ),
     ] {
         let before = shop.snapshot();
         let mut form = vec![("_csrf", boss.csrf.as_str())];
@@ -385,6 +394,11 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
             html.contains("class=\"error\"") || html.contains("class=\"alert\""),
             "{path}"
         );
+        if form.iter().any(|(_, v)| v.len() > 5000) {
+            assert!(html.contains("地址太长"), "the reason given is the length");
+        } else if form.iter().any(|(_, v)| *v == "http://") {
+            assert!(html.contains("请填写完整的"), "an address without a host");
+        }
         assert_eq!(shop.snapshot(), before);
     }
 
@@ -407,18 +421,31 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
     let hook = shop.state.desk.webhooks().unwrap().pop().unwrap();
     assert!(hook.enabled && !hook.secret.is_empty());
 
-    // A delivery that fails to the end is listed for the owner.
+    // A delivery being retried shows on the webhook's row, with the error and the next
+    // try; one that fails to the end is listed for the owner, who can send it again.
     call_service(&app, buyer_says(&secret, "b1", "发什么快递")).await;
-    let d = shop
-        .state
-        .desk
-        .due_deliveries(chrono::Utc::now() + chrono::Duration::days(1))
-        .unwrap()
-        .pop()
-        .unwrap();
+    let due = || {
+        shop.state
+            .desk
+            .due_deliveries(chrono::Utc::now() + chrono::Duration::days(1))
+            .unwrap()
+            .pop()
+            .unwrap()
+    };
     shop.state
         .desk
-        .delivery_failed(d, "HTTP 502".into(), true)
+        .delivery_failed(due(), "HTTP 503".into(), false)
+        .await
+        .unwrap();
+    let html =
+        text(call_service(&app, get("/settings/channels", Some(&boss)).to_request()).await).await;
+    assert!(
+        html.contains("投递失败，重试中") && html.contains("已失败 1 次：HTTP 503"),
+        "{html}"
+    );
+    shop.state
+        .desk
+        .delivery_failed(due(), "HTTP 502".into(), true)
         .await
         .unwrap();
     let html =
@@ -427,6 +454,36 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
         html.contains("HTTP 502") && html.contains("&#34;event&#34;"),
         "{html}"
     );
+    assert!(!html.contains("投递失败，重试中"));
+    let res = call_service(
+        &app,
+        post(
+            "/settings/channels/webhooks/qianniu/retry",
+            Some(&boss),
+            &[("_csrf", &boss.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(shop.state.desk.failed_deliveries().unwrap().is_empty());
+    assert_eq!(due().attempts, 0, "sent again from the first attempt");
+
+    // Deleting the webhook; a second delete finds nothing.
+    for expected in [StatusCode::SEE_OTHER, StatusCode::NOT_FOUND] {
+        let res = call_service(
+            &app,
+            post(
+                "/settings/channels/webhooks/qianniu/delete",
+                Some(&boss),
+                &[("_csrf", &boss.csrf)],
+            )
+            .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), expected);
+    }
+    assert!(shop.state.desk.webhooks().unwrap().is_empty());
 
     // Revoking stops the token.
     let id = shop.state.desk.tokens().unwrap()[0].id;

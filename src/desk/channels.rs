@@ -12,6 +12,48 @@ use chrono::{DateTime, Duration, Utc};
 pub const MAX_ATTEMPTS: u32 = 6;
 /// Failed deliveries kept for the owner to see.
 const KEEP_FAILED: usize = 100;
+/// A message not delivered within this long is given up on: a buyer should not get, say,
+/// "已为您接通" a day after the conversation ended.
+pub fn max_age() -> Duration {
+    Duration::hours(24)
+}
+/// Why a delivery older than [`max_age`] is not sent.
+pub const TOO_OLD: &str = "超过 24 小时仍未送达，已不再投递";
+/// Longest webhook address.
+const MAX_URL: usize = 500;
+
+/// A channel's undelivered messages, for the owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Messages waiting to be sent.
+    pub waiting: usize,
+    /// The oldest waiting message, when it has already failed at least once: the
+    /// channel's other messages wait behind it.
+    pub retrying: Option<Delivery>,
+}
+
+/// What is wrong with a webhook address, if anything.
+fn url_problem(url: &str) -> Option<&'static str> {
+    if url.chars().count() > MAX_URL {
+        return Some("地址太长（最多 500 个字符）");
+    }
+    if url.contains(char::is_whitespace) {
+        return Some("地址里不能有空格");
+    }
+    let parsed = ureq::http::Uri::try_from(url).ok();
+    let scheme_ok = parsed
+        .as_ref()
+        .and_then(|u| u.scheme_str())
+        .is_some_and(|s| s == "http" || s == "https");
+    let host_ok = parsed
+        .as_ref()
+        .and_then(|u| u.host())
+        .is_some_and(|h| !h.is_empty());
+    if !(scheme_ok && host_ok) {
+        return Some("请填写完整的 http:// 或 https:// 地址，例如 https://bridge.example.com/hook");
+    }
+    None
+}
 
 /// The wait before retry number `attempt` (1-based): 5 s, 30 s, 2 min, 10 min, 1 h.
 pub fn backoff(attempt: u32) -> Duration {
@@ -142,11 +184,8 @@ impl Desk {
         if !crate::model::service::valid_channel(&channel) {
             inv.add("channel", "渠道名为 1–32 个小写字母、数字、-、_");
         }
-        if !(url.starts_with("http://") || url.starts_with("https://"))
-            || url.len() > 500
-            || url.contains(char::is_whitespace)
-        {
-            inv.add("url", "请填写 http:// 或 https:// 开头的地址");
+        if let Some(why) = url_problem(&url) {
+            inv.add("url", why);
         }
         inv.into_result()?;
         let old = self.store.read()?.get_webhook(&channel)?;
@@ -167,13 +206,95 @@ impl Desk {
             format!("{}{}", hook.url, if enabled { "" } else { "（停用）" }),
         );
         let saved = hook.clone();
+        let now = self.clock.now();
         self.store
             .write(move |tx| {
                 tx.put_webhook(&saved)?;
+                // The owner has just fixed or checked the address: what waits for a retry
+                // is sent now rather than at the end of its back-off.
+                if saved.enabled {
+                    for mut d in tx.list_deliveries()? {
+                        if d.channel == saved.channel && !d.failed && d.next_at > now {
+                            d.next_at = now;
+                            tx.put_delivery(d)?;
+                        }
+                    }
+                }
                 tx.append_audit(&audit)
             })
             .await?;
+        self.bus.ring_outbox();
         Ok(hook)
+    }
+
+    /// Removes a channel's webhook; its waiting messages are then dropped as failed.
+    pub async fn delete_webhook(&self, actor: &Actor, channel: &str) -> Result<Webhook> {
+        let channel = channel.to_string();
+        let audit = self.audit(actor, "webhook.delete", &channel, String::new());
+        let gone = self
+            .store
+            .write(move |tx| {
+                let w = tx.delete_webhook(&channel)?.ok_or(store::Error::NotFound)?;
+                tx.append_audit(&audit)?;
+                Ok(w)
+            })
+            .await
+            .map_err(|e| match e {
+                store::Error::NotFound => Error::NotFound,
+                other => other.into(),
+            })?;
+        self.bus.ring_outbox();
+        Ok(gone)
+    }
+
+    /// Sends a channel's failed messages again (those younger than [`max_age`]), from
+    /// the first attempt; returns how many were queued.
+    pub async fn retry_failed(&self, actor: &Actor, channel: &str) -> Result<usize> {
+        let channel = channel.to_string();
+        let now = self.clock.now();
+        let audit = self.audit(actor, "webhook.retry", &channel, String::new());
+        let queued = self
+            .store
+            .write(move |tx| {
+                let mut n = 0;
+                for mut d in tx.list_deliveries()? {
+                    if d.channel == channel && d.failed && now - d.created_at < max_age() {
+                        d.failed = false;
+                        d.attempts = 0;
+                        d.next_at = now;
+                        tx.put_delivery(d)?;
+                        n += 1;
+                    }
+                }
+                let mut a = audit.clone();
+                a.detail = format!("{n} 条");
+                tx.append_audit(&a)?;
+                Ok(n)
+            })
+            .await?;
+        self.bus.ring_outbox();
+        Ok(queued)
+    }
+
+    /// Each channel's undelivered messages.
+    pub fn backlogs(&self) -> Result<std::collections::BTreeMap<String, Backlog>> {
+        let mut pending: Vec<Delivery> = self
+            .store
+            .read()?
+            .list_deliveries()?
+            .into_iter()
+            .filter(|d| !d.failed)
+            .collect();
+        pending.sort_by_key(|d| d.id);
+        let mut out = std::collections::BTreeMap::<String, Backlog>::new();
+        for d in pending {
+            let b = out.entry(d.channel.clone()).or_default();
+            if b.waiting == 0 && d.attempts > 0 {
+                b.retrying = Some(d.clone());
+            }
+            b.waiting += 1;
+        }
+        Ok(out)
     }
 
     /// Deliveries to send at `now`, oldest first. A channel's messages go out in order:

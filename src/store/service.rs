@@ -205,6 +205,13 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Removes a channel's webhook; returns it, or `None` when there was none.
+    pub fn delete_webhook(&self, channel: &str) -> Result<Option<Webhook>> {
+        let mut table = self.table(WEBHOOKS)?;
+        let old = table.remove(channel)?;
+        old.map(|v| decode(WEBHOOKS.name(), v.value())).transpose()
+    }
+
     /// Queues (id 0) or updates a delivery.
     pub fn put_delivery(&self, mut d: Delivery) -> Result<Delivery> {
         if d.id == 0 {

@@ -4,6 +4,7 @@
 use super::extract::{CsrfForm, OwnerOnly, Require};
 use super::page::{PageCtx, render};
 use crate::AppState;
+use crate::desk::channels::max_age;
 use crate::desk::{self, Actor};
 use crate::error::{AppError, redirect};
 use crate::model::settings::local_label;
@@ -13,22 +14,30 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// A token row: the token and its creation time in shop time.
 pub type TokenRow = (ApiToken, String);
 /// A failed delivery row: the delivery, when it was created, and the start of its body.
 pub type FailedRow = (Delivery, String, String);
 
+/// A webhook's row: the webhook, how many messages wait, and, while the oldest is being
+/// retried, its attempts, last error and next try in shop time.
+pub struct HookRow {
+    pub hook: Webhook,
+    pub waiting: usize,
+    pub retrying: Option<(u32, String, String)>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/channels.html")]
 pub struct ChannelsPage {
     pub ctx: PageCtx,
     pub tokens: Vec<TokenRow>,
-    pub webhooks: Vec<Webhook>,
-    /// Messages waiting to be delivered, by channel.
-    pub pending: BTreeMap<String, usize>,
+    pub webhooks: Vec<HookRow>,
     pub failed: Vec<FailedRow>,
+    /// Channels with failed messages that may still be sent again.
+    pub retryable: BTreeSet<String>,
     /// A token just created: its name and secret, shown this once.
     pub created: Option<(String, String)>,
     pub token_form: TokenForm,
@@ -74,11 +83,29 @@ fn channels_page(
 ) -> Result<ChannelsPage, AppError> {
     let desk = &state.desk;
     let tz = desk.settings()?.tz();
-    let mut pending = BTreeMap::new();
-    // Everything not yet delivered is due by the end of time.
-    for d in desk.due_deliveries(chrono::DateTime::<chrono::Utc>::MAX_UTC)? {
-        *pending.entry(d.channel).or_default() += 1;
-    }
+    let mut backlogs = desk.backlogs()?;
+    let webhooks = desk
+        .webhooks()?
+        .into_iter()
+        .map(|hook| {
+            let b = backlogs.remove(&hook.channel).unwrap_or_default();
+            HookRow {
+                waiting: b.waiting,
+                retrying: b.retrying.map(|d| {
+                    let next = local_label(d.next_at, tz);
+                    (d.attempts, d.last_error.unwrap_or_default(), next)
+                }),
+                hook,
+            }
+        })
+        .collect();
+    let failed = desk.failed_deliveries()?;
+    let now = desk.clock().now();
+    let retryable = failed
+        .iter()
+        .filter(|d| now - d.created_at < max_age())
+        .map(|d| d.channel.clone())
+        .collect();
     let conn = req.connection_info();
     Ok(ChannelsPage {
         ctx,
@@ -91,10 +118,9 @@ fn channels_page(
                 (t, at)
             })
             .collect(),
-        webhooks: desk.webhooks()?,
-        pending,
-        failed: desk
-            .failed_deliveries()?
+        webhooks,
+        retryable,
+        failed: failed
             .into_iter()
             .map(|d| {
                 let at = local_label(d.created_at, tz);
@@ -213,4 +239,37 @@ pub async fn save_webhook(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// POST /settings/channels/webhooks/{channel}/delete
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    me: Require<OwnerOnly>,
+    channel: web::Path<String>,
+    _form: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .desk
+        .delete_webhook(&Actor::user(&me.user), &channel)
+        .await
+        .map_err(|e| match e {
+            desk::Error::NotFound => AppError::Missing("该渠道没有 webhook"),
+            other => other.into(),
+        })?;
+    Ok(redirect("/settings/channels?done=deleted"))
+}
+
+/// POST /settings/channels/webhooks/{channel}/retry — send the channel's failed
+/// messages again.
+pub async fn retry_failed(
+    state: web::Data<AppState>,
+    me: Require<OwnerOnly>,
+    channel: web::Path<String>,
+    _form: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .desk
+        .retry_failed(&Actor::user(&me.user), &channel)
+        .await?;
+    Ok(redirect("/settings/channels?done=requeued"))
 }

@@ -210,6 +210,8 @@ routes! {
     POST "/settings/channels/tokens" => channels::create_token, OwnerOnly;
     POST "/settings/channels/tokens/{id}/revoke" => channels::revoke_token, OwnerOnly;
     POST "/settings/channels/webhooks" => channels::save_webhook, OwnerOnly;
+    POST "/settings/channels/webhooks/{channel}/delete" => channels::delete_webhook, OwnerOnly;
+    POST "/settings/channels/webhooks/{channel}/retry" => channels::retry_failed, OwnerOnly;
     GET  "/settings/audit" => admin::audit, OwnerOnly;
     GET  "/settings/backup" => backup::page, OwnerOnly;
     GET  "/settings/backup/download" => backup::download, OwnerOnly;

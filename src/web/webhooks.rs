@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::desk::Desk;
-use crate::desk::channels::signature;
+use crate::desk::channels::{TOO_OLD, max_age, signature};
 use crate::model::{Delivery, Webhook};
 use actix_web::web::Data;
 use std::collections::HashMap;
@@ -86,11 +86,19 @@ pub async fn deliver_due(desk: &Desk, client: &ureq::Agent) -> usize {
     };
     let mut stopped = std::collections::HashSet::new();
     let mut delivered = 0;
+    let now = desk.clock().now();
     for d in due {
         if stopped.contains(&d.channel) {
             continue;
         }
         let result = match hooks.get(&d.channel).filter(|h| h.enabled) {
+            _ if now - d.created_at >= max_age() => {
+                let (id, channel) = (d.id, d.channel.clone());
+                tracing::warn!(delivery = id, %channel, "webhook delivery too old: dropped");
+                desk.delivery_failed(d, TOO_OLD.into(), true)
+                    .await
+                    .map(|_| ())
+            }
             None => {
                 let (id, channel) = (d.id, d.channel.clone());
                 let r = desk
