@@ -119,7 +119,7 @@
     const status = $("status");
     if (s.state === "queued") {
       const ahead = typeof s.queue_ahead === "number" ? s.queue_ahead : 0;
-      showBanner(ahead > 0 ? `正在为您转接人工客服，前面还有 ${ahead} 位` : "正在为您转接人工客服，马上就好");
+      showBanner(ahead > 0 ? `正在为您转接人工客服，前面还有 ${ahead} 位` : "正在为您转接人工客服，您是下一位");
         } else if (s.state === "human") {
             showBanner("");
       if (s.agent) status.textContent = `人工客服 ${s.agent} 为您服务`;

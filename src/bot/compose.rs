@@ -93,9 +93,6 @@ pub const COMPLAINT_TEXT: &str =
 pub const COMPLAINT_SORRY_TEXT: &str = "非常抱歉给您带来了不好的体验！您反映的问题我们非常重视。";
 /// Why there is no transfer when the shop has set the bot to serve alone.
 pub const BOT_ONLY_TEXT: &str = "亲，现在由机器人小二为您服务，暂时不能转接人工客服；您的问题可以详细告诉小二，小二尽力为您解答。";
-/// What a buyer transferred within staffed hours hears when no agent is online.
-pub const NOBODY_ONLINE_TEXT: &str =
-    "亲，人工客服暂时都不在线，已为您排队，客服上线后会第一时间接待您～";
 /// The reply to thanks and the like, with a rating invitation.
 pub const POSITIVE_TEXT: &str =
     "不客气哦亲～ 有问题随时找小二。如果对本次服务满意，麻烦给我们一个评价，谢谢您！";

@@ -130,7 +130,7 @@ impl Desk {
                             None,
                         )?;
                         c.change(&mut conv, Trigger::Transfer, "客服下线")?;
-                        queue_or_assign(&mut c, &mut conv, cap)?;
+                        c.queue_or_assign(&mut conv, cap, "正在为您转接")?;
                         c.tx.put_conv(&conv)?;
                     }
                 }
@@ -283,7 +283,7 @@ impl Desk {
                         conv.group = Some(group);
                         c.change(conv, Trigger::Transfer, &reason)?;
                         conv.transfer_reason = Some(reason);
-                        queue_or_assign(c, conv, cap)?;
+                        c.queue_or_assign(conv, cap, "正在为您转接")?;
                     }
                 }
                 Ok(conv.clone())
@@ -357,36 +357,6 @@ impl Desk {
             .await?;
         self.publish(&events, deliveries);
         Ok(sweep)
-    }
-}
-
-/// Assigns `conv` (already queued) if an agent of its group is free; else tells the
-/// buyer their place in the queue.
-fn queue_or_assign(c: &mut Changes, conv: &mut Conversation, cap: u32) -> store::Result<()> {
-    let groups = c.tx.list_groups()?;
-    let states = c.tx.agent_states()?;
-    let mut open = c.tx.list_open_convs()?;
-    open.retain(|o| o.id != conv.id);
-    open.push(conv.clone());
-    let picture = Picture {
-        groups: &groups,
-        states: &states,
-        open: &open,
-        cap,
-    };
-    match picture.pick_agent(conv.group, &[]) {
-        Some(agent) => c.assign(conv, agent),
-        None => {
-            let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
-            c.say(
-                conv,
-                Sender::System,
-                &format!("正在为您转接，前面还有 {ahead} 位，请稍候～"),
-                None,
-                None,
-            )?;
-            Ok(())
-        }
     }
 }
 

@@ -73,6 +73,16 @@ impl Picture<'_> {
             .map(|(_, a)| a)
     }
 
+    /// Whether some agent of `group` is at work (在线 or 忙碌), so a queued buyer of the
+    /// group will be served soon.
+    pub fn on_duty(&self, group: Option<GroupId>) -> bool {
+        self.candidates(group).iter().any(|a| {
+            self.states
+                .get(a)
+                .is_some_and(|s| matches!(s.state, AgentState::Online | AgentState::Busy))
+        })
+    }
+
     /// Whether some agent could take a conversation of `group` now.
     pub fn agent_free(&self, group: Option<GroupId>) -> bool {
         self.pick_agent(group, &[]).is_some()

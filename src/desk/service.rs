@@ -431,6 +431,19 @@ impl<'t, 'a> Changes<'t, 'a> {
         conv.group = pick_group(&groups, conv.scene.as_deref(), buyer);
         conv.transfer_reason = Some(reason.to_string());
         self.change(conv, Trigger::Transfer, reason)?;
+        self.queue_or_assign(conv, cap, "已为您转接人工客服")
+    }
+
+    /// Gives `conv` (just queued) to a free agent of its group, or tells the buyer their
+    /// place in the queue after `lead`, and that nobody is online when no agent of the
+    /// group is at work.
+    pub fn queue_or_assign(
+        &mut self,
+        conv: &mut Conversation,
+        cap: u32,
+        lead: &str,
+    ) -> store::Result<()> {
+        let groups = self.tx.list_groups()?;
         let states = self.tx.agent_states()?;
         let mut open = self.tx.list_open_convs()?;
         open.retain(|c| c.id != conv.id);
@@ -441,19 +454,22 @@ impl<'t, 'a> Changes<'t, 'a> {
             open: &open,
             cap,
         };
-        match picture.pick_agent(conv.group, &[]) {
-            Some(agent) => self.assign(conv, agent),
-            None => {
-                let ahead = picture.position(conv.id, conv.group).saturating_sub(1);
-                let text = if ahead == 0 {
-                    "已为您转接人工客服，您是下一位，请稍候～".to_string()
-                } else {
-                    format!("已为您转接人工客服，前面还有 {ahead} 位，请稍候～")
-                };
-                self.say(conv, Sender::System, &text, None, None)?;
-                Ok(())
-            }
+        if let Some(agent) = picture.pick_agent(conv.group, &[]) {
+            return self.assign(conv, agent);
         }
+        let place = match picture.position(conv.id, conv.group).saturating_sub(1) {
+            0 => "您是下一位".to_string(),
+            ahead => format!("前面还有 {ahead} 位"),
+        };
+        let text = if picture.on_duty(conv.group) {
+            format!("{lead}，{place}，请稍候～")
+        } else {
+            format!(
+                "{lead}。人工客服暂时都不在线，已为您排队（{place}），客服上线后会第一时间接待您～"
+            )
+        };
+        self.say(conv, Sender::System, &text, None, None)?;
+        Ok(())
     }
 }
 
@@ -713,7 +729,8 @@ fn apply(
         } else {
             // With no agent online or busy (soon free), say so honestly: off-hours, with
             // when humans are back and no queue no one serves; within staffed hours, the
-            // buyer waits in the queue knowing nobody is online yet.
+            // buyer waits in the queue knowing nobody is online yet (the queue notice
+            // says so).
             let unattended =
                 p.transfer.is_some() && reception.off_hours_reply && !anyone_on_duty(tx)?;
             let notice = if unattended {
@@ -750,10 +767,6 @@ fn apply(
                     c.say(&mut conv, Sender::Bot, &notice, None, None)?;
                 }
                 (Some(reason), None) => {
-                    if unattended {
-                        let text = compose::NOBODY_ONLINE_TEXT;
-                        c.say(&mut conv, Sender::Bot, text, None, None)?;
-                    }
                     c.transfer(&mut conv, &buyer, reason, reception.agent_cap)?;
                 }
                 (None, None) => {}

@@ -429,12 +429,17 @@ async fn with_nobody_on_duty_the_bot_says_so_honestly() {
 
 #[actix_web::test]
 async fn no_human_notices_tell_the_truth() {
-    use crate::bot::compose::{BOT_ONLY_TEXT, COMPLAINT_SORRY_TEXT, NOBODY_ONLINE_TEXT};
+    use crate::bot::compose::{BOT_ONLY_TEXT, COMPLAINT_SORRY_TEXT};
     let (s, a1, _) = shop().await;
     // 10:00, staffed, nobody online: the buyer queues, told that nobody is online yet.
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Queued);
-    assert_eq!(texts(&o)[0], NOBODY_ONLINE_TEXT, "{:?}", texts(&o));
+    assert_eq!(
+        texts(&o),
+        vec![
+            "已为您转接人工客服。人工客服暂时都不在线，已为您排队（您是下一位），客服上线后会第一时间接待您～"
+        ]
+    );
 
     // Off-hours, a complaint: an apology that promises no transfer, then the notice.
     s.clock.advance(Duration::hours(14));
@@ -677,6 +682,11 @@ async fn transfers_between_agents_and_groups() {
         .await
         .unwrap();
     assert_eq!((c.state, c.group), (ConvState::Queued, Some(g.id)));
+    let told = conv_texts(&s, c.id).pop().unwrap();
+    assert!(
+        told.contains("您是下一位") && told.contains("暂时都不在线"),
+        "first in line, and nobody of the group is at work: {told}"
+    );
     // a2 no longer serves it; a supervisor may move it, but not to a group that does not exist.
     assert!(matches!(
         s.desk
@@ -879,4 +889,32 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
     let o = s.desk.on_buyer_message(msg("b9", "谢谢啦")).await.unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::THANKS_TEXT);
     assert_eq!(o.conv.invited_at, invited, "invited once");
+}
+
+#[actix_web::test]
+async fn off_hours_without_the_unattended_reply_a_queued_buyer_is_told_nobody_is_online() {
+    let (s, a1, _) = shop().await;
+    reception(
+        &s,
+        Reception {
+            off_hours_reply: false,
+            ..Reception::default()
+        },
+    )
+    .await;
+    s.clock.advance(Duration::hours(14)); // 00:00, off-hours
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    let t = texts(&o);
+    assert!(
+        t.len() == 1 && t[0].contains("暂时都不在线") && !t[0].contains("请稍候"),
+        "{t:?}"
+    );
+    // With an agent at work, the place in the queue is all there is to say.
+    s.desk.set_agent_state(&a1, AgentState::Busy).await.unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "转人工")).await.unwrap();
+    assert_eq!(
+        texts(&o),
+        vec!["已为您转接人工客服，前面还有 1 位，请稍候～"]
+    );
 }
