@@ -59,6 +59,9 @@ pub fn inspect(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let agent_of = |m: &Message| agent_login(&m.from, logins);
+    // Who a buyer was left waiting by: the last agent given the conversation (none when
+    // it never left the queue).
+    let assigned = conv.last_agent.and_then(|a| logins.get(&a).cloned());
     // Red lines.
     for m in msgs
         .iter()
@@ -93,7 +96,7 @@ pub fn inspect(
             None => out.push(finding(
                 conv.id,
                 QaRule::SlowFirst,
-                None,
+                assigned.clone(),
                 None,
                 moved,
                 "转人工后没有客服回复".into(),
@@ -122,7 +125,7 @@ pub fn inspect(
             None if conv.state == ConvState::Closed => out.push(finding(
                 conv.id,
                 QaRule::SlowReply,
-                None,
+                assigned.clone(),
                 None,
                 turn.start,
                 "买家的消息没有得到人工回复".into(),

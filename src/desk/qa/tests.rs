@@ -25,7 +25,16 @@ enum W {
 /// Inspects a closed conversation of (second, writer, text) messages, handed to a human
 /// at each of `queued` seconds.
 fn run(lines: &[(i64, W, &str)], queued: &[i64]) -> Vec<QaRule> {
+    findings(lines, queued, None)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect()
+}
+
+/// The findings of `run`, with `assigned` as the last agent given the conversation.
+fn findings(lines: &[(i64, W, &str)], queued: &[i64], assigned: Option<UserId>) -> Vec<Finding> {
     let mut conv = Conversation::start(ConvId(1), BuyerId(1), "web", 0, at(0));
+    conv.last_agent = assigned;
     for q in queued {
         conv.enter(ConvState::Queued, at(*q));
         conv.enter(ConvState::Human, at(*q));
@@ -60,7 +69,7 @@ fn run(lines: &[(i64, W, &str)], queued: &[i64]) -> Vec<QaRule> {
             assert_eq!(f.agent.as_deref(), Some("mei"), "agents by login name");
         }
     }
-    found.into_iter().map(|f| f.rule).collect()
+    found
 }
 
 #[test]
@@ -175,4 +184,16 @@ fn two_hand_overs_are_noted() {
         &[0, 100],
     );
     assert_eq!(found, vec![QaRule::TransferredTwice]);
+}
+
+#[test]
+fn a_buyer_left_unanswered_is_put_down_to_the_agent_given_the_conversation() {
+    let lines = [(0, W::Buyer, "在吗"), (5, W::Bot, "稍等")];
+    let found = findings(&lines, &[3], Some(UserId(2)));
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent.as_deref(), Some("mei"));
+    // Never assigned (the buyer waited in the queue): nobody to name.
+    let found = findings(&lines, &[3], None);
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent, None);
 }
