@@ -243,8 +243,26 @@ async fn bad_tickets_are_refused_and_types_belong_to_supervisors() {
     ];
     for mut pairs in cases {
         pairs.push(("_csrf", &mei.csrf));
+        // What a person got wrong comes back as the form, filled in as sent, with the
+        // reason beside the field; a tampered form (a group id that is not a number)
+        // is a bad request.
+        let tampered = pairs.contains(&("group", "abc"));
+        pairs.push(("order_id", "T-778899"));
         let res = call_service(&app, post("/tickets", Some(&mei), &pairs).to_request()).await;
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
+        if tampered {
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
+            continue;
+        }
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{pairs:?}");
+        let html = text(res).await;
+        assert!(
+            html.contains("工单没有创建") && html.contains("class=\"error\""),
+            "{pairs:?}"
+        );
+        assert!(html.contains("value=\"T-778899\""), "the form keeps what was typed");
+        if pairs.contains(&("attachments", "javascript:alert(1)")) {
+            assert!(html.contains(">javascript:alert(1)</textarea>"));
+        }
     }
     let res = call_service(
         &app,

@@ -4,15 +4,18 @@
 //! messages (supervisors).
 
 use super::extract::{CsrfForm, Require, Staff, Supervisors};
-use super::page::PageCtx;
+use super::page::{PageCtx, render};
 use crate::AppState;
-use crate::desk::Actor;
 use crate::desk::tickets::{NewTicket, TicketFilter, TicketUpdate};
+use crate::desk::{self, Actor};
 use crate::error::{AppError, redirect};
 use crate::model::settings::local_label;
 use crate::model::ticket::{PRIORITIES, priority_label};
-use crate::model::{ConvId, Group, GroupId, Role, Ticket, TicketStatus, TicketType, UserId};
+use crate::model::{
+    ConvId, Group, GroupId, Invalid, Role, Ticket, TicketStatus, TicketType, UserId,
+};
 use crate::store::prelude::*;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -164,6 +167,35 @@ pub struct NewPage {
     /// The chosen group's and assignee's ids (0 for none).
     pub selected_group: u64,
     pub selected_assignee: u64,
+    /// What was wrong with a sent form, by field.
+    pub errors: Invalid,
+}
+
+impl NewPage {
+    /// The form page around `form`.
+    fn of(
+        state: &AppState,
+        ctx: PageCtx,
+        form: NewTicket,
+        errors: Invalid,
+    ) -> Result<NewPage, AppError> {
+        Ok(NewPage {
+            ctx,
+            selected_group: form.group.map(|g| g.0).unwrap_or(0),
+            selected_assignee: form.assignee.map(|a| a.0).unwrap_or(0),
+            form,
+            types: state
+                .desk
+                .ticket_types()?
+                .into_iter()
+                .filter(|t| t.enabled)
+                .collect(),
+            groups: state.desk.groups()?,
+            staff: staff(state)?,
+            priorities: PRIORITIES,
+            errors,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,21 +218,7 @@ pub async fn new_form(
             ..NewTicket::default()
         },
     };
-    Ok(NewPage {
-        ctx,
-        selected_group: form.group.map(|g| g.0).unwrap_or(0),
-        selected_assignee: form.assignee.map(|a| a.0).unwrap_or(0),
-        form,
-        types: state
-            .desk
-            .ticket_types()?
-            .into_iter()
-            .filter(|t| t.enabled)
-            .collect(),
-        groups: state.desk.groups()?,
-        staff: staff(&state)?,
-        priorities: PRIORITIES,
-    })
+    NewPage::of(&state, ctx, form, Invalid::default())
 }
 
 fn id_or_none<T>(s: &str, f: impl Fn(u64) -> T) -> Result<Option<T>, AppError> {
@@ -237,6 +255,7 @@ pub struct NewForm {
 pub async fn create(
     state: web::Data<AppState>,
     me: Require<Staff>,
+    ctx: PageCtx,
     CsrfForm(f): CsrfForm<NewForm>,
 ) -> Result<HttpResponse, AppError> {
     let n = NewTicket {
@@ -255,8 +274,15 @@ pub async fn create(
         group: id_or_none(&f.group, GroupId)?,
         assignee: id_or_none(&f.assignee, UserId)?,
     };
-    let t = state.desk.create_ticket(&me.user, n).await?;
-    Ok(redirect(&format!("/tickets/{}?done=saved", t.id)))
+    match state.desk.create_ticket(&me.user, n.clone()).await {
+        Ok(t) => Ok(redirect(&format!("/tickets/{}?done=saved", t.id))),
+        // The form comes back as filled in, with what to fix beside each field.
+        Err(desk::Error::Invalid(errors)) => {
+            let page = NewPage::of(&state, ctx, n, errors)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]
