@@ -141,6 +141,10 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
         html.contains("机器人接待的提问</div><div class=\"kpi-value\">1</div>"),
         "{html}"
     );
+    // A trainer finds the page from the menu.
+    assert!(html.contains("href=\"/dashboard/bot\""), "{html}");
+    let kb = text(call_service(&app, page("/kb", &ling)).await).await;
+    assert!(kb.contains(">机器人数据</a>"), "{kb}");
 }
 
 #[actix_web::test]

@@ -51,6 +51,8 @@ const SECTIONS: &[(&str, &str, &[Role])] = &[
         "数据看板",
         &[Role::Owner, Role::Supervisor, Role::Agent],
     ),
+    // Trainers see the bot's figures only (the other dashboards are not theirs).
+    ("/dashboard/bot", "机器人数据", &[Role::Trainer]),
     ("/qa", "质检", &[Role::Owner, Role::Supervisor]),
     (
         "/search",
