@@ -259,7 +259,10 @@ async fn bad_tickets_are_refused_and_types_belong_to_supervisors() {
             html.contains("工单没有创建") && html.contains("class=\"error\""),
             "{pairs:?}"
         );
-        assert!(html.contains("value=\"T-778899\""), "the form keeps what was typed");
+        assert!(
+            html.contains("value=\"T-778899\""),
+            "the form keeps what was typed"
+        );
         if pairs.contains(&("attachments", "javascript:alert(1)")) {
             assert!(html.contains(">javascript:alert(1)</textarea>"));
         }

@@ -86,6 +86,24 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 
+    // Smart assist helps with the question, not with "转人工" after it.
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("{page}/assist"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        html.contains("<q class=\"assist-for\">发什么快递</q>") && html.contains("快递"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(">0.00<"),
+        "no suggestion that matched nothing: {html}"
+    );
+
     // The buyer asks; smart assist offers the KB's answers for it.
     buyer_says(&app, &token, "b1", "", "可以开发票吗").await;
     let html = text(

@@ -129,6 +129,11 @@ pub struct Candidate {
     pub score: f32,
 }
 
+/// The least match score a smart-assist suggestion needs. Chit-chat that shares a
+/// particle or two with the KB ranks entries at 0.1–0.45; a real question, however
+/// badly matched, ranks its best entry at 0.5 or more.
+const ASSIST_MIN: f32 = 0.3;
+
 /// A KB answer suggested to an agent (smart assist).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assist {
@@ -416,13 +421,20 @@ impl Engine {
 
     /// Smart assist for an agent: the best `n` entries for the buyer's `text`, each with
     /// its score and its answer written for the context (product, pre/after-sale,
-    /// variables filled), best first. Entries out of their validity period are left out.
-    pub fn assist(&self, ctx: &Ctx, text: &str, n: usize) -> Vec<Assist> {
+    /// variables filled), best first. Entries out of their validity period, and ones
+    /// that share next to nothing with the text, are left out. `None` when the text asks
+    /// nothing of the KB (转人工, thanks): the agent wants help with an earlier message.
+    pub fn assist(&self, ctx: &Ctx, text: &str, n: usize) -> Option<Vec<Assist>> {
         let state = self.current();
         let product = ctx.product.and_then(|sku| state.products.get(sku));
-        self.reply(ctx, text)
+        let reply = self.reply(ctx, text);
+        if matches!(reply.intent, Some(Intent::Transfer | Intent::Positive)) {
+            return None;
+        }
+        let found = reply
             .candidates
             .into_iter()
+            .filter(|c| c.score >= ASSIST_MIN)
             .filter_map(|c| {
                 let p = state.entries.get(&c.id)?;
                 p.entry.active_at(ctx.now).then(|| Assist {
@@ -437,7 +449,8 @@ impl Engine {
                 })
             })
             .take(n)
-            .collect()
+            .collect();
+        Some(found)
     }
 
     /// Standard questions starting with or containing `prefix` (预输入), most

@@ -443,3 +443,25 @@ fn cached_replies_follow_the_clock_the_settings_and_the_context() {
     missed.unmatched_streak = 1;
     assert!(e.reply(&missed, nonsense).offer_transfer);
 }
+
+#[test]
+fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
+    let e = starter();
+    let settings = ShopSettings::default();
+    let ctx = Ctx::new(&settings, Utc::now());
+    for small_talk in ["转人工", "谢谢亲"] {
+        assert_eq!(e.assist(&ctx, small_talk, 3), None, "{small_talk}");
+    }
+    let found = e.assist(&ctx, "可以开发票吗", 3).unwrap();
+    assert!(
+        !found.is_empty() && found[0].answer.contains("发票"),
+        "{found:?}"
+    );
+    // Words that share next to nothing with any entry still rank candidates; the agent
+    // is not shown them. A weak but real match is still offered.
+    let chat = "我家猫咪昨晚生了五只小猫都很可爱";
+    assert!(!ask(&e, chat).candidates.is_empty());
+    assert_eq!(e.assist(&ctx, chat, 3), Some(Vec::new()));
+    let weak = e.assist(&ctx, "我买的杯子漏水", 3).unwrap();
+    assert!(!weak.is_empty() && weak.iter().all(|a| a.score >= ASSIST_MIN));
+}

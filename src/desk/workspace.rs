@@ -173,21 +173,23 @@ impl Desk {
             conv.next_seq.saturating_sub(HISTORY as u64 + 1),
             HISTORY,
         )?;
-        let latest = messages
-            .iter()
-            .rev()
-            .find(|m| m.from == Sender::Buyer)
-            .map(|m| m.text.clone());
-        let assist = match (&latest, self.bot()) {
-            (Some(text), Ok(bot)) => {
-                let settings = r.get_settings()?;
-                let mut ctx = Ctx::new(&settings, self.clock.now());
-                ctx.product = conv.product.as_deref();
-                ctx.has_order = profile.orders.iter().any(|o| o.is_after_sale());
-                bot.assist(&ctx, text, ASSISTS)
+        // Help with the buyer's latest question: "转人工" or "谢谢" after it ask nothing.
+        let settings = r.get_settings()?;
+        let mut ctx = Ctx::new(&settings, self.clock.now());
+        ctx.product = conv.product.as_deref();
+        ctx.has_order = profile.orders.iter().any(|o| o.is_after_sale());
+        let bot = self.bot().ok();
+        let mut latest = None;
+        let mut assist = Vec::new();
+        for m in messages.iter().rev().filter(|m| m.from == Sender::Buyer) {
+            latest.get_or_insert_with(|| m.text.clone());
+            let Some(bot) = &bot else { break };
+            if let Some(found) = bot.assist(&ctx, &m.text, ASSISTS) {
+                latest = Some(m.text.clone());
+                assist = found;
+                break;
             }
-            _ => Vec::new(),
-        };
+        }
         let names = self.user_names()?;
         let mine = conv.state == ConvState::Human && conv.agent == Some(user.id);
         let oversee = matches!(user.role, Role::Owner | Role::Supervisor)
