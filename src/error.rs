@@ -35,6 +35,10 @@ pub enum AppError {
     /// Logged in, but the role may not do this.
     #[error("您的角色无权访问此页面")]
     Forbidden,
+    /// Not allowed for a reason the desk gives (another group's conversation, a
+    /// disabled account).
+    #[error("{0}")]
+    Denied(String),
     /// The form's CSRF token is missing or wrong.
     #[error("表单已过期或来源不明，请刷新页面后重试")]
     Csrf,
@@ -75,8 +79,8 @@ impl From<desk::Error> for AppError {
             desk::Error::Invalid(i) => AppError::BadRequest(i.to_string()),
             desk::Error::NotFound => AppError::NotFound,
             desk::Error::Refused(m) => AppError::Conflict(m),
-            desk::Error::BadCredentials | desk::Error::Disabled | desk::Error::Forbidden => {
-                AppError::Forbidden
+            e @ (desk::Error::BadCredentials | desk::Error::Disabled | desk::Error::Forbidden) => {
+                AppError::Denied(e.to_string())
             }
             desk::Error::Hash(m) | desk::Error::Bot(m) | desk::Error::Search(m) => {
                 AppError::Internal(m)
@@ -98,7 +102,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
             AppError::BadToken | AppError::NoBuyer => StatusCode::UNAUTHORIZED,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Denied(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -124,6 +128,7 @@ impl ResponseError for AppError {
             | AppError::NoBuyer
             | AppError::TooMany(_)
             | AppError::Forbidden
+            | AppError::Denied(_)
             | AppError::Csrf
             | AppError::BadRequest(_)
             | AppError::Conflict(_)
@@ -162,7 +167,7 @@ impl AppError {
             | AppError::BadToken
             | AppError::NoBuyer => "unauthorized",
             AppError::TooMany(_) => "too_many_requests",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::Denied(_) => "forbidden",
             AppError::Csrf => "csrf",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
@@ -212,6 +217,7 @@ impl ResponseError for ApiError {
             | AppError::NoBuyer
             | AppError::TooMany(_)
             | AppError::Forbidden
+            | AppError::Denied(_)
             | AppError::Csrf
             | AppError::BadRequest(_)
             | AppError::Conflict(_)

@@ -237,6 +237,10 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
     ] {
         let res = call_service(&app, get(&path, Some(&mei)).to_request()).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            text(res).await.contains("您没有权限查看或处理这个会话"),
+            "the reason is the conversation, not mei's role: {path}"
+        );
     }
     for action in ["take", "send", "release", "close", "invite"] {
         let res = call_service(
@@ -388,8 +392,19 @@ async fn bad_input_is_refused_and_changes_nothing() {
     ];
     for (path, mut pairs, status) in cases {
         pairs.push(("_csrf", &mei.csrf));
+        let unknown = pairs.iter().find(|(k, v)| *k == "to" && v.ends_with(":999"));
+        let expected = unknown.map(|(_, v)| {
+            if v.starts_with("agent") {
+                "要转给的客服不存在"
+            } else {
+                "要转给的技能组不存在"
+            }
+        });
         let res = call_service(&app, post(&path, Some(&mei), &pairs).to_request()).await;
         assert_eq!(res.status(), status, "{path} {pairs:?}");
+        if let Some(expected) = expected {
+            assert!(text(res).await.contains(expected), "{pairs:?}");
+        }
     }
     // Without the CSRF token: 403.
     let res = call_service(

@@ -50,12 +50,13 @@ impl Desk {
         tags: Vec<String>,
         notes: &str,
     ) -> Result<Buyer> {
-        let mut tags: Vec<String> = tags
+        // Each tag once, in the order first given.
+        let mut seen = std::collections::HashSet::new();
+        let tags: Vec<String> = tags
             .into_iter()
             .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.is_empty() && seen.insert(t.clone()))
             .collect();
-        tags.dedup();
         let notes = notes.trim().to_string();
         let mut inv = Invalid::default();
         if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > MAX_TAG_CHARS) {
@@ -164,12 +165,12 @@ mod tests {
             .save_buyer_notes(
                 &Actor::cli(),
                 id,
-                vec!["老客".into(), " ".into()],
+                vec!["老客".into(), " ".into(), "VIP".into(), " 老客".into()],
                 "喜欢顺丰",
             )
             .await
             .unwrap();
-        assert_eq!(b.tags, vec!["老客"]);
+        assert_eq!(b.tags, vec!["老客", "VIP"]);
         assert_eq!(desk.buyer_profile(id).unwrap().buyer.notes, "喜欢顺丰");
         assert!(matches!(
             desk.save_buyer_notes(

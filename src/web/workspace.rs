@@ -587,7 +587,14 @@ pub async fn transfer(
     state
         .desk
         .transfer_to(&me.user, ConvId(id), target, &f.note)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            crate::desk::Error::NotFound => AppError::Missing(match target {
+                Target::Agent(_) => "要转给的客服",
+                Target::Group(_) => "要转给的技能组",
+            }),
+            other => other.into(),
+        })?;
     // The conversation may no longer be this user's to see: back to the workspace.
     Ok(redirect("/desk"))
 }
