@@ -46,7 +46,7 @@ enum Command {
     /// line; see the README): all or nothing, and a conversation imported before is
     /// skipped. Run it while the server is stopped.
     ImportHistory { file: PathBuf },
-    /// Print the service figures (PRODUCT.md C9) for conversations started from FROM to
+    /// Print the service figures (README, "Metrics") for conversations started from FROM to
     /// TO (shop time zone); works while the server runs.
     Metrics {
         /// First day, YYYY-MM-DD.

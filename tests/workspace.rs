@@ -392,7 +392,9 @@ async fn bad_input_is_refused_and_changes_nothing() {
     ];
     for (path, mut pairs, status) in cases {
         pairs.push(("_csrf", &mei.csrf));
-        let unknown = pairs.iter().find(|(k, v)| *k == "to" && v.ends_with(":999"));
+        let unknown = pairs
+            .iter()
+            .find(|(k, v)| *k == "to" && v.ends_with(":999"));
         let expected = unknown.map(|(_, v)| {
             if v.starts_with("agent") {
                 "要转给的客服不存在"
