@@ -36,7 +36,6 @@ pub struct Sweep {
 pub(super) fn conflict(e: store::Error) -> Error {
     match e {
         store::Error::Conflict(m) => Error::Refused(m),
-        store::Error::NotFound => Error::NotFound,
         other => other.into(),
     }
 }

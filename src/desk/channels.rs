@@ -2,7 +2,7 @@
 //! delivery queue with its retry schedule.
 
 use super::auth::{hex, random_token, session_key};
-use super::{Actor, Desk, Error, Result};
+use super::{Actor, Desk, Result};
 use crate::model::service::token_problems;
 use crate::model::{ApiToken, Delivery, Invalid, Webhook};
 use crate::store::{self, prelude::*};
@@ -118,11 +118,7 @@ impl Desk {
                 tx.append_audit(&a)?;
                 Ok(t)
             })
-            .await
-            .map_err(|e| match e {
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .await?;
         self.tokens_changed();
         Ok(revoked)
     }
@@ -238,11 +234,7 @@ impl Desk {
                 tx.append_audit(&audit)?;
                 Ok(w)
             })
-            .await
-            .map_err(|e| match e {
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .await?;
         self.bus.ring_outbox();
         Ok(gone)
     }
@@ -379,6 +371,7 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::Error;
     use crate::desk::testing::desk;
     use crate::model::Clock;
 

@@ -70,7 +70,8 @@ impl Desk {
         }
         inv.into_result()?;
         let audit = self.audit(actor, "buyer.notes", &id.0.to_string(), tags.join("、"));
-        self.store
+        Ok(self
+            .store
             .write(move |tx| {
                 let mut b = tx.get_buyer(id)?.ok_or(store::Error::NotFound)?;
                 b.tags = tags.clone();
@@ -79,11 +80,7 @@ impl Desk {
                 tx.append_audit(&audit)?;
                 Ok(b)
             })
-            .await
-            .map_err(|e| match e {
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })
+            .await?)
     }
 }
 

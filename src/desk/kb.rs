@@ -206,11 +206,7 @@ impl Desk {
                 tx.append_audit(&audit)?;
                 tx.kb_generation()
             })
-            .await
-            .map_err(|e| match e {
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .await?;
         let id = id.to_string();
         self.update_bot(move |bot| bot.remove_entry(&id, generation))
             .await;

@@ -260,11 +260,7 @@ impl Desk {
                 }
                 tx.append_audit(&audit)
             })
-            .await
-            .map_err(|e| match e {
-                crate::store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .await?;
         self.reload_bot().await;
         Ok(())
     }

@@ -37,7 +37,7 @@ use std::sync::Arc;
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] store::Error),
+    Store(store::Error),
     /// The submitted data breaks a rule; shown beside the form fields.
     #[error("{0}")]
     Invalid(Invalid),
@@ -65,6 +65,18 @@ pub enum Error {
     /// The history search index failed.
     #[error("search: {0}")]
     Search(String),
+}
+
+/// A record the store did not find is the desk's `NotFound`; anything else is a store
+/// failure. (A store conflict stays a store error unless the caller says it is a
+/// refusal: see [`agents::conflict`].)
+impl From<store::Error> for Error {
+    fn from(e: store::Error) -> Error {
+        match e {
+            store::Error::NotFound => Error::NotFound,
+            other => Error::Store(other),
+        }
+    }
 }
 
 impl From<crate::search::Error> for Error {

@@ -1006,11 +1006,7 @@ impl Desk {
                 Ok((rating, c.events))
             })
             .await
-            .map_err(|e| match e {
-                store::Error::Conflict(m) => Error::Refused(m),
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .map_err(super::agents::conflict)?;
         self.bus.publish(&events);
         Ok(rating)
     }

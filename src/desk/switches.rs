@@ -1,7 +1,7 @@
 //! The owner's and supervisors' service switches: scene modes, reception settings and
 //! skill groups, each change audited with who and when.
 
-use super::{Actor, Desk, Error, Result};
+use super::{Actor, Desk, Result};
 use crate::model::{Group, GroupId, Invalid, Reception, Role, SceneSwitch};
 use crate::store::{self, prelude::*};
 use std::collections::BTreeMap;
@@ -276,11 +276,7 @@ impl Desk {
                 }
                 tx.append_audit(&audit)
             })
-            .await
-            .map_err(|e| match e {
-                store::Error::NotFound => Error::NotFound,
-                other => other.into(),
-            })?;
+            .await?;
         Ok(())
     }
 }
@@ -297,6 +293,7 @@ fn list_or_dash(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::Error;
     use crate::desk::testing::desk;
     use crate::model::{NewUser, SceneMode, UserId};
 

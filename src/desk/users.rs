@@ -1,6 +1,7 @@
 //! The owner's user administration: add, change role, disable, reset passwords; and a
 //! user changing their own password.
 
+use super::agents::conflict;
 use super::auth::{Login, hash_password, hashing, verify_password};
 use super::{Actor, Desk, Error, Result};
 use crate::model::user::{name_taken, nickname_problem, password_problem};
@@ -16,15 +17,6 @@ pub enum UserChange {
     /// A new password in clear text (hashed by the desk).
     Password(String),
     Nickname(String),
-}
-
-/// Turns the store's rule errors into desk errors.
-fn from_store(e: store::Error) -> Error {
-    match e {
-        store::Error::NotFound => Error::NotFound,
-        store::Error::Conflict(m) => Error::Refused(m),
-        other => Error::Store(other),
-    }
 }
 
 /// Refuses a change that would leave the shop without an enabled owner.
@@ -89,7 +81,7 @@ impl Desk {
                     inv.add("name", m);
                     Error::Invalid(inv)
                 }
-                other => from_store(other),
+                other => conflict(other),
             })
     }
 
@@ -161,7 +153,7 @@ impl Desk {
                 Ok(user)
             })
             .await
-            .map_err(from_store)
+            .map_err(conflict)
     }
 
     /// Changes the user's own password after checking the current one; every session of
@@ -199,7 +191,7 @@ impl Desk {
                 Ok(u)
             })
             .await
-            .map_err(from_store)?;
+            .map_err(conflict)?;
         self.start_session(updated).await
     }
 }
