@@ -217,7 +217,7 @@ pub struct Snapshot {
 // Held only to keep the file open while the snapshot is read.
 #[allow(dead_code)]
 enum SnapshotDb {
-    Own(Store),
+    Own(Database),
     Shared(ReadOnlyDatabase),
 }
 
@@ -231,11 +231,18 @@ impl Snapshot {
                 message: "no such file (is --data pointing at the right folder?)".into(),
             });
         }
-        match Store::open(dir) {
-            Ok(store) => Ok(Snapshot {
-                tx: store.read()?,
-                _db: SnapshotDb::Own(store),
-            }),
+        // No server: the file is opened (and migrated) as the server would, without
+        // its writer thread or receipt index, which a read needs neither of.
+        match open_database(dir) {
+            Ok(db) => {
+                migrate::migrate(&db, &path, migrate::CURRENT, migrate::MIGRATIONS)?;
+                Ok(Snapshot {
+                    tx: ReadTx {
+                        tx: db.begin_read()?,
+                    },
+                    _db: SnapshotDb::Own(db),
+                })
+            }
             Err(Error::InUse { .. }) => {
                 let db = Database::builder()
                     .set_concurrency_mode(ConcurrencyMode::SingleWriter)
