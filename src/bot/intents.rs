@@ -53,8 +53,17 @@ const COMPLAINT: &[&str] = &[
     "骗人",
     "骗钱",
     "骗子店",
+    "骗子商家",
+    "大骗子",
+    "一群骗子",
+    "就是骗子",
     "你们是骗子",
     "你们骗子",
+    "良心不会痛",
+    "良心不痛",
+    "没良心",
+    "昧良心",
+    "良心呢",
     "坑人",
     "坑爹",
     "太坑",
@@ -69,6 +78,10 @@ const COMPLAINT: &[&str] = &[
     "垃圾店",
     "垃圾东西",
     "垃圾服务",
+    "垃圾客服",
+    "垃圾商家",
+    "垃圾质量",
+    "一问三不知",
     "什么垃圾",
     "恶心",
     "气死",
@@ -149,6 +162,11 @@ const TRANSFER_STRONG: &[&str] = &[
     "换个人",
     "换人",
     "找个人",
+    "能做主的",
+    "说了算的",
+    "有没有人工",
+    "有没有真人",
+    "有人工吗",
     "店长出来",
     "老板出来",
     "主管出来",
@@ -158,8 +176,11 @@ const TRANSFER_STRONG: &[&str] = &[
 /// Patterns asking for a human with words in between ("转一下人工", "找个人工来").
 const TRANSFER_PATTERNS: &[&str] = &[
     "转.{0,3}(人工|客服|真人)",
-    "(找|叫|要|来)(一?个|位)?(人工|真人|客服)",
-    "(店长|老板|主管|经理|负责人)(来|出来)",
+    "(找|叫|要|来|让)(一?个|位)?(人工|真人|客服)",
+    "(找|叫|让)(你们的?)?(售后|售前)?(专员|主管|经理|负责人|掌柜)",
+    "联系(一?下)?(你们的?)?(人工|真人|客服|掌柜|店长|老板)",
+    "(人工|真人|客服)(客服)?(在哪|在哪里|在哪儿)$",
+    "(店长|老板|掌柜|主管|经理|负责人)(来|出来)",
 ];
 /// Phrases that ask for a human only when nothing else is asked.
 const TRANSFER_WEAK: &[&str] = &[
@@ -198,6 +219,7 @@ const POSITIVE: &[&str] = &[
     "已付款",
     "付款了",
     "付好了",
+    "已拍下",
     "已拍",
     "拍下了",
     "拍了",
@@ -238,6 +260,38 @@ const POSITIVE: &[&str] = &[
     "赞",
     "棒",
 ];
+/// Praise of the goods or the service. A message of praise may name what it praises
+/// ("芒果超好吃", "包装很用心"): a few characters besides are allowed, unless they ask or
+/// complain (see [`PRAISED_NOT`]).
+const PRAISE: &[&str] = &[
+    "下次还来",
+    "还会再来",
+    "会回购",
+    "回购",
+    "好吃",
+    "好用",
+    "好看",
+    "好喝",
+    "不错",
+    "挺好",
+    "很好",
+    "新鲜",
+    "用心",
+    "很甜",
+    "超甜",
+    "好甜",
+    "物美价廉",
+    "划算",
+    "棒棒哒",
+];
+/// Characters that make the rest of a praising message a question or a complaint.
+const PRAISED_NOT: &[char] = &[
+    '吗', '么', '?', '不', '没', '怎', '啥', '什', '几', '多', '哪', '能', '会', '坏', '烂', '破',
+    '差', '但', '却', '退', '换', '少', '错',
+];
+/// How many characters may stand beside praise ("包装" in "包装很用心").
+const PRAISED_THING: usize = 4;
+
 const POSITIVE_EMOJI: &[char] = &[
     '👍', '👌', '🙏', '❤', '😊', '😄', '😁', '🌹', '💕', '🥰', '😘', '✌', '🤝', '💯',
 ];
@@ -276,6 +330,8 @@ const FILLER: &[&str] = &[
     "的",
     "了",
     "哈",
+    "哒",
+    "挺",
     "那",
     "就",
     "先",
@@ -315,11 +371,20 @@ fn says(text: &str, word: &str) -> bool {
         if ascii && (glued(prev) || glued(next)) {
             return false;
         }
-        let before = &text[..at];
-        let trimmed = before.trim_end_matches(['要', '是', '用', '去', '再']);
-        !NEGATIONS
-            .iter()
-            .any(|n| before.ends_with(n) || trimmed.ends_with(n))
+        // "不是投诉", "不是要投诉", "不用再转人工": the negation may stand a few
+        // particles before the word.
+        let mut before = &text[..at];
+        loop {
+            if NEGATIONS.iter().any(|n| before.ends_with(n)) {
+                return false;
+            }
+            match before.chars().next_back() {
+                Some(c) if ['要', '是', '用', '去', '再'].contains(&c) => {
+                    before = &before[..before.len() - c.len_utf8()]
+                }
+                _ => return true,
+            }
+        }
     })
 }
 
@@ -357,10 +422,15 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
         return Some(Intent::Transfer);
     }
     let (rest, greeted) = strip(norm, GREETINGS);
+    let (rest, praised) = strip(&rest, PRAISE);
     let (rest, thanks) = strip(&rest, POSITIVE);
     // A friendly emoji beside a greeting is part of the greeting.
     let emoji = !greeted && simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
-    if (thanks || emoji) && strip(&rest, FILLER).0.is_empty() {
+    let rest = strip(&rest, FILLER).0;
+    let praised_thing = praised
+        && rest.chars().count() <= PRAISED_THING
+        && !rest.chars().any(|c| PRAISED_NOT.contains(&c));
+    if (thanks || emoji || praised) && (rest.is_empty() || praised_thing) {
         return Some(Intent::Positive);
     }
     None
@@ -391,6 +461,12 @@ mod tests {
             "你听不懂，换个人",
             "让你们店长出来",
             "我要跟活人说话",
+            "人工客服在哪",
+            "能不能让人工来处理一下",
+            "叫个能做主的来",
+            "叫你们售后专员来跟我对接",
+            "有没有人工啊 回复一下",
+            "联系下掌柜",
         ] {
             assert_eq!(intent(t), Some(Intent::Transfer), "{t}");
         }
@@ -410,6 +486,9 @@ mod tests {
             "滚",
             "太坑了",
             "以后再也不买你们家了",
+            "卖这种东西良心不会痛吗",
+            "你们就是一群骗子",
+            "垃圾客服 一问三不知",
         ] {
             assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
         }
@@ -433,6 +512,13 @@ mod tests {
             "非常满意",
             "你好，谢谢",
             "😊",
+            "收到了，很甜👍",
+            "芒果超好吃，下次还来",
+            "收到啦，包装很用心",
+            "收到了 挺好用的",
+            "东西不错 已经回购了",
+            "棒棒哒",
+            "已拍下",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -452,6 +538,9 @@ mod tests {
             "有真人图吗",
             "在吗",
             "不是投诉，就是想问下有色差吗",
+            "不是要投诉哈，就想问问物流为啥一直不动",
+            "骗子打电话说要给我退款，是你们吗",
+            "推荐部电影",
             "不用转人工，我就问下包邮不",
             "太贵了",
             "东西呢",
@@ -464,6 +553,14 @@ mod tests {
             "您好，在吗",
             "🙏🙏在吗在吗在吗",
             "hello😊",
+            "甜不甜",
+            "好吃吗",
+            "收到了，芒果坏了两个",
+            "收到了但是少了一个",
+            "好用的充电器有推荐吗",
+            "新鲜吗",
+            "客服在哪里可以查物流",
+            "让我想想",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }
