@@ -36,7 +36,7 @@ struct Payload {
 /// The schema identity: bump `ANALYZER_VERSION` when tokenization changes; the built-in
 /// synonym list is part of it, so a new list re-indexes.
 fn schema_id() -> String {
-    const ANALYZER_VERSION: u32 = 2;
+    const ANALYZER_VERSION: u32 = 3;
     let h = super::tokenize::BUILTIN_SYNONYMS
         .bytes()
         .fold(0xcbf29ce484222325u64, |h, b| {

@@ -246,7 +246,8 @@ pub fn bigrams(words: &[String]) -> Vec<String> {
 
 fn add_word(jieba: &mut Jieba, w: &str) {
     // Single characters and anything with spaces cannot be dictionary words.
-    if w.chars().count() >= 2 && !w.contains(char::is_whitespace) && !jieba.has_word(w) {
+    if w.chars().count() >= 2 && !w.contains(char::is_whitespace) {
+        // Raises a known word's frequency only as far as it takes to be cut whole.
         jieba.add_word(w, None, None);
     }
 }
@@ -354,6 +355,11 @@ mod tests {
             a.words("xr的东西").contains(&"小二牌".to_string()),
             "trainer synonyms"
         );
+        // Everyday dialect: 四川话 "买回来搁屋头，没得冰箱咋个放".
+        let w = a.words(&normalize("买回来搁屋头没得冰箱咋个放"));
+        for canonical in ["放", "家里", "没有", "怎么"] {
+            assert!(w.contains(&canonical.to_string()), "{canonical}: {w:?}");
+        }
     }
 
     #[test]
