@@ -179,7 +179,7 @@ const TRANSFER_PATTERNS: &[&str] = &[
     "(找|叫|要|来|让)(一?个|位)?(人工|真人|客服)",
     "(找|叫|让)(你们的?)?(售后|售前)?(专员|主管|经理|负责人|掌柜)",
     "联系(一?下)?(你们的?)?(人工|真人|客服|掌柜|店长|老板)",
-    "(人工|真人|客服)(客服)?(在哪|在哪里|在哪儿)$",
+    "(人工|真人|客服)(客服)?(在哪|在哪里|在哪儿)[呢呀啊嘛哦]*$",
     "(店长|老板|掌柜|主管|经理|负责人)(来|出来)",
 ];
 /// Phrases that ask for a human only when nothing else is asked.
@@ -427,9 +427,12 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     // A friendly emoji beside a greeting is part of the greeting.
     let emoji = !greeted && simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
     let rest = strip(&rest, FILLER).0;
+    // Sizes, counts and order numbers beside praise are a request ("好看，要M码").
     let praised_thing = praised
         && rest.chars().count() <= PRAISED_THING
-        && !rest.chars().any(|c| PRAISED_NOT.contains(&c));
+        && !rest
+            .chars()
+            .any(|c| PRAISED_NOT.contains(&c) || c.is_ascii_alphanumeric());
     if (thanks || emoji || praised) && (rest.is_empty() || praised_thing) {
         return Some(Intent::Positive);
     }
@@ -462,6 +465,7 @@ mod tests {
             "让你们店长出来",
             "我要跟活人说话",
             "人工客服在哪",
+            "人工客服在哪里呀",
             "能不能让人工来处理一下",
             "叫个能做主的来",
             "叫你们售后专员来跟我对接",
@@ -541,6 +545,8 @@ mod tests {
             "不是要投诉哈，就想问问物流为啥一直不动",
             "骗子打电话说要给我退款，是你们吗",
             "推荐部电影",
+            "好看，要M码",
+            "好用，再来2个",
             "不用转人工，我就问下包邮不",
             "太贵了",
             "东西呢",
