@@ -123,9 +123,8 @@ impl Store {
         target: u64,
         steps: &[migrate::Migration],
     ) -> Result<Store> {
-        let db = Arc::new(open_database(dir)?);
+        let db = Arc::new(open_migrated(dir, target, steps)?);
         let path = dir.join(DB_FILE);
-        migrate::migrate(&db, &path, target, steps)?;
         let receipts = receipts::Recent::load(&ReadTx {
             tx: db.begin_read()?,
         })?;
@@ -188,6 +187,13 @@ fn open_database(dir: &Path) -> Result<Database> {
         .map_err(|e| open_error(&path, e))
 }
 
+/// Opens the data file in `dir` and brings it to schema `target`.
+fn open_migrated(dir: &Path, target: u64, steps: &[migrate::Migration]) -> Result<Database> {
+    let db = open_database(dir)?;
+    migrate::migrate(&db, &dir.join(DB_FILE), target, steps)?;
+    Ok(db)
+}
+
 fn open_error(path: &Path, e: DatabaseError) -> Error {
     let message = match e {
         DatabaseError::DatabaseAlreadyOpen => {
@@ -233,16 +239,13 @@ impl Snapshot {
         }
         // No server: the file is opened (and migrated) as the server would, without
         // its writer thread or receipt index, which a read needs neither of.
-        match open_database(dir) {
-            Ok(db) => {
-                migrate::migrate(&db, &path, migrate::CURRENT, migrate::MIGRATIONS)?;
-                Ok(Snapshot {
-                    tx: ReadTx {
-                        tx: db.begin_read()?,
-                    },
-                    _db: SnapshotDb::Own(db),
-                })
-            }
+        match open_migrated(dir, migrate::CURRENT, migrate::MIGRATIONS) {
+            Ok(db) => Ok(Snapshot {
+                tx: ReadTx {
+                    tx: db.begin_read()?,
+                },
+                _db: SnapshotDb::Own(db),
+            }),
             Err(Error::InUse { .. }) => {
                 let db = Database::builder()
                     .set_concurrency_mode(ConcurrencyMode::SingleWriter)
