@@ -268,8 +268,8 @@ impl Desk {
         Ok(queued)
     }
 
-    /// Each channel's undelivered messages.
-    pub fn backlogs(&self) -> Result<std::collections::BTreeMap<String, Backlog>> {
+    /// Every undelivered message that has not failed for good, oldest first.
+    fn pending_deliveries(&self) -> Result<Vec<Delivery>> {
         let mut pending: Vec<Delivery> = self
             .store
             .read()?
@@ -278,6 +278,12 @@ impl Desk {
             .filter(|d| !d.failed)
             .collect();
         pending.sort_by_key(|d| d.id);
+        Ok(pending)
+    }
+
+    /// Each channel's undelivered messages.
+    pub fn backlogs(&self) -> Result<std::collections::BTreeMap<String, Backlog>> {
+        let pending = self.pending_deliveries()?;
         let mut out = std::collections::BTreeMap::<String, Backlog>::new();
         for d in pending {
             let b = out.entry(d.channel.clone()).or_default();
@@ -292,14 +298,7 @@ impl Desk {
     /// Deliveries to send at `now`, oldest first. A channel's messages go out in order:
     /// while its oldest undelivered message waits for a retry, the newer ones wait too.
     pub fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {
-        let mut pending: Vec<Delivery> = self
-            .store
-            .read()?
-            .list_deliveries()?
-            .into_iter()
-            .filter(|d| !d.failed)
-            .collect();
-        pending.sort_by_key(|d| d.id);
+        let pending = self.pending_deliveries()?;
         let mut waiting = std::collections::HashSet::new();
         Ok(pending
             .into_iter()
