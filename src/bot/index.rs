@@ -33,12 +33,14 @@ struct Payload {
     generation: u64,
 }
 
-/// The schema identity: bump `ANALYZER_VERSION` when tokenization changes; the built-in
-/// synonym list is part of it, so a new list re-indexes.
+/// The schema identity: bump `ANALYZER_VERSION` when tokenization or the documents'
+/// make-up changes; the built-in synonym list and the starter KB (which lends industry
+/// phrasings) are part of it, so a new list or starter KB re-indexes.
 fn schema_id() -> String {
-    const ANALYZER_VERSION: u32 = 3;
+    const ANALYZER_VERSION: u32 = 4;
     let h = super::tokenize::BUILTIN_SYNONYMS
         .bytes()
+        .chain(super::starter::KB.bytes())
         .fold(0xcbf29ce484222325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
         });
@@ -179,12 +181,17 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Adds or replaces one entry's document (`None` text removes it).
-    pub fn put(&self, id: &str, text: Option<String>, generation: u64) -> Result<()> {
+    /// Adds or replaces entries' documents (`None` text removes one), in one commit.
+    pub fn put(&self, docs: &[(&str, Option<String>)], generation: u64) -> Result<()> {
         let mut w = self.writer();
-        w.delete_term(Term::from_field_text(self.id, id));
-        if let Some(text) = text {
-            w.add_document(self.document(&Doc { id, text }))?;
+        for (id, text) in docs {
+            w.delete_term(Term::from_field_text(self.id, id));
+            if let Some(text) = text {
+                w.add_document(self.document(&Doc {
+                    id,
+                    text: text.clone(),
+                }))?;
+            }
         }
         self.commit(&mut w, generation)?;
         self.compact(&mut w, false)

@@ -6,6 +6,7 @@
 pub mod compose;
 pub mod eval;
 pub mod index;
+mod industry;
 pub mod intents;
 pub mod kbfile;
 pub mod matcher;
@@ -165,6 +166,8 @@ pub struct Explain {
     pub corrections: Vec<(String, String)>,
     /// The phrasing of the chosen entry closest to the message.
     pub phrasing: Option<String>,
+    /// That phrasing was lent by the starter KB (行业通用问法), not written for the entry.
+    pub industry: bool,
     /// Entries dropped because the message matched one of their negative phrasings.
     pub vetoed: Vec<String>,
     /// How the answer was found.
@@ -359,9 +362,12 @@ impl Engine {
             return Err(Error::Stale(generation, s.generation));
         }
         let id = entry.id.clone();
-        s.put(entry, generation);
-        let text = s.doc_text(&id);
-        self.index.put(&id, text, generation)?;
+        let relinked = s.put(entry, generation);
+        let docs: Vec<(&str, Option<String>)> = std::iter::once(&id)
+            .chain(&relinked)
+            .map(|id| (id.as_str(), s.doc_text(id)))
+            .collect();
+        self.index.put(&docs, generation)?;
         self.swap(s);
         Ok(())
     }
@@ -373,8 +379,11 @@ impl Engine {
         if generation <= s.generation {
             return Err(Error::Stale(generation, s.generation));
         }
-        s.remove(id, generation);
-        self.index.put(id, None, generation)?;
+        let relinked = s.remove(id, generation);
+        let docs: Vec<(&str, Option<String>)> = std::iter::once((id, None))
+            .chain(relinked.iter().map(|id| (id.as_str(), s.doc_text(id))))
+            .collect();
+        self.index.put(&docs, generation)?;
         self.swap(s);
         Ok(())
     }

@@ -119,13 +119,15 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
             one.score + MARGIN * (one.score - r2) - short
         }
     };
-    if let Some(top) = ranked.first() {
-        explain.phrasing = top
-            .entry
+    if let Some(ph) = ranked.first().and_then(|top| {
+        top.entry
             .phrasings
             .iter()
-            .max_by_key(|ph| lcs(&qseg, &ph.seg))
-            .map(|ph| ph.text.clone());
+            // On a tie the entry's own phrasing is the one shown.
+            .max_by_key(|ph| (lcs(&qseg, &ph.seg), !ph.industry))
+    }) {
+        explain.phrasing = Some(ph.text.clone());
+        explain.industry = ph.industry;
     }
     Ranking {
         ranked,

@@ -2,6 +2,7 @@
 //! analyzed once, products, the analyzer and the typo corrector.
 
 use super::index::Doc;
+use super::industry;
 use super::normalize::normalize;
 use super::tokenize::{Analyzer, is_stop};
 use super::typo::Corrector;
@@ -22,6 +23,8 @@ pub struct Phrase {
     pub seg: Vec<char>,
     /// The characters of `seg` that are not stop words.
     pub content: HashSet<char>,
+    /// Lent by a starter entry (see `industry`), not written for this entry.
+    pub industry: bool,
 }
 
 impl Phrase {
@@ -33,6 +36,7 @@ impl Phrase {
             compact: norm.replace(' ', ""),
             content: content_chars(&seg),
             seg,
+            industry: false,
         }
     }
 }
@@ -49,7 +53,10 @@ pub fn content_chars(seg: &[char]) -> HashSet<char> {
 /// An entry ready for matching.
 pub struct Prepared {
     pub entry: KbEntry,
+    /// The entry's own phrasings, then those lent by `industry`.
     pub phrasings: Vec<Phrase>,
+    /// The starter entries lending their phrasings (see `industry`).
+    pub industry: Vec<String>,
     pub negatives: Vec<Phrase>,
     /// Canonical words of every phrasing (vocabulary for typo correction).
     pub words: Vec<String>,
@@ -65,11 +72,16 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn new(entry: KbEntry, analyzer: &Analyzer) -> Prepared {
-        let phrasings: Vec<Phrase> = entry
+    fn new(entry: KbEntry, analyzer: &Analyzer, lenders: Vec<String>) -> Prepared {
+        let lent = industry::phrasings(&lenders, &entry);
+        let mut phrasings: Vec<Phrase> = entry
             .phrasings()
             .map(|p| Phrase::new(p, analyzer))
             .collect();
+        phrasings.extend(lent.iter().map(|p| Phrase {
+            industry: true,
+            ..Phrase::new(p, analyzer)
+        }));
         let negatives = entry
             .negative
             .iter()
@@ -77,6 +89,7 @@ impl Prepared {
             .collect();
         let words = entry
             .phrasings()
+            .chain(lent.iter().map(String::as_str))
             .flat_map(|p| analyzer.words(&normalize(p)))
             .collect();
         let keywords = entry
@@ -106,6 +119,7 @@ impl Prepared {
         Prepared {
             entry,
             phrasings,
+            industry: lenders,
             negatives,
             words,
             chars,
@@ -125,7 +139,13 @@ impl Prepared {
 
     /// Whether intelligent matching (the index) covers this entry.
     pub fn indexed(&self) -> bool {
-        self.entry.enabled && self.entry.match_mode == MatchMode::Intelligent
+        indexed(&self.entry)
+    }
+
+    /// The index document's text: every phrasing, one per line.
+    fn doc_text(&self) -> String {
+        let texts: Vec<&str> = self.phrasings.iter().map(|p| p.text.as_str()).collect();
+        texts.join("\n")
     }
 }
 
@@ -148,11 +168,24 @@ pub struct State {
     /// Every instant an entry starts or stops answering, sorted: replies can only
     /// change with the time across one of these.
     pub boundaries: Vec<DateTime<Utc>>,
+    /// Whether entries borrow industry phrasings (not for the starter engine itself).
+    borrow: bool,
+    /// Each borrowing candidate's votes for starter entries (see `industry`).
+    votes: HashMap<String, industry::Votes>,
 }
 
 impl State {
-    /// Analyzes every entry of `data`.
+    /// Analyzes every entry of `data`; sparse entries borrow industry phrasings.
     pub fn build(data: KbData) -> State {
+        State::build_with(data, true)
+    }
+
+    /// Analyzes every entry of `data` with its own phrasings only.
+    pub fn build_plain(data: KbData) -> State {
+        State::build_with(data, false)
+    }
+
+    fn build_with(data: KbData, borrow: bool) -> State {
         let names = data.products.iter().flat_map(|p| {
             std::iter::once(p.name.as_str()).chain(p.aliases.iter().map(String::as_str))
         });
@@ -166,10 +199,27 @@ impl State {
         for w in analyzer.synonym_words() {
             *vocab.entry(w.to_string()).or_default() += 1;
         }
+        let votes: HashMap<String, industry::Votes> = if borrow {
+            data.entries
+                .iter()
+                .map(|e| (e.id.clone(), industry::votes(e)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut links = industry::resolve(
+            &votes,
+            &data.entries.iter().map(|e| e.id.as_str()).collect(),
+            data.entries.iter().filter(|e| indexed(e)).count(),
+        );
         let entries: HashMap<String, Arc<Prepared>> = data
             .entries
             .into_iter()
-            .map(|e| (e.id.clone(), Arc::new(Prepared::new(e, &analyzer))))
+            .map(|e| {
+                let lent = links.remove(&e.id).unwrap_or_default();
+                (e.id.clone(), Arc::new(Prepared::new(e, &analyzer, lent)))
+            })
             .collect();
         let mut chars = CharStats::default();
         for p in entries.values().filter(|p| p.indexed()) {
@@ -191,6 +241,8 @@ impl State {
             chars,
             generation: data.generation,
             boundaries: Vec::new(),
+            borrow,
+            votes,
         };
         state.reindex();
         state
@@ -234,7 +286,7 @@ impl State {
             .filter(|p| p.indexed())
             .map(|p| Doc {
                 id: &p.entry.id,
-                text: p.entry.phrasings().collect::<Vec<_>>().join("\n"),
+                text: p.doc_text(),
             })
             .collect()
     }
@@ -244,25 +296,75 @@ impl State {
         self.entries
             .get(id)
             .filter(|p| p.indexed())
-            .map(|p| p.entry.phrasings().collect::<Vec<_>>().join("\n"))
+            .map(|p| p.doc_text())
     }
 
-    /// Adds or replaces an entry.
-    pub fn put(&mut self, entry: KbEntry, generation: u64) {
-        let prepared = Arc::new(Prepared::new(entry, &self.analyzer));
+    /// Adds or replaces an entry. Returns the other entries whose borrowed industry
+    /// phrasings changed with it (their index documents need rewriting too).
+    pub fn put(&mut self, entry: KbEntry, generation: u64) -> Vec<String> {
+        let id = entry.id.clone();
+        if self.borrow {
+            let v = industry::votes(&entry);
+            if v.is_empty() {
+                self.votes.remove(&id);
+            } else {
+                self.votes.insert(id.clone(), v);
+            }
+        }
+        let prepared = Arc::new(Prepared::new(entry, &self.analyzer, Vec::new()));
         self.tally(&prepared, 1);
-        if let Some(old) = self.entries.insert(prepared.entry.id.clone(), prepared) {
+        if let Some(old) = self.entries.insert(id.clone(), prepared) {
             self.tally(&old, -1);
         }
+        let mut changed = self.relink();
+        changed.retain(|c| *c != id);
         self.refresh(generation);
+        changed
     }
 
-    /// Removes an entry.
-    pub fn remove(&mut self, id: &str, generation: u64) {
+    /// Removes an entry. Returns the other entries whose borrowed industry phrasings
+    /// changed with it.
+    pub fn remove(&mut self, id: &str, generation: u64) -> Vec<String> {
+        self.votes.remove(id);
         if let Some(old) = self.entries.remove(id) {
             self.tally(&old, -1);
         }
+        let changed = self.relink();
         self.refresh(generation);
+        changed
+    }
+
+    /// Re-resolves which entries borrow which starter entries and re-prepares every
+    /// entry whose lenders changed; returns their ids.
+    fn relink(&mut self) -> Vec<String> {
+        if !self.borrow {
+            return Vec::new();
+        }
+        let mut links = industry::resolve(
+            &self.votes,
+            &self.entries.keys().map(String::as_str).collect(),
+            self.entries.values().filter(|p| p.indexed()).count(),
+        );
+        let stale: Vec<(String, Vec<String>)> = self
+            .entries
+            .values()
+            .filter_map(|p| {
+                let want = links.remove(&p.entry.id).unwrap_or_default();
+                (want != p.industry).then(|| (p.entry.id.clone(), want))
+            })
+            .collect();
+        let mut changed = Vec::new();
+        for (id, lent) in stale {
+            let Some(old) = self.entries.get(&id).cloned() else {
+                continue;
+            };
+            let prepared = Arc::new(Prepared::new(old.entry.clone(), &self.analyzer, lent));
+            self.tally(&old, -1);
+            self.tally(&prepared, 1);
+            self.entries.insert(id.clone(), prepared);
+            changed.push(id);
+        }
+        changed
     }
 
     /// Adds (`delta` 1) or removes (-1) an indexed entry's words and characters.
@@ -350,4 +452,9 @@ impl CharStats {
     pub fn avg_len(&self) -> f32 {
         (self.total_len as f32 / self.docs.max(1) as f32).max(1.0)
     }
+}
+
+/// Whether intelligent matching covers entry `e` (see `Prepared::indexed`).
+fn indexed(e: &KbEntry) -> bool {
+    e.enabled && e.match_mode == MatchMode::Intelligent
 }

@@ -465,3 +465,44 @@ fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
     let weak = e.assist(&ctx, "我买的杯子漏水", 3).unwrap();
     assert!(!weak.is_empty() && weak.iter().all(|a| a.score >= ASSIST_MIN));
 }
+
+#[test]
+fn industry_phrasings_follow_entry_updates() {
+    // Two entries asking the same thing share no starter phrasings; once one is
+    // removed, the other borrows them, and its index document is rewritten.
+    let shop = [
+        ("kd", "你们发什么快递？"),
+        ("kd2", "默认发什么快递？"),
+        ("yf", "包邮吗？"),
+        ("fp", "可以开发票吗？"),
+        ("bx", "保修多久？"),
+    ];
+    let e = engine_with(
+        shop.iter()
+            .map(|(id, q)| KbEntry::new(id, q, "答案"))
+            .collect(),
+        Vec::new(),
+    );
+    let text = "拍了之后想知道寄的是圆通还是中通呀";
+    let r = ask(&e, text);
+    assert!(r.band != Band::Exact || !r.explain.industry, "{r:?}");
+    e.remove_entry("kd2", 2).unwrap();
+    let r = ask(&e, text);
+    assert_eq!(
+        (r.band, r.entry.as_deref()),
+        (Band::Exact, Some("kd")),
+        "{r:?}"
+    );
+    assert!(r.explain.industry);
+    // An entry added later borrows at once; an entry given enough phrasings of its
+    // own stops borrowing.
+    e.put_entry(KbEntry::new("tf", "退货运费谁出？", "答案"), 3)
+        .unwrap();
+    let text = "裙子不喜欢要退回去，寄回的快递费我要自己掏吗";
+    assert_eq!(ask(&e, text).entry.as_deref(), Some("tf"));
+    let mut tf = KbEntry::new("tf", "退货运费谁出？", "答案");
+    tf.similar = (1..=6).map(|i| format!("退货运费问法{i}")).collect();
+    e.put_entry(tf, 4).unwrap();
+    let r = ask(&e, text);
+    assert!(!r.explain.industry, "{r:?}");
+}
