@@ -20,9 +20,9 @@
 //! in 119 out-of-scope questions; the finance FAQ and the starter KB itself are unchanged.
 
 use super::index::{Location, SearchIndex};
-use super::state::State;
+use super::state::{self, State};
 use super::{Band, Ctx, KbData, matcher, starter};
-use crate::model::{KbEntry, MatchMode, ShopSettings};
+use crate::model::{KbEntry, ShopSettings};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -85,10 +85,7 @@ pub fn votes(entry: &KbEntry) -> Votes {
     let Some(st) = starter_engine() else {
         return out;
     };
-    if !entry.enabled
-        || entry.match_mode != MatchMode::Intelligent
-        || entry.similar.len() > SPARSE
-        || st.entries.contains_key(&entry.id)
+    if !state::indexed(entry) || entry.similar.len() > SPARSE || st.entries.contains_key(&entry.id)
     {
         return out;
     }

@@ -208,17 +208,15 @@ impl State {
         } else {
             HashMap::new()
         };
-        let mut links = industry::resolve(
-            &votes,
-            &data.entries.iter().map(|e| e.id.as_str()).collect(),
-            data.entries.iter().filter(|e| indexed(e)).count(),
-        );
+        // Prepared with their own phrasings first; `relink` below lends the rest.
         let entries: HashMap<String, Arc<Prepared>> = data
             .entries
             .into_iter()
             .map(|e| {
-                let lent = links.remove(&e.id).unwrap_or_default();
-                (e.id.clone(), Arc::new(Prepared::new(e, &analyzer, lent)))
+                (
+                    e.id.clone(),
+                    Arc::new(Prepared::new(e, &analyzer, Vec::new())),
+                )
             })
             .collect();
         let mut chars = CharStats::default();
@@ -244,7 +242,12 @@ impl State {
             borrow,
             votes,
         };
-        state.reindex();
+        if state.relink().is_empty() {
+            state.reindex();
+        } else {
+            // Borrowed words join the typo corrector's vocabulary.
+            state.refresh(data.generation);
+        }
         state
     }
 
@@ -455,6 +458,6 @@ impl CharStats {
 }
 
 /// Whether intelligent matching covers entry `e` (see `Prepared::indexed`).
-fn indexed(e: &KbEntry) -> bool {
+pub(super) fn indexed(e: &KbEntry) -> bool {
     e.enabled && e.match_mode == MatchMode::Intelligent
 }
