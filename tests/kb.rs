@@ -137,6 +137,90 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
 }
 
 #[actix_web::test]
+async fn an_entry_shows_the_industry_phrasings_it_borrows_and_can_stop_borrowing() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let csrf = ling.csrf.clone();
+    // The seller's own short knowledge base replaces the starter one.
+    let kb = [
+        ("kd", "你们发什么快递？"),
+        ("yf", "包邮吗？"),
+        ("fp", "可以开发票吗？"),
+        ("bx", "保修多久？"),
+        ("tf", "退货运费谁出？"),
+    ]
+    .iter()
+    .map(|(id, q)| format!("{{\"id\":\"{id}\",\"question\":\"{q}\",\"answer\":\"{id} 的答案\"}}\n"))
+    .collect::<String>();
+    let res = call_service(
+        &app,
+        upload("/kb/import?format=jsonl&mode=replace", &ling, &csrf, &kb),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let buyer = "拍了之后想知道寄的是圆通还是中通呀";
+    let html = tried(&app, &ling, buyer).await;
+    assert!(
+        html.contains("/kb/e/kd") && html.contains("直接回答") && html.contains("行业通用问法"),
+        "{html}"
+    );
+
+    // The entry page lists the borrowed phrasings with how the bot answers each, and
+    // where they come from; the switch is on.
+    let html = text(call_service(&app, get("/kb/e/kd", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("<td class=\"nowrap\">行业问法</td>"),
+        "{html}"
+    );
+    assert!(html.contains("借自内置通用知识库的“"), "{html}");
+    assert!(html.contains("全部命中本条"), "{html}");
+    assert!(
+        html.contains("name=\"industry\" value=\"1\" checked"),
+        "{html}"
+    );
+
+    // Saved with the switch off: nothing borrowed, the buyer's phrasing no longer
+    // answers with it, and the export says so.
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("question", "你们发什么快递？"),
+        ("answer", "kd 的答案"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    let res = call_service(&app, post("/kb/e/kd", Some(&ling), &form).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    assert!(
+        !html.contains(">行业问法<") && !html.contains("借自内置通用知识库"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("name=\"industry\" value=\"1\" checked"),
+        "{html}"
+    );
+    assert!(!tried(&app, &ling, buyer).await.contains("/kb/e/kd\""));
+    let res = call_service(&app, get("/kb/export?format=csv", Some(&ling)).to_request()).await;
+    let body = actix_web::test::read_body(res).await;
+    let tz = chrono_tz::Asia::Shanghai;
+    let back = xiaoer::bot::kbfile::read(&body[..], xiaoer::bot::kbfile::Format::Csv, tz).unwrap();
+    let off: Vec<&str> = back
+        .iter()
+        .filter(|e| !e.industry)
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(off, ["kd"]);
+
+    // Switched on again: borrowed again.
+    let mut on = form.to_vec();
+    on.push(("industry", "1"));
+    let res = call_service(&app, post("/kb/e/kd", Some(&ling), &on).to_request()).await;
+    assert!(text(res).await.contains("借自内置通用知识库"));
+    assert!(tried(&app, &ling, buyer).await.contains("/kb/e/kd"));
+}
+
+#[actix_web::test]
 async fn the_list_searches_filters_and_changes_entries_in_bulk() {
     let shop = shop().await;
     let app = app(&shop).await;

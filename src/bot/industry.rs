@@ -78,14 +78,18 @@ fn starter_engine() -> Option<&'static Starter> {
 /// Votes of one entry: starter entry id → how many of its phrasings found it.
 pub type Votes = BTreeMap<String, u32>;
 
-/// The votes of `entry`, empty when it does not take part (it has enough phrasings, is
-/// not matched intelligently, or is itself a starter entry).
+/// The votes of `entry`, empty when it does not take part (the trainer switched
+/// borrowing off, it has enough phrasings, is not matched intelligently, or is itself a
+/// starter entry).
 pub fn votes(entry: &KbEntry) -> Votes {
     let mut out = Votes::new();
     let Some(st) = starter_engine() else {
         return out;
     };
-    if !state::indexed(entry) || entry.similar.len() > SPARSE || st.entries.contains_key(&entry.id)
+    if !entry.industry
+        || !state::indexed(entry)
+        || entry.similar.len() > SPARSE
+        || st.entries.contains_key(&entry.id)
     {
         return out;
     }
@@ -161,6 +165,18 @@ pub fn phrasings(ids: &[String], entry: &KbEntry) -> Vec<String> {
         }
     }
     out
+}
+
+/// The standard questions of starter entries `ids`, for showing where lent phrasings
+/// come from.
+pub fn questions(ids: &[String]) -> Vec<String> {
+    let Some(st) = starter_engine() else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| st.entries.get(id))
+        .map(|e| e.question.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -287,6 +303,34 @@ mod tests {
         let e = engine(more, true);
         assert!(lenders(&e, "kd").is_empty());
         assert_eq!(lenders(&e, "kd2"), ["ship-courier"]);
+    }
+
+    #[test]
+    fn an_entry_switched_off_borrows_nothing_and_its_phrasing_goes_to_no_one_else() {
+        let mut entries = shop();
+        entries[0].industry = false;
+        let e = engine(entries, true);
+        assert!(lenders(&e, "kd").is_empty());
+        assert!(
+            e.0.entries
+                .values()
+                .all(|p| !p.industry.contains(&"ship-courier".into()))
+        );
+        assert_eq!(
+            lenders(&e, "tf"),
+            ["after-return-fee"],
+            "the others still borrow"
+        );
+        let r = ask(&e, "拍了之后想知道寄的是圆通还是中通呀");
+        assert_ne!(
+            (r.band, r.entry.as_deref()),
+            (Band::Exact, Some("kd")),
+            "{r:?}"
+        );
+        assert!(votes(&shop()[0]).contains_key("ship-courier"));
+        let mut off = entry("kd", "你们发什么快递？");
+        off.industry = false;
+        assert!(votes(&off).is_empty());
     }
 
     #[test]

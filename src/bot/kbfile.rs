@@ -117,6 +117,7 @@ const COLUMNS: &[&str] = &[
     "keywords",
     "pattern",
     "product_answers",
+    "industry",
 ];
 
 /// The non-empty lines of a list cell or text box, trimmed (one item per line).
@@ -307,6 +308,7 @@ fn csv_entry(
     e.follow_ups = lines(get("follow_ups"));
     e.enabled = flag(get("enabled"), true)?;
     e.notify_human = flag(get("notify_human"), false)?;
+    e.industry = flag(get("industry"), true)?;
     e.valid_from = parse_time(get("valid_from"), tz)?;
     e.valid_until = parse_time(get("valid_until"), tz)?;
     e.match_mode = MatchMode::parse(get("match_mode")).ok_or_else(|| {
@@ -412,6 +414,7 @@ pub fn write(out: &mut impl Write, entries: &[KbEntry], format: Format, tz: Tz) 
                     &e.keywords.join("\n"),
                     e.pattern.as_deref().unwrap_or(""),
                     &products.join("\n"),
+                    if e.industry { "1" } else { "0" },
                 ])?;
             }
             w.flush()?;
@@ -486,6 +489,7 @@ mod tests {
         e.follow_ups = vec!["ship".into()];
         let mut other = KbEntry::new("ship", "发货", "48小时");
         other.enabled = false;
+        other.industry = false;
         let entries = vec![e, other];
         let mut out = Vec::new();
         write(&mut out, &entries, Format::Csv, TZ).unwrap();
@@ -499,6 +503,10 @@ mod tests {
             read(out.as_slice(), Format::JsonLines, TZ).unwrap(),
             entries
         );
+        // Borrowing industry phrasings is the default: only switching it off is written.
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("\"industry\":false").count(), 1, "{text}");
+        assert!(!text.contains("\"industry\":true"), "{text}");
     }
 
     #[test]

@@ -242,6 +242,15 @@ impl Reply {
     }
 }
 
+/// Industry phrasings an entry borrows (行业通用问法).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Borrowed {
+    /// Standard questions of the lending starter entries.
+    pub from: Vec<String>,
+    /// The lent phrasings.
+    pub phrasings: Vec<String>,
+}
+
 /// The bot: the knowledge base in memory and in the tantivy index.
 pub struct Engine {
     index: SearchIndex,
@@ -320,6 +329,25 @@ impl Engine {
 
     fn swap(&self, s: State) {
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(s);
+    }
+
+    /// What entry `id` borrows (see `industry`): the standard questions of the
+    /// starter entries lending to it and the phrasings they lend, in index order.
+    /// Empty for an entry that borrows nothing or is not in the knowledge base.
+    pub fn borrowed(&self, id: &str) -> Borrowed {
+        let s = self.current();
+        let Some(p) = s.entries.get(id) else {
+            return Borrowed::default();
+        };
+        Borrowed {
+            from: industry::questions(&p.industry),
+            phrasings: p
+                .phrasings
+                .iter()
+                .filter(|ph| ph.industry)
+                .map(|ph| ph.text.clone())
+                .collect(),
+        }
     }
 
     /// Answers `text` in `ctx`. Never fails: any input gives a reply.

@@ -58,7 +58,8 @@ pub enum Bulk {
 #[derive(Debug, Clone)]
 pub struct PhrasingCheck {
     pub text: String,
-    /// `标准问`, `相似问` or `排除问法`.
+    /// `标准问`, `相似问`, `行业问法` (lent by a starter entry, see `bot::industry`) or
+    /// `排除问法`.
     pub kind: &'static str,
     /// Another entry that has the same phrasing (after normalization): (id, question).
     pub owner: Option<(String, String)>,
@@ -69,6 +70,14 @@ pub struct PhrasingCheck {
     /// The answer is what the entry wants: this entry for its phrasings, any other
     /// for its negative ones.
     pub ok: bool,
+}
+
+/// How the bot answers every phrasing of an entry, and where its borrowed ones come from.
+#[derive(Debug, Clone, Default)]
+pub struct PhrasingChecks {
+    pub rows: Vec<PhrasingCheck>,
+    /// Standard questions of the starter entries lending phrasings to the entry.
+    pub borrowed_from: Vec<String>,
 }
 
 /// Whether every word of `q` occurs in the entry (case-insensitive, 繁→简, half width).
@@ -198,9 +207,10 @@ impl Desk {
         Ok(n)
     }
 
-    /// For every phrasing of `entry` (question, similar, negative): which other entry
-    /// owns the same phrasing, and what the bot answers to it now.
-    pub fn check_phrasings(&self, entry: &KbEntry) -> Result<Vec<PhrasingCheck>> {
+    /// For every phrasing of `entry` (question, similar, borrowed industry phrasings,
+    /// negative): which other entry owns the same phrasing, and what the bot answers to
+    /// it now.
+    pub fn check_phrasings(&self, entry: &KbEntry) -> Result<PhrasingChecks> {
         let mut owners: HashMap<String, (String, String)> = HashMap::new();
         for other in self.store.read()?.list_entries()? {
             if other.id == entry.id {
@@ -215,10 +225,13 @@ impl Desk {
         let settings = self.settings()?;
         let ctx = Ctx::new(&settings, self.clock.now());
         let bot = self.bot()?;
+        let borrowed = bot.borrowed(&entry.id);
+        let lent = borrowed.phrasings;
         let kinds = std::iter::once((entry.question.as_str(), "标准问"))
             .chain(entry.similar.iter().map(|s| (s.as_str(), "相似问")))
+            .chain(lent.iter().map(|s| (s.as_str(), "行业问法")))
             .chain(entry.negative.iter().map(|s| (s.as_str(), "排除问法")));
-        Ok(kinds
+        let rows = kinds
             .map(|(text, kind)| {
                 let reply = bot.reply(&ctx, text);
                 let answered_by = reply
@@ -245,7 +258,11 @@ impl Desk {
                     ok: if kind == "排除问法" { !mine } else { mine },
                 }
             })
-            .collect())
+            .collect();
+        Ok(PhrasingChecks {
+            rows,
+            borrowed_from: borrowed.from,
+        })
     }
 
     /// Removes a product.

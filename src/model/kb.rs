@@ -112,10 +112,18 @@ pub struct KbEntry {
     /// For `regex` mode: the pattern, matched against the normalized message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// May borrow the phrasings of the starter entry it asks the same question as
+    /// (行业通用问法, see `bot::industry`); the trainer can switch it off.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub industry: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -157,6 +165,7 @@ impl KbEntry {
             match_mode: MatchMode::Intelligent,
             keywords: Vec::new(),
             pattern: None,
+            industry: true,
         }
     }
 

@@ -7,7 +7,7 @@ use super::page::{PageCtx, render};
 use crate::AppState;
 use crate::bot::kbfile::{self, Format, lines};
 use crate::bot::{Band, Reply};
-use crate::desk::kbedit::{Bulk, EntryRow, KbFilter, PhrasingCheck};
+use crate::desk::kbedit::{Bulk, EntryRow, KbFilter, PhrasingChecks};
 use crate::desk::training::parse_ids;
 use crate::desk::{self, Actor};
 use crate::error::{AppError, redirect};
@@ -137,6 +137,8 @@ pub struct EntryForm {
     pub pattern: String,
     pub enabled: String,
     pub notify_human: String,
+    /// Borrow industry phrasings (checkbox: non-empty when ticked).
+    pub industry: String,
     /// Training questions this entry settles (comma-separated ids).
     pub train_ids: String,
 }
@@ -173,6 +175,11 @@ impl EntryForm {
             pattern: e.pattern.clone().unwrap_or_default(),
             enabled: if e.enabled { "1".into() } else { String::new() },
             notify_human: if e.notify_human {
+                "1".into()
+            } else {
+                String::new()
+            },
+            industry: if e.industry {
                 "1".into()
             } else {
                 String::new()
@@ -232,6 +239,7 @@ impl EntryForm {
             match_mode,
             keywords: lines(&self.keywords),
             pattern: Some(self.pattern.clone()),
+            industry: !self.industry.is_empty(),
         }
         .normalized();
         if let Err(more) = entry.validate() {
@@ -253,7 +261,7 @@ pub struct EntryPage {
     pub categories: Vec<String>,
     pub scenes: Vec<String>,
     /// How the bot answers each phrasing now (stored entries only).
-    pub checks: Vec<PhrasingCheck>,
+    pub checks: PhrasingChecks,
     /// Notes after a save (phrasings typed twice).
     pub notes: Vec<String>,
 }
@@ -274,14 +282,14 @@ impl EntryPage {
             modes: MatchMode::ALL,
             categories,
             scenes,
-            checks: Vec::new(),
+            checks: PhrasingChecks::default(),
             notes: Vec::new(),
         })
     }
 
     /// How many phrasings the bot does not answer with this entry.
     pub fn conflicts(&self) -> usize {
-        self.checks.iter().filter(|c| !c.ok).count()
+        self.checks.rows.iter().filter(|c| !c.ok).count()
     }
 }
 
@@ -302,6 +310,7 @@ pub async fn new_form(
 ) -> Result<EntryPage, AppError> {
     let mut form = EntryForm {
         enabled: "1".into(),
+        industry: "1".into(),
         match_mode: MatchMode::Intelligent.as_str().into(),
         ..EntryForm::default()
     };
