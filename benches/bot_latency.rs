@@ -124,6 +124,8 @@ fn main() {
         rss0
     );
 
+    sparse(&mut rng);
+
     // The same KB and queries through Python jieba + rank_bm25.
     let kb_file = dir.path().join("kb.jsonl");
     let q_file = dir.path().join("queries.txt");
@@ -164,4 +166,57 @@ fn main() {
         ),
         Err(e) => println!("bot_latency: python comparison skipped: {e}"),
     }
+}
+
+/// The cost of industry phrasings (行业通用问法) at engine build: a KB of sparse entries
+/// (3 phrasings each, as sellers write them: a product and model, and a starter
+/// question),
+/// built without borrowing, with borrowing (every phrasing votes), and again (the
+/// votes remembered, as when an import or a synonym edit rebuilds the engine).
+fn sparse(rng: &mut StdRng) {
+    const PRODUCTS: [&str; 8] = [
+        "耳机",
+        "充电宝",
+        "车厘子",
+        "保温杯",
+        "牛仔裤",
+        "面膜",
+        "奶粉",
+        "茶叶",
+    ];
+    let starter = xiaoer::bot::starter::entries();
+    let entries: Vec<KbEntry> = (0..ENTRIES)
+        .filter_map(|i| {
+            let s = starter.choose(rng)?;
+            let p = PRODUCTS.choose(rng)?;
+            // A model number keeps every entry's phrasings its own, as in a real KB.
+            let mut phrasings = s.phrasings().map(|q| format!("{p}{}款{q}", i + 100));
+            let mut e = KbEntry::new(&format!("s{i}"), &phrasings.next()?, "答案");
+            e.similar = phrasings.take(2).collect();
+            Some(e)
+        })
+        .collect();
+    let build = |entries: Vec<KbEntry>| {
+        let data = KbData {
+            entries,
+            ..KbData::default()
+        };
+        let t = Instant::now();
+        std::hint::black_box(Engine::open(Location::Ram, data).expect("engine"));
+        t.elapsed().as_millis()
+    };
+    let off: Vec<KbEntry> = entries
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.industry = false;
+            e
+        })
+        .collect();
+    let without = build(off);
+    let first = build(entries.clone());
+    let again = build(entries);
+    println!(
+        "bot_latency: sparse KB {ENTRIES} entries x 3 phrasings, engine build: without borrowing {without} ms; with industry phrasings {first} ms; again, votes remembered {again} ms"
+    );
 }

@@ -24,7 +24,7 @@ use super::state::{self, State};
 use super::{Band, Ctx, KbData, matcher, starter};
 use crate::model::{KbEntry, ShopSettings};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Entries with more similar phrasings than this have enough of their own.
 const SPARSE: usize = 5;
@@ -37,11 +37,19 @@ const MIN_SHARE: f32 = 0.1;
 /// Starter entries never lent: conversation, not a topic.
 const NOT_LENT: [&str; 2] = ["cs-hello", "cs-human"];
 
+/// Phrasings whose vote is remembered at most (see `Starter::memo`).
+const MEMO_SIZE: usize = 200_000;
+
 /// An engine over the starter entries, built once.
 struct Starter {
     state: State,
     index: SearchIndex,
     entries: HashMap<String, KbEntry>,
+    /// Each phrasing's vote, once worked out (about 0.1 ms each). The starter engine
+    /// does not change while the process runs, so a vote holds until then, and
+    /// rebuilding the shop's engine (an import, a synonym edit) asks again only about
+    /// phrasings it has not seen.
+    memo: Mutex<HashMap<String, Option<String>>>,
 }
 
 fn starter_engine() -> Option<&'static Starter> {
@@ -70,6 +78,7 @@ fn starter_engine() -> Option<&'static Starter> {
                 state,
                 index,
                 entries,
+                memo: Mutex::default(),
             })
         })
         .as_ref()
@@ -93,21 +102,33 @@ pub fn votes(entry: &KbEntry) -> Votes {
     {
         return out;
     }
-    let settings = ShopSettings::default();
-    let ctx = Ctx::new(&settings, chrono::Utc::now());
+    let mut memo = st.memo.lock().unwrap_or_else(|p| p.into_inner());
+    if memo.len() > MEMO_SIZE {
+        memo.clear();
+    }
     for phrasing in entry.phrasings() {
         if phrasing.chars().filter(|c| c.is_alphanumeric()).count() < MIN_CHARS {
             continue;
         }
-        let r = matcher::reply(&st.state, &st.index, &ctx, phrasing);
-        if r.band != Band::Exact || r.intent.is_some() || r.confidence < STRONG {
-            continue;
-        }
-        if let Some(id) = r.entry.filter(|id| !NOT_LENT.contains(&id.as_str())) {
-            *out.entry(id).or_default() += 1;
+        let found = memo
+            .entry(phrasing.to_string())
+            .or_insert_with(|| vote(st, phrasing));
+        if let Some(id) = found {
+            *out.entry(id.clone()).or_default() += 1;
         }
     }
     out
+}
+
+/// The starter entry `phrasing` votes for, if any.
+fn vote(st: &Starter, phrasing: &str) -> Option<String> {
+    let settings = ShopSettings::default();
+    let ctx = Ctx::new(&settings, chrono::Utc::now());
+    let r = matcher::reply(&st.state, &st.index, &ctx, phrasing);
+    if r.band != Band::Exact || r.intent.is_some() || r.confidence < STRONG {
+        return None;
+    }
+    r.entry.filter(|id| !NOT_LENT.contains(&id.as_str()))
 }
 
 /// Which starter entries each entry borrows from, given every entry's votes and the
