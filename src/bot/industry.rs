@@ -45,7 +45,7 @@ struct Starter {
     state: State,
     index: SearchIndex,
     entries: HashMap<String, KbEntry>,
-    /// Each phrasing's vote, once worked out (about 0.1 ms each). The starter engine
+    /// Each phrasing's vote, once worked out (about 0.2 ms each). The starter engine
     /// does not change while the process runs, so a vote holds until then, and
     /// rebuilding the shop's engine (an import, a synonym edit) asks again only about
     /// phrasings it has not seen.
