@@ -170,9 +170,8 @@ fn main() {
 
 /// The cost of industry phrasings (行业通用问法) at engine build: a KB of sparse entries
 /// (3 phrasings each, as sellers write them: a product and model, and a starter
-/// question),
-/// built without borrowing, with borrowing (every phrasing votes), and again (the
-/// votes remembered, as when an import or a synonym edit rebuilds the engine).
+/// question), built without borrowing, with borrowing (every phrasing votes), and again
+/// (the votes remembered, as when an import or a synonym edit rebuilds the engine).
 fn sparse(rng: &mut StdRng) {
     const PRODUCTS: [&str; 8] = [
         "耳机",

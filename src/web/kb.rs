@@ -148,6 +148,11 @@ fn local_input(t: Option<DateTime<Utc>>, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
+/// A checkbox's form value: `1` when ticked, empty (as a browser omits it) when not.
+fn ticked(on: bool) -> String {
+    if on { "1".into() } else { String::new() }
+}
+
 impl EntryForm {
     /// The form showing `e`.
     pub fn from_entry(e: &KbEntry, tz: Tz) -> EntryForm {
@@ -173,17 +178,9 @@ impl EntryForm {
             match_mode: e.match_mode.as_str().into(),
             keywords: e.keywords.join("\n"),
             pattern: e.pattern.clone().unwrap_or_default(),
-            enabled: if e.enabled { "1".into() } else { String::new() },
-            notify_human: if e.notify_human {
-                "1".into()
-            } else {
-                String::new()
-            },
-            industry: if e.industry {
-                "1".into()
-            } else {
-                String::new()
-            },
+            enabled: ticked(e.enabled),
+            notify_human: ticked(e.notify_human),
+            industry: ticked(e.industry),
             train_ids: String::new(),
         }
     }
@@ -309,8 +306,8 @@ pub async fn new_form(
     q: web::Query<NewQuery>,
 ) -> Result<EntryPage, AppError> {
     let mut form = EntryForm {
-        enabled: "1".into(),
-        industry: "1".into(),
+        enabled: ticked(true),
+        industry: ticked(true),
         match_mode: MatchMode::Intelligent.as_str().into(),
         ..EntryForm::default()
     };
