@@ -322,29 +322,51 @@ impl Message {
     /// The message as channels and pages receive it: `{id, from, agent?, text, at,
     /// menu[], follow_ups[], client_msg_id?}` (menu items and follow-ups are
     /// `{id, question}`).
-    pub fn wire(&self) -> serde_json::Value {
-        let items = |v: &[(String, String)]| -> Vec<serde_json::Value> {
-            v.iter()
-                .map(|(id, q)| serde_json::json!({ "id": id, "question": q }))
-                .collect()
-        };
+    pub fn wire(&self) -> Wire<'_> {
         let bot = self.bot.as_ref();
-        let mut v = serde_json::json!({
-            "id": self.seq,
-            "from": self.from.kind(),
-            "text": self.text,
-            "at": self.at,
-            "menu": bot.map(|b| items(&b.menu)).unwrap_or_default(),
-            "follow_ups": bot.map(|b| items(&b.follow_ups)).unwrap_or_default(),
-        });
-        if let Sender::Agent { name, .. } = &self.from {
-            v["agent"] = name.clone().into();
+        Wire {
+            id: self.seq,
+            from: self.from.kind(),
+            agent: match &self.from {
+                Sender::Agent { name, .. } => Some(name),
+                _ => None,
+            },
+            text: &self.text,
+            at: self.at,
+            menu: bot.map(|b| wire_items(&b.menu)).unwrap_or_default(),
+            follow_ups: bot.map(|b| wire_items(&b.follow_ups)).unwrap_or_default(),
+            client_msg_id: self.client_msg_id.as_deref(),
         }
-        if let Some(id) = &self.client_msg_id {
-            v["client_msg_id"] = id.clone().into();
-        }
-        v
     }
+}
+
+/// A message as channels and pages receive it (see [`Message::wire`]); serialized
+/// straight from the message, without building a `serde_json::Value`.
+#[derive(Debug, Serialize)]
+pub struct Wire<'a> {
+    pub id: u64,
+    pub from: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<&'a str>,
+    pub text: &'a str,
+    pub at: DateTime<Utc>,
+    pub menu: Vec<WireItem<'a>>,
+    pub follow_ups: Vec<WireItem<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<&'a str>,
+}
+
+fn wire_items(v: &[(String, String)]) -> Vec<WireItem<'_>> {
+    v.iter()
+        .map(|(id, question)| WireItem { id, question })
+        .collect()
+}
+
+/// A menu option or follow-up on the wire.
+#[derive(Debug, Serialize)]
+pub struct WireItem<'a> {
+    pub id: &'a str,
+    pub question: &'a str,
 }
 
 /// What happened, in order, for live updates and metrics.
@@ -435,5 +457,68 @@ impl Order {
             self.status.as_str(),
             "created" | "unpaid" | "cancelled" | "closed"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(from: Sender, bot: Option<BotMeta>, client_msg_id: Option<&str>) -> Message {
+        Message {
+            conv: ConvId(3),
+            seq: 7,
+            at: "2026-11-23T08:30:00Z".parse().unwrap(),
+            from,
+            text: "<b>亲</b> \"在的\"".into(),
+            client_msg_id: client_msg_id.map(String::from),
+            bot,
+        }
+    }
+
+    #[test]
+    fn a_message_on_the_wire_has_the_documented_fields_and_no_more() {
+        let meta = BotMeta {
+            band: "guided".into(),
+            entry: None,
+            intent: None,
+            confidence: 0.5,
+            menu: vec![
+                ("12".into(), "几天发货".into()),
+                ("13".into(), "发什么快递".into()),
+            ],
+            follow_ups: vec![("20".into(), "包邮吗".into())],
+        };
+        let bot =
+            serde_json::to_value(message(Sender::Bot, Some(meta), Some("c-1")).wire()).unwrap();
+        assert_eq!(
+            bot,
+            serde_json::json!({
+                "id": 7,
+                "from": "bot",
+                "text": "<b>亲</b> \"在的\"",
+                "at": "2026-11-23T08:30:00Z",
+                "menu": [{"id": "12", "question": "几天发货"}, {"id": "13", "question": "发什么快递"}],
+                "follow_ups": [{"id": "20", "question": "包邮吗"}],
+                "client_msg_id": "c-1",
+            })
+        );
+        let agent = Sender::Agent {
+            id: UserId(2),
+            name: "小美".into(),
+        };
+        let agent = serde_json::to_value(message(agent, None, None).wire()).unwrap();
+        assert_eq!(
+            agent,
+            serde_json::json!({
+                "id": 7,
+                "from": "agent",
+                "agent": "小美",
+                "text": "<b>亲</b> \"在的\"",
+                "at": "2026-11-23T08:30:00Z",
+                "menu": [],
+                "follow_ups": [],
+            })
+        );
     }
 }

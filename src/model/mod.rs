@@ -18,7 +18,7 @@ pub use audit::{AuditEntry, NewAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use conv::{
     BotMeta, Buyer, BuyerId, ConvId, ConvState, Conversation, Event, EventKind, GroupId, Message,
-    Order, OrderItem, Rating, Sender,
+    Order, OrderItem, Rating, Sender, Wire, WireItem,
 };
 pub use kb::{KbEntry, Lexicon, MatchMode};
 pub use product::{Price, Product};

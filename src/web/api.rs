@@ -7,7 +7,7 @@ use crate::desk::service::check_text;
 use crate::error::{ApiError, AppError};
 use crate::store::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
 pub struct TryRequest {
@@ -69,14 +69,28 @@ pub struct PostMessage {
 }
 
 /// The JSON answer to a stored buyer message.
-pub fn outcome_json(o: &crate::desk::service::Outcome) -> serde_json::Value {
-    serde_json::json!({
-        "conversation_id": o.conv.id.0,
-        "message_id": o.message.seq,
-        "state": o.conv.state.as_str(),
-        "duplicate": o.duplicate,
-        "replies": o.replies.iter().map(|m| m.wire()).collect::<Vec<_>>(),
-    })
+pub fn outcome_json(o: &crate::desk::service::Outcome) -> OutcomeJson<'_> {
+    OutcomeJson {
+        conversation_id: o.conv.id.0,
+        message_id: o.message.seq,
+        state: o.conv.state.as_str(),
+        duplicate: o.duplicate,
+        replies: o.replies.iter().map(|m| m.wire()).collect(),
+        queue_ahead: None,
+    }
+}
+
+/// The answer to a posted message: `{conversation_id, message_id, state, duplicate,
+/// replies}`, and for the web chat `queue_ahead` (a number, or null when not queued).
+#[derive(Debug, Serialize)]
+pub struct OutcomeJson<'a> {
+    conversation_id: u64,
+    message_id: u64,
+    state: &'static str,
+    duplicate: bool,
+    replies: Vec<crate::model::Wire<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_ahead: Option<Option<usize>>,
 }
 
 /// POST /api/v1/messages — a buyer's message from a channel bridge. Acknowledged after

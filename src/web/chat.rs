@@ -217,7 +217,7 @@ pub async fn send(
         .chat_send(&buyer, &m.text, m.client_msg_id, m.product)
         .await?;
     let mut body = outcome_json(&o);
-    body["queue_ahead"] = state.desk.queue_ahead(&o.conv)?.into();
+    body.queue_ahead = Some(state.desk.queue_ahead(&o.conv)?);
     Ok(HttpResponse::Ok().json(body))
 }
 
