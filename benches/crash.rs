@@ -76,6 +76,7 @@ fn main() {
                         Duration::ZERO,
                                                 Duration::from_secs(3600),
                         false,
+                        None,
                         stop,
                     )
                     .await

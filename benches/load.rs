@@ -7,6 +7,13 @@
 //! Run: `cargo bench --bench load` (LOAD_BUYERS=200, LOAD_SECS=10 to change). Buyers
 //! ask 40 common questions phrased 1,440 ways, as shops see them; LOAD_UNIQUE=1 makes
 //! every message different, so the bot works out every reply afresh.
+//!
+//! Buyers who each wait for the answer before asking again (a closed loop) can never
+//! show both high throughput and low latency: with 200 of them, messages/s × mean
+//! latency = 200, so 10,000 msg/s means 20 ms on average. `LOAD_RATE=4000,6000,8000`
+//! runs paced buyers instead (an open loop): the same 200 buyers share the offered rate
+//! on a schedule, and each latency counts from when the message was due. One server
+//! serves every rate in the list in turn, for `LOAD_SECS` each.
 
 mod support;
 
@@ -30,6 +37,12 @@ fn main() {
     let buyer_count = env_or("LOAD_BUYERS", 200);
     let secs = env_or("LOAD_SECS", 10) as u64;
     let unique = env_or("LOAD_UNIQUE", 0) == 1;
+    let rates: Vec<f64> = std::env::var("LOAD_RATE")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .filter(|r| *r > 0.0)
+        .collect();
     let dir = data_dir();
     let token = token(dir.path());
     let server = start(dir.path());
@@ -40,6 +53,40 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let http = client(buyer_count);
+        if !rates.is_empty() {
+            for (i, rate) in rates.iter().enumerate() {
+                let pace = Duration::from_secs_f64(buyer_count as f64 / rate);
+                let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
+                let run = buyers(
+                    &http,
+                    server.port,
+                    &token,
+                    buyer_count,
+                    &format!("paced{i}-"),
+                    "p",
+                    Duration::from_secs(2),
+                    Duration::from_secs(secs),
+                    unique,
+                    Some(pace),
+                    Arc::new(AtomicBool::new(false)),
+                )
+                .await;
+                let per = |d: Duration| d.as_secs_f64() * 1e6 / run.acked.len().max(1) as f64;
+                println!(
+                    "load: paced, {buyer_count} buyers, offered {rate:.0} msg/s (one message per buyer every {:.1} ms), {secs} s: served {:.0} msg/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}; CPU per message: server {:.0} us, load generator {:.0} us",
+                    ms(pace),
+                    run.per_second(),
+                    ms(run.percentile(0.50)),
+                    ms(run.percentile(0.90)),
+                    ms(run.percentile(0.99)),
+                    ms(run.percentile(1.0)),
+                    run.errors,
+                    per(server.cpu() - server_cpu),
+                    per(cpu_of("/proc/self/stat") - client_cpu),
+                );
+            }
+            return;
+        }
         let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
         let run = buyers(
             &http,
@@ -51,6 +98,7 @@ fn main() {
             Duration::from_secs(2),
             Duration::from_secs(secs),
             unique,
+            None,
             Arc::new(AtomicBool::new(false)),
         )
         .await;

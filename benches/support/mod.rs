@@ -290,6 +290,11 @@ pub async fn get(http: &Http, port: u16, path: &str, token: Option<&str>) -> Res
 /// `buyers` concurrent buyers each send messages one after another (the next after
 /// the answer) for `length`, or until `stop` is set; messages before `warm_up` are not
 /// measured. Buyer ids are `{prefix}{n}`, message ids `{tag}-{n}-{k}`.
+///
+/// With `pace`, each buyer sends on a schedule instead, one message every `pace`
+/// (buyers spread evenly over the first interval), or at once when behind it; a
+/// message's latency then runs from when it was due, not when it went out, so a
+/// server that falls behind is not flattered by the buyers waiting for it.
 #[allow(clippy::too_many_arguments)]
 pub async fn buyers(
     http: &Http,
@@ -301,6 +306,7 @@ pub async fn buyers(
     warm_up: Duration,
     length: Duration,
     unique: bool,
+    pace: Option<Duration>,
     stop: Arc<AtomicBool>,
 ) -> Run {
     let started = Instant::now();
@@ -313,11 +319,21 @@ pub async fn buyers(
         tasks.push(tokio::spawn(async move {
             let mut run = Run::default();
             let mut k = 0usize;
+            let mut due = pace.map(|p| (started + p.mul_f64(n as f64 / buyers as f64), p));
             while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                // When this message counts from: its due time when paced, else now.
+                let t = match &mut due {
+                    Some((at, p)) => {
+                        tokio::time::sleep_until((*at).into()).await;
+                        let t = *at;
+                        *at += *p;
+                        t
+                    }
+                    None => Instant::now(),
+                };
                 k += 1;
                 let text = question(n, k, unique);
                 let id = format!("{tag}-{n}-{k}");
-                let t = Instant::now();
                 match post_message(&http, port, &token, &buyer, &text, &id).await {
                     Ok((conversation, message, _)) => {
                         if t >= measure_from {
