@@ -70,6 +70,10 @@ impl History {
     /// how many it added. Runs one at a time (callers wait for each other); call it from
     /// a thread that may block.
     pub fn catch_up(&self) -> Result<usize> {
+        lowly(|| self.catch_up_here())
+    }
+
+    fn catch_up_here(&self) -> Result<usize> {
         let mut ing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
         let committed = (ing.last, ing.last_at);
         let done = self.read_log(&mut ing, &self.store);
@@ -245,4 +249,34 @@ pub async fn follow(
             Err(e) => tracing::warn!(error = %e, "history search indexer failed"),
         }
     }
+}
+
+/// Runs `f` on a thread of its own at the lowest CPU priority (nice 19) and returns
+/// what it returns. Threads it starts inherit the priority: tantivy's merge and
+/// segment threads when the index writer is made here, its indexing workers when a
+/// commit remakes them. At normal priority, each commit's burst of segment work took a
+/// core from the database writer and the web workers for a few hundred milliseconds,
+/// every `EVERY`, and buyers' answers waited (README, "Service speed"). Linux only:
+/// elsewhere the priority applies to the whole process, so `f` runs as is.
+pub(crate) fn lowly<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let work = std::sync::Mutex::new(Some(f));
+    let take = || work.lock().unwrap_or_else(|p| p.into_inner()).take();
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("history-index".into())
+            .spawn_scoped(s, || {
+                // On Linux, "the calling process" is the calling thread here.
+                #[cfg(target_os = "linux")]
+                let _ = rustix::process::setpriority_process(None, 19);
+                take().map(|f| f())
+            });
+        let done = match worker {
+            Ok(worker) => worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        };
+        // No thread to be had: the work is done here, at this thread's priority.
+        done.unwrap_or_else(|| take().map(|f| f()).unwrap_or_else(|| unreachable!()))
+    })
 }

@@ -162,13 +162,16 @@ impl History {
         index
             .tokenizers()
             .register(text::TOKENIZER, text::HistoryTokenizer);
-        let writer: IndexWriter = index.writer_with_options(
-            IndexWriterOptions::builder()
-                .memory_budget_per_thread(WRITER_MEMORY)
-                .num_worker_threads(1)
-                .num_merge_threads(1)
-                .build(),
-        )?;
+        // Made at low priority, so tantivy's threads start there too.
+        let writer: IndexWriter = indexer::lowly(|| {
+            index.writer_with_options(
+                IndexWriterOptions::builder()
+                    .memory_budget_per_thread(WRITER_MEMORY)
+                    .num_worker_threads(1)
+                    .num_merge_threads(1)
+                    .build(),
+            )
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

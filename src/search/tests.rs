@@ -358,3 +358,19 @@ async fn the_follower_indexes_live_messages_even_after_a_lag() {
         .expect("the follower stops when the bus closes")
         .unwrap();
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn indexing_work_and_the_threads_it_starts_run_at_the_lowest_priority() {
+    use rustix::process::getpriority_process;
+    let caller = getpriority_process(None).unwrap();
+    let (inside, started) = indexer::lowly(|| {
+        let started = std::thread::spawn(|| getpriority_process(None).unwrap());
+        (getpriority_process(None).unwrap(), started.join().unwrap())
+    });
+    assert_eq!((inside, started), (19, 19));
+    // The caller's own thread keeps its priority: only the work was lowered.
+    assert_eq!(getpriority_process(None).unwrap(), caller);
+    // What the work returns comes back, on a thread that can still start others.
+    assert_eq!(indexer::lowly(|| 6 * 7), 42);
+}
