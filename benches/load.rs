@@ -53,27 +53,35 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let http = client(buyer_count);
+        // One run of buyers, with the CPU the server and this process used per message.
+        let measure = async |prefix: &str, tag: &str, pace: Option<Duration>| {
+            let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
+            let run = buyers(
+                &http,
+                server.port,
+                &token,
+                buyer_count,
+                prefix,
+                tag,
+                Duration::from_secs(2),
+                Duration::from_secs(secs),
+                unique,
+                pace,
+                Arc::new(AtomicBool::new(false)),
+            )
+            .await;
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / run.acked.len().max(1) as f64;
+            let server_us = per(server.cpu() - server_cpu);
+            let client_us = per(cpu_of("/proc/self/stat") - client_cpu);
+            (run, server_us, client_us)
+        };
         if !rates.is_empty() {
             for (i, rate) in rates.iter().enumerate() {
                 let pace = Duration::from_secs_f64(buyer_count as f64 / rate);
-                let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
-                let run = buyers(
-                    &http,
-                    server.port,
-                    &token,
-                    buyer_count,
-                    &format!("paced{i}-"),
-                    "p",
-                    Duration::from_secs(2),
-                    Duration::from_secs(secs),
-                    unique,
-                    Some(pace),
-                    Arc::new(AtomicBool::new(false)),
-                )
-                .await;
-                let per = |d: Duration| d.as_secs_f64() * 1e6 / run.acked.len().max(1) as f64;
+                let (run, server_us, client_us) =
+                    measure(&format!("paced{i}-"), "p", Some(pace)).await;
                 println!(
-                    "load: paced, {buyer_count} buyers, offered {rate:.0} msg/s (one message per buyer every {:.1} ms), {secs} s: served {:.0} msg/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}; CPU per message: server {:.0} us, load generator {:.0} us",
+                    "load: paced, {buyer_count} buyers, offered {rate:.0} msg/s (one message per buyer every {:.1} ms), {secs} s: served {:.0} msg/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us",
                     ms(pace),
                     run.per_second(),
                     ms(run.percentile(0.50)),
@@ -81,27 +89,11 @@ fn main() {
                     ms(run.percentile(0.99)),
                     ms(run.percentile(1.0)),
                     run.errors,
-                    per(server.cpu() - server_cpu),
-                    per(cpu_of("/proc/self/stat") - client_cpu),
                 );
             }
             return;
         }
-        let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
-        let run = buyers(
-            &http,
-            server.port,
-            &token,
-            buyer_count,
-            "buyer-",
-            "m",
-            Duration::from_secs(2),
-            Duration::from_secs(secs),
-            unique,
-            None,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+        let (run, server_us, client_us) = measure("buyer-", "m", None).await;
         println!(
             "load: {buyer_count} concurrent buyers, {secs} s, {}: {:.0} msg/s (bot reply + durable commit each), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
             if unique { "every message different" } else { "common questions" },
@@ -112,12 +104,9 @@ fn main() {
             ms(run.percentile(1.0)),
             run.errors
         );
-                let per = |d: Duration| d.as_secs_f64() * 1e6 / run.acked.len().max(1) as f64;
         println!(
-            "load: {} messages acknowledged in all; CPU per message: server {:.0} us, load generator {:.0} us; server RSS {:.0} MB",
+            "load: {} messages acknowledged in all; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us; server RSS {:.0} MB",
             run.acked.len(),
-            per(server.cpu() - server_cpu),
-            per(cpu_of("/proc/self/stat") - client_cpu),
             server.rss_mb()
         );
         let messages = run.per_second();

@@ -324,6 +324,9 @@ pub async fn buyers(
                 // When this message counts from: its due time when paced, else now.
                 let t = match &mut due {
                     Some((at, p)) => {
+                        if *at >= until {
+                            break;
+                        }
                         tokio::time::sleep_until((*at).into()).await;
                         let t = *at;
                         *at += *p;
