@@ -11,7 +11,7 @@ use rust_embed::RustEmbed;
 struct Static;
 
 fn short_hash(hash: &[u8; 32]) -> String {
-    hash[..6].iter().map(|b| format!("{b:02x}")).collect()
+    crate::desk::auth::hex(&hash[..6])
 }
 
 /// `/static/<name>?v=<hash>` for an embedded file.
