@@ -185,6 +185,6 @@ fn spawn_day_keeper(state: actix_web::web::Data<AppState>) {
 
 /// 质检 at close: every conversation that closes is inspected, off the request path.
 fn spawn_inspector(state: actix_web::web::Data<AppState>) {
-    let events = state.desk.bus().subscribe();
-    actix_web::rt::spawn(state.desk.clone().inspect_closes(events));
+    let closes = state.desk.bus().subscribe_closes();
+    actix_web::rt::spawn(state.desk.clone().inspect_closes(closes));
 }

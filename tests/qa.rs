@@ -76,7 +76,7 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
         shop.state
             .desk
             .clone()
-            .inspect_closes(shop.state.desk.bus().subscribe()),
+            .inspect_closes(shop.state.desk.bus().subscribe_closes()),
     );
     let close = post(
         &format!("/desk/c/{conv}/close"),

@@ -236,26 +236,15 @@ impl Desk {
         Ok(found)
     }
 
-    /// Inspects every conversation that closes, from the live events `rx`, until the
-    /// bus closes (the server runs this in the background).
-    pub async fn inspect_closes(
-        self,
-        mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::model::Event>>,
-    ) {
-        use crate::model::EventKind;
+    /// Inspects every conversation that closes, from `rx` (`Bus::subscribe_closes`),
+    /// until the bus closes (the server runs this in the background).
+    pub async fn inspect_closes(self, mut rx: tokio::sync::broadcast::Receiver<ConvId>) {
         use tokio::sync::broadcast::error::RecvError;
         loop {
             match rx.recv().await {
-                Ok(e) => {
-                    if matches!(
-                        e.kind,
-                        EventKind::State {
-                            to: ConvState::Closed,
-                            ..
-                        }
-                    ) && let Err(err) = self.inspect(e.conv).await
-                    {
-                        tracing::warn!(conv = e.conv.0, error = %err, "inspection failed");
+                Ok(conv) => {
+                    if let Err(err) = self.inspect(conv).await {
+                        tracing::warn!(conv = conv.0, error = %err, "inspection failed");
                     }
                 }
                 Err(RecvError::Lagged(n)) => {

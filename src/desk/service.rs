@@ -219,7 +219,8 @@ fn plan(
 
 /// `at` as a date in the shop's time zone: `2026-11-22`.
 pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%d").to_string()
+    // NaiveDate's own Display writes this form, without format!'s strftime parsing.
+    at.with_timezone(&tz).date_naive().to_string()
 }
 
 /// The honest "no human now" reply, with when humans are back.

@@ -918,3 +918,21 @@ async fn off_hours_without_the_unattended_reply_a_queued_buyer_is_told_nobody_is
         vec!["已为您转接人工客服，前面还有 1 位，请稍候～"]
     );
 }
+
+#[test]
+fn local_day_is_the_date_in_the_shop_time_zone() {
+    use chrono::TimeZone;
+    let at = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 17, 30, 0)
+        .unwrap();
+    assert_eq!(
+        super::service::local_day(at, chrono_tz::Asia::Shanghai),
+        "2026-11-23"
+    );
+    assert_eq!(super::service::local_day(at, chrono_tz::UTC), "2026-11-22");
+    let early = chrono::Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+    assert_eq!(
+        super::service::local_day(early, chrono_tz::UTC),
+        "2026-01-05"
+    );
+}

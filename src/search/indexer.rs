@@ -19,6 +19,12 @@ use tokio::sync::broadcast::{self, error::RecvError};
 /// merged later; every 3 s rather than every second left 13% more messages per second
 /// to the database writer under load (README, "Service speed").
 pub const EVERY: Duration = Duration::from_secs(3);
+
+/// While a catch-up runs and another is already due, the follower stops listening to
+/// the bus this long at a time: it need not hear of more messages, only, in the end,
+/// that the bus closed.
+const QUIET: Duration = Duration::from_millis(250);
+
 /// Events read per read transaction.
 const CHUNK: usize = 2_000;
 /// A long catch-up (a rebuild) commits after this many messages, so it resumes there.
@@ -230,7 +236,16 @@ pub async fn follow(
             tokio::select! {
                 done = &mut job => break done,
                 w = wake(&mut rx) => match w {
-                    Wake::Message => again = true,
+                    Wake::Message => {
+                        // Another catch-up is due either way: hear nothing more for a
+                        // while, or every message published meanwhile wakes this task
+                        // (a cross-thread wake, a system call each, on the web workers).
+                        again = true;
+                        tokio::select! {
+                            done = &mut job => break done,
+                            () = tokio::time::sleep(QUIET) => {}
+                        }
+                    }
                     Wake::Closed => {
                         // Shutting down: let a long rebuild stop at its next chunk.
                         if let Some(h) = history.upgrade() {
