@@ -60,7 +60,9 @@ pub struct Buyer {
     /// The buyer's latest conversations, oldest first (at most `KEEP_CONVS`).
     #[serde(default)]
     pub convs: Vec<ConvId>,
+    #[serde(with = "crate::model::stamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::model::stamp")]
     pub last_seen: DateTime<Utc>,
 }
 
@@ -149,23 +151,25 @@ pub struct Conversation {
     pub unmatched_streak: u32,
     /// The next message's sequence number.
     pub next_seq: u64,
+    #[serde(with = "crate::model::stamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::model::stamp")]
     pub updated_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub last_buyer_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub last_agent_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub queued_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub assigned_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The last agent who served (credited with the rating).
     #[serde(default)]
     pub last_agent: Option<UserId>,
     /// When the buyer was invited to rate (at most once).
-    #[serde(default)]
+    #[serde(default, with = "crate::model::stamp::option")]
     pub invited_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub rating: Option<Rating>,
@@ -251,6 +255,7 @@ pub struct Rating {
     pub reasons: Vec<String>,
     #[serde(default)]
     pub comment: String,
+    #[serde(with = "crate::model::stamp")]
     pub at: DateTime<Utc>,
     /// The agent credited; `None` means the bot.
     #[serde(default)]
@@ -308,6 +313,7 @@ pub struct Message {
     pub conv: ConvId,
     /// Position in the conversation: 1, 2, 3 …
     pub seq: u64,
+    #[serde(with = "crate::model::stamp")]
     pub at: DateTime<Utc>,
     pub from: Sender,
     pub text: String,
@@ -349,6 +355,7 @@ pub struct Wire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<&'a str>,
     pub text: &'a str,
+    #[serde(with = "crate::model::stamp")]
     pub at: DateTime<Utc>,
     pub menu: Vec<WireItem<'a>>,
     pub follow_ups: Vec<WireItem<'a>>,
@@ -403,6 +410,7 @@ pub enum EventKind {
 pub struct Event {
     /// Global position, 1, 2, 3 …
     pub seq: u64,
+    #[serde(with = "crate::model::stamp")]
     pub at: DateTime<Utc>,
     pub conv: ConvId,
     pub channel: String,
@@ -441,7 +449,9 @@ pub struct Order {
     pub paid: Option<Price>,
     #[serde(default)]
     pub logistics: Option<String>,
+    #[serde(with = "crate::model::stamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::model::stamp")]
     pub updated_at: DateTime<Utc>,
 }
 

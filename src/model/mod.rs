@@ -10,6 +10,7 @@ pub mod product;
 pub mod qa;
 pub mod service;
 pub mod settings;
+pub mod stamp;
 pub mod ticket;
 pub mod training;
 pub mod user;

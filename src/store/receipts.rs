@@ -30,6 +30,7 @@ pub const MAX_RECENT: usize = 100_000;
 pub struct Receipt {
     /// `channel\x1f buyer\x1f client_msg_id` (see `client_msg_key`).
     pub key: String,
+    #[serde(with = "crate::model::stamp")]
     pub at: DateTime<Utc>,
     pub conv: ConvId,
     /// The buyer message's sequence number.
