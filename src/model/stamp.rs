@@ -8,7 +8,7 @@
 //! time through serde_json's string escaper, and reads it with its relaxed parser, which
 //! goes through its general format parser. Here the text is made whole and then written,
 //! and read with chrono's strict RFC 3339 parser, falling back to the relaxed one for
-//! anything else chrono would have accepted. Under load, date handling was about 8% of
+//! anything else chrono would have accepted. Under load, date handling was about 8.5% of
 //! the web workers' and the database writer's time (README, "Service speed").
 
 use chrono::{DateTime, SecondsFormat, Utc};
