@@ -23,7 +23,10 @@ pub enum AppError {
     /// No user exists yet: the owner must be created first.
     #[error("请先创建店主账号")]
     SetupRequired,
-    /// A missing, unknown or revoked API token.
+    /// An API call without an `Authorization` header.
+    #[error("缺少 API 令牌：请带上请求头 Authorization: Bearer xr_…")]
+    NoToken,
+    /// An unknown or revoked API token.
     #[error("API 令牌无效或已撤销")]
     BadToken,
     /// A web-chat call without the buyer's token.
@@ -100,7 +103,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound | AppError::Missing(_) => StatusCode::NOT_FOUND,
             AppError::LoginRequired { .. } | AppError::SetupRequired => StatusCode::SEE_OTHER,
-            AppError::BadToken | AppError::NoBuyer => StatusCode::UNAUTHORIZED,
+            AppError::NoToken | AppError::BadToken | AppError::NoBuyer => StatusCode::UNAUTHORIZED,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::Denied(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -124,6 +127,7 @@ impl ResponseError for AppError {
             }
             AppError::NotFound
             | AppError::Missing(_)
+            | AppError::NoToken
             | AppError::BadToken
             | AppError::NoBuyer
             | AppError::TooMany(_)
@@ -164,6 +168,7 @@ impl AppError {
             AppError::NotFound | AppError::Missing(_) => "not_found",
             AppError::LoginRequired { .. }
             | AppError::SetupRequired
+            | AppError::NoToken
             | AppError::BadToken
             | AppError::NoBuyer => "unauthorized",
             AppError::TooMany(_) => "too_many_requests",
@@ -213,6 +218,7 @@ impl ResponseError for ApiError {
             // Under /api/ there are no pages: an unknown route or record.
             AppError::NotFound => "接口或对象不存在".to_string(),
             other @ (AppError::Missing(_)
+            | AppError::NoToken
             | AppError::BadToken
             | AppError::NoBuyer
             | AppError::TooMany(_)

@@ -295,12 +295,46 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
                 Some(&token),
                 "",
             ),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "a negative conversation id",
+            api(
+                Method::GET,
+                "/api/v1/conversations/-1/messages",
+                Some(&token),
+                "",
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
         ),
         (
             "events without a token",
             api(Method::GET, "/api/v1/events", None, ""),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "events after a cursor that is not a number",
+            api(Method::GET, "/api/v1/events?after=abc", Some(&token), ""),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "events after a Last-Event-ID that is not a number",
+            api(Method::GET, "/api/v1/events", Some(&token), "")
+                .insert_header(("last-event-id", "zzz")),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "another scheme than Bearer",
+            actix_web::test::TestRequest::post()
+                .uri("/api/v1/messages")
+                .insert_header(("authorization", format!("Basic {token}")))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(msg("在吗")),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         ),
@@ -316,6 +350,20 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
             "{what}"
         );
         assert_eq!(shop.snapshot(), before, "{what} changed nothing");
+    }
+    // A call without the header is told what is missing, not that its token is bad.
+    let res = call_service(&app, post(None, msg("在吗")).to_request()).await;
+    let message = json(res).await["error"]["message"].to_string();
+    assert!(message.contains("Authorization: Bearer"), "{message}");
+    // The scheme is case-insensitive.
+    for scheme in ["bearer", "BEARER"] {
+        let req = actix_web::test::TestRequest::post()
+            .uri("/api/v1/messages")
+            .insert_header(("authorization", format!("{scheme} {token}")))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(msg("在吗"));
+        let res = call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }
     // Another channel's conversation reads exactly like one that does not exist.
     for id in [theirs, 999] {

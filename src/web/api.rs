@@ -131,12 +131,15 @@ pub struct AfterQuery {
 pub async fn conversation_messages(
     state: web::Data<AppState>,
     ApiChannel(token): ApiChannel,
-    id: web::Path<u64>,
+    id: web::Path<String>,
     q: web::Query<AfterQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("会话 id 应为正整数：{id}")))?;
     let r = state.desk.store().read()?;
     let conv = r
-        .get_conv(crate::model::ConvId(*id))?
+        .get_conv(crate::model::ConvId(id))?
         .filter(|c| c.channel == token.channel)
         .ok_or(AppError::Missing("会话"))?;
     let messages = r.messages_after(conv.id, q.after, 500)?;
@@ -190,18 +193,15 @@ pub async fn events(
     state: web::Data<AppState>,
     req: HttpRequest,
     ApiChannel(token): ApiChannel,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     // A new subscriber starts from now, not from the beginning of time.
-    let now = state
-        .desk
-        .store()
-        .read()
-        .and_then(|r| r.last_event_seq())
-        .unwrap_or(0);
-    let after = live::last_seen(&req, now);
-    live::stream(state.into_inner().into(), after, move |st, e| {
-        outbound(st, e, &token.channel)
-    })
+    let now = state.desk.store().read()?.last_event_seq()?;
+    let after = live::last_seen(&req, now)?;
+    Ok(live::stream(
+        state.into_inner().into(),
+        after,
+        move |st, e| outbound(st, e, &token.channel),
+    ))
 }
 
 /// The webhook-shaped frame of an outbound message event of `channel`.

@@ -265,7 +265,7 @@ pub async fn events(
     Buyer(buyer): Buyer,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.desk.store().read()?.last_event_seq()?;
-    let after = live::last_seen(&req, now);
+    let after = live::last_seen(&req, now)?;
     let known = Cell::new(state.desk.web_buyer_id(&buyer)?);
     let external = buyer.external_id();
     Ok(live::stream(

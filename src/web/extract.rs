@@ -218,11 +218,17 @@ impl FromRequest for ApiChannel {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let found = || -> Result<ApiChannel, AppError> {
-            let secret = req
+            let header = req
                 .headers()
                 .get(actix_web::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::NoToken)?;
+            // The scheme is case-insensitive (RFC 9110): `bearer` and `BEARER` too.
+            let secret = header
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, secret)| secret)
                 .ok_or(AppError::BadToken)?;
             let token = state(req)?
                 .desk

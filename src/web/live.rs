@@ -5,6 +5,7 @@
 //! nothing is sent twice.
 
 use crate::AppState;
+use crate::error::AppError;
 use crate::model::Event;
 use crate::store::prelude::*;
 use actix_web::web::{Bytes, Data};
@@ -19,20 +20,22 @@ use tokio::sync::{broadcast, mpsc};
 pub type Frame = (&'static str, serde_json::Value);
 
 /// The client's last seen event id: `Last-Event-ID`, else `?after=`, else `default`.
-pub fn last_seen(req: &HttpRequest, default: u64) -> u64 {
-    let header = req
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let query = || {
-        actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
-            req.query_string(),
-        )
-        .ok()
-        .and_then(|q| q.get("after").and_then(|a| a.parse().ok()))
-    };
-    header.or_else(query).unwrap_or(default)
+/// A cursor that is not a number is refused: ignoring it would start the stream from
+/// now and silently skip what the client missed.
+pub fn last_seen(req: &HttpRequest, default: u64) -> Result<u64, AppError> {
+    let bad = |v: &str| AppError::BadRequest(format!("事件序号应为非负整数：{v}"));
+    if let Some(v) = req.headers().get("last-event-id") {
+        let v = v.to_str().map_err(|_| bad("（无法读取）"))?.trim();
+        return v.parse().map_err(|_| bad(v));
+    }
+    let q = actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(
+        req.query_string(),
+    )
+    .map_err(|_| AppError::BadRequest("查询参数有误".into()))?;
+    match q.get("after") {
+        Some(v) => v.trim().parse().map_err(|_| bad(v)),
+        None => Ok(default),
+    }
 }
 
 /// The event stream after `after`, each event turned into a frame by `frame` (events it

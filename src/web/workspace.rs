@@ -416,7 +416,7 @@ pub async fn events(
     me: Require<Staff>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.desk.store().read()?.last_event_seq()?;
-    let after = live::last_seen(&req, now);
+    let after = live::last_seen(&req, now)?;
     let user = me.user.clone();
     Ok(live::stream(
         state.into_inner().into(),
