@@ -95,7 +95,7 @@ async fn orders_are_recorded_for_the_buyer() {
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let order = serde_json::json!({
-        "order_id": "TB2026112200001", "buyer_id": "tb-8812", "status": "shipped",
+        "order_id": "TB2026112200001", "buyer_id": "tb-8812", "status": " Shipped",
         "items": [{"sku": "TEE-01", "name": "纯棉T恤", "qty": 2, "price": "59.00"}],
         "amount": "118.00", "paid": "118.00", "logistics_status": "运输中"
     });
@@ -113,13 +113,15 @@ async fn orders_are_recorded_for_the_buyer() {
     assert_eq!(res.status(), StatusCode::OK);
     let r = json(res).await;
     assert_eq!(r["order"]["order_id"], "TB2026112200001", "{r}");
-    assert_eq!(r["order"]["status"], "shipped", "{r}");
+    assert_eq!(r["order"]["status"], "shipped", "stored in lower case: {r}");
 
     // Bad orders: no status, a price that is not a price.
     for bad in [
         serde_json::json!({"order_id": "A", "buyer_id": "b"}),
         serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "paid", "amount": "lots"}),
         serde_json::json!({"order_id": "", "buyer_id": "b", "status": "paid"}),
+        serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "weird"}),
+        serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "WAIT_BUYER_PAY"}),
     ] {
         let before = shop.snapshot();
         let res = call_service(

@@ -8,6 +8,7 @@ use super::scenes::{human_first, humans_back_label, reception_mode, scene_mode};
 use super::{Desk, Error, Result};
 use crate::bot::compose::{self, COMPLAINT_TEXT};
 use crate::bot::{Band, Ctx, Intent, Reply};
+use crate::model::conv::ORDER_STATUSES;
 use crate::model::{
     BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message,
     Reception, SceneMode, Sender, ShopSettings, TrainReason, TrainStatus, TrainingItem, UserId,
@@ -905,8 +906,13 @@ impl Desk {
         if o.buyer.trim().is_empty() || o.buyer.chars().count() > 128 {
             inv.add("buyer_id", "buyer_id 为 1–128 个字符");
         }
-        if o.status.trim().is_empty() || o.status.chars().count() > 32 {
-            inv.add("status", "status 为 1–32 个字符");
+        let status = o.status.trim().to_ascii_lowercase();
+        if !ORDER_STATUSES.iter().any(|(code, _)| *code == status) {
+            let codes: Vec<&str> = ORDER_STATUSES.iter().map(|(code, _)| *code).collect();
+            inv.add(
+                "status",
+                format!("status 应为以下之一：{}", codes.join("、")),
+            );
         }
         if o.items.len() > MAX_ORDER_ITEMS {
             inv.add("items", format!("items 最多 {MAX_ORDER_ITEMS} 项"));
@@ -924,7 +930,7 @@ impl Desk {
                     order_id: o.order_id.clone(),
                     buyer: buyer.id,
                     items: o.items.clone(),
-                    status: o.status.trim().to_string(),
+                    status: status.clone(),
                     amount: o.amount,
                     paid: o.paid,
                     logistics: o.logistics.clone(),

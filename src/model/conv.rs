@@ -441,7 +441,8 @@ pub struct Order {
     pub buyer: BuyerId,
     #[serde(default)]
     pub items: Vec<OrderItem>,
-    /// `created`, `paid`, `shipped`, `delivered`, `completed`, `refunding`, `closed` …
+    /// One of `ORDER_STATUSES` (orders stored before statuses were checked may hold
+    /// other words).
     pub status: String,
     #[serde(default)]
     pub amount: Option<Price>,
@@ -455,10 +456,35 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The order statuses a bridge may send, with their labels. Bridges map the platform's
+/// own codes (Taobao's `WAIT_SELLER_SEND_GOODS`, …) to these; created and unpaid orders
+/// leave the buyer pre-sale, cancelled and closed ones count for nothing, and the rest
+/// make the buyer an after-sale buyer.
+pub const ORDER_STATUSES: [(&str, &str); 10] = [
+    ("created", "已下单"),
+    ("unpaid", "待付款"),
+    ("paid", "已付款"),
+    ("shipped", "已发货"),
+    ("delivered", "已签收"),
+    ("completed", "已完成"),
+    ("refunding", "退款中"),
+    ("refunded", "已退款"),
+    ("cancelled", "已取消"),
+    ("closed", "已关闭"),
+];
+
 impl Order {
     /// The store key of an order: channel and order id.
     pub fn key(channel: &str, order_id: &str) -> String {
         format!("{channel}\u{1f}{order_id}")
+    }
+
+    /// The status in Chinese for the console (`已发货`), else as stored.
+    pub fn status_label(&self) -> &str {
+        ORDER_STATUSES
+            .iter()
+            .find(|(code, _)| *code == self.status)
+            .map_or(self.status.as_str(), |(_, label)| label)
     }
 
     /// Whether the order makes its buyer an after-sale buyer (paid or beyond).
@@ -473,6 +499,40 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_statuses_have_labels_and_only_paid_or_later_ones_are_after_sale() {
+        let order = |status: &str| Order {
+            channel: "qianniu".into(),
+            order_id: "A1".into(),
+            buyer: BuyerId(1),
+            items: Vec::new(),
+            status: status.into(),
+            amount: None,
+            paid: None,
+            logistics: None,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        };
+        let after: Vec<&str> = ORDER_STATUSES
+            .iter()
+            .map(|(code, _)| *code)
+            .filter(|code| order(code).is_after_sale())
+            .collect();
+        assert_eq!(
+            after,
+            [
+                "paid",
+                "shipped",
+                "delivered",
+                "completed",
+                "refunding",
+                "refunded"
+            ]
+        );
+        assert_eq!(order("shipped").status_label(), "已发货");
+        assert_eq!(order("legacy-word").status_label(), "legacy-word");
+    }
 
     fn message(from: Sender, bot: Option<BotMeta>, client_msg_id: Option<&str>) -> Message {
         Message {

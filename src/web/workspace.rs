@@ -257,7 +257,7 @@ fn open_view(d: &ConvDetail, tz: Tz) -> Open {
             .iter()
             .map(|o| OrderView {
                 order_id: o.order_id.clone(),
-                status: o.status.clone(),
+                status: o.status_label().to_string(),
                 amount: o.amount.map(|p| format!("¥{p}")).unwrap_or_default(),
                 logistics: o.logistics.clone().unwrap_or_default(),
                 items: o
