@@ -55,6 +55,13 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     );
     assert!(html.contains("b1的昵称") && html.contains(&format!("/desk/c/{conv}/take")));
     assert!(html.contains("我的会话 <span class=\"count\">0</span>"));
+    // A complaint is handed over too, and listed first, marked 投诉.
+    let r = buyer_says(&app, &token, "b2", "", "我要投诉你们").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
+    let (angry, calm) = (html.find("1. b2的昵称"), html.find("2. b1的昵称"));
+    assert!(angry.is_some() && calm.is_some(), "{html}");
+    assert!(html.contains("title=\"因投诉转人工，优先接待\">投诉</span>"));
 
     // The conversation: the bot's part, the transfer reason, and 接入.
     let page = format!("/desk/c/{conv}");

@@ -369,12 +369,7 @@ fn drain(c: &mut Changes, cap: u32) -> store::Result<usize> {
             .iter()
             .filter(|o| o.state == ConvState::Queued)
             .collect();
-        q.sort_by(|a, b| {
-            b.priority
-                .cmp(&a.priority)
-                .then(a.queued_at.cmp(&b.queued_at))
-                .then(a.id.cmp(&b.id))
-        });
+        q.sort_by(|a, b| super::routing::serving_order(a, b));
         q.iter().map(|o| o.id).collect()
     };
     let mut assigned = 0;

@@ -96,12 +96,7 @@ impl Picture<'_> {
             .iter()
             .filter(|c| c.state == ConvState::Queued && c.group == group)
             .collect();
-        q.sort_by(|a, b| {
-            b.priority
-                .cmp(&a.priority)
-                .then(a.queued_at.cmp(&b.queued_at))
-                .then(a.id.cmp(&b.id))
-        });
+        q.sort_by(|a, b| serving_order(a, b));
         q
     }
 
@@ -132,6 +127,16 @@ impl Picture<'_> {
             .collect();
         if mine.is_empty() { vec![None] } else { mine }
     }
+}
+
+/// The order waiting buyers are served in: higher priority (member level) first, then
+/// complaints, then the longest waiting.
+pub fn serving_order(a: &Conversation, b: &Conversation) -> std::cmp::Ordering {
+    b.priority
+        .cmp(&a.priority)
+        .then(b.urgent.cmp(&a.urgent))
+        .then(a.queued_at.cmp(&b.queued_at))
+        .then(a.id.cmp(&b.id))
 }
 
 #[cfg(test)]
@@ -267,6 +272,11 @@ mod tests {
             conv(3, ConvState::Queued, None, Some(1), 0, 600),
             conv(4, ConvState::Queued, None, Some(9), 5, 999),
             conv(5, ConvState::Bot, None, Some(1), 9, 999),
+            // A complaint goes ahead of its own level, not of a higher one.
+            Conversation {
+                urgent: true,
+                ..conv(6, ConvState::Queued, None, Some(1), 0, 5)
+            },
         ];
         let states = online(&[]);
         let p = Picture {
@@ -276,8 +286,8 @@ mod tests {
             cap: 10,
         };
         let order: Vec<u64> = p.queue(Some(GroupId(1))).iter().map(|c| c.id.0).collect();
-        assert_eq!(order, [2, 3, 1]);
-        assert_eq!(p.position(ConvId(1), Some(GroupId(1))), 3);
-        assert_eq!(p.queue_len(), 4);
+        assert_eq!(order, [2, 6, 3, 1]);
+        assert_eq!(p.position(ConvId(1), Some(GroupId(1))), 4);
+        assert_eq!(p.queue_len(), 5);
     }
 }

@@ -18,6 +18,8 @@ use crate::store::prelude::*;
 use crate::store::{self, WriteTx};
 use chrono::{DateTime, Utc};
 
+/// The hand-over reason of a complaint; such buyers are queued first (`urgent`).
+const COMPLAINT_REASON: &str = "投诉或情绪激动";
 /// The conflict a retry that raced its first attempt gets inside the transaction.
 const DUPLICATE: &str = "duplicate client_msg_id";
 
@@ -177,7 +179,7 @@ fn plan(
         }
         Some(Intent::Complaint) => {
             bot = Some((COMPLAINT_TEXT.to_string(), meta(reply)));
-            p.transfer = Some("投诉或情绪激动".into());
+            p.transfer = Some(COMPLAINT_REASON.into());
         }
         _ if reply.offer_transfer && reply.intent.is_none() => {
             bot = None;
@@ -432,6 +434,8 @@ impl<'t, 'a> Changes<'t, 'a> {
         let groups = self.tx.list_groups()?;
         conv.group = pick_group(&groups, conv.scene.as_deref(), buyer);
         conv.transfer_reason = Some(reason.to_string());
+        // The complaint reply promises priority: keep it, through later re-routing too.
+        conv.urgent |= reason == COMPLAINT_REASON;
         self.change(conv, Trigger::Transfer, reason)?;
         self.queue_or_assign(conv, cap, "已为您转接人工客服")
     }

@@ -936,3 +936,40 @@ fn local_day_is_the_date_in_the_shop_time_zone() {
         "2026-01-05"
     );
 }
+
+#[actix_web::test]
+async fn a_complaint_is_queued_ahead_of_ordinary_buyers_as_its_reply_promises() {
+    let (s, a1, _) = shop().await;
+    reception(
+        &s,
+        Reception {
+            agent_cap: 1,
+            ..Reception::default()
+        },
+    )
+    .await;
+    s.desk.set_agent_state(&a1, AgentState::Busy).await.unwrap();
+    for b in ["b1", "b2", "b3"] {
+        let o = s.desk.on_buyer_message(msg(b, "转人工")).await.unwrap();
+        assert_eq!(o.conv.state, ConvState::Queued);
+    }
+    let o = s
+        .desk
+        .on_buyer_message(msg("angry", "我要投诉你们"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    let t = texts(&o);
+    assert!(t.iter().any(|x| x.contains("优先")), "{t:?}");
+    assert!(t.iter().any(|x| x.contains("您是下一位")), "{t:?}");
+    assert!(o.conv.urgent);
+    // The agent, free for one buyer, is given the complaint first.
+    s.desk
+        .set_agent_state(&a1, AgentState::Online)
+        .await
+        .unwrap();
+    let served = conv(&s, o.conv.id);
+    assert_eq!(served.agent, Some(a1.id));
+    let first = s.desk.on_buyer_message(msg("b1", "还在吗")).await.unwrap();
+    assert_eq!(first.conv.state, ConvState::Queued, "the others still wait");
+}

@@ -110,6 +110,7 @@ impl Desk {
         open.sort_by_key(|c| {
             (
                 std::cmp::Reverse(c.priority),
+                std::cmp::Reverse(c.urgent),
                 c.queued_at.unwrap_or(c.created_at),
                 c.id,
             )

@@ -134,6 +134,9 @@ pub struct Conversation {
     /// Queue priority (the buyer's member level).
     #[serde(default)]
     pub priority: u8,
+    /// Handed over for a complaint: served before buyers of the same priority.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
     /// The product the buyer came from or named.
     #[serde(default)]
     pub product: Option<String>,
@@ -199,6 +202,7 @@ impl Conversation {
             group: None,
             agent: None,
             priority,
+            urgent: false,
             product: None,
             scene: None,
             transfer_reason: None,
@@ -224,6 +228,10 @@ impl Conversation {
     pub fn enter(&mut self, to: ConvState, at: DateTime<Utc>) {
         self.state = to;
         self.modes.push((at, to));
+        if matches!(to, ConvState::Bot | ConvState::Closed) {
+            // A complaint's priority lasts until humans let the buyer go.
+            self.urgent = false;
+        }
     }
 }
 
@@ -499,6 +507,19 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urgency_ends_when_the_conversation_goes_back_to_the_bot_or_closes() {
+        for to in [ConvState::Bot, ConvState::Closed] {
+            let mut c = Conversation::start(ConvId(1), BuyerId(1), "web", 0, DateTime::UNIX_EPOCH);
+            c.urgent = true;
+            c.enter(ConvState::Queued, DateTime::UNIX_EPOCH);
+            c.enter(ConvState::Human, DateTime::UNIX_EPOCH);
+            assert!(c.urgent, "still urgent while humans have it");
+            c.enter(to, DateTime::UNIX_EPOCH);
+            assert!(!c.urgent, "{to:?}");
+        }
+    }
 
     #[test]
     fn order_statuses_have_labels_and_only_paid_or_later_ones_are_after_sale() {

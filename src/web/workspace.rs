@@ -32,6 +32,8 @@ pub struct RowView {
     pub id: u64,
     pub buyer: String,
     pub vip: u8,
+    /// Handed over for a complaint (served first among its level).
+    pub urgent: bool,
     pub unread: usize,
     pub waiting: String,
     pub last_text: String,
@@ -146,6 +148,7 @@ fn row(r: ConvRow, now: DateTime<Utc>, open: Option<u64>) -> RowView {
         id: r.conv.id.0,
         buyer: buyer_name(&r.buyer),
         vip: r.buyer.member_level,
+        urgent: r.conv.urgent,
         unread: r.unread,
         waiting: ago(r.waiting_since, now),
         last_text: r.last_text.chars().take(40).collect(),
