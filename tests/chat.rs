@@ -319,6 +319,27 @@ async fn transfer_shows_the_queue_then_the_agent_then_the_rating() {
     assert_eq!(h["agent"], "mei");
     let conv_a = h["conversation_id"].as_u64().unwrap();
 
+    // a's whole stream, read again from the start: queued, then served by mei; events
+    // committed together (queued and assigned at once) are not told twice.
+    let res = call_service(
+        &app,
+        chat(Method::GET, "/api/v1/chat/events?after=0", &a, "").to_request(),
+    )
+    .await;
+    let mut sse_a = Sse::new(res);
+    let mut states = Vec::new();
+    while let Some((_, name, d)) = sse_a.next(Duration::from_millis(500)).await {
+        if name == "state" {
+            states.push(d);
+        }
+    }
+    assert!(!states.is_empty());
+    assert!(
+        states.windows(2).all(|w| w[0] != w[1]),
+        "no state told twice in a row: {states:?}"
+    );
+    assert_eq!(states.last().unwrap()["state"], "human");
+
     // mei closes: a is invited to rate, once.
     desk.close(&mei, xiaoer::model::ConvId(conv_a))
         .await

@@ -20,7 +20,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// The buyer's cookie.
 pub const BUYER_COOKIE: &str = "xiaoer_buyer";
@@ -268,6 +268,10 @@ pub async fn events(
     let after = live::last_seen(&req, now)?;
     let known = Cell::new(state.desk.web_buyer_id(&buyer)?);
     let external = buyer.external_id();
+    // State and queue frames describe the conversation as it is when they are made, so
+    // events committed together (queued, then assigned) make the same frame: each is
+    // sent only when it says something new.
+    let said: RefCell<Vec<live::Frame>> = RefCell::new(Vec::new());
     Ok(live::stream(
         state.into_inner().into(),
         after,
@@ -282,7 +286,16 @@ pub async fn events(
                     .find_buyer(WEB_CHANNEL, &external);
                 known.set(found.ok().flatten().map(|b| b.id));
             }
-            buyer_frame(st, e, known.get()?)
+            let (name, data) = buyer_frame(st, e, known.get()?)?;
+            if matches!(name, "state" | "queue") {
+                let mut said = said.borrow_mut();
+                match said.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, last)) if *last == data => return None,
+                    Some((_, last)) => *last = data.clone(),
+                    None => said.push((name, data.clone())),
+                }
+            }
+            Some((name, data))
         },
     ))
 }
