@@ -271,10 +271,18 @@ fn token(data: PathBuf, cmd: TokenCommand) -> anyhow::Result<()> {
     let err = |e: xiaoer::desk::Error| anyhow::anyhow!("{e}");
     match cmd {
         TokenCommand::Create { name, channel } => {
+            let named = channel.is_none();
             let channel = channel.unwrap_or_else(|| name.clone());
             let (t, secret) = rt
                 .block_on(desk.create_token(&Actor::cli(), &name, &channel))
-                .map_err(err)?;
+                .map_err(|e| match e {
+                    // The channel was taken from the name: say so, and how to choose one.
+                    xiaoer::desk::Error::Invalid(_) if named => anyhow::anyhow!(
+                        "without --channel the channel is the token's name, and {e}; \
+                         give one, e.g. --channel qianniu"
+                    ),
+                    e => err(e),
+                })?;
             println!("{secret}");
             eprintln!(
                 "created token {} ({}) for channel {}; the secret above is shown only once",

@@ -422,6 +422,10 @@ fn token_create_prints_the_secret_once_and_list_and_revoke_follow() {
     let o = xiaoer(&data, &["token", "create", "千牛"], "");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("渠道名"), "{}", stderr(&o));
+    // Without --channel the name was the channel: the error says so, and how to fix it.
+    assert!(stderr(&o).contains("--channel"), "{}", stderr(&o));
+    let o = xiaoer(&data, &["token", "create", "千牛", "--channel", "千牛"], "");
+    assert!(!stderr(&o).contains("without --channel"), "{}", stderr(&o));
     let o = xiaoer(&data, &["token", "revoke", "9"], "");
     assert!(!o.status.success());
     assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
