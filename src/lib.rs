@@ -120,7 +120,11 @@ pub async fn serve(config: Config) -> anyhow::Result<(actix_web::dev::Server, Ve
     if workers > 0 {
         server = server.workers(workers);
     }
+    // On SIGTERM or Ctrl-C, requests in flight get 5 s to finish; live event streams,
+    // which never finish, are then cut (browsers and bridges reconnect and catch up).
+    // actix's default of 30 s kept `systemctl stop` waiting for any open stream.
     let server = server
+        .shutdown_timeout(5)
         .bind(&listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let addrs = server.addrs();

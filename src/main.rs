@@ -257,7 +257,7 @@ fn token(data: PathBuf, cmd: TokenCommand) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         for t in snap.tx().list_tokens()? {
             let state = if t.revoked { "revoked" } else { "active" };
-            let created = t.created_at.format("%Y-%m-%d %H:%M");
+            let created = t.created_at.format("%Y-%m-%d %H:%M UTC");
             writeln!(
                 out,
                 "{}\t{}\t{}\t{created}\t{state}",

@@ -254,6 +254,26 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
             "bad_request",
         ),
         (
+            "a nickname over 64 characters",
+            post(
+                Some(&token),
+                message(serde_json::json!({"channel": "qianniu", "buyer_id": "b9",
+                    "text": "在吗", "nickname": "长".repeat(65)})),
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "a member level out of range",
+            post(
+                Some(&token),
+                message(serde_json::json!({"channel": "qianniu", "buyer_id": "b9",
+                    "text": "在吗", "member_level": 256})),
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
             "not JSON",
             actix_web::test::TestRequest::post()
                 .uri("/api/v1/messages")

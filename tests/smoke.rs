@@ -45,3 +45,44 @@ async fn healthz_answers_on_a_real_port() {
     handle.stop(true).await;
     assert!(dir.path().join("xiaoer.redb").exists());
 }
+
+#[actix_web::test]
+async fn a_stop_does_not_wait_long_for_an_open_event_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = {
+        let store = xiaoer::store::Store::open(dir.path()).unwrap();
+        let desk = xiaoer::desk::Desk::new(store, std::sync::Arc::new(xiaoer::model::SystemClock));
+        let actor = xiaoer::desk::Actor::cli();
+        desk.create_token(&actor, "bridge", "qianniu")
+            .await
+            .unwrap()
+            .1
+    };
+    let mut config = Config::new(dir.path());
+    config.listen = "127.0.0.1:0".into();
+    config.workers = 1;
+    let (server, addrs) = xiaoer::serve(config).await.expect("server starts");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let addr = addrs[0];
+    // A bridge's event stream: it never ends by itself.
+    let stream = actix_web::rt::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        write!(
+            s,
+            "GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}\r\n\r\n"
+        )
+        .expect("send");
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).expect("answer");
+        (s, String::from_utf8_lossy(&head).to_string())
+    })
+    .await
+    .unwrap();
+    assert_eq!(stream.1, "HTTP/1.1 200");
+    // The graceful stop gives requests in flight 5 s, then cuts the stream; actix's
+    // default would have waited 30 s.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(20), handle.stop(true)).await;
+    assert!(stopped.is_ok(), "the stop waited for the open stream");
+    drop(stream);
+}

@@ -30,6 +30,8 @@ pub async fn bot_try(
 
 /// The channel's id limits.
 const MAX_ID: usize = 128;
+/// Longest buyer nickname or region a bridge may send.
+const MAX_PROFILE: usize = 64;
 
 fn check_id(name: &str, value: &str) -> Result<(), ApiError> {
     let n = value.trim().chars().count();
@@ -105,6 +107,13 @@ pub async fn post_message(
     check_text(&m.text)?;
     if let Some(id) = &m.client_msg_id {
         check_id("client_msg_id", id)?;
+    }
+    for (name, value) in [("nickname", &m.nickname), ("region", &m.region)] {
+        if let Some(v) = value
+            && (v.chars().count() > MAX_PROFILE || v.chars().any(char::is_control))
+        {
+            return Err(AppError::BadRequest(format!("{name} 最多 {MAX_PROFILE} 个字符")).into());
+        }
     }
     let incoming = crate::desk::service::Incoming {
         channel: m.channel,
