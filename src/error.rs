@@ -48,6 +48,9 @@ pub enum AppError {
     /// Malformed request.
     #[error("{0}")]
     BadRequest(String),
+    /// A known address called with another method; the methods it takes.
+    #[error("此地址不支持这种请求方法，可用：{0}")]
+    MethodNotAllowed(String),
     /// A rule forbids the action (message for the user).
     #[error("{0}")]
     Conflict(String),
@@ -107,6 +110,7 @@ impl ResponseError for AppError {
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::Denied(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,6 +139,7 @@ impl ResponseError for AppError {
             | AppError::Denied(_)
             | AppError::Csrf
             | AppError::BadRequest(_)
+            | AppError::MethodNotAllowed(_)
             | AppError::Conflict(_)
             | AppError::PayloadTooLarge => self.to_string(),
         };
@@ -175,6 +180,7 @@ impl AppError {
             AppError::Forbidden | AppError::Denied(_) => "forbidden",
             AppError::Csrf => "csrf",
             AppError::BadRequest(_) => "bad_request",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal",
@@ -226,6 +232,7 @@ impl ResponseError for ApiError {
             | AppError::Denied(_)
             | AppError::Csrf
             | AppError::BadRequest(_)
+            | AppError::MethodNotAllowed(_)
             | AppError::Conflict(_)
             | AppError::PayloadTooLarge) => other.to_string(),
         };

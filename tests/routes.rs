@@ -205,3 +205,50 @@ async fn json_routes_refuse_form_posts_so_cross_site_forms_cannot_call_them() {
         assert_eq!(shop.snapshot(), before);
     }
 }
+
+#[actix_web::test]
+async fn a_known_address_with_another_method_is_a_405_naming_the_methods_it_takes() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let mut checked = 0;
+    for r in ROUTES {
+        let wrong = if r.method == "GET" { "POST" } else { "GET" };
+        // Skip addresses that another route of that method takes (`/tickets/new` is
+        // also `/tickets/{id}`).
+        let taken = ROUTES.iter().any(|o| {
+            o.method == wrong && actix_web::dev::ResourceDef::new(o.path).is_match(&url(r))
+        });
+        if taken {
+            continue;
+        }
+        let method = actix_web::http::Method::from_bytes(wrong.as_bytes()).unwrap();
+        let before = shop.snapshot();
+        let req = actix_web::test::TestRequest::default()
+            .method(method)
+            .uri(&url(r))
+            .to_request();
+        let res = call_service(&app, req).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{wrong} {}",
+            r.path
+        );
+        let body = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+        assert!(body.contains(r.method), "{wrong} {}: {body}", r.path);
+        if is_api(r) {
+            assert!(body.contains("\"method_not_allowed\""), "{body}");
+        }
+        assert_eq!(
+            shop.snapshot(),
+            before,
+            "{wrong} {} changed nothing",
+            r.path
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked}");
+    // An unknown address is still a 404.
+    let res = call_service(&app, get("/api/v1/nothing-here", None).to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -220,7 +220,27 @@ routes! {
 
 /// The 404 for every unknown route: the page, or JSON under `/api/`.
 pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    answer_error(&req, AppError::NotFound)
+    // A known address with another method is a 405 naming the methods it takes.
+    static PATTERNS: std::sync::OnceLock<Vec<(&str, actix_web::dev::ResourceDef)>> =
+        std::sync::OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        ROUTES
+            .iter()
+            .map(|r| (r.method, actix_web::dev::ResourceDef::new(r.path)))
+            .collect()
+    });
+    let mut allowed: Vec<&str> = patterns
+        .iter()
+        .filter(|(_, def)| def.is_match(req.path()))
+        .map(|(method, _)| *method)
+        .collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
+        answer_error(&req, AppError::NotFound)
+    } else {
+        answer_error(&req, AppError::MethodNotAllowed(allowed.join(", ")))
+    }
 }
 
 /// `err` answered the way `req`'s area answers errors (JSON under `/api/`).
