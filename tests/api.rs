@@ -65,7 +65,7 @@ async fn bad_input_is_a_clear_json_error() {
         (long.as_str(), "最多 4000"),
         (
             r#"{"text": 12}"#,
-            "JSON 有误：有字段的类型不对：应为文字，却是数字",
+            "JSON 有误：字段 text 的类型不对：应为文字，却是数字",
         ),
         ("{not json", "JSON 有误：不是合法的 JSON（第 1 行第 2 列）"),
         (r#"{"product":"A1"}"#, "JSON 有误：缺少字段 text"),

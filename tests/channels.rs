@@ -373,6 +373,15 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         );
         assert_eq!(shop.snapshot(), before, "{what} changed nothing");
     }
+    // A value out of range names its field.
+    let body = message(serde_json::json!({"channel": "qianniu", "buyer_id": "b9",
+        "text": "在吗", "member_level": 256}));
+    let res = call_service(&app, post(Some(&token), body).to_request()).await;
+    let message = json(res).await["error"]["message"].to_string();
+    assert!(
+        message.contains("字段 member_level 的取值不对"),
+        "{message}"
+    );
     // A call without the header is told what is missing, not that its token is bad.
     let res = call_service(&app, post(None, msg("在吗")).to_request()).await;
     let message = json(res).await["error"]["message"].to_string();

@@ -49,7 +49,7 @@ pub fn read_queries(input: impl BufRead) -> Result<Vec<EvalQuery>, Vec<BadLine>>
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<EvalQuery>(line.trim_start_matches('\u{feff}')) {
+        match crate::model::json::parse_line::<EvalQuery>(line.trim_start_matches('\u{feff}')) {
             Ok(q) => match q.expected_intent.as_deref().map(Intent::parse) {
                 Some(None) => bad.push((
                     i + 1,
@@ -57,10 +57,7 @@ pub fn read_queries(input: impl BufRead) -> Result<Vec<EvalQuery>, Vec<BadLine>>
                 )),
                 _ => out.push(q),
             },
-            Err(e) => bad.push((
-                i + 1,
-                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
-            )),
+            Err(why) => bad.push((i + 1, format!("JSON 有误：{why}"))),
         }
     }
     if bad.is_empty() { Ok(out) } else { Err(bad) }

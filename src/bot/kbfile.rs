@@ -86,12 +86,9 @@ fn read_jsonl(input: impl BufRead) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<KbEntry>(line) {
+        match crate::model::json::parse_line::<KbEntry>(line) {
             Ok(e) => rows.push((n, e)),
-            Err(e) => bad.push((
-                n,
-                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
-            )),
+            Err(why) => bad.push((n, format!("JSON 有误：{why}"))),
         }
     }
     (rows, bad)

@@ -138,11 +138,8 @@ pub fn read(input: impl BufRead) -> Result<Vec<PastConversation>, Vec<BadLine>> 
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<PastConversation>(&line) {
-            Err(e) => bad.push((
-                n,
-                format!("JSON 有误：{}", crate::model::json::line_trouble(&e)),
-            )),
+        match crate::model::json::parse_line::<PastConversation>(&line) {
+            Err(why) => bad.push((n, format!("JSON 有误：{why}"))),
             Ok(c) => {
                 let problems = c.problems();
                 if !problems.is_empty() {

@@ -1,16 +1,41 @@
 //! serde_json's errors in Chinese, for every place a user hands us JSON: API bodies,
 //! query strings and the JSON Lines files of `kb import`, `eval` and `import-history`.
 
+use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-/// What is wrong with a JSON document, with its line and column.
-pub fn trouble(e: &serde_json::Error) -> String {
-    describe(e, &format!("第 {} 行第 {} 列", e.line(), e.column()))
+/// Reads `T` from a JSON document. What is wrong comes in Chinese, with its line and
+/// column, and names the field at fault (`字段 member_level 的取值不对`).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    read(bytes, |e| format!("第 {} 行第 {} 列", e.line(), e.column()))
 }
 
-/// What is wrong with one line of a JSON Lines file (the caller names the line).
-pub fn line_trouble(e: &serde_json::Error) -> String {
-    describe(e, &format!("第 {} 列", e.column()))
+/// Reads `T` from one line of a JSON Lines file (the caller names the line).
+pub fn parse_line<T: DeserializeOwned>(line: &str) -> Result<T, String> {
+    read(line.as_bytes(), |e| format!("第 {} 列", e.column()))
+}
+
+fn read<T: DeserializeOwned>(
+    bytes: &[u8],
+    at: impl Fn(&serde_json::Error) -> String,
+) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
+        let what = describe(&e, &at(&e));
+        if e.classify() != Category::Data || path == "." {
+            return what;
+        }
+        match what.strip_prefix("有字段的") {
+            Some(rest) => format!("字段 {path} 的{rest}"),
+            None if what.starts_with("取值 ") => format!("字段 {path} 的{what}"),
+            None => what,
+        }
+    })?;
+    // Like serde_json::from_slice: nothing but white space may follow.
+    de.end().map_err(|e| describe(&e, &at(&e)))?;
+    Ok(value)
 }
 
 fn describe(e: &serde_json::Error, at: &str) -> String {
@@ -85,31 +110,39 @@ mod tests {
     }
 
     fn said(json: &str) -> String {
-        trouble(&serde_json::from_str::<Q>(json).unwrap_err())
+        parse::<Q>(json.as_bytes()).unwrap_err()
     }
 
     #[test]
-    fn every_kind_of_mistake_reads_in_chinese() {
+    fn every_kind_of_mistake_reads_in_chinese_and_names_its_field() {
         for (json, want) in [
             ("{not json", "不是合法的 JSON（第 1 行第 2 列）"),
             (r#"{"text":"#, "JSON 不完整"),
             (r#"{"n":1}"#, "缺少字段 text"),
             (r#"{"text":"a","x":1}"#, "未知字段 x"),
             ("[]", "应为一个 JSON 对象"),
-            (r#"{"text":12}"#, "有字段的类型不对：应为文字，却是数字"),
+            (r#"{"text":12}"#, "字段 text 的类型不对：应为文字，却是数字"),
             (
                 r#"{"text":"a","tags":"x"}"#,
-                "有字段的类型不对：应为列表 [...]，却是文字",
+                "字段 tags 的类型不对：应为列表 [...]，却是文字",
+            ),
+            (
+                r#"{"text":"a","tags":["x",2]}"#,
+                "字段 tags[1] 的类型不对：应为文字，却是数字",
             ),
             (
                 r#"{"text":"a","n":"7"}"#,
-                "有字段的类型不对：应为数字，却是文字",
+                "字段 n 的类型不对：应为数字，却是文字",
             ),
-            (r#"{"text":"a","n":-1}"#, "有字段的取值不对"),
+            (r#"{"text":"a","n":-1}"#, "字段 n 的取值不对"),
+            (r#"{"text":"a"} x"#, "不是合法的 JSON（第 1 行第 14 列）"),
         ] {
             assert_eq!(said(json), want, "{json}");
         }
-        let e = serde_json::from_str::<Q>("{\"text\" 1}").unwrap_err();
-        assert_eq!(line_trouble(&e), "不是合法的 JSON（第 9 列）");
+        assert_eq!(
+            parse_line::<Q>("{\"text\" 1}").unwrap_err(),
+            "不是合法的 JSON（第 9 列）"
+        );
+        assert_eq!(parse::<Q>(br#" {"text":"ok"} "#).unwrap().text, "ok");
     }
 }

@@ -263,12 +263,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     "需要 JSON 请求体（Content-Type: application/json）".into(),
                 )));
             }
-            serde_json::from_slice(&body).map(ApiJson).map_err(|e| {
-                ApiError(AppError::BadRequest(format!(
-                    "JSON 有误：{}",
-                    crate::model::json::trouble(&e)
-                )))
-            })
+            crate::model::json::parse(&body)
+                .map(ApiJson)
+                .map_err(|why| ApiError(AppError::BadRequest(format!("JSON 有误：{why}"))))
         })
     }
 }
