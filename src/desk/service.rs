@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 /// The hand-over reason of a complaint; such buyers are queued first (`urgent`).
 const COMPLAINT_REASON: &str = "投诉或情绪激动";
+
 /// The conflict a retry that raced its first attempt gets inside the transaction.
 const DUPLICATE: &str = "duplicate client_msg_id";
 

@@ -218,9 +218,9 @@ routes! {
     POST "/settings/backup/history" => backup::import_history, OwnerOnly;
 }
 
-/// The 404 for every unknown route: the page, or JSON under `/api/`.
+/// The 404 for every unknown route (a 405 for a known address with another method):
+/// the page, or JSON under `/api/`.
 pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    // A known address with another method is a 405 naming the methods it takes.
     static PATTERNS: std::sync::OnceLock<Vec<(&str, actix_web::dev::ResourceDef)>> =
         std::sync::OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
