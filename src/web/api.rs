@@ -203,9 +203,7 @@ pub async fn events(
     req: HttpRequest,
     ApiChannel(token): ApiChannel,
 ) -> Result<HttpResponse, ApiError> {
-    // A new subscriber starts from now, not from the beginning of time.
-    let now = state.desk.store().read()?.last_event_seq()?;
-    let after = live::last_seen(&req, now)?;
+    let after = live::last_seen(&req, &state)?;
     Ok(live::stream(
         state.into_inner().into(),
         after,

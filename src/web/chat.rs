@@ -264,8 +264,7 @@ pub async fn events(
     req: HttpRequest,
     Buyer(buyer): Buyer,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.desk.store().read()?.last_event_seq()?;
-    let after = live::last_seen(&req, now)?;
+    let after = live::last_seen(&req, &state)?;
     let known = Cell::new(state.desk.web_buyer_id(&buyer)?);
     let external = buyer.external_id();
     // State and queue frames describe the conversation as it is when they are made, so

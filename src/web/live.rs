@@ -19,10 +19,11 @@ use tokio::sync::{broadcast, mpsc};
 /// One SSE frame to send for an event: its name and JSON data.
 pub type Frame = (&'static str, serde_json::Value);
 
-/// The client's last seen event id: `Last-Event-ID`, else `?after=`, else `default`.
+/// The client's last seen event id: `Last-Event-ID`, else `?after=`, else the newest
+/// event committed (a new subscriber starts from now, not from the beginning of time).
 /// A cursor that is not a number is refused: ignoring it would start the stream from
 /// now and silently skip what the client missed.
-pub fn last_seen(req: &HttpRequest, default: u64) -> Result<u64, AppError> {
+pub fn last_seen(req: &HttpRequest, state: &AppState) -> Result<u64, AppError> {
     let bad = |v: &str| AppError::BadRequest(format!("事件序号应为非负整数：{v}"));
     if let Some(v) = req.headers().get("last-event-id") {
         let v = v.to_str().map_err(|_| bad("（无法读取）"))?.trim();
@@ -34,7 +35,7 @@ pub fn last_seen(req: &HttpRequest, default: u64) -> Result<u64, AppError> {
     .map_err(|_| AppError::BadRequest("查询参数有误".into()))?;
     match q.get("after") {
         Some(v) => v.trim().parse().map_err(|_| bad(v)),
-        None => Ok(default),
+        None => Ok(state.desk.store().read()?.last_event_seq()?),
     }
 }
 

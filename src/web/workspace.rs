@@ -18,7 +18,6 @@ use crate::model::{
     BuyerId, ConvId, ConvState, Event, EventKind, Group, GroupId, Message, QuickReply, Role,
     Sender, User, UserId,
 };
-use crate::store::prelude::*;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -418,8 +417,7 @@ pub async fn events(
     state: web::Data<AppState>,
     me: Require<Staff>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.desk.store().read()?.last_event_seq()?;
-    let after = live::last_seen(&req, now)?;
+    let after = live::last_seen(&req, &state)?;
     let user = me.user.clone();
     Ok(live::stream(
         state.into_inner().into(),
