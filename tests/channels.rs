@@ -13,6 +13,15 @@ use xiaoer::desk::Actor;
 use xiaoer::model::{Clock, ManualClock};
 use xiaoer::web::webhooks;
 
+/// `POST /api/v1/messages` with this `Authorization` header and content type.
+fn post_as(authorization: &str, content_type: &str, body: String) -> actix_web::test::TestRequest {
+    actix_web::test::TestRequest::post()
+        .uri("/api/v1/messages")
+        .insert_header(("authorization", authorization.to_string()))
+        .insert_header(("content-type", content_type.to_string()))
+        .set_payload(body)
+}
+
 fn message(body: serde_json::Value) -> String {
     body.to_string()
 }
@@ -275,11 +284,7 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         ),
         (
             "not JSON",
-            actix_web::test::TestRequest::post()
-                .uri("/api/v1/messages")
-                .insert_header(("authorization", format!("Bearer {token}")))
-                .insert_header(("content-type", "text/plain"))
-                .set_payload(msg("在吗")),
+            post_as(&format!("Bearer {token}"), "text/plain", msg("在吗")),
             StatusCode::BAD_REQUEST,
             "bad_request",
         ),
@@ -352,11 +357,7 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
         ),
         (
             "another scheme than Bearer",
-            actix_web::test::TestRequest::post()
-                .uri("/api/v1/messages")
-                .insert_header(("authorization", format!("Basic {token}")))
-                .insert_header(("content-type", "application/json"))
-                .set_payload(msg("在吗")),
+            post_as(&format!("Basic {token}"), "application/json", msg("在吗")),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         ),
@@ -388,11 +389,11 @@ async fn bad_input_is_a_clear_json_error_and_changes_nothing() {
     assert!(message.contains("Authorization: Bearer"), "{message}");
     // The scheme is case-insensitive.
     for scheme in ["bearer", "BEARER"] {
-        let req = actix_web::test::TestRequest::post()
-            .uri("/api/v1/messages")
-            .insert_header(("authorization", format!("{scheme} {token}")))
-            .insert_header(("content-type", "application/json"))
-            .set_payload(msg("在吗"));
+        let req = post_as(
+            &format!("{scheme} {token}"),
+            "application/json",
+            msg("在吗"),
+        );
         let res = call_service(&app, req.to_request()).await;
         assert_eq!(res.status(), StatusCode::OK, "{scheme}");
     }

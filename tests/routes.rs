@@ -234,7 +234,7 @@ async fn a_known_address_with_another_method_is_a_405_naming_the_methods_it_take
             "{wrong} {}",
             r.path
         );
-        let body = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+        let body = text(res).await;
         assert!(body.contains(r.method), "{wrong} {}: {body}", r.path);
         if is_api(r) {
             assert!(body.contains("\"method_not_allowed\""), "{body}");

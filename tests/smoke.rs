@@ -16,16 +16,21 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
-#[actix_web::test]
-async fn healthz_answers_on_a_real_port() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::new(dir.path());
+/// A server over the data folder `dir` on a free loopback port, with one worker.
+async fn serve_here(dir: &std::path::Path) -> (actix_web::dev::ServerHandle, std::net::SocketAddr) {
+    let mut config = Config::new(dir);
     config.listen = "127.0.0.1:0".into();
     config.workers = 1;
     let (server, addrs) = xiaoer::serve(config).await.expect("server starts");
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    let addr = addrs[0];
+    (handle, addrs[0])
+}
+
+#[actix_web::test]
+async fn healthz_answers_on_a_real_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (handle, addr) = serve_here(dir.path()).await;
 
     let res = actix_web::rt::task::spawn_blocking(move || {
         (http_get(addr, "/healthz"), http_get(addr, "/"))
@@ -58,13 +63,7 @@ async fn a_stop_does_not_wait_long_for_an_open_event_stream() {
             .unwrap()
             .1
     };
-    let mut config = Config::new(dir.path());
-    config.listen = "127.0.0.1:0".into();
-    config.workers = 1;
-    let (server, addrs) = xiaoer::serve(config).await.expect("server starts");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    let addr = addrs[0];
+    let (handle, addr) = serve_here(dir.path()).await;
     // A bridge's event stream: it never ends by itself.
     let stream = actix_web::rt::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(addr).expect("connect");

@@ -100,6 +100,18 @@ async fn reception(s: &Shop, r: Reception) {
         .unwrap();
 }
 
+/// Agents serve one buyer at a time, so the next buyer waits.
+async fn one_buyer_per_agent(s: &Shop) {
+    reception(
+        s,
+        Reception {
+            agent_cap: 1,
+            ..Reception::default()
+        },
+    )
+    .await;
+}
+
 #[actix_web::test]
 async fn the_bot_answers_and_a_retry_is_stored_once() {
     let (s, _, _) = shop().await;
@@ -172,14 +184,7 @@ async fn retries_sent_all_at_once_store_the_message_once() {
 async fn a_transfer_goes_to_a_free_agent_or_waits_in_the_queue() {
     let (s, a1, a2) = shop().await;
     online(&s, &a1).await;
-    reception(
-        &s,
-        Reception {
-            agent_cap: 1,
-            ..Reception::default()
-        },
-    )
-    .await;
+    one_buyer_per_agent(&s).await;
 
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Human);
@@ -940,14 +945,7 @@ fn local_day_is_the_date_in_the_shop_time_zone() {
 #[actix_web::test]
 async fn a_complaint_is_queued_ahead_of_ordinary_buyers_as_its_reply_promises() {
     let (s, a1, _) = shop().await;
-    reception(
-        &s,
-        Reception {
-            agent_cap: 1,
-            ..Reception::default()
-        },
-    )
-    .await;
+    one_buyer_per_agent(&s).await;
     s.desk.set_agent_state(&a1, AgentState::Busy).await.unwrap();
     for b in ["b1", "b2", "b3"] {
         let o = s.desk.on_buyer_message(msg(b, "转人工")).await.unwrap();
