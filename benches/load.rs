@@ -13,7 +13,12 @@
 //! latency = 200, so 10,000 msg/s means 20 ms on average. `LOAD_RATE=4000,6000,8000`
 //! runs paced buyers instead (an open loop): the same 200 buyers share the offered rate
 //! on a schedule, and each latency counts from when the message was due. One server
-//! serves every rate in the list in turn, for `LOAD_SECS` each.
+//! serves every rate in the list in turn, for `LOAD_SECS` each; `LOAD_TIMELINE=1` also
+//! prints the slowest answer of every 250 ms.
+//!
+//! First, for a floor under every figure, it times the disk alone: a 4 KiB write and
+//! `fdatasync` every 2 ms for `LOAD_PROBE_SECS` (default 10; 0 skips it). Each run also
+//! prints what the server wrote to the disk per message (`/proc/<pid>/io`).
 
 mod support;
 
@@ -37,6 +42,7 @@ fn main() {
     let buyer_count = env_or("LOAD_BUYERS", 200);
     let secs = env_or("LOAD_SECS", 10) as u64;
     let unique = env_or("LOAD_UNIQUE", 0) == 1;
+    let timeline = env_or("LOAD_TIMELINE", 0) == 1;
     let rates: Vec<f64> = std::env::var("LOAD_RATE")
         .unwrap_or_default()
         .split(',')
@@ -44,6 +50,20 @@ fn main() {
         .filter(|r| *r > 0.0)
         .collect();
     let dir = data_dir();
+    let probe_secs = env_or("LOAD_PROBE_SECS", 10) as u64;
+    if probe_secs > 0 {
+        match DiskProbe::run(dir.path(), Duration::from_secs(probe_secs)) {
+            Ok(p) => println!(
+                "load: disk, 4 KiB write + fdatasync every 2 ms for {probe_secs} s, no database: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms; syncs over 20 ms: {:.2} per second",
+                ms(p.percentile(0.50)),
+                ms(p.percentile(0.99)),
+                ms(p.percentile(0.999)),
+                ms(p.percentile(1.0)),
+                p.stalls_per_second(Duration::from_millis(20)),
+            ),
+            Err(e) => println!("load: disk probe failed: {e}"),
+        }
+    }
     let token = token(dir.path());
     let server = start(dir.path());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -56,6 +76,7 @@ fn main() {
         // One run of buyers, with the CPU the server and this process used per message.
         let measure = async |prefix: &str, tag: &str, pace: Option<Duration>| {
             let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
+            let written = server.written();
             let run = buyers(
                 &http,
                 server.port,
@@ -73,15 +94,16 @@ fn main() {
             let per = |d: Duration| d.as_secs_f64() * 1e6 / run.acked.len().max(1) as f64;
             let server_us = per(server.cpu() - server_cpu);
             let client_us = per(cpu_of("/proc/self/stat") - client_cpu);
-            (run, server_us, client_us)
+            let disk_kb = (server.written() - written) as f64 / 1024.0 / run.acked.len().max(1) as f64;
+            (run, server_us, client_us, disk_kb)
         };
         if !rates.is_empty() {
             for (i, rate) in rates.iter().enumerate() {
                 let pace = Duration::from_secs_f64(buyer_count as f64 / rate);
-                let (run, server_us, client_us) =
+                let (run, server_us, client_us, disk_kb) =
                     measure(&format!("paced{i}-"), "p", Some(pace)).await;
                 println!(
-                    "load: paced, {buyer_count} buyers, offered {rate:.0} msg/s (one message per buyer every {:.1} ms), {secs} s: served {:.0} msg/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us",
+                    "load: paced, {buyer_count} buyers, offered {rate:.0} msg/s (one message per buyer every {:.1} ms), {secs} s: served {:.0} msg/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us; disk written {disk_kb:.1} KB",
                     ms(pace),
                     run.per_second(),
                     ms(run.percentile(0.50)),
@@ -90,10 +112,15 @@ fn main() {
                     ms(run.percentile(1.0)),
                     run.errors,
                 );
+                if timeline {
+                    let worst = run.timeline(Duration::from_millis(250));
+                    let cells: Vec<String> = worst.iter().map(|w| format!("{w:.0}")).collect();
+                    println!("load: slowest answer (ms) per 250 ms: {}", cells.join(" "));
+                }
             }
             return;
         }
-        let (run, server_us, client_us) = measure("buyer-", "m", None).await;
+        let (run, server_us, client_us, disk_kb) = measure("buyer-", "m", None).await;
         println!(
             "load: {buyer_count} concurrent buyers, {secs} s, {}: {:.0} msg/s (bot reply + durable commit each), p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
             if unique { "every message different" } else { "common questions" },
@@ -105,7 +132,7 @@ fn main() {
             run.errors
         );
         println!(
-            "load: {} messages acknowledged in all; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us; server RSS {:.0} MB",
+            "load: {} messages acknowledged in all; CPU per message: server {server_us:.0} us, load generator {client_us:.0} us; disk written per message {disk_kb:.1} KB; server RSS {:.0} MB",
             run.acked.len(),
             server.rss_mb()
         );

@@ -107,6 +107,19 @@ impl Server {
         cpu_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
+    /// Bytes the server has caused to be written to the disk so far (`write_bytes` of
+    /// `/proc/<pid>/io`: the database, the search indexes and the logs).
+    pub fn written(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/io", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("write_bytes:"))
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
     /// Resident memory of the server, MB.
     pub fn rss_mb(&self) -> f64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -206,6 +219,8 @@ pub struct Acked {
 pub struct Run {
     pub acked: Vec<Acked>,
     pub latencies: Vec<Duration>,
+    /// When each measured message was due (or sent), from the start of the measuring.
+    pub sent_at: Vec<Duration>,
     pub errors: usize,
     pub elapsed: Duration,
 }
@@ -213,6 +228,19 @@ pub struct Run {
 impl Run {
     pub fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The slowest answer among the messages due in each `step` of the run, in ms.
+    pub fn timeline(&self, step: Duration) -> Vec<f64> {
+        let mut worst = Vec::new();
+        for (at, l) in self.sent_at.iter().zip(&self.latencies) {
+            let i = (at.as_secs_f64() / step.as_secs_f64()) as usize;
+            if worst.len() <= i {
+                worst.resize(i + 1, 0.0);
+            }
+            worst[i] = f64::max(worst[i], l.as_secs_f64() * 1000.0);
+        }
+        worst
     }
 
     pub fn percentile(&self, p: f64) -> Duration {
@@ -341,6 +369,7 @@ pub async fn buyers(
                     Ok((conversation, message, _)) => {
                         if t >= measure_from {
                             run.latencies.push(t.elapsed());
+                            run.sent_at.push(t - measure_from);
                         }
                         run.acked.push(Acked {
                             buyer: buyer.clone(),
@@ -366,6 +395,7 @@ pub async fn buyers(
         if let Ok(r) = t.await {
             total.acked.extend(r.acked);
             total.latencies.extend(r.latencies);
+            total.sent_at.extend(r.sent_at);
             total.errors += r.errors;
         }
     }
@@ -398,6 +428,7 @@ pub async fn gets(http: &Http, port: u16, path: &str, conns: usize, length: Dura
     for t in tasks {
         if let Ok(r) = t.await {
             total.latencies.extend(r.latencies);
+            total.sent_at.extend(r.sent_at);
             total.errors += r.errors;
         }
     }
@@ -423,4 +454,64 @@ pub fn cpu_of(path: &str) -> Duration {
         .unwrap_or(0);
     // Linux reports clock ticks of 1/100 s.
     Duration::from_millis(ticks * 10)
+}
+
+/// What the disk under `dir` does with the smallest durable write: 4 KiB written in
+/// place into a file already on the disk, then `fdatasync`, every 2 ms for `length`.
+/// No database is involved, so this is the floor under every commit's latency.
+pub struct DiskProbe {
+    pub syncs: Vec<Duration>,
+    pub length: Duration,
+}
+
+impl DiskProbe {
+    pub fn run(dir: &Path, length: Duration) -> std::io::Result<DiskProbe> {
+        use rand::Rng;
+        use std::os::unix::fs::FileExt;
+        const SIZE: u64 = 16 << 20;
+        let path = dir.join("disk-probe");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        let block = vec![7u8; 1 << 20];
+        for at in (0..SIZE).step_by(block.len()) {
+            file.write_all_at(&block, at)?;
+        }
+        file.sync_all()?;
+        let mut rng = rand::rng();
+        let page = [9u8; 4096];
+        let mut syncs = Vec::new();
+        let started = Instant::now();
+        while started.elapsed() < length {
+            file.write_all_at(&page, rng.random_range(0..SIZE / 4096) * 4096)?;
+            let t = Instant::now();
+            file.sync_data()?;
+            syncs.push(t.elapsed());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = std::fs::remove_file(path);
+        syncs.sort();
+        Ok(DiskProbe {
+            syncs,
+            length: started.elapsed(),
+        })
+    }
+
+    /// The sync time at fraction `p` (0..=1) of the sorted times.
+    pub fn percentile(&self, p: f64) -> Duration {
+        let n = self.syncs.len();
+        if n == 0 {
+            return Duration::ZERO;
+        }
+        self.syncs[((n as f64 * p) as usize).min(n - 1)]
+    }
+
+    /// Syncs slower than `limit`, per second of probing.
+    pub fn stalls_per_second(&self, limit: Duration) -> f64 {
+        let slow = self.syncs.iter().filter(|d| **d > limit).count();
+        slow as f64 / self.length.as_secs_f64()
+    }
 }
