@@ -269,7 +269,7 @@ pub struct Engine {
 struct ReplyCache {
     /// The state the replies were made with (held, so it is never mistaken for another).
     state: Option<Arc<State>>,
-    replies: HashMap<CacheKey, Reply>,
+    replies: HashMap<CacheKey, Arc<Reply>>,
 }
 
 /// Replies cached at most.
@@ -352,15 +352,22 @@ impl Engine {
 
     /// Answers `text` in `ctx`. Never fails: any input gives a reply.
     pub fn reply(&self, ctx: &Ctx, text: &str) -> Reply {
+        Arc::unwrap_or_clone(self.reply_shared(ctx, text))
+    }
+
+    /// [`Engine::reply`], shared with the reply cache instead of copied out of it: a
+    /// reply with its candidates and explanation is a few dozen allocations, and the
+    /// buyer's message path only reads it.
+    pub fn reply_shared(&self, ctx: &Ctx, text: &str) -> Arc<Reply> {
         let s = self.current();
         if text.chars().count() > CACHE_TEXT {
-            return matcher::reply(&s, &self.index, ctx, text);
+            return Arc::new(matcher::reply(&s, &self.index, ctx, text));
         }
         let key = CacheKey::new(&s, ctx, text);
         if let Some(r) = self.cached(&s, &key) {
             return r;
         }
-        let r = matcher::reply(&s, &self.index, ctx, text);
+        let r = Arc::new(matcher::reply(&s, &self.index, ctx, text));
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.state.as_ref().is_some_and(|c| Arc::ptr_eq(c, &s)) {
             if cache.replies.len() >= CACHE_SIZE {
@@ -372,7 +379,7 @@ impl Engine {
     }
 
     /// The cached reply for `key` under state `s`; a cache of another state is emptied.
-    fn cached(&self, s: &Arc<State>, key: &CacheKey) -> Option<Reply> {
+    fn cached(&self, s: &Arc<State>, key: &CacheKey) -> Option<Arc<Reply>> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if !cache.state.as_ref().is_some_and(|c| Arc::ptr_eq(c, s)) {
             cache.state = Some(s.clone());

@@ -445,6 +445,34 @@ fn cached_replies_follow_the_clock_the_settings_and_the_context() {
 }
 
 #[test]
+fn a_repeated_question_shares_the_cached_reply_and_a_changed_one_does_not() {
+    let e = engine_with(
+        vec![KbEntry::new("ship", "什么时候发货", "48小时内发货")],
+        Vec::new(),
+    );
+    let settings = ShopSettings::default();
+    let ctx = Ctx::new(&settings, Utc::now());
+    let first = e.reply_shared(&ctx, "什么时候发货");
+    let again = e.reply_shared(&ctx, "什么时候发货");
+    assert!(Arc::ptr_eq(&first, &again), "worked out once, then shared");
+    let copied = e.reply(&ctx, "什么时候发货");
+    assert_eq!(
+        (&copied.answer, copied.confidence),
+        (&first.answer, first.confidence)
+    );
+    assert_eq!(first.answer, "48小时内发货");
+    let other = e.reply_shared(&ctx, "什么时候发货呀");
+    assert!(!Arc::ptr_eq(&first, &other));
+    assert_eq!(other.entry.as_deref(), Some("ship"));
+    // Past the cached length every reply is worked out afresh.
+    let long = format!("什么时候发货{}", "呀".repeat(80));
+    assert!(!Arc::ptr_eq(
+        &e.reply_shared(&ctx, &long),
+        &e.reply_shared(&ctx, &long)
+    ));
+}
+
+#[test]
 fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
     let e = starter();
     let settings = ShopSettings::default();
