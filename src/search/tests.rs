@@ -249,6 +249,70 @@ async fn filters_narrow_the_hits() {
 }
 
 #[tokio::test]
+async fn a_bot_reply_is_indexed_by_its_text_whatever_menu_it_carries() {
+    let (_d, store) = store::testing::temp_store();
+    let (conv, _) = say(&store, None, "web", Sender::Buyer, "怎么退货", t0()).await;
+    let at = t0() + Duration::seconds(1);
+    let reply = store
+        .write(move |tx| {
+            let mut c = tx.get_conv(conv)?.ok_or(store::Error::NotFound)?;
+            let m = Message {
+                conv,
+                seq: 0,
+                at,
+                from: Sender::Bot,
+                text: "您想问的是：1. 退货流程 2. 退货运费".into(),
+                client_msg_id: Some("c-1".into()),
+                bot: Some(crate::model::BotMeta {
+                    band: "guided".into(),
+                    entry: None,
+                    intent: None,
+                    confidence: 0.6,
+                    menu: vec![
+                        ("r1".into(), "退货流程".into()),
+                        ("r2".into(), "退货运费".into()),
+                    ],
+                    follow_ups: vec![("r3".into(), "换货流程".into())],
+                }),
+            };
+            let m = tx.append_message(&mut c, m)?;
+            let kind = EventKind::Message {
+                seq: m.seq,
+                from: m.from.kind().into(),
+            };
+            tx.append_event(at, &c, kind)?;
+            tx.put_conv(&c)?;
+            Ok(m.seq)
+        })
+        .await
+        .unwrap();
+    let idx = tempfile::tempdir().unwrap();
+    let h = History::open(idx.path(), &store).unwrap();
+    assert_eq!(h.catch_up().unwrap(), 2);
+    let bot = Filter {
+        sender: Some("bot".into()),
+        ..any()
+    };
+    assert_eq!(find(&h, "退货运费", &bot), vec![(conv.0, reply)]);
+    let written = |from: i64, to: i64| Filter {
+        from: Some(from),
+        to: Some(to),
+        ..any()
+    };
+    let micros = at.timestamp_micros();
+    assert_eq!(
+        find(&h, "退货", &written(micros, micros + 1)).len(),
+        1,
+        "its time"
+    );
+    assert!(find(&h, "退货运费", &written(0, micros)).is_empty());
+    assert!(
+        find(&h, "换货流程", &any()).is_empty(),
+        "follow-ups are not the text"
+    );
+}
+
+#[tokio::test]
 async fn system_notices_are_not_indexed() {
     let (_d, store) = store::testing::temp_store();
     let idx = tempfile::tempdir().unwrap();

@@ -157,6 +157,16 @@ pub trait ConvReads: Reads {
         messages_after(&*self.table(MESSAGES)?, conv, after, limit)
     }
 
+    /// Message `seq` of `conv`, decoded as `T`: a part of [`Message`] is enough for a
+    /// reader that needs only a few fields (the rest are skipped, not built).
+    fn message_as<T: serde::de::DeserializeOwned>(
+        &self,
+        conv: ConvId,
+        seq: u64,
+    ) -> Result<Option<T>> {
+        doc(&*self.table(MESSAGES)?, &MESSAGES, (conv.0, seq))
+    }
+
     /// Events after global sequence number `after`, at most `limit`.
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
         self.table(EVENTS)?
