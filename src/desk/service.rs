@@ -496,7 +496,9 @@ impl Desk {
         {
             return self.replay(&rec);
         }
-        let r = self.store.read()?;
+        // The newest buyer and conversation: `apply` checks the plan against the
+        // conversation again, so a snapshot of all the rest is not needed.
+        let r = self.store.read_newest()?;
         let buyer = r.find_buyer(&m.channel, &m.buyer)?;
         let conv = match &buyer {
             Some(b) => r.open_conv_of(b.id)?,
@@ -524,7 +526,7 @@ impl Desk {
             ctx.has_order = has_order;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
-            let reply = self.bot()?.reply(&ctx, &text);
+            let reply = self.bot()?.reply_shared(&ctx, &text);
             let switches = r.scene_switches()?;
             let mode = scene_mode(&switches, reply.scene.as_deref(), &settings, now);
             let first = conv

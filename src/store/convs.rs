@@ -64,6 +64,9 @@ fn messages_after(
 pub trait ConvReads: Reads {
     /// The buyer with `id`.
     fn get_buyer(&self, id: BuyerId) -> Result<Option<Buyer>> {
+        if let Some(b) = self.known_buyer(id.0) {
+            return Ok(Some(Buyer::clone(&b)));
+        }
         doc(&*self.table(BUYERS)?, &BUYERS, id.0)
     }
 
@@ -80,6 +83,9 @@ pub trait ConvReads: Reads {
 
     /// The conversation with `id`.
     fn get_conv(&self, id: ConvId) -> Result<Option<Conversation>> {
+        if let Some(c) = self.known_conv(id.0) {
+            return Ok(Some(Conversation::clone(&c)));
+        }
         doc(&*self.table(CONVERSATIONS)?, &CONVERSATIONS, id.0)
     }
 
@@ -243,6 +249,7 @@ impl WriteTx<'_> {
     /// Stores a buyer.
     pub fn put_buyer(&self, b: &Buyer) -> Result<()> {
         self.table(BUYERS)?.insert(b.id.0, encode(b)?.as_slice())?;
+        self.stage_buyer(b);
         Ok(())
     }
 
@@ -256,6 +263,7 @@ impl WriteTx<'_> {
     pub fn put_conv(&self, c: &Conversation) -> Result<()> {
         self.table(CONVERSATIONS)?
             .insert(c.id.0, encode(c)?.as_slice())?;
+        self.stage_conv(c);
         let mut open = self.table(OPEN_CONVS)?;
         let mut by_buyer = self.table(BUYER_OPEN)?;
         if c.state == crate::model::ConvState::Closed {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod codec;
 pub mod convs;
 pub mod export;
+pub(crate) mod hot;
 pub mod kb;
 pub mod migrate;
 pub mod qa;
@@ -110,6 +111,8 @@ struct Inner {
     path: PathBuf,
     /// Recent message receipts, for retries (see `receipts.rs`).
     receipts: Arc<receipts::Recent>,
+    /// Buyers and conversations as last committed (see `hot.rs`).
+    hot: Arc<hot::Hot>,
 }
 
 impl Store {
@@ -125,15 +128,15 @@ impl Store {
     ) -> Result<Store> {
         let db = Arc::new(open_migrated(dir, target, steps)?);
         let path = dir.join(DB_FILE);
-        let receipts = receipts::Recent::load(&ReadTx {
-            tx: db.begin_read()?,
-        })?;
+        let receipts = receipts::Recent::load(&ReadTx::snapshot(db.begin_read()?))?;
+        let hot = Arc::new(hot::Hot::default());
         Ok(Store {
             inner: Arc::new(Inner {
-                writer: Writer::start(db.clone(), receipts.clone()),
+                writer: Writer::start(db.clone(), receipts.clone(), hot.clone()),
                 db,
                 path,
                 receipts,
+                hot,
             }),
         })
     }
@@ -152,8 +155,17 @@ impl Store {
 
     /// Starts a consistent read snapshot.
     pub fn read(&self) -> Result<ReadTx> {
+        Ok(ReadTx::snapshot(self.inner.db.begin_read()?))
+    }
+
+    /// Starts a read snapshot in which buyers and conversations are the newest
+    /// committed, which may be newer than the rest of the snapshot (see `hot.rs`). For
+    /// a reader that needs no more than that, such as the buyer's message path, whose
+    /// plan the writer checks against the conversation again.
+    pub fn read_newest(&self) -> Result<ReadTx> {
         Ok(ReadTx {
-            tx: self.inner.db.begin_read()?,
+            hot: Some(self.inner.hot.clone()),
+            ..self.read()?
         })
     }
 
@@ -241,9 +253,7 @@ impl Snapshot {
         // its writer thread or receipt index, which a read needs neither of.
         match open_migrated(dir, migrate::CURRENT, migrate::MIGRATIONS) {
             Ok(db) => Ok(Snapshot {
-                tx: ReadTx {
-                    tx: db.begin_read()?,
-                },
+                tx: ReadTx::snapshot(db.begin_read()?),
                 _db: SnapshotDb::Own(db),
             }),
             Err(Error::InUse { .. }) => {
@@ -251,9 +261,7 @@ impl Snapshot {
                     .set_concurrency_mode(ConcurrencyMode::SingleWriter)
                     .open_read_only(&path)
                     .map_err(|e| open_error(&path, e))?;
-                let tx = ReadTx {
-                    tx: db.begin_read()?,
-                };
+                let tx = ReadTx::snapshot(db.begin_read()?);
                 migrate::check_readable(&tx, &path)?;
                 Ok(Snapshot {
                     tx,
@@ -273,6 +281,8 @@ impl Snapshot {
 /// A read transaction: one consistent view of every table.
 pub struct ReadTx {
     tx: ReadTransaction,
+    /// Newer buyers and conversations, for [`Store::read_newest`].
+    hot: Option<Arc<hot::Hot>>,
 }
 
 /// Reading through either kind of transaction. Each entity file adds its reads as an
@@ -297,6 +307,17 @@ pub trait Reads {
     ) -> Result<Self::Handle<'_, K, V>>
     where
         (K, V): Pair<K = K, V = V>;
+
+    /// Conversation `id` as this transaction may read it without the file (see
+    /// `hot.rs`): one it has put itself, or the newest committed.
+    fn known_conv(&self, _id: u64) -> Option<Arc<crate::model::Conversation>> {
+        None
+    }
+
+    /// Buyer `id`, like [`Reads::known_conv`].
+    fn known_buyer(&self, _id: u64) -> Option<Arc<crate::model::Buyer>> {
+        None
+    }
 }
 
 impl Reads for ReadTx {
@@ -312,6 +333,14 @@ impl Reads for ReadTx {
         (K, V): Pair<K = K, V = V>,
     {
         Ok(Box::new(self.tx.open_table(def)?))
+    }
+
+    fn known_conv(&self, id: u64) -> Option<Arc<crate::model::Conversation>> {
+        self.hot.as_ref()?.convs.get(id)
+    }
+
+    fn known_buyer(&self, id: u64) -> Option<Arc<crate::model::Buyer>> {
+        self.hot.as_ref()?.buyers.get(id)
     }
 }
 
@@ -355,6 +384,18 @@ impl<'a> Reads for WriteTx<'a> {
             )
             .into()),
         }
+    }
+
+    fn known_conv(&self, id: u64) -> Option<Arc<crate::model::Conversation>> {
+        let hot = self.hot?;
+        let staged = self.staged.borrow().convs.get(&id).cloned();
+        staged.or_else(|| hot.convs.get(id))
+    }
+
+    fn known_buyer(&self, id: u64) -> Option<Arc<crate::model::Buyer>> {
+        let hot = self.hot?;
+        let staged = self.staged.borrow().buyers.get(&id).cloned();
+        staged.or_else(|| hot.buyers.get(id))
     }
 }
 
@@ -441,6 +482,10 @@ pub mod prelude {
 }
 
 impl ReadTx {
+    fn snapshot(tx: ReadTransaction) -> ReadTx {
+        ReadTx { tx, hot: None }
+    }
+
     /// The schema version recorded in the file (0 when none is).
     pub fn schema_version(&self) -> Result<u64> {
         let meta = self.table(tables::META)?;
@@ -464,6 +509,10 @@ pub struct WriteTx<'a> {
     /// store is open), and those written in this transaction.
     recent: Option<&'a receipts::Recent>,
     receipts: RefCell<Vec<receipts::Receipt>>,
+    /// The committed buyers and conversations (none for migrations and imports), and
+    /// those put in this transaction.
+    hot: Option<&'a hot::Hot>,
+    staged: RefCell<hot::Staged>,
     /// The tables opened so far; they close (and stage their changes) when this ends.
     open: Open<'a>,
 }
@@ -485,14 +534,22 @@ impl<'a> WriteTx<'a> {
             pending: RefCell::new(Pending::default()),
             recent: None,
             receipts: RefCell::new(Vec::new()),
+            hot: None,
+            staged: RefCell::default(),
             open: Open::default(),
         }
     }
 
-    /// A transaction of the running store, which sees its committed receipts.
-    pub(crate) fn of_store(tx: &'a WriteTransaction, recent: &'a receipts::Recent) -> WriteTx<'a> {
+    /// A transaction of the running store, which sees its committed receipts, buyers
+    /// and conversations.
+    pub(crate) fn of_store(
+        tx: &'a WriteTransaction,
+        recent: &'a receipts::Recent,
+        hot: &'a hot::Hot,
+    ) -> WriteTx<'a> {
         WriteTx {
             recent: Some(recent),
+            hot: Some(hot),
             ..WriteTx::new(tx)
         }
     }
@@ -500,6 +557,28 @@ impl<'a> WriteTx<'a> {
     /// The receipts written in this transaction, to publish once it has committed.
     pub(crate) fn take_receipts(&self) -> Vec<receipts::Receipt> {
         std::mem::take(&mut *self.receipts.borrow_mut())
+    }
+
+    /// The buyers and conversations put in this transaction, to publish once it has
+    /// committed.
+    pub(crate) fn take_staged(&self) -> hot::Staged {
+        std::mem::take(&mut *self.staged.borrow_mut())
+    }
+
+    /// Keeps `c`, just put, for [`Reads::known_conv`].
+    fn stage_conv(&self, c: &crate::model::Conversation) {
+        if self.hot.is_some() {
+            let mut staged = self.staged.borrow_mut();
+            staged.convs.insert(c.id.0, Arc::new(c.clone()));
+        }
+    }
+
+    /// Keeps `b`, just put, for [`Reads::known_buyer`].
+    fn stage_buyer(&self, b: &crate::model::Buyer) {
+        if self.hot.is_some() {
+            let mut staged = self.staged.borrow_mut();
+            staged.buyers.insert(b.id.0, Arc::new(b.clone()));
+        }
     }
 
     /// Takes the next number of the sequence `name` (1, 2, 3, …).

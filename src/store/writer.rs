@@ -2,6 +2,7 @@
 //! as many queued requests as it finds in one redb write transaction, commits it durably
 //! and only then answers each caller. Many concurrent writers share one fsync.
 
+use super::hot::Hot;
 use super::receipts::Recent;
 use super::{Error, Result, WriteTx};
 use redb::Database;
@@ -56,11 +57,11 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer thread for `db`.
-    pub(crate) fn start(db: Arc<Database>, recent: Arc<Recent>) -> Writer {
+    pub(crate) fn start(db: Arc<Database>, recent: Arc<Recent>, hot: Arc<Hot>) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("xiaoer-writer".into())
-            .spawn(move || run(&db, &recent, rx))
+            .spawn(move || run(&db, &recent, &hot, rx))
             .ok();
         Writer {
             tx: Some(tx),
@@ -95,7 +96,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: &Database, recent: &Recent, mut rx: mpsc::Receiver<Box<dyn Op>>) {
+fn run(db: &Database, recent: &Recent, hot: &Hot, mut rx: mpsc::Receiver<Box<dyn Op>>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -104,7 +105,7 @@ fn run(db: &Database, recent: &Recent, mut rx: mpsc::Receiver<Box<dyn Op>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, recent, batch);
+        commit_batch(db, recent, hot, batch);
     }
 }
 
@@ -116,9 +117,9 @@ enum Failure {
     Commit(String),
 }
 
-fn commit_batch(db: &Database, recent: &Recent, mut batch: Vec<Box<dyn Op>>) {
+fn commit_batch(db: &Database, recent: &Recent, hot: &Hot, mut batch: Vec<Box<dyn Op>>) {
     loop {
-        match apply_and_commit(db, recent, &mut batch) {
+        match apply_and_commit(db, recent, hot, &mut batch) {
             Ok(()) => {
                 batch.into_iter().for_each(|op| op.finish(Ok(())));
                 return;
@@ -145,13 +146,14 @@ fn commit_batch(db: &Database, recent: &Recent, mut batch: Vec<Box<dyn Op>>) {
 fn apply_and_commit(
     db: &Database,
     recent: &Recent,
+    hot: &Hot,
     ops: &mut [Box<dyn Op>],
 ) -> Result<(), Failure> {
     let tx = db
         .begin_write()
         .map_err(|e| Failure::Commit(e.to_string()))?;
     // The transaction's tables close with `w`, before the transaction ends.
-    let w = WriteTx::of_store(&tx, recent);
+    let w = WriteTx::of_store(&tx, recent, hot);
     for (i, op) in ops.iter_mut().enumerate() {
         let applied = catch_unwind(AssertUnwindSafe(|| op.apply(&w)));
         let failed = match applied {
@@ -168,11 +170,17 @@ fn apply_and_commit(
         let _ = tx.abort();
         return Err(Failure::Commit(e.to_string()));
     }
-    let receipts = w.take_receipts();
+    let (receipts, staged) = (w.take_receipts(), w.take_staged());
     drop(w);
-    tx.commit().map_err(|e| Failure::Commit(e.to_string()))?;
-    // Before anyone is answered: a retry of an acknowledged message must find it.
+    if let Err(e) = tx.commit() {
+        // The commit may have reached the file all the same.
+        hot.clear();
+        return Err(Failure::Commit(e.to_string()));
+    }
+    // Before anyone is answered: a retry of an acknowledged message must find it, and
+    // the buyer's next message its conversation as this one left it.
     recent.publish(receipts);
+    hot.publish(staged);
     Ok(())
 }
 
