@@ -138,6 +138,9 @@ pub struct Desk {
     /// bridges call on every message, and this saves each call a read transaction.
     tokens:
         Arc<std::sync::RwLock<Option<std::collections::HashMap<String, crate::model::ApiToken>>>>,
+    /// The set-up every buyer message reads, kept while the store's configuration
+    /// generation stands (see `service::Setup`).
+    setup: Arc<std::sync::RwLock<Option<Arc<service::Setup>>>>,
 }
 
 impl Desk {
@@ -152,6 +155,7 @@ impl Desk {
             kb_lock: Arc::default(),
             bus: events::Bus::default(),
             tokens: Arc::default(),
+            setup: Arc::default(),
         }
     }
 

@@ -17,6 +17,7 @@ use crate::store::convs::{ClientMsg, client_msg_key};
 use crate::store::prelude::*;
 use crate::store::{self, WriteTx};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// The hand-over reason of a complaint; such buyers are queued first (`urgent`).
 const COMPLAINT_REASON: &str = "投诉或情绪激动";
@@ -498,14 +499,15 @@ impl Desk {
         }
         // The newest buyer and conversation: `apply` checks the plan against the
         // conversation again, so a snapshot of all the rest is not needed.
+        let generation = self.store.config_generation();
         let r = self.store.read_newest()?;
+        let setup = self.setup(generation, &r)?;
+        let (settings, reception) = (&setup.settings, &setup.reception);
         let buyer = r.find_buyer(&m.channel, &m.buyer)?;
         let conv = match &buyer {
             Some(b) => r.open_conv_of(b.id)?,
             None => None,
         };
-        let settings = r.get_settings()?;
-        let reception = r.get_reception()?;
         let has_order = match &buyer {
             Some(b) => b
                 .orders
@@ -521,22 +523,19 @@ impl Desk {
                 .clone()
                 .or_else(|| conv.as_ref().and_then(|c| c.product.clone()));
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
-            let mut ctx = Ctx::new(&settings, now);
+            let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
             ctx.has_order = has_order;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
             let reply = self.bot()?.reply_shared(&ctx, &text);
-            let switches = r.scene_switches()?;
-            let mode = scene_mode(&switches, reply.scene.as_deref(), &settings, now);
+            let mode = scene_mode(&setup.switches, reply.scene.as_deref(), settings, now);
             let first = conv
                 .is_none()
-                .then(|| reception_mode(&reception, &settings, now))
+                .then(|| reception_mode(reception, settings, now))
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
             let streak = ctx.unmatched_streak;
-            Some(plan(
-                &reply, mode, &settings, &reception, now, first, streak,
-            ))
+            Some(plan(&reply, mode, settings, reception, now, first, streak))
         } else {
             None
         };
@@ -552,7 +551,7 @@ impl Desk {
                     &text,
                     plan.clone(),
                     expected,
-                    &reception,
+                    &setup.reception,
                     key.as_deref(),
                     now_c,
                 )
@@ -583,6 +582,25 @@ impl Desk {
         Ok(outcome.0)
     }
 
+    /// The shop settings, reception settings and scene switches as of `generation`,
+    /// read from the store before `r` began: kept from an earlier message while the
+    /// store's [`config_generation`](store::Store::config_generation) has not moved,
+    /// else read from `r` and kept.
+    fn setup(&self, generation: u64, r: &store::ReadTx) -> Result<Arc<Setup>> {
+        let kept = self.setup.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(s) = kept.filter(|s| s.generation == generation) {
+            return Ok(s);
+        }
+        let s = Arc::new(Setup {
+            generation,
+            settings: r.get_settings()?,
+            reception: r.get_reception()?,
+            switches: r.scene_switches()?,
+        });
+        *self.setup.write().unwrap_or_else(|p| p.into_inner()) = Some(s.clone());
+        Ok(s)
+    }
+
     /// The stored answer to a message sent before with the same `client_msg_id`.
     fn replay(&self, rec: &ClientMsg) -> Result<Outcome> {
         let r = self.store.read()?;
@@ -608,6 +626,15 @@ impl Desk {
             duplicate: true,
         })
     }
+}
+
+/// What every buyer message reads of the shop's set-up, decoded once per change.
+pub(crate) struct Setup {
+    /// The store's configuration generation it was read at.
+    generation: u64,
+    settings: ShopSettings,
+    reception: Reception,
+    switches: std::collections::BTreeMap<String, crate::model::SceneSwitch>,
 }
 
 /// The write transaction of `on_buyer_message`. Returns the outcome, the events to

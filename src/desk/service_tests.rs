@@ -92,6 +92,27 @@ fn texts(o: &super::service::Outcome) -> Vec<String> {
     o.replies.iter().map(|m| m.text.clone()).collect()
 }
 
+#[actix_web::test]
+async fn a_settings_change_reaches_the_very_next_buyer_message() {
+    let (s, _, _) = shop().await;
+    let first = s.desk.on_buyer_message(msg("b1", "在吗")).await.unwrap();
+    assert!(texts(&first)[0].contains("我的小店"), "{:?}", texts(&first));
+    let before = s.desk.store().config_generation();
+    // A buyer message changes no settings: what was read is kept.
+    s.desk.on_buyer_message(msg("b2", "在吗")).await.unwrap();
+    assert_eq!(s.desk.store().config_generation(), before);
+    let mut settings = s.desk.store().read().unwrap().get_settings().unwrap();
+    settings.shop_name = "小二杂货铺".into();
+    s.desk
+        .store()
+        .write(move |tx| tx.put_settings(&settings))
+        .await
+        .unwrap();
+    assert!(s.desk.store().config_generation() > before);
+    let next = s.desk.on_buyer_message(msg("b1", "在吗")).await.unwrap();
+    assert!(texts(&next)[0].contains("小二杂货铺"), "{:?}", texts(&next));
+}
+
 async fn reception(s: &Shop, r: Reception) {
     s.desk
         .store()

@@ -9,9 +9,15 @@
 //! and only then the file. A read snapshot uses them only when made with
 //! [`Store::read_newest`](super::Store::read_newest): they may be newer than the
 //! snapshot.
+//!
+//! The shop settings, reception settings and scene switches, read by every buyer
+//! message too, change rarely: a generation number counts the commits that changed
+//! them, so a reader can keep what it decoded until the number moves
+//! ([`Store::config_generation`](super::Store::config_generation)).
 
 use crate::model::{Buyer, Conversation};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Records kept at most per kind; when full, the kind starts again empty.
@@ -61,6 +67,8 @@ impl<T> Records<T> {
 pub(crate) struct Hot {
     pub(crate) convs: Records<Conversation>,
     pub(crate) buyers: Records<Buyer>,
+    /// Commits that changed the settings, reception or scene switches (or may have).
+    config: AtomicU64,
 }
 
 /// The records a write transaction has put, to publish once it has committed.
@@ -68,6 +76,8 @@ pub(crate) struct Hot {
 pub(crate) struct Staged {
     pub(crate) convs: HashMap<u64, Arc<Conversation>>,
     pub(crate) buyers: HashMap<u64, Arc<Buyer>>,
+    /// The transaction changed the settings, reception or scene switches.
+    pub(crate) config: bool,
 }
 
 impl Hot {
@@ -75,6 +85,9 @@ impl Hot {
     pub(crate) fn publish(&self, staged: Staged) {
         self.convs.publish(staged.convs);
         self.buyers.publish(staged.buyers);
+        if staged.config {
+            self.config.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Forgets everything: after a commit that failed, which may still have reached
@@ -82,6 +95,11 @@ impl Hot {
     pub(crate) fn clear(&self) {
         self.convs.clear();
         self.buyers.clear();
+        self.config.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn config_generation(&self) -> u64 {
+        self.config.load(Ordering::Acquire)
     }
 }
 
@@ -184,6 +202,41 @@ mod tests {
         assert_eq!(store.inner.hot.convs.len(), 0);
         let r = store.read_newest().unwrap();
         assert_eq!(r.get_conv(ConvId(1)).unwrap(), Some(c));
+    }
+
+    #[actix_web::test]
+    async fn the_configuration_generation_moves_with_committed_configuration_changes_only() {
+        use crate::model::{Reception, SceneSwitch, ShopSettings};
+        let (_dir, store) = temp_store();
+        let at = |s: &Store| s.config_generation();
+        let g0 = at(&store);
+        start(&store, 1).await;
+        assert_eq!(at(&store), g0, "a conversation is not configuration");
+        let failed = store
+            .write(|tx| {
+                tx.put_settings(&ShopSettings::default())?;
+                Err::<(), _>(Error::Conflict("no".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(at(&store), g0, "rolled back, nothing changed");
+        store
+            .write(|tx| tx.put_settings(&ShopSettings::default()))
+            .await
+            .unwrap();
+        let g1 = at(&store);
+        assert!(g1 > g0);
+        store
+            .write(|tx| tx.put_reception(&Reception::default()))
+            .await
+            .unwrap();
+        let g2 = at(&store);
+        assert!(g2 > g1);
+        store
+            .write(|tx| tx.put_scene_switch("售前", &SceneSwitch::default()))
+            .await
+            .unwrap();
+        assert!(at(&store) > g2);
     }
 
     #[test]

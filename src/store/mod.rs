@@ -158,6 +158,14 @@ impl Store {
         Ok(ReadTx::snapshot(self.inner.db.begin_read()?))
     }
 
+    /// Counts the commits that changed the shop settings, the reception settings or the
+    /// scene switches. What a read transaction begun after this was read finds of
+    /// them is at least as new as this generation, so a reader may keep what it
+    /// decoded, tagged with the generation read first, until the number moves.
+    pub fn config_generation(&self) -> u64 {
+        self.inner.hot.config_generation()
+    }
+
     /// Starts a read snapshot in which buyers and conversations are the newest
     /// committed, which may be newer than the rest of the snapshot (see `hot.rs`). For
     /// a reader that needs no more than that, such as the buyer's message path, whose
@@ -563,6 +571,12 @@ impl<'a> WriteTx<'a> {
     /// committed.
     pub(crate) fn take_staged(&self) -> hot::Staged {
         std::mem::take(&mut *self.staged.borrow_mut())
+    }
+
+    /// Notes that the settings, reception or scene switches changed, to move
+    /// [`Store::config_generation`] once this commits.
+    pub(crate) fn config_changed(&self) {
+        self.staged.borrow_mut().config = true;
     }
 
     /// Keeps `c`, just put, for [`Reads::known_conv`].

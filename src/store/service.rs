@@ -155,6 +155,7 @@ impl WriteTx<'_> {
     /// Sets a scene's switch.
     pub fn put_scene_switch(&self, scene: &str, s: &SceneSwitch) -> Result<()> {
         self.table(SCENES)?.insert(scene, encode(s)?.as_slice())?;
+        self.config_changed();
         Ok(())
     }
 
@@ -162,6 +163,7 @@ impl WriteTx<'_> {
     pub fn put_reception(&self, r: &Reception) -> Result<()> {
         self.table(SWITCHES)?
             .insert(RECEPTION, encode(r)?.as_slice())?;
+        self.config_changed();
         Ok(())
     }
 

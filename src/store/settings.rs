@@ -29,6 +29,7 @@ impl WriteTx<'_> {
     /// Replaces the shop settings.
     pub fn put_settings(&self, s: &ShopSettings) -> Result<()> {
         self.table(SETTINGS)?.insert(SHOP, encode(s)?.as_slice())?;
+        self.config_changed();
         Ok(())
     }
 }
