@@ -504,8 +504,12 @@ impl Desk {
         let setup = self.setup(generation, &r)?;
         let (settings, reception) = (&setup.settings, &setup.reception);
         let buyer = r.find_buyer(&m.channel, &m.buyer)?;
+        // A conversation closed since the snapshot began is as good as none: the
+        // writer opens a new one, which the plan is then made for.
         let conv = match &buyer {
-            Some(b) => r.open_conv_of(b.id)?,
+            Some(b) => r
+                .open_conv_of(b.id)?
+                .filter(|c| c.state != ConvState::Closed),
             None => None,
         };
         let has_order = match &buyer {
