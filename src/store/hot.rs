@@ -1,8 +1,8 @@
 //! Conversations and buyers as last committed, decoded.
 //!
 //! Every buyer message reads its buyer and conversation twice (the web worker, to plan
-//! the answer, and the writer, to apply it) and writes both back. Decoding them was
-//! about a tenth of the server's CPU under load (README, "Service speed"). Only the
+//! the answer, and the writer, to apply it) and writes both back. Finding and decoding
+//! them took about a tenth of the server's CPU under load (README, "Service speed"). Only the
 //! writer thread changes those two tables, through `put_buyer` and `put_conv`, so the
 //! records it puts, published here once their transaction has committed, are what the
 //! file holds. A write transaction reads the records it put itself first, then these,
