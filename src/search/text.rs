@@ -100,42 +100,90 @@ fn word(chars: &[(usize, char, usize)]) -> String {
 
 /// The tokens a text is indexed under.
 pub fn index_tokens(text: &str) -> Vec<Tok> {
+    let mut cut = Cutter::new(text);
+    let mut t = Token::default();
     let mut out = Vec::new();
-    let mut pos = 0;
-    for run in runs(text) {
-        match run.kind {
-            Kind::Cjk => {
-                for (i, &(from, c, to)) in run.chars.iter().enumerate() {
-                    out.push(Tok {
-                        text: c.to_string(),
-                        pos: pos + i,
-                        from,
-                        to,
-                    });
-                    if let Some(&(_, d, end)) = run.chars.get(i + 1) {
-                        out.push(Tok {
-                            text: [c, d].iter().collect(),
-                            pos: pos + i,
-                            from,
-                            to: end,
-                        });
-                    }
+    while cut.next_into(&mut t) {
+        out.push(Tok {
+            text: t.text.clone(),
+            pos: t.position,
+            from: t.offset_from,
+            to: t.offset_to,
+        });
+    }
+    out
+}
+
+/// Cuts a text into its index tokens one at a time, each written into the caller's
+/// token: indexing a message then allocates nothing per CJK character.
+struct Cutter {
+    runs: Vec<Run>,
+    /// The run being cut, and the character in it.
+    run: usize,
+    at: usize,
+    /// The unigram at `at` was given; its bigram comes next.
+    bigram: bool,
+    /// The position of the run's first token.
+    pos: usize,
+}
+
+impl Cutter {
+    fn new(text: &str) -> Cutter {
+        Cutter {
+            runs: runs(text),
+            run: 0,
+            at: 0,
+            bigram: false,
+            pos: 0,
+        }
+    }
+
+    /// Writes the next token into `tok`; false when there are no more.
+    fn next_into(&mut self, tok: &mut Token) -> bool {
+        loop {
+            let Some(run) = self.runs.get(self.run) else {
+                return false;
+            };
+            tok.text.clear();
+            tok.position_length = 1;
+            match run.kind {
+                Kind::Word => {
+                    let (first, last) = (run.chars[0], run.chars[run.chars.len() - 1]);
+                    tok.text.push_str(&word(&run.chars));
+                    (tok.position, tok.offset_from, tok.offset_to) = (self.pos, first.0, last.2);
+                    self.pos += 1;
+                    self.run += 1;
+                    return true;
                 }
-                pos += run.chars.len();
-            }
-            Kind::Word => {
-                let (first, last) = (run.chars[0], run.chars[run.chars.len() - 1]);
-                out.push(Tok {
-                    text: word(&run.chars),
-                    pos,
-                    from: first.0,
-                    to: last.2,
-                });
-                pos += 1;
+                Kind::Cjk => {
+                    let Some(&(from, c, to)) = run.chars.get(self.at) else {
+                        self.pos += run.chars.len();
+                        (self.run, self.at) = (self.run + 1, 0);
+                        continue;
+                    };
+                    tok.text.push(c);
+                    tok.position = self.pos + self.at;
+                    tok.offset_from = from;
+                    match run.chars.get(self.at + 1) {
+                        Some(&(_, d, end)) if self.bigram => {
+                            tok.text.push(d);
+                            tok.offset_to = end;
+                            (self.bigram, self.at) = (false, self.at + 1);
+                        }
+                        next => {
+                            tok.offset_to = to;
+                            // A bigram follows when the next character is CJK too.
+                            self.bigram = next.is_some();
+                            if next.is_none() {
+                                self.at += 1;
+                            }
+                        }
+                    }
+                    return true;
+                }
             }
         }
     }
-    out
 }
 
 /// The query split at white space into phrases; parts without a letter, digit or CJK
@@ -270,25 +318,15 @@ pub struct HistoryTokenizer;
 
 /// The token stream of [`HistoryTokenizer`].
 pub struct Toks {
-    toks: std::vec::IntoIter<Token>,
+    cut: Cutter,
     current: Token,
 }
 
 impl Tokenizer for HistoryTokenizer {
     type TokenStream<'a> = Toks;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Toks {
-        let toks: Vec<Token> = index_tokens(text)
-            .into_iter()
-            .map(|t| Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position: t.pos,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect();
         Toks {
-            toks: toks.into_iter(),
+            cut: Cutter::new(text),
             current: Token::default(),
         }
     }
@@ -296,13 +334,7 @@ impl Tokenizer for HistoryTokenizer {
 
 impl TokenStream for Toks {
     fn advance(&mut self) -> bool {
-        match self.toks.next() {
-            Some(t) => {
-                self.current = t;
-                true
-            }
-            None => false,
-        }
+        self.cut.next_into(&mut self.current)
     }
     fn token(&self) -> &Token {
         &self.current
