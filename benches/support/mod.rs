@@ -110,27 +110,21 @@ impl Server {
     /// Bytes the server has caused to be written to the disk so far (`write_bytes` of
     /// `/proc/<pid>/io`: the database, the search indexes and the logs).
     pub fn written(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/io", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("write_bytes:"))
-                    .and_then(|v| v.trim().parse().ok())
-            })
-            .unwrap_or(0)
+        self.proc_value("io", "write_bytes:").unwrap_or(0)
     }
 
     /// Resident memory of the server, MB.
     pub fn rss_mb(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            })
-            .map(|kb| kb / 1024.0)
+        self.proc_value("status", "VmRSS:")
+            .map(|kb| kb as f64 / 1024.0)
             .unwrap_or(0.0)
+    }
+
+    /// The number after `key` in the server's `/proc/<pid>/<file>`.
+    fn proc_value(&self, file: &str, key: &str) -> Option<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{}/{file}", self.child.id())).ok()?;
+        let line = text.lines().find_map(|l| l.strip_prefix(key))?;
+        line.split_whitespace().next()?.parse().ok()
     }
 }
 

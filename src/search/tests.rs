@@ -19,9 +19,29 @@ async fn say(
     text: &str,
     at: DateTime<Utc>,
 ) -> (ConvId, u64) {
-    let (channel, text) = (channel.to_string(), text.to_string());
+    let m = Message {
+        conv: ConvId(0),
+        seq: 0,
+        at,
+        from,
+        text: text.to_string(),
+        client_msg_id: None,
+        bot: None,
+    };
+    put_message(store, conv, channel, m).await
+}
+
+/// [`say`] with the whole message given (its conversation and number are set here).
+async fn put_message(
+    store: &Store,
+    conv: Option<ConvId>,
+    channel: &str,
+    m: Message,
+) -> (ConvId, u64) {
+    let channel = channel.to_string();
     store
         .write(move |tx| {
+            let at = m.at;
             let mut c = match conv {
                 Some(id) => tx.get_conv(id)?.ok_or(store::Error::NotFound)?,
                 None => {
@@ -29,16 +49,7 @@ async fn say(
                     Conversation::start(tx.new_conv_id()?, b.id, &channel, 0, at)
                 }
             };
-            let m = Message {
-                conv: c.id,
-                seq: 0,
-                at,
-                from: from.clone(),
-                text: text.clone(),
-                client_msg_id: None,
-                bot: None,
-            };
-            let m = tx.append_message(&mut c, m)?;
+            let m = tx.append_message(&mut c, m.clone())?;
             let kind = EventKind::Message {
                 seq: m.seq,
                 from: m.from.kind().into(),
@@ -253,39 +264,26 @@ async fn a_bot_reply_is_indexed_by_its_text_whatever_menu_it_carries() {
     let (_d, store) = store::testing::temp_store();
     let (conv, _) = say(&store, None, "web", Sender::Buyer, "怎么退货", t0()).await;
     let at = t0() + Duration::seconds(1);
-    let reply = store
-        .write(move |tx| {
-            let mut c = tx.get_conv(conv)?.ok_or(store::Error::NotFound)?;
-            let m = Message {
-                conv,
-                seq: 0,
-                at,
-                from: Sender::Bot,
-                text: "您想问的是：1. 退货流程 2. 退货运费".into(),
-                client_msg_id: Some("c-1".into()),
-                bot: Some(crate::model::BotMeta {
-                    band: "guided".into(),
-                    entry: None,
-                    intent: None,
-                    confidence: 0.6,
-                    menu: vec![
-                        ("r1".into(), "退货流程".into()),
-                        ("r2".into(), "退货运费".into()),
-                    ],
-                    follow_ups: vec![("r3".into(), "换货流程".into())],
-                }),
-            };
-            let m = tx.append_message(&mut c, m)?;
-            let kind = EventKind::Message {
-                seq: m.seq,
-                from: m.from.kind().into(),
-            };
-            tx.append_event(at, &c, kind)?;
-            tx.put_conv(&c)?;
-            Ok(m.seq)
-        })
-        .await
-        .unwrap();
+    let m = Message {
+        conv,
+        seq: 0,
+        at,
+        from: Sender::Bot,
+        text: "您想问的是：1. 退货流程 2. 退货运费".into(),
+        client_msg_id: Some("c-1".into()),
+        bot: Some(crate::model::BotMeta {
+            band: "guided".into(),
+            entry: None,
+            intent: None,
+            confidence: 0.6,
+            menu: vec![
+                ("r1".into(), "退货流程".into()),
+                ("r2".into(), "退货运费".into()),
+            ],
+            follow_ups: vec![("r3".into(), "换货流程".into())],
+        }),
+    };
+    let (_, reply) = put_message(&store, Some(conv), "web", m).await;
     let idx = tempfile::tempdir().unwrap();
     let h = History::open(idx.path(), &store).unwrap();
     assert_eq!(h.catch_up().unwrap(), 2);

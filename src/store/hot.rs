@@ -204,39 +204,46 @@ mod tests {
         assert_eq!(r.get_conv(ConvId(1)).unwrap(), Some(c));
     }
 
+    /// Whether committing `op` (which must succeed) moved the configuration generation.
+    async fn moves<F>(store: &Store, op: F) -> bool
+    where
+        F: FnMut(&crate::store::WriteTx) -> super::super::Result<()> + Send + 'static,
+    {
+        let before = store.config_generation();
+        store.write(op).await.unwrap();
+        store.config_generation() > before
+    }
+
     #[actix_web::test]
     async fn the_configuration_generation_moves_with_committed_configuration_changes_only() {
         use crate::model::{Reception, SceneSwitch, ShopSettings};
         let (_dir, store) = temp_store();
-        let at = |s: &Store| s.config_generation();
-        let g0 = at(&store);
+        let g0 = store.config_generation();
         start(&store, 1).await;
-        assert_eq!(at(&store), g0, "a conversation is not configuration");
+        assert_eq!(
+            store.config_generation(),
+            g0,
+            "a conversation is not configuration"
+        );
         let failed = store
             .write(|tx| {
                 tx.put_settings(&ShopSettings::default())?;
                 Err::<(), _>(Error::Conflict("no".into()))
             })
             .await;
-        assert!(failed.is_err());
-        assert_eq!(at(&store), g0, "rolled back, nothing changed");
-        store
-            .write(|tx| tx.put_settings(&ShopSettings::default()))
+        assert!(matches!(failed, Err(Error::Conflict(_))));
+        assert_eq!(
+            store.config_generation(),
+            g0,
+            "rolled back, nothing changed"
+        );
+        assert!(moves(&store, |tx| tx.put_settings(&ShopSettings::default())).await);
+        assert!(moves(&store, |tx| tx.put_reception(&Reception::default())).await);
+        assert!(
+            moves(&store, |tx| tx
+                .put_scene_switch("售前", &SceneSwitch::default()))
             .await
-            .unwrap();
-        let g1 = at(&store);
-        assert!(g1 > g0);
-        store
-            .write(|tx| tx.put_reception(&Reception::default()))
-            .await
-            .unwrap();
-        let g2 = at(&store);
-        assert!(g2 > g1);
-        store
-            .write(|tx| tx.put_scene_switch("售前", &SceneSwitch::default()))
-            .await
-            .unwrap();
-        assert!(at(&store) > g2);
+        );
     }
 
     #[test]
