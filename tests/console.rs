@@ -129,6 +129,32 @@ async fn login_goes_to_next_and_locks_after_repeated_failures() {
 }
 
 #[actix_web::test]
+async fn a_team_behind_one_address_can_log_in_all_day() {
+    let shop = TestShop::with_owner().await;
+    let app = app(&shop).await;
+    let (pre, csrf) = login_page_csrf(&app).await;
+    let office: std::net::SocketAddr = "10.9.8.7:40000".parse().unwrap();
+    let attempt = |password: &'static str| {
+        post(
+            "/login",
+            None,
+            &[("_csrf", &csrf), ("name", "boss"), ("password", password)],
+        )
+        .insert_header((header::COOKIE, pre.clone()))
+        .peer_addr(office)
+        .to_request()
+    };
+    // More right logins than the address may fail (20 in 15 minutes).
+    for i in 0..30 {
+        let res = call_service(&app, attempt(PASSWORD)).await;
+        assert_eq!(location(&res), "/", "login {i}");
+    }
+    // A wrong password from there is still just that.
+    let res = call_service(&app, attempt("wrong-password")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[actix_web::test]
 async fn login_never_redirects_off_site() {
     let shop = TestShop::with_owner().await;
     let app = app(&shop).await;

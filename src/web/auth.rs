@@ -164,9 +164,9 @@ pub async fn login(
             StatusCode::TOO_MANY_REQUESTS,
             format!("登录失败次数过多，请 {} 后再试", wait_label(wait)),
         ),
-        Ok(()) => match state.desk.login(form.name.trim(), &form.password).await {
+        Ok(attempt) => match state.desk.login(form.name.trim(), &form.password).await {
             Ok(login) => {
-                state.limiter.succeeded(&form.name);
+                state.limiter.succeeded(attempt, &form.name);
                 return Ok(logged_in(&state, login, &next));
             }
             Err(e @ (desk::Error::BadCredentials | desk::Error::Disabled)) => {
@@ -241,24 +241,29 @@ pub async fn change_password(
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if form.new_password != form.new_password2 {
         errors.add("new_password2", "两次输入的新密码不一致");
-    } else if let Err(wait) = state.limiter.attempt(client_ip(&req), &me.user.name) {
-        errors.add(
-            "old_password",
-            format!("尝试次数过多，请 {} 后再试", wait_label(wait)),
-        );
-        status = StatusCode::TOO_MANY_REQUESTS;
     } else {
-        let changed = state
-            .desk
-            .change_own_password(&me.user, &form.old_password, &form.new_password)
-            .await;
-        match changed {
-            Ok(login) => {
-                state.limiter.succeeded(&me.user.name);
-                return Ok(logged_in(&state, login, "/account?done=password_changed"));
+        match state.limiter.attempt(client_ip(&req), &me.user.name) {
+            Err(wait) => {
+                errors.add(
+                    "old_password",
+                    format!("尝试次数过多，请 {} 后再试", wait_label(wait)),
+                );
+                status = StatusCode::TOO_MANY_REQUESTS;
             }
-            Err(desk::Error::Invalid(i)) => errors = i,
-            Err(e) => return Err(e.into()),
+            Ok(attempt) => {
+                let changed = state
+                    .desk
+                    .change_own_password(&me.user, &form.old_password, &form.new_password)
+                    .await;
+                match changed {
+                    Ok(login) => {
+                        state.limiter.succeeded(attempt, &me.user.name);
+                        return Ok(logged_in(&state, login, "/account?done=password_changed"));
+                    }
+                    Err(desk::Error::Invalid(i)) => errors = i,
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
     }
     render(status, &AccountPage { ctx, errors })

@@ -63,6 +63,19 @@ impl<K: Eq + Hash + Clone> Ledger<K> {
         self.count(k, now, limits.window, limits.lockout);
     }
 
+    /// Takes back the failure counted for `k` at `at`: the attempt turned out right.
+    /// When that failure was the one that locked `k`, the lock goes with it.
+    fn withdraw(&mut self, k: &K, at: DateTime<Utc>, lockout: Duration) {
+        let Some(t) = self.tracks.get_mut(k) else {
+            return;
+        };
+        if let Some(i) = t.failures.iter().rposition(|&f| f == at) {
+            t.failures.remove(i);
+        } else if t.locked_until == Some(at + lockout) {
+            t.locked_until = None;
+        }
+    }
+
     /// Counts one event of `k`; `limit` of them within `window` lock `k` for `lockout`.
     fn count(&mut self, k: K, now: DateTime<Utc>, window: Duration, lockout: Duration) {
         if self.tracks.len() >= PRUNE_AT {
@@ -114,8 +127,8 @@ impl LoginLimiter {
 
     /// Starts a login attempt: `Err(wait)` when `ip` or `account` is locked out;
     /// otherwise the attempt is counted as a failure right away, so parallel guesses
-    /// count too. A successful login then calls `succeeded`.
-    pub fn attempt(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Duration> {
+    /// count too. A successful login then hands the attempt back to `succeeded`.
+    pub fn attempt(&self, ip: Option<IpAddr>, account: &str) -> Result<Attempt, Duration> {
         let now = self.clock.now();
         let mut l = self.ledgers();
         let key = name_key(account);
@@ -128,14 +141,28 @@ impl LoginLimiter {
             l.by_ip.fail(ip, now, &self.limits);
         }
         l.by_account.fail(key, now, &self.limits);
-        Ok(())
+        Ok(Attempt { ip, at: now })
     }
 
-    /// Forgets the account's failures after a successful login (the address keeps its
-    /// count: one right password does not excuse a spray over many accounts).
-    pub fn succeeded(&self, account: &str) {
-        self.ledgers().by_account.tracks.remove(&name_key(account));
+    /// Forgets the account's failures after a successful login. The address only
+    /// loses the failure this attempt was counted as: its other failures stay (one
+    /// right password does not excuse a spray over many accounts), and a team behind
+    /// one address can log in all day.
+    pub fn succeeded(&self, attempt: Attempt, account: &str) {
+        let mut l = self.ledgers();
+        l.by_account.tracks.remove(&name_key(account));
+        if let Some(ip) = attempt.ip {
+            l.by_ip.withdraw(&ip, attempt.at, self.limits.lockout);
+        }
     }
+}
+
+/// A login attempt under way, counted as a failure until `LoginLimiter::succeeded`.
+#[derive(Debug)]
+#[must_use]
+pub struct Attempt {
+    ip: Option<IpAddr>,
+    at: DateTime<Utc>,
 }
 
 /// A rate limit per key (e.g. per web-chat buyer): at most `limit` events within
@@ -239,12 +266,41 @@ mod tests {
     }
 
     #[test]
+    fn successful_logins_from_one_address_never_lock_it() {
+        let (l, clock) = limiter();
+        let ip: IpAddr = "10.0.0.4".parse().unwrap();
+        for i in 0..100 {
+            let a = l.attempt(Some(ip), &format!("agent{}", i % 7)).unwrap();
+            l.succeeded(a, &format!("agent{}", i % 7));
+            clock.advance(Duration::seconds(5));
+        }
+        // Wrong passwords from the same address still add up to its lock.
+        for i in 0..20 {
+            let _ = l.attempt(Some(ip), &format!("guess{i}")).unwrap();
+        }
+        assert!(l.attempt(Some(ip), "agent1").is_err());
+    }
+
+    #[test]
+    fn a_success_that_reaches_the_address_limit_does_not_lock_it() {
+        let (l, _clock) = limiter();
+        let ip: IpAddr = "10.0.0.5".parse().unwrap();
+        for i in 0..19 {
+            let _ = l.attempt(Some(ip), &format!("user{i}")).unwrap();
+        }
+        let a = l.attempt(Some(ip), "boss").unwrap();
+        l.succeeded(a, "boss");
+        assert!(l.attempt(Some(ip), "boss").is_ok());
+    }
+
+    #[test]
     fn success_clears_the_account() {
         let (l, _clock) = limiter();
+        let mut last = None;
         for _ in 0..4 {
-            assert!(l.attempt(None, "boss").is_ok());
+            last = Some(l.attempt(None, "boss").unwrap());
         }
-        l.succeeded("boss");
+        l.succeeded(last.unwrap(), "boss");
         for _ in 0..4 {
             assert!(l.attempt(None, "boss").is_ok());
         }
