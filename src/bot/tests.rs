@@ -60,6 +60,12 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("拍错了", "order-modify", "after-exchange-size"),
         ("袜子多少钱一双", "promo-final-price", "ship-free"),
         ("7天无理由退货运费谁出", "after-return-fee", "after-7day"),
+        // A plain refund request once got the warning about refund scams.
+        ("我要退款", "after-refund-apply", "acct-fraud"),
+        ("给我退款！", "after-refund-apply", "acct-fraud"),
+        ("想退款", "after-refund-apply", "after-refund-cancel"),
+        ("怎么退款", "after-refund-apply", "after-refund-amount"),
+        ("有人打电话说要给我退款", "acct-fraud", "acct-fraud"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
