@@ -20,7 +20,10 @@
   const token = fromHash ? fromHash[1] : null;
   const headers = token ? { "X-Xiaoer-Buyer": token } : {};
 
-    let conversation = null;
+  let conversation = null;
+  // The conversation the rating invitation is for: the buyer may start the next one
+  // before rating this one.
+  let ratingFor = null;
   let state = null;
   let lastEvent = 0;
   let ratingLevel = 0;
@@ -112,27 +115,31 @@
     scrollDown();
   }
 
-    function showState(s) {
+  function showState(s) {
     if (s.conversation_id) conversation = s.conversation_id;
     const was = state;
     state = s.state;
     const status = $("status");
+    // Asking for a human again while waiting for or talking to one does nothing.
+    $("to-human").hidden = s.state === "queued" || s.state === "human";
     if (s.state === "queued") {
       const ahead = typeof s.queue_ahead === "number" ? s.queue_ahead : 0;
       showBanner(ahead > 0 ? `正在为您转接人工客服，前面还有 ${ahead} 位` : "正在为您转接人工客服，您是下一位");
-        } else if (s.state === "human") {
-            showBanner("");
+    } else if (s.state === "human") {
+      showBanner("");
       if (s.agent) status.textContent = `人工客服 ${s.agent} 为您服务`;
       else if (was !== "human") status.textContent = "人工客服为您服务";
     } else if (s.state === "closed") {
       showBanner("本次会话已结束，有新问题直接发送即可");
+      status.textContent = botStatus;
     } else if (s.state === "bot") {
-            showBanner("");
+      showBanner("");
       status.textContent = botStatus;
     }
   }
 
-  function showRating(invited, rated) {
+  function showRating(invited, rated, conv) {
+    if (invited && !rated && conv) ratingFor = conv;
     $("rating").hidden = !invited || Boolean(rated);
   }
 
@@ -151,8 +158,7 @@
       showState({ ...d, state: "queued" });
     });
     source.addEventListener("invite", (e) => {
-      conversation = JSON.parse(e.data).conversation_id;
-      showRating(true, false);
+      showRating(true, false, JSON.parse(e.data).conversation_id);
     });
     source.addEventListener("rated", () => showRating(false, true));
   }
@@ -163,7 +169,7 @@
       lastEvent = h.last_event;
       for (const m of h.messages) addMessage(h.conversation_id, m);
       if (h.conversation_id) showState(h);
-      showRating(h.invited, h.rated);
+      showRating(h.invited, h.rated, h.conversation_id);
     } catch (err) {
       showBanner(err.message, true);
     }
@@ -189,7 +195,7 @@
       const r = await call("POST", "/api/v1/chat/messages", body);
       addMessage(r.conversation_id, { id: r.message_id, from: "buyer", text: words, client_msg_id: id });
       for (const m of r.replies) addMessage(r.conversation_id, m);
-            showState(r);
+      showState(r);
     } catch (err) {
       el.classList.remove("pending");
       el.classList.add("failed");
@@ -298,7 +304,7 @@
       document.querySelectorAll("#reasons input:checked"), (i) => i.value);
     try {
       await call("POST", "/api/v1/chat/rating", {
-        conversation_id: conversation,
+        conversation_id: ratingFor || conversation,
         level: ratingLevel,
         reasons,
         comment: $("comment").value.trim(),

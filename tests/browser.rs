@@ -630,17 +630,29 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     wait_until(&c, "document.querySelector('#ws-lists .unread') === null").await;
     screenshot(&c, "workspace.png").await;
 
-    // The buyer sees the reply live.
+    // The buyer sees the reply live; asking for a human again is not offered.
     c.switch_to_window(buyer_tab.clone()).await.unwrap();
     wait_for_text(&c, "（小美）").await;
+    wait_until(&c, "document.getElementById('to-human').hidden").await;
 
-    // The agent closes; the buyer is invited and rates.
+    // The agent closes; the buyer is invited, asks one more thing first (a new
+    // conversation with the bot), then rates the one that ended.
     c.switch_to_window(agent_tab.clone()).await.unwrap();
     click(&c, "form[action$='/close'] button").await;
     c.accept_alert().await.unwrap();
     wait_for_text(&c, "已结束").await;
     c.switch_to_window(buyer_tab.clone()).await.unwrap();
     wait_until(&c, "!document.getElementById('rating').hidden").await;
+    wait_until(&c, "document.getElementById('status').textContent.startsWith('智能客服小二')").await;
+    wait_until(&c, "!document.getElementById('to-human').hidden").await;
+    let before = c
+        .execute(&format!("return {MESSAGES};"), vec![])
+        .await
+        .unwrap();
+    let before = before.as_u64().unwrap();
+    fill(&c, "#text", "好的，再问下包邮吗").await;
+    submit(&c, "#compose").await;
+    wait_until(&c, &format!("{MESSAGES} >= {}", before + 2)).await;
     click(&c, "#rating .level[data-level='5']").await;
     click(&c, "#rate").await;
     wait_for_text(&c, "感谢您的评价").await;
