@@ -643,7 +643,11 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     wait_for_text(&c, "已结束").await;
     c.switch_to_window(buyer_tab.clone()).await.unwrap();
     wait_until(&c, "!document.getElementById('rating').hidden").await;
-    wait_until(&c, "document.getElementById('status').textContent.startsWith('智能客服小二')").await;
+    wait_until(
+        &c,
+        "document.getElementById('status').textContent.startsWith('智能客服小二')",
+    )
+    .await;
     wait_until(&c, "!document.getElementById('to-human').hidden").await;
     let before = c
         .execute(&format!("return {MESSAGES};"), vec![])

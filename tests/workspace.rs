@@ -15,12 +15,17 @@ use xiaoer::model::{Group, GroupId, Role, UserId};
 /// A staffed shop (10:00 Shanghai) with an owner, a supervisor and two agents; nobody
 /// online, so a buyer asking for a human waits in the queue.
 async fn shop() -> TestShop {
+    shop_and_clock().await.0
+}
+
+async fn shop_and_clock() -> (TestShop, std::sync::Arc<xiaoer::model::ManualClock>) {
     let staff = [
         ("lead", Role::Supervisor),
         ("mei", Role::Agent),
         ("tao", Role::Agent),
     ];
-    TestShop::with_team(staffed_clock(), &staff).await
+    let clock = staffed_clock();
+    (TestShop::with_team(clock.clone(), &staff).await, clock)
 }
 
 fn user_id(shop: &TestShop, name: &str) -> UserId {
@@ -36,13 +41,14 @@ fn user_id(shop: &TestShop, name: &str) -> UserId {
 
 #[actix_web::test]
 async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
-    let shop = shop().await;
+    let (shop, clock) = shop_and_clock().await;
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let mei = shop.session("mei").await;
 
     let r = buyer_says(&app, &token, "b1", "", "发什么快递").await;
     assert_eq!(r["state"], "bot", "{r}");
+    clock.advance(chrono::Duration::seconds(5));
     let r = buyer_says(&app, &token, "b1", "", "转人工").await;
     assert_eq!(r["state"], "queued", "{r}");
     let conv = r["conversation_id"].as_u64().unwrap();
@@ -92,6 +98,18 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    // The buyer is mei's now and waits for her first word: the request is unanswered,
+    // and the row shows it rather than the service's notice.
+    let html = text(call_service(&app, get("/desk/lists", Some(&mei)).to_request()).await).await;
+    let mine = &html[..html.find("id=\"ws-queue\"").unwrap()];
+    assert!(
+        mine.contains("title=\"未回复的买家消息\">1</span>"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("<span class=\"ws-last\">转人工</span>"),
+        "{mine}"
+    );
 
     // Smart assist helps with the question, not with "转人工" after it.
     let html = text(

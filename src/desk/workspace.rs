@@ -129,20 +129,28 @@ impl Desk {
                 continue;
             };
             let recent = r.messages_after(conv.id, conv.next_seq.saturating_sub(30), 30)?;
-            let unanswered: Vec<&Message> = recent
-                .iter()
-                .rev()
-                .take_while(|m| m.from == Sender::Buyer)
-                .collect();
+            // The buyer was handed to a human at the start of the queue, or at the
+            // assignment when there was none.
+            let handed_over = conv.queued_at.or(conv.assigned_at);
+            let unanswered = unanswered(&recent, handed_over);
+            let answered = conv
+                .last_agent_at
+                .zip(handed_over)
+                .is_some_and(|(said, handed)| said >= handed);
             let waiting_since = match conv.state {
                 ConvState::Queued => conv.queued_at,
-                _ => unanswered.last().map(|m| m.at),
+                _ => unanswered
+                    .last()
+                    .map(|m| m.at)
+                    .or(handed_over.filter(|_| !answered)),
             };
             list.push(ConvRow {
                 unread: unanswered.len(),
                 waiting_since,
+                // The service's own notices ("已为您接通…") say nothing about the buyer.
                 last_text: recent
-                    .last()
+                    .iter()
+                    .rfind(|m| m.from != Sender::System)
                     .map(|m| m.text.lines().next().unwrap_or_default().to_string())
                     .unwrap_or_default(),
                 agent_name: conv.agent.and_then(|a| names.get(&a).cloned()),
@@ -379,6 +387,19 @@ fn may_edit(user: &User, q: &QuickReply) -> bool {
     }
 }
 
+/// The buyer's messages no agent has answered yet, newest first: back to the last
+/// agent message, and none from before `since`, the handover (what the bot answered
+/// before it does not wait for a human). Notices and bot messages in between are
+/// passed over.
+fn unanswered(recent: &[Message], since: Option<DateTime<Utc>>) -> Vec<&Message> {
+    recent
+        .iter()
+        .rev()
+        .take_while(|m| !matches!(m.from, Sender::Agent { .. }) && since.is_none_or(|s| m.at >= s))
+        .filter(|m| m.from == Sender::Buyer)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +416,45 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn unanswered_buyer_messages_pass_over_notices_and_stop_at_an_agent_or_the_handover() {
+        let t0 = Utc::now();
+        let agent = || Sender::Agent {
+            id: UserId(2),
+            name: "小美".into(),
+        };
+        let say = |seq: u64, secs: i64, from: Sender| Message {
+            conv: ConvId(1),
+            seq,
+            at: t0 + chrono::Duration::seconds(secs),
+            from,
+            text: format!("m{seq}"),
+            client_msg_id: None,
+            bot: None,
+        };
+        let seqs = |v: Vec<&Message>| v.iter().map(|m| m.seq).collect::<Vec<_>>();
+        let handed = Some(t0 + chrono::Duration::seconds(10));
+        // Bot talk, then "我要投诉" hands the buyer over with two notices.
+        let mut log = vec![
+            say(1, 0, Sender::Buyer),
+            say(2, 0, Sender::Bot),
+            say(3, 10, Sender::Buyer),
+            say(4, 10, Sender::Bot),
+            say(5, 10, Sender::System),
+            say(6, 12, Sender::System),
+        ];
+        assert_eq!(seqs(unanswered(&log, handed)), [3]);
+        log.push(say(7, 20, Sender::Buyer));
+        assert_eq!(seqs(unanswered(&log, handed)), [7, 3]);
+        log.push(say(8, 30, agent()));
+        assert!(unanswered(&log, handed).is_empty());
+        log.push(say(9, 40, Sender::Buyer));
+        log.push(say(10, 41, Sender::Buyer));
+        assert_eq!(seqs(unanswered(&log, handed)), [10, 9]);
+        // Without a handover time, back to the last agent message.
+        assert_eq!(seqs(unanswered(&log, None)), [10, 9]);
     }
 
     #[test]
