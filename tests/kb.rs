@@ -887,4 +887,23 @@ async fn an_answer_followed_by_a_call_for_a_human_goes_to_the_training_queue() {
         !html.contains("<h2>转人工"),
         "the call for a human is not a question"
     );
+
+    // A menu pick followed by a call for a human: the pick ("2") is no question to
+    // learn; the question that brought the menu is queued (once).
+    let r = buyer_says(&app, &token, "b2", "", "换或").await;
+    let menu = r["replies"][0]["menu"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(menu.len() >= 2, "a menu: {r}");
+    let r = buyer_says(&app, &token, "b2", "", "2").await;
+    assert!(r["replies"][0]["text"].as_str().is_some(), "{r}");
+    let r = buyer_says(&app, &token, "b2", "", "转人工").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let html = text(call_service(&app, get("/kb/training", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("<h2>换或 <span class=\"badge\">1 次</span>"),
+        "{html}"
+    );
+    assert!(!html.contains("<h2>2 <span"), "{html}");
 }

@@ -897,6 +897,17 @@ fn answered_before(
     let Some(question) = before.next().filter(|m| m.from == Sender::Buyer) else {
         return Ok(None);
     };
+    // A pick from the bot's menu or follow-ups ("2", or the option's own question)
+    // teaches nothing: the question that brought the menu is queued already.
+    let offered = before.next().and_then(|m| m.bot.as_ref()).is_some_and(|b| {
+        b.menu
+            .iter()
+            .chain(&b.follow_ups)
+            .any(|(id, _)| meta.entry.as_ref() == Some(id))
+    });
+    if offered {
+        return Ok(None);
+    }
     Ok(Some(TrainingItem {
         id: 0,
         at: now,
