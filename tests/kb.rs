@@ -121,6 +121,26 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
         html.contains("请填写答案") && html.contains("格式应为") && html.contains("商品编码=答案")
     );
     assert_eq!(shop.snapshot(), before);
+    // A variable nothing fills would leave a gap in the buyer's answer: refused, with
+    // the variables that exist, which the page's hint lists too.
+    let typo = [
+        ("_csrf", csrf.as_str()),
+        ("question", "可以刻字吗"),
+        ("answer", "亲，{{店名}}支持免费刻字"),
+        ("match_mode", "intelligent"),
+    ];
+    let res = call_service(&app, post("/kb/e/engrave", Some(&ling), &typo).to_request()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(html.contains("没有变量 {{店名}}"), "{html}");
+    assert_eq!(shop.snapshot(), before);
+    let hint = html.split("可用变量：").nth(1).unwrap_or_default();
+    for name in xiaoer::model::ShopSettings::variable_names() {
+        assert!(
+            hint.contains(&format!("{{{{{name}}}}}")),
+            "{name} in the hint"
+        );
+    }
 
     // Deleting stops the answers.
     let res = call_service(

@@ -262,6 +262,13 @@ impl KbEntry {
             .any(|a| a.chars().count() > MAX_TEXT_CHARS)
         {
             inv.add("answer", format!("答案最多 {MAX_TEXT_CHARS} 个字"));
+        } else if let Some(trouble) = answers
+            .into_iter()
+            .flatten()
+            .chain(self.product_answers.values())
+            .find_map(|a| super::settings::unknown_variables(a))
+        {
+            inv.add("answer", trouble);
         }
         if let (Some(f), Some(u)) = (self.valid_from, self.valid_until)
             && u <= f

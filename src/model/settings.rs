@@ -121,11 +121,54 @@ impl ShopSettings {
         ]
     }
 
+    /// Every variable an answer or a shop text may use: the shop settings', then the
+    /// product's (filled from the product in view).
+    pub fn variable_names() -> impl Iterator<Item = &'static str> {
+        ShopSettings::default()
+            .variables()
+            .map(|(name, _)| name)
+            .into_iter()
+            .chain(PRODUCT_VARIABLES)
+    }
+
     /// Whether humans are on duty at `at`.
     pub fn is_staffed(&self, at: DateTime<Utc>) -> bool {
         self.staffed
             .contains(at.with_timezone(&self.tz()).naive_local().time())
     }
+}
+
+/// Variables filled from the product in view.
+pub const PRODUCT_VARIABLES: [&str; 3] = ["商品名", "到手价", "商品链接"];
+
+/// The `{{name}}` variables of `text` that nothing fills (a buyer would read a gap
+/// where they stand), as a message naming them and what may be used instead.
+pub fn unknown_variables(text: &str) -> Option<String> {
+    let mut unknown: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        let name = after[..end].trim();
+        if !ShopSettings::variable_names().any(|v| v == name) && !unknown.contains(&name) {
+            unknown.push(name);
+        }
+        rest = &after[end + 2..];
+    }
+    if unknown.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = unknown.iter().map(|n| format!("{{{{{n}}}}}")).collect();
+    let known: Vec<String> = ShopSettings::variable_names()
+        .map(|n| format!("{{{{{n}}}}}"))
+        .collect();
+    Some(format!(
+        "没有变量 {}，可用的变量：{}",
+        named.join("、"),
+        known.join(" ")
+    ))
 }
 
 /// A daily window of staffed hours; `end` before `start` means it runs past midnight.
@@ -236,6 +279,8 @@ impl SettingsInput {
                 inv.add(field, format!("请填写{label}"));
             } else if n > MAX_TEXT_CHARS {
                 inv.add(field, format!("{label}最多 {MAX_TEXT_CHARS} 个字"));
+            } else if let Some(trouble) = unknown_variables(text) {
+                inv.add(field, trouble);
             }
         }
         inv.into_result()?;
@@ -292,6 +337,33 @@ mod tests {
         assert_eq!(s.couriers, default_couriers());
         let vars = s.variables();
         assert!(vars.contains(&("客服时间", "09:00-23:00".to_string())));
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_what_may_be_used() {
+        assert_eq!(
+            unknown_variables("欢迎光临{{店铺名}}，{{商品名}}{{ 到手价 }}"),
+            None
+        );
+        assert_eq!(unknown_variables("没有变量，{{ 也没闭合"), None);
+        let m = unknown_variables("欢迎光临{{店名}}！{{店名}}{{价格}}").unwrap();
+        assert!(
+            m.starts_with("没有变量 {{店名}}、{{价格}}，可用的变量："),
+            "{m}"
+        );
+        for v in ["{{店铺名}}", "{{退货地址}}", "{{商品链接}}", "{{到手价}}"] {
+            assert!(m.contains(v), "{m}");
+        }
+    }
+
+    #[test]
+    fn a_greeting_with_an_unknown_variable_is_refused() {
+        let mut form = SettingsInput::from_settings(&ShopSettings::default());
+        form.greeting = "亲，欢迎光临{{店名}}！".into();
+        let inv = form.validate().unwrap_err();
+        assert!(inv.get("greeting").unwrap().contains("{{店名}}"));
+        form.greeting = "亲，欢迎光临{{店铺名}}！".into();
+        assert!(form.validate().is_ok());
     }
 
     #[test]
