@@ -12,6 +12,22 @@ pub enum Ask {
     Attribute(String),
     /// 推荐 / 搭配: related products.
     Related,
+    /// Whether it comes in a colour ("有粉色吗"): the colour word asked.
+    Colour(String),
+}
+
+/// Colour names a buyer asks for, before 色 ("粉色", "酒红色"); longer first.
+const COLOURS: &[&str] = &[
+    "酒红", "玫红", "藏青", "军绿", "卡其", "香槟", "咖啡", "天蓝", "米白", "红", "粉", "白", "黑",
+    "蓝", "绿", "黄", "紫", "灰", "棕", "米", "杏", "橙", "银", "金", "青", "褐",
+];
+
+/// The colour `norm` asks for ("有粉色吗" → 粉色), if any.
+fn colour_asked(norm: &str) -> Option<String> {
+    COLOURS
+        .iter()
+        .map(|c| format!("{c}色"))
+        .find(|word| norm.contains(word.as_str()))
 }
 
 /// Words that ask for each attribute, by the attribute's usual name.
@@ -130,6 +146,9 @@ pub fn only_asks(norm: &str, product: &Product) -> bool {
     // Longest first: "有没有货" before "有".
     words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     let mut rest = norm.to_string();
+    if let Some(colour) = colour_asked(norm) {
+        rest = rest.replace(&colour, "");
+    }
     for w in words.into_iter().chain(BARE.iter().copied()) {
         rest = rest.replace(w, "");
     }
@@ -155,6 +174,12 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     }
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
+    }
+    if product.attributes.contains_key("颜色")
+        && !has(&["什么色", "几种色", "哪些色"])
+        && let Some(colour) = colour_asked(norm)
+    {
+        return Some(Ask::Colour(colour));
     }
     for (name, words) in ATTRIBUTE_WORDS {
         if has(words) && product.attributes.contains_key(*name) {
@@ -190,6 +215,15 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
         },
+        Ask::Colour(colour) => {
+            let all = product.attributes.get("颜色").map(String::as_str);
+            let stem = colour.trim_end_matches('色');
+            match all {
+                Some(v) if v.contains(stem) => format!("亲，{name}有{colour}哦～ 现有颜色：{v}"),
+                Some(v) => format!("亲，{name}暂时没有{colour}哦，现有颜色：{v}"),
+                None => format!("亲，{name}的颜色请以商品详情页为准哦～"),
+            }
+        }
         Ask::Related => {
             let names: Vec<String> = related
                 .iter()
@@ -272,6 +306,34 @@ mod tests {
         assert!(answer(&Ask::Stock, &sold_out, &[]).contains("缺货"));
         let k = Product::new("K1", "休闲裤");
         assert!(answer(&Ask::Related, &p, &[&k]).contains("休闲裤"));
+    }
+
+    #[test]
+    fn a_colour_is_answered_from_the_colours_recorded() {
+        let mut cup = Product::new("CUP-01", "陶瓷马克杯");
+        cup.attributes.insert("颜色".into(), "白/粉/酒红".into());
+        for (q, said) in [
+            ("有粉色吗", "亲，陶瓷马克杯有粉色哦～ 现有颜色：白/粉/酒红"),
+            (
+                "这个有红色的吗",
+                "亲，陶瓷马克杯有红色哦～ 现有颜色：白/粉/酒红",
+            ),
+            (
+                "有蓝色吗",
+                "亲，陶瓷马克杯暂时没有蓝色哦，现有颜色：白/粉/酒红",
+            ),
+        ] {
+            let a = ask(q, &cup).unwrap_or_else(|| panic!("{q}"));
+            assert_eq!(answer(&a, &cup, &[]), said, "{q}");
+            assert!(only_asks(q, &cup), "{q}");
+        }
+        assert_eq!(ask("有几种颜色", &cup), Some(Ask::Attribute("颜色".into())));
+        assert_eq!(
+            ask("什么色的好看", &cup),
+            Some(Ask::Attribute("颜色".into()))
+        );
+        // Without colours on record, the KB answers.
+        assert_eq!(ask("有粉色吗", &tee()), None);
     }
 
     #[test]

@@ -230,6 +230,7 @@ fn product_questions_are_answered_from_the_product() {
     p.stock = Some(3);
     p.attributes.insert("材质".into(), "100%新疆棉".into());
     p.attributes.insert("重量".into(), "180克".into());
+    p.attributes.insert("颜色".into(), "白/粉/蓝".into());
     let mut override_entry = KbEntry::new("wash", "怎么洗", "请看洗标");
     override_entry.similar = vec!["能机洗吗".into()];
     override_entry
@@ -246,6 +247,8 @@ fn product_questions_are_answered_from_the_product() {
     assert!(e.reply(&ctx, "什么材质").answer.contains("新疆棉"));
     assert!(e.reply(&ctx, "有货吗").answer.contains("有现货"));
     assert!(e.reply(&ctx, "多少钱").answer.contains("¥79.9"));
+    assert!(e.reply(&ctx, "有粉色吗").answer.contains("有粉色哦"));
+    assert!(e.reply(&ctx, "有红色吗").answer.contains("暂时没有红色"));
     assert_eq!(
         e.reply(&ctx, "能机洗吗").answer,
         "纯棉T恤可以机洗，水温不超过30度"
