@@ -171,7 +171,7 @@ fn read_csv_rows<T>(
         .from_reader(BomSkipper::new(input));
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![(1, format!("无法读取表头：{e}"))]),
+        Err(e) => return Err(vec![(1, csv_trouble(&e))]),
     };
     let cols: HashMap<String, usize> = headers
         .iter()
@@ -190,7 +190,11 @@ fn read_csv_rows<T>(
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                bad.push((line, format!("CSV 有误：{e}")));
+                if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    // The whole file is in another encoding: one line says it all.
+                    return Err(vec![(line, csv_trouble(&e))]);
+                }
+                bad.push((line, csv_trouble(&e)));
                 continue;
             }
         };
@@ -201,6 +205,16 @@ fn read_csv_rows<T>(
         }
     }
     if bad.is_empty() { Ok(rows) } else { Err(bad) }
+}
+
+/// What is wrong with a CSV file, in words a seller can act on (the csv crate's own
+/// message is English and technical).
+fn csv_trouble(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "文件不是 UTF-8 编码（Excel 默认另存的 CSV 是 GBK）：请在 Excel 里“另存为”，保存类型选“CSV UTF-8（逗号分隔）”后再导入".into(),
+        csv::ErrorKind::Io(io) => format!("无法读取文件：{io}"),
+        _ => "CSV 格式有误，请检查引号和逗号是否成对".into(),
+    }
 }
 
 /// The product file's columns, in order.
@@ -513,6 +527,14 @@ mod tests {
         assert_eq!(bad, vec![(2, "“也许”不是是/否".to_string())]);
         let bad = read("question,answer\nq,a\n".as_bytes(), Format::Csv, TZ).unwrap_err();
         assert!(bad[0].1.contains("缺少列 id"));
+        // Saved by Excel on Chinese Windows: GBK ("问", "答"). Said once, with the way out.
+        let gbk: &[u8] = b"id,question,answer\na,\xce\xca,\xb4\xf0\nb,\xce\xca2,\xb4\xf02\n";
+        let bad = read(gbk, Format::Csv, TZ).unwrap_err();
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert_eq!(bad[0].0, 2);
+        assert!(bad[0].1.contains("不是 UTF-8 编码") && bad[0].1.contains("CSV UTF-8"));
+        let bad = read_products(&b"sku,name\nT1,\xce\xca\n"[..]).unwrap_err();
+        assert!(bad[0].1.contains("不是 UTF-8 编码"), "{bad:?}");
     }
 
     #[test]
