@@ -166,9 +166,13 @@ fn read_csv_rows<T>(
     required: &[&str],
     row: impl Fn(&csv::StringRecord, &HashMap<String, usize>) -> Result<T, String>,
 ) -> Result<Vec<(usize, T)>, Vec<BadLine>> {
+    let bytes = match utf8_or_gbk(input) {
+        Ok(b) => b,
+        Err(e) => return Err(vec![(1, format!("无法读取文件：{e}"))]),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(BomSkipper::new(input));
+        .from_reader(BomSkipper::new(&bytes[..]));
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => return Err(vec![(1, csv_trouble(&e))]),
@@ -207,11 +211,26 @@ fn read_csv_rows<T>(
     if bad.is_empty() { Ok(rows) } else { Err(bad) }
 }
 
+/// The file's bytes as UTF-8: as they are, or decoded from GBK (GB 18030), which is
+/// what Excel saves CSV in on Chinese Windows. Bytes that are neither stay as they are,
+/// for the reader to report.
+fn utf8_or_gbk(mut input: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    if std::str::from_utf8(&bytes).is_err() {
+        let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+        if !had_errors {
+            return Ok(text.into_owned().into_bytes());
+        }
+    }
+    Ok(bytes)
+}
+
 /// What is wrong with a CSV file, in words a seller can act on (the csv crate's own
 /// message is English and technical).
 fn csv_trouble(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "文件不是 UTF-8 编码（Excel 默认另存的 CSV 是 GBK）：请在 Excel 里“另存为”，保存类型选“CSV UTF-8（逗号分隔）”后再导入".into(),
+        csv::ErrorKind::Utf8 { .. } => "文件编码无法识别（支持 UTF-8 和 GBK）：请在 Excel 里“另存为”，保存类型选“CSV UTF-8（逗号分隔）”后再导入".into(),
         csv::ErrorKind::Io(io) => format!("无法读取文件：{io}"),
         _ => "CSV 格式有误，请检查引号和逗号是否成对".into(),
     }
@@ -527,14 +546,19 @@ mod tests {
         assert_eq!(bad, vec![(2, "“也许”不是是/否".to_string())]);
         let bad = read("question,answer\nq,a\n".as_bytes(), Format::Csv, TZ).unwrap_err();
         assert!(bad[0].1.contains("缺少列 id"));
-        // Saved by Excel on Chinese Windows: GBK ("问", "答"). Said once, with the way out.
+        // Saved by Excel on Chinese Windows: GBK ("问", "答") reads as it was meant.
         let gbk: &[u8] = b"id,question,answer\na,\xce\xca,\xb4\xf0\nb,\xce\xca2,\xb4\xf02\n";
-        let bad = read(gbk, Format::Csv, TZ).unwrap_err();
+        let entries = read(gbk, Format::Csv, TZ).unwrap();
+        assert_eq!(entries[0].question, "问");
+        assert_eq!(entries[1].answer, "答2");
+        let products = read_products(&b"sku,name\nT1,\xce\xca\n"[..]).unwrap();
+        assert_eq!(products[0].name, "问");
+        // Neither UTF-8 nor GBK: said once, with the way out.
+        let junk: &[u8] = b"id,question,answer\na,\xff\xff,x\nb,\xff,y\n";
+        let bad = read(junk, Format::Csv, TZ).unwrap_err();
         assert_eq!(bad.len(), 1, "{bad:?}");
         assert_eq!(bad[0].0, 2);
-        assert!(bad[0].1.contains("不是 UTF-8 编码") && bad[0].1.contains("CSV UTF-8"));
-        let bad = read_products(&b"sku,name\nT1,\xce\xca\n"[..]).unwrap_err();
-        assert!(bad[0].1.contains("不是 UTF-8 编码"), "{bad:?}");
+        assert!(bad[0].1.contains("编码无法识别") && bad[0].1.contains("CSV UTF-8"));
     }
 
     #[test]
