@@ -253,6 +253,26 @@ async fn owner_sets_up_the_shop_and_an_agent_logs_in() {
         .unwrap();
     wait_until(&c, "document.querySelector('.dot.online') !== null").await;
 
+    // On a phone the menus keep every label on one line, and 退出 stays in view.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&format!("{base}/settings/channels")).await.unwrap();
+    wait_for_text(&c, "渠道接入").await;
+    let layout = c
+        .execute(
+            "const oneLine = a => a.getClientRects().length === 1 && a.offsetHeight < 44;
+             const out = document.querySelector('header form[action=\"/logout\"] button').getBoundingClientRect();
+             return {
+               menu: Array.from(document.querySelectorAll('.sections a, .tabs a')).every(oneLine),
+               logout: out.right <= window.innerWidth && out.top >= 0,
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(layout, json!({"menu": true, "logout": true}));
+    screenshot(&c, "phone-console.png").await;
+    c.set_window_size(1280, 900).await.expect("desktop size");
+
     // Log out, log in as the agent: no 设置 menu for agents.
     c.find(Locator::Css("header form[action='/logout'] button"))
         .await
