@@ -128,6 +128,14 @@ impl Product {
         if self.name.trim().is_empty() {
             inv.add("name", "请填写商品名称");
         }
+        if self.stock.is_some_and(|n| n < 0) {
+            inv.add("stock", "库存不能小于 0");
+        }
+        if let (Some(pay), Some(list)) = (self.final_price, self.price)
+            && pay > list
+        {
+            inv.add("final_price", "到手价不能高于价格");
+        }
         inv.into_result()
     }
 }
@@ -148,6 +156,20 @@ mod tests {
         assert_eq!(Price(5990).to_string(), "59.9");
         assert_eq!(Price(5995).to_string(), "59.95");
         assert_eq!(Price(5900).to_string(), "59");
+    }
+
+    #[test]
+    fn a_negative_stock_or_a_pay_price_over_the_price_is_refused() {
+        let mut p = Product::new("A1", "T恤");
+        p.stock = Some(0);
+        p.price = Some(Price(9900));
+        p.final_price = Some(Price(9900));
+        assert!(p.validate().is_ok());
+        p.stock = Some(-1);
+        p.final_price = Some(Price(9990));
+        let inv = p.validate().unwrap_err();
+        assert_eq!(inv.get("stock"), Some("库存不能小于 0"));
+        assert_eq!(inv.get("final_price"), Some("到手价不能高于价格"));
     }
 
     #[test]
