@@ -65,6 +65,28 @@ async fn a_bridge_posts_messages_and_a_retry_is_stored_once() {
     assert_eq!(again["message_id"], first["message_id"]);
     assert_eq!(again["replies"], first["replies"]);
 
+    // The same id with other words is a bridge's mistake, not a retry: refused.
+    let other = message(serde_json::json!({
+        "channel": "qianniu", "buyer_id": "tb-8812", "text": "多久发货",
+        "client_msg_id": "m-1"
+    }));
+    let before = shop.snapshot();
+    let res = call_service(
+        &app,
+        api(Method::POST, "/api/v1/messages", Some(&token), &other).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let err = json(res).await;
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("已用于内容不同的另一条消息"),
+        "{err}"
+    );
+    assert_eq!(shop.snapshot(), before);
+
     let conv = first["conversation_id"].as_u64().unwrap();
     let res = call_service(&app, conv_messages(&token, conv).to_request()).await;
     let all = json(res).await;

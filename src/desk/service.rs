@@ -495,7 +495,7 @@ impl Desk {
         if let Some(key) = &receipt
             && let Some(rec) = self.store.receipt(key)
         {
-            return self.replay(&rec);
+            return self.replay(&rec, &text);
         }
         // The newest buyer and conversation: `apply` checks the plan against the
         // conversation again, so a snapshot of all the rest is not needed.
@@ -574,7 +574,7 @@ impl Desk {
                         self.store.receipt(&key).ok_or(Error::NotFound)?
                     }
                 };
-                return self.replay(&rec);
+                return self.replay(&rec, check_text(&m.text)?);
             }
             Err(store::Error::Conflict(msg)) => return Err(Error::Refused(msg)),
             Err(e) => return Err(e.into()),
@@ -606,7 +606,10 @@ impl Desk {
     }
 
     /// The stored answer to a message sent before with the same `client_msg_id`.
-    fn replay(&self, rec: &ClientMsg) -> Result<Outcome> {
+    /// The first answer to a repeated `client_msg_id`. The same id with other words is
+    /// not a retry but a bridge's mistake, refused rather than silently answered with
+    /// the first message's replies.
+    fn replay(&self, rec: &ClientMsg, text: &str) -> Result<Outcome> {
         let r = self.store.read()?;
         let conv = r.get_conv(rec.conv)?.ok_or(Error::NotFound)?;
         let msgs = r.messages_after(
@@ -619,6 +622,11 @@ impl Desk {
             .find(|x| x.seq == rec.seq)
             .cloned()
             .ok_or(Error::NotFound)?;
+        if message.text != text {
+            return Err(Error::Refused(
+                "这个 client_msg_id 已用于内容不同的另一条消息：重试请发送相同的内容，新消息请换一个 client_msg_id".into(),
+            ));
+        }
         let replies = msgs
             .into_iter()
             .filter(|x| rec.replies.contains(&x.seq))
