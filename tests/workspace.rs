@@ -215,6 +215,35 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
     assert_eq!(invites, 1);
     let html = text(call_service(&app, get("/desk", Some(&mei)).to_request()).await).await;
     assert!(html.contains("我的会话 <span class=\"count\">0</span>"));
+
+    // The bridge relays the buyer's rating: bad input and another channel's token
+    // change nothing; then it counts, once, for mei.
+    let rate = |token: &str, body: &str| {
+        api(
+            actix_web::http::Method::POST,
+            &format!("/api/v1/conversations/{conv}/rating"),
+            Some(token),
+            body,
+        )
+        .to_request()
+    };
+    let other = api_token(&shop, "douyin").await;
+    let before = shop.snapshot();
+    let res = call_service(&app, rate(&token, r#"{"level":9}"#)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("请选择 1–5 星"));
+    let res = call_service(&app, rate(&token, "{level")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = call_service(&app, rate(&other, r#"{"level":5}"#)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(shop.snapshot(), before);
+    let res = call_service(&app, rate(&token, r#"{"level":5,"comment":"很快"}"#)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json(res).await["level"], 5);
+    let res = call_service(&app, rate(&token, r#"{"level":1}"#)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(html.contains("买家评价：<strong>很满意</strong>"), "{html}");
 }
 
 #[actix_web::test]

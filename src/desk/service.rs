@@ -1012,6 +1012,24 @@ pub struct RatingInput {
 }
 
 impl Desk {
+    /// A rating relayed by a channel bridge for one of its channel's conversations
+    /// (another channel's is not found).
+    pub async fn channel_rate(
+        &self,
+        channel: &str,
+        conv: crate::model::ConvId,
+        input: RatingInput,
+    ) -> Result<crate::model::Rating> {
+        let buyer = self
+            .store
+            .read()?
+            .get_conv(conv)?
+            .filter(|c| c.channel == channel)
+            .ok_or(Error::NotFound)?
+            .buyer;
+        self.rate(conv, buyer, input).await
+    }
+
     /// Records the buyer's rating of their conversation: only when invited, only once,
     /// credited to the last agent who served (or the bot).
     pub async fn rate(

@@ -159,6 +159,24 @@ pub async fn conversation_messages(
     })))
 }
 
+/// POST /api/v1/conversations/{id}/rating — the buyer's rating, relayed by the bridge
+/// after the rating invitation: `{level: 1–5, reasons?, comment?}`.
+pub async fn rate_conversation(
+    state: web::Data<AppState>,
+    ApiChannel(token): ApiChannel,
+    id: web::Path<String>,
+    ApiJson(input): ApiJson<crate::desk::service::RatingInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("会话 id 应为正整数：{id}")))?;
+    let rating = state
+        .desk
+        .channel_rate(&token.channel, crate::model::ConvId(id), input)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true, "level": rating.level })))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PostOrder {
     pub order_id: String,

@@ -78,6 +78,7 @@ routes! {
     // JSON API v1 (channel bridges authenticate with API tokens)
     POST "/api/v1/messages" => api::post_message, Token;
     GET  "/api/v1/conversations/{id}/messages" => api::conversation_messages, Token;
+    POST "/api/v1/conversations/{id}/rating" => api::rate_conversation, Token;
     POST "/api/v1/orders" => api::post_order, Token;
     GET  "/api/v1/events" => api::events, Token;
     POST "/api/v1/bot/try" => api::bot_try, Trainers;
