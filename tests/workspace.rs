@@ -77,6 +77,10 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
         "bot part"
     );
     assert!(html.contains("转人工原因"), "transfer reason");
+    assert!(
+        html.contains("<dt>平台买家ID</dt><dd><code>b1</code></dd>"),
+        "the channel's id for the buyer"
+    );
     assert!(html.contains(&format!("/desk/c/{conv}/take")));
     assert!(
         !html.contains("id=\"ws-send\""),
