@@ -85,14 +85,36 @@ pub fn inspect(
             .iter()
             .find(|m| m.at >= moved && matches!(m.from, Sender::Agent { .. }));
         match first {
-            Some(m) if (m.at - moved).num_seconds() > FAST_SECS => out.push(finding(
-                conv.id,
-                QaRule::SlowFirst,
-                agent_of(m),
-                Some(m.seq),
-                m.at,
-                format!("转人工后 {} 秒才首次回复", (m.at - moved).num_seconds()),
-            )),
+            Some(m) if (m.at - moved).num_seconds() > FAST_SECS => {
+                let waited = (m.at - moved).num_seconds();
+                // The agent answers for the time since the buyer reached them; time in
+                // the queue, with nobody free or online, is the shop's, not theirs.
+                let reached = t
+                    .modes
+                    .iter()
+                    .rfind(|(at, s)| *s == ConvState::Human && *at <= m.at)
+                    .map_or(moved, |(at, _)| (*at).max(moved));
+                let own = (m.at - reached).num_seconds();
+                let (agent, detail) = if own > FAST_SECS {
+                    (agent_of(m), format!("转人工后 {waited} 秒才首次回复"))
+                } else {
+                    (
+                        None,
+                        format!(
+                            "转人工后 {waited} 秒才首次回复（排队等客服 {} 秒，接入后 {own} 秒回复）",
+                            waited - own
+                        ),
+                    )
+                };
+                out.push(finding(
+                    conv.id,
+                    QaRule::SlowFirst,
+                    agent,
+                    Some(m.seq),
+                    m.at,
+                    detail,
+                ))
+            }
             None => out.push(finding(
                 conv.id,
                 QaRule::SlowFirst,

@@ -33,11 +33,22 @@ fn run(lines: &[(i64, W, &str)], queued: &[i64]) -> Vec<QaRule> {
 
 /// The findings of `run`, with `assigned` as the last agent given the conversation.
 fn findings(lines: &[(i64, W, &str)], queued: &[i64], assigned: Option<UserId>) -> Vec<Finding> {
+    let waits: Vec<(i64, i64)> = queued.iter().map(|q| (*q, 0)).collect();
+    findings_after_waits(lines, &waits, assigned)
+}
+
+/// The findings of a conversation queued at each `(second, wait)` and taken by an agent
+/// `wait` seconds later.
+fn findings_after_waits(
+    lines: &[(i64, W, &str)],
+    queued: &[(i64, i64)],
+    assigned: Option<UserId>,
+) -> Vec<Finding> {
     let mut conv = Conversation::start(ConvId(1), BuyerId(1), "web", 0, at(0));
     conv.last_agent = assigned;
-    for q in queued {
+    for (q, wait) in queued {
         conv.enter(ConvState::Queued, at(*q));
-        conv.enter(ConvState::Human, at(*q));
+        conv.enter(ConvState::Human, at(q + wait));
     }
     let last = lines.last().map(|l| l.0).unwrap_or(0);
     conv.enter(ConvState::Closed, at(last + 1));
@@ -196,4 +207,27 @@ fn a_buyer_left_unanswered_is_put_down_to_the_agent_given_the_conversation() {
     let found = findings(&lines, &[3], None);
     let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
     assert_eq!(slow.agent, None);
+}
+
+#[test]
+fn a_slow_first_answer_is_the_agents_only_for_the_time_after_they_took_the_buyer() {
+    let lines = [(0, W::Buyer, "转人工"), (65, W::Mei, "您好，我是小美")];
+    // 60 s in the queue with nobody online, answered 5 s after the agent took it.
+    let found = findings_after_waits(&lines, &[(0, 60)], Some(UserId(2)));
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent, None, "{slow:?}");
+    assert!(
+        slow.detail.contains("排队等客服 60 秒，接入后 5 秒回复"),
+        "{}",
+        slow.detail
+    );
+    // Taken at once, answered after 65 s: the agent's.
+    let found = findings_after_waits(&lines, &[(0, 0)], Some(UserId(2)));
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent.as_deref(), Some("mei"));
+    assert_eq!(slow.detail, "转人工后 65 秒才首次回复");
+    // Taken after 20 s, answered 45 s later: still the agent's.
+    let found = findings_after_waits(&lines, &[(0, 20)], Some(UserId(2)));
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent.as_deref(), Some("mei"));
 }
