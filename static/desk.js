@@ -128,6 +128,8 @@
       input.value = input.value.slice(0, at) + quick.dataset.quick + input.value.slice(input.selectionEnd ?? at);
       input.focus();
       document.getElementById("quick-list").hidden = true;
+      const typed = document.getElementById("quick-search");
+      if (typed) typed.value = "";
     }
   });
 

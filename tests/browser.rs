@@ -536,9 +536,13 @@ async fn shop_with_agent(data: &std::path::Path) {
         role,
         password: "password-123".into(),
     };
-    desk.setup_owner(new("boss", "老板", Role::Owner))
+    let boss = desk
+        .setup_owner(new("boss", "老板", Role::Owner))
         .await
         .expect("owner");
+    desk.save_quick_reply(&boss.user, 0, true, "kd", "亲，默认发中通快递哦")
+        .await
+        .expect("quick reply");
     let cli = xiaoer::desk::Actor::cli();
     desk.add_user(&cli, new("mei", "小美", Role::Agent))
         .await
@@ -646,6 +650,25 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
         .unwrap();
     wait_until(&c, "Array.from(document.querySelectorAll('#ws-messages .msg.agent .text')).some(t => t.textContent.endsWith('（小美）'))").await;
     wait_until(&c, "document.getElementById('ws-input').value === ''").await;
+    // A quick reply by its short key goes into the reply box; the search box empties.
+    fill(&c, "#quick-search", "kd").await;
+    wait_until(&c, "!document.getElementById('quick-list').hidden").await;
+    click(&c, "#quick-list [data-quick]").await;
+    let (typed, search) = (
+        c.execute("return document.getElementById('ws-input').value;", vec![])
+            .await
+            .unwrap(),
+        c.execute(
+            "return document.getElementById('quick-search').value;",
+            vec![],
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!((typed, search), (json!("亲，默认发中通快递哦"), json!("")));
+    c.execute("document.getElementById('ws-input').value = '';", vec![])
+        .await
+        .unwrap();
     // The list follows live: the buyer has been answered.
     wait_until(&c, "document.querySelector('#ws-lists .unread') === null").await;
     screenshot(&c, "workspace.png").await;
