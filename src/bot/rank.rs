@@ -110,6 +110,12 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
             .total_cmp(&a.score)
             .then_with(|| a.entry.entry.id.cmp(&b.entry.entry.id))
     });
+    // A message of particles only ("在？", "老板在吗") says nothing an entry could be
+    // about: only an entry with a phrasing of particles too (在吗, 有人吗) answers it.
+    // Otherwise a stray 在 in a long phrasing ("包裹在郑州…") covered all of it.
+    if qcontent.is_empty() {
+        ranked.retain(|r| r.entry.phrasings.iter().any(|ph| ph.content.is_empty()));
+    }
     let confidence = match ranked.as_slice() {
         [] => 0.0,
         [one, rest @ ..] => {

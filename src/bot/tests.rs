@@ -123,6 +123,33 @@ fn out_of_scope_falls_back_and_the_second_miss_offers_a_human() {
 }
 
 #[test]
+fn a_message_of_particles_only_is_a_greeting_or_nothing() {
+    // "在？" once got the stuck-parcel answer through the 在 of "包裹在郑州…停了".
+    let e = starter();
+    for text in ["在？", "在", "在。", "在？？？", "在不", "老板在吗", "老板"] {
+        let r = ask(&e, text);
+        assert_eq!(
+            (r.band, r.entry.as_deref()),
+            (Band::Exact, Some("cs-hello")),
+            "{text}: {:?}",
+            r.candidates
+        );
+    }
+    // A shop whose KB has no greeting: nothing answers it, rather than anything.
+    let mut stuck = KbEntry::new("stuck", "物流怎么不动了", "请耐心等待");
+    stuck.similar = vec!["包裹在郑州中转站停了四天没动了".into()];
+    let e = engine_with(
+        vec![stuck, KbEntry::new("ship", "发什么快递", "中通")],
+        vec![],
+    );
+    for text in ["在？", "在吗", "老板在吗"] {
+        let r = ask(&e, text);
+        assert_eq!(r.band, Band::None, "{text}: {:?}", r.candidates);
+        assert!(r.candidates.is_empty(), "{text}: {:?}", r.candidates);
+    }
+}
+
+#[test]
 fn intents_come_before_the_kb() {
     let e = starter();
     let r = ask(&e, "转人工");
