@@ -224,6 +224,10 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 None => format!("亲，{name}的颜色请以商品详情页为准哦～"),
             }
         }
+        // Related products that no longer exist leave nothing to recommend.
+        Ask::Related if related.is_empty() => {
+            format!("亲，{name}暂时没有搭配推荐哦，可以看看店铺首页的热销商品～")
+        }
         Ask::Related => {
             let names: Vec<String> = related
                 .iter()
@@ -306,6 +310,10 @@ mod tests {
         assert!(answer(&Ask::Stock, &sold_out, &[]).contains("缺货"));
         let k = Product::new("K1", "休闲裤");
         assert!(answer(&Ask::Related, &p, &[&k]).contains("休闲裤"));
+        assert_eq!(
+            answer(&Ask::Related, &p, &[]),
+            "亲，纯棉T恤暂时没有搭配推荐哦，可以看看店铺首页的热销商品～"
+        );
     }
 
     #[test]

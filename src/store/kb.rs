@@ -119,9 +119,20 @@ impl WriteTx<'_> {
         self.put_doc(KB, &entry.id, entry)
     }
 
-    /// Removes an entry; `false` when there was none.
+    /// Removes an entry, and its id from other entries' follow-ups (an entry never
+    /// names a missing one: the KB's own export must import again); `false` when there
+    /// was none.
     pub fn delete_entry(&self, id: &str) -> Result<bool> {
-        self.delete_doc(KB, id)
+        let existed = self.delete_doc(KB, id)?;
+        if existed {
+            for mut e in self.list_entries()? {
+                if e.follow_ups.iter().any(|f| f == id) {
+                    e.follow_ups.retain(|f| f != id);
+                    self.put_entry(&e)?;
+                }
+            }
+        }
+        Ok(existed)
     }
 
     /// Removes every entry (for a replacing import).
@@ -142,9 +153,19 @@ impl WriteTx<'_> {
         self.put_doc(PRODUCTS, &p.sku, p)
     }
 
-    /// Removes a product; `false` when there was none.
+    /// Removes a product, and its SKU from other products' related lists; `false` when
+    /// there was none.
     pub fn delete_product(&self, sku: &str) -> Result<bool> {
-        self.delete_doc(PRODUCTS, sku)
+        let existed = self.delete_doc(PRODUCTS, sku)?;
+        if existed {
+            for mut p in self.list_products()? {
+                if p.related.iter().any(|r| r == sku) {
+                    p.related.retain(|r| r != sku);
+                    self.put_product(&p)?;
+                }
+            }
+        }
+        Ok(existed)
     }
 
     /// Replaces the trainer's lexicon.
@@ -209,5 +230,45 @@ mod tests {
             4,
             "a no-op delete does not bump"
         );
+    }
+
+    #[actix_web::test]
+    async fn deleting_an_entry_or_product_removes_the_references_to_it() {
+        let (_dir, store) = temp_store();
+        let mut src = KbEntry::new("src", "能刻字吗", "能");
+        src.follow_ups = vec!["target".into(), "other".into()];
+        let entries = [
+            src,
+            KbEntry::new("target", "刻字要钱吗", "免费"),
+            KbEntry::new("other", "几天发货", "两天"),
+        ];
+        let mut big = Product::new("BAG-2", "帆布包大号");
+        big.related = vec!["BAG-1".into(), "CUP".into()];
+        let products = [
+            big,
+            Product::new("BAG-1", "帆布包"),
+            Product::new("CUP", "杯"),
+        ];
+        store
+            .write(move |tx| {
+                for e in &entries {
+                    tx.put_entry(e)?;
+                }
+                for p in &products {
+                    tx.put_product(p)?;
+                }
+                tx.delete_entry("target")?;
+                tx.delete_product("BAG-1")
+            })
+            .await
+            .unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.get_entry("src").unwrap().unwrap().follow_ups, ["other"]);
+        let bag = r
+            .list_products()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.sku == "BAG-2");
+        assert_eq!(bag.unwrap().related, ["CUP"]);
     }
 }
