@@ -170,9 +170,22 @@ fn read_csv_rows<T>(
         Ok(b) => b,
         Err(e) => return Err(vec![(1, format!("无法读取文件：{e}"))]),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BomSkipper::new(&bytes[..]));
+    let text = bytes
+        .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
+        .unwrap_or(&bytes);
+    // Line numbers counted here: the csv reader's own are one short after a CRLF
+    // header, and Excel writes CRLF.
+    let line_at = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| {
+            // A record's position may be the line end before it.
+            let mut at = (p.byte() as usize).min(text.len());
+            while text.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                at += 1;
+            }
+            1 + text[..at].iter().filter(|b| **b == b'\n').count()
+        })
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => return Err(vec![(1, csv_trouble(&e))]),
@@ -193,7 +206,7 @@ fn read_csv_rows<T>(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = line_at(e.position());
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     // The whole file is in another encoding: one line says it all.
                     return Err(vec![(line, csv_trouble(&e))]);
@@ -202,7 +215,7 @@ fn read_csv_rows<T>(
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = line_at(record.position());
         match row(&record, &cols) {
             Ok(e) => rows.push((line, e)),
             Err(why) => bad.push((line, why)),
@@ -359,49 +372,6 @@ fn csv_entry(
     Ok(e)
 }
 
-/// Skips a UTF-8 byte-order mark at the start of the stream.
-struct BomSkipper<R> {
-    inner: R,
-    start: Option<Vec<u8>>,
-}
-
-impl<R: Read> BomSkipper<R> {
-    fn new(inner: R) -> Self {
-        BomSkipper { inner, start: None }
-    }
-}
-
-impl<R: Read> Read for BomSkipper<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.start.is_none() {
-            let mut head = [0u8; 3];
-            let mut got = 0;
-            while got < 3 {
-                let n = self.inner.read(&mut head[got..])?;
-                if n == 0 {
-                    break;
-                }
-                got += n;
-            }
-            let keep = if head[..got] == [0xEF, 0xBB, 0xBF] {
-                Vec::new()
-            } else {
-                head[..got].to_vec()
-            };
-            self.start = Some(keep);
-        }
-        if let Some(start) = self.start.as_mut()
-            && !start.is_empty()
-        {
-            let n = start.len().min(buf.len());
-            buf[..n].copy_from_slice(&start[..n]);
-            start.drain(..n);
-            return Ok(n);
-        }
-        self.inner.read(buf)
-    }
-}
-
 /// Writes entries in `format`; CSV starts with a BOM for Excel.
 pub fn write(out: &mut impl Write, entries: &[KbEntry], format: Format, tz: Tz) -> io::Result<()> {
     match format {
@@ -544,6 +514,11 @@ mod tests {
         let csv = "id,question,answer,enabled\na,问,答,也许\nb,问2,答2,1\n";
         let bad = read(csv.as_bytes(), Format::Csv, TZ).unwrap_err();
         assert_eq!(bad, vec![(2, "“也许”不是是/否".to_string())]);
+        // Excel's line ends (CRLF), after a BOM and a cell over two lines: still the
+        // file's own line numbers.
+        let crlf = "\u{feff}id,question,answer\r\na1,\"问题\r\n一\",答案一\r\na2,问题二,\r\n";
+        let bad = read(crlf.as_bytes(), Format::Csv, TZ).unwrap_err();
+        assert_eq!(bad, vec![(4, "请填写答案".to_string())]);
         let bad = read("question,answer\nq,a\n".as_bytes(), Format::Csv, TZ).unwrap_err();
         assert!(bad[0].1.contains("缺少列 id"));
         // Saved by Excel on Chinese Windows: GBK ("问", "答") reads as it was meant.
