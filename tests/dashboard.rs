@@ -141,8 +141,18 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
         html.contains("机器人接待的提问</div><div class=\"kpi-value\">1</div>"),
         "{html}"
     );
-    // A trainer finds the page from the menu.
+    // A trainer finds the page from the menu, and its tabs offer no page the trainer
+    // may not open.
     assert!(html.contains("href=\"/dashboard/bot\""), "{html}");
+    let tabs = html
+        .split("aria-label=\"数据看板\"")
+        .nth(1)
+        .and_then(|t| t.split("</nav>").next())
+        .unwrap_or_default();
+    assert!(tabs.contains("/dashboard/bot?"), "{tabs}");
+    for other in ["/dashboard?", "/dashboard/agents", "/dashboard/live"] {
+        assert!(!tabs.contains(other), "{other} in {tabs}");
+    }
     let kb = text(call_service(&app, page("/kb", &ling)).await).await;
     assert!(kb.contains(">机器人数据</a>"), "{kb}");
 }

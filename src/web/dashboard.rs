@@ -463,6 +463,8 @@ pub struct BotPage {
     pub top: Vec<(KbEntry, u64, u64)>,
     /// Trainers' marks: (right, marked).
     pub marks: (usize, usize),
+    /// The viewer may open the other dashboard pages (a trainer may not).
+    pub supervisor: bool,
 }
 
 impl BotPage {
@@ -477,10 +479,11 @@ impl BotPage {
 /// GET /dashboard/bot — the bot's figures (owner, supervisors, trainers).
 pub async fn bot(
     state: web::Data<AppState>,
-    _me: Require<BotWatchers>,
+    me: Require<BotWatchers>,
     ctx: PageCtx,
     q: web::Query<RangeQuery>,
 ) -> Result<BotPage, AppError> {
+    let supervisor = matches!(me.user.role, Role::Owner | Role::Supervisor);
     let (from, to) = q.dates(state.desk.today()?)?;
     let v = state.desk.range_metrics(from, to, None).await?;
     let t = v.total;
@@ -513,6 +516,7 @@ pub async fn bot(
         shares,
         top: state.desk.hot_entries(20)?,
         marks: state.desk.bot_accuracy()?,
+        supervisor,
         from: from.format("%Y-%m-%d").to_string(),
         to: to.format("%Y-%m-%d").to_string(),
         ctx,
