@@ -37,6 +37,55 @@ async fn shop() -> TestShop {
 }
 
 #[actix_web::test]
+async fn hot_and_untrained_questions_follow_the_chosen_dates() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let boss = shop.session("boss").await;
+    let token = api_token(&shop, "qianniu").await;
+    // Today (2026-11-23): one answered question, one the bot could not answer.
+    buyer_says(&app, &token, "b1", "", "发什么快递").await;
+    buyer_says(&app, &token, "b2", "", "你们店的猫叫什么名字").await;
+    let export = |table: &str, range: &str| {
+        get(
+            &format!("/dashboard/export?table={table}&{range}"),
+            Some(&boss),
+        )
+        .to_request()
+    };
+    let today = "from=2026-11-23&to=2026-11-23";
+    let hot = text(call_service(&app, export("hot", today)).await).await;
+    assert!(hot.contains("所选日期") && hot.contains(",1,1"), "{hot}");
+    let asked = text(call_service(&app, export("unmatched", today)).await).await;
+    assert!(asked.contains("你们店的猫叫什么名字,1"), "{asked}");
+    for table in ["hot", "unmatched"] {
+        let csv = text(call_service(&app, export(table, RANGE)).await).await;
+        assert_eq!(
+            csv.lines().count(),
+            1,
+            "{table} on 11-20 is the header only: {csv}"
+        );
+    }
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/dashboard?{today}"), Some(&boss)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("你们店的猫叫什么名字"), "{html}");
+    let html = text(
+        call_service(
+            &app,
+            get(&format!("/dashboard?{RANGE}"), Some(&boss)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(!html.contains("你们店的猫叫什么名字"), "{html}");
+}
+
+#[actix_web::test]
 async fn the_dashboard_shows_the_figures_of_imported_history() {
     let shop = shop().await;
     let app = app(&shop).await;

@@ -323,20 +323,45 @@ impl Desk {
     /// `limit`, most answered first.
     pub fn hot_entries(&self, limit: usize) -> Result<Vec<(KbEntry, u64, u64)>> {
         let (_, week) = self.recent_days()?;
-        let r = self.store.read()?;
-        let week_hits = r.hits_on_days(&week)?;
-        let total = r.all_hits()?;
-        let mut rows: Vec<(KbEntry, u64, u64)> = r
-            .list_entries()?
-            .into_iter()
-            .filter_map(|e| {
-                let all = total.get(&e.id).copied().unwrap_or(0);
-                let w = week_hits.get(&e.id).copied().unwrap_or(0);
-                (all > 0).then_some((e, w, all))
-            })
-            .collect();
+        let mut rows = self.answer_counts(&week)?;
+        rows.retain(|(_, _, all)| *all > 0);
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.id.cmp(&b.0.id)));
         rows.truncate(limit);
         Ok(rows)
+    }
+
+    /// The entries answered on the shop's days `from..=to`, most first: (entry, answers
+    /// on those days, answers in all).
+    pub fn hot_entries_between(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<(KbEntry, u64, u64)>> {
+        let days: Vec<String> = from
+            .iter_days()
+            .take_while(|d| *d <= to)
+            .map(|d| d.to_string())
+            .collect();
+        let mut rows = self.answer_counts(&days)?;
+        rows.retain(|(_, then, _)| *then > 0);
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.id.cmp(&b.0.id)));
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
+    /// Every entry with its answers on `days` and in all.
+    fn answer_counts(&self, days: &[String]) -> Result<Vec<(KbEntry, u64, u64)>> {
+        let r = self.store.read()?;
+        let on_days = r.hits_on_days(days)?;
+        let total = r.all_hits()?;
+        Ok(r.list_entries()?
+            .into_iter()
+            .map(|e| {
+                let all = total.get(&e.id).copied().unwrap_or(0);
+                let then = on_days.get(&e.id).copied().unwrap_or(0);
+                (e, then, all)
+            })
+            .collect())
     }
 }

@@ -191,6 +191,27 @@ impl Desk {
         }
     }
 
+    /// Open questions asked on the shop's days `from..=to`, grouped as in the queue:
+    /// (the newest wording, how many times), biggest first.
+    pub fn open_questions_between(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>> {
+        let tz = self.settings()?.tz();
+        let mut open = self.store.read()?.open_training()?;
+        open.retain(|i| (from..=to).contains(&i.at.with_timezone(&tz).date_naive()));
+        if open.len() > GROUPING_WINDOW {
+            open.drain(..open.len() - GROUPING_WINDOW);
+        }
+        Ok(group(open)
+            .into_iter()
+            .take(limit)
+            .map(|items| (items[0].text.clone(), items.len() as u64))
+            .collect())
+    }
+
     /// The training queue: at most `limit` groups, biggest first, with the figures.
     pub fn training_queue(&self, limit: usize) -> Result<TrainingQueue> {
         let settings = self.settings()?;

@@ -215,7 +215,7 @@ pub struct OverviewPage {
     pub levels: Vec<(&'static str, u64)>,
     pub reasons: Vec<(String, u64)>,
     pub hot: Vec<(KbEntry, u64, u64)>,
-    pub unmatched: Vec<(String, usize)>,
+    pub unmatched: Vec<(String, u64)>,
     pub owner: bool,
     pub supervisor: bool,
     pub targets: Targets,
@@ -302,11 +302,7 @@ pub async fn overview(
     let range_figures = v.total.figures();
     let staff_view = v.agent.is_none();
     let unmatched = if staff_view {
-        desk.training_queue(10)?
-            .groups
-            .into_iter()
-            .map(|g| (g.text, g.items.len()))
-            .collect()
+        desk.open_questions_between(from, to, 10)?
     } else {
         Vec::new()
     };
@@ -321,7 +317,7 @@ pub async fn overview(
             .collect(),
         reasons: sorted(&v.total.reasons),
         hot: if staff_view {
-            desk.hot_entries(10)?
+            desk.hot_entries_between(from, to, 10)?
         } else {
             Vec::new()
         },
@@ -514,7 +510,7 @@ pub async fn bot(
         f: t.figures(),
         total: t,
         shares,
-        top: state.desk.hot_entries(20)?,
+        top: state.desk.hot_entries_between(from, to, 20)?,
         marks: state.desk.bot_accuracy()?,
         supervisor,
         from: from.format("%Y-%m-%d").to_string(),
@@ -637,23 +633,17 @@ pub async fn export(
         "reasons" => counts(["差评原因", "数量"], sorted(&v.total.reasons)),
         "scenes" => counts(["场景", "会话数"], sorted(&v.total.scenes)),
         "hot" if staff_view => (
-            vec!["问题".into(), "近7天".into(), "累计".into()],
+            vec!["问题".into(), "所选日期".into(), "累计".into()],
             state
                 .desk
-                .hot_entries(100)?
+                .hot_entries_between(from, to, 100)?
                 .into_iter()
                 .map(|(e, w, t)| vec![e.question, w.to_string(), t.to_string()])
                 .collect(),
         ),
         "unmatched" if staff_view => counts(
             ["买家问题", "次数"],
-            state
-                .desk
-                .training_queue(100)?
-                .groups
-                .into_iter()
-                .map(|g| (g.text, g.items.len() as u64))
-                .collect(),
+            state.desk.open_questions_between(from, to, 100)?,
         ),
         other => return Err(AppError::BadRequest(format!("没有可导出的表格“{other}”"))),
     };
