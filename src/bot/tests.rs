@@ -66,6 +66,12 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("想退款", "after-refund-apply", "after-refund-cancel"),
         ("怎么退款", "after-refund-apply", "after-refund-amount"),
         ("有人打电话说要给我退款", "acct-fraud", "acct-fraud"),
+        // A second review's everyday questions.
+        ("质量好吗", "item-quality", "after-quality"),
+        ("质量好不好", "item-quality", "after-quality"),
+        ("发了吗", "ship-urge", "after-exchange-time"),
+        ("到了没", "ship-arrive", "after-return-progress"),
+        ("怎么还没到😭", "ship-arrive", "after-insurance"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
