@@ -135,6 +135,7 @@ fn flag(cell: &str, default: bool) -> Result<bool, String> {
 }
 
 /// Parses RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DD` in the shop's time zone.
+/// Slashes work as dashes: Excel rewrites dates as `2026/11/24 10:37`.
 pub fn parse_time(cell: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, String> {
     let s = cell.trim();
     if s.is_empty() {
@@ -143,9 +144,10 @@ pub fn parse_time(cell: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(Some(t.with_timezone(&Utc)));
     }
-    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDateTime::parse_from_str(&format!("{s} 00:00"), "%Y-%m-%d %H:%M"))
+    let dashed = s.replace('/', "-");
+    let naive = NaiveDateTime::parse_from_str(&dashed, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(&dashed, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(&format!("{dashed} 00:00"), "%Y-%m-%d %H:%M"))
         .map_err(|_| format!("时间“{s}”格式应为 2026-11-11 00:00"))?;
     tz.from_local_datetime(&naive)
         .earliest()
@@ -534,6 +536,22 @@ mod tests {
         assert_eq!(bad.len(), 1, "{bad:?}");
         assert_eq!(bad[0].0, 2);
         assert!(bad[0].1.contains("编码无法识别") && bad[0].1.contains("CSV UTF-8"));
+    }
+
+    #[test]
+    fn times_in_the_shops_zone_also_as_excel_rewrites_them() {
+        let at = |s: &str| parse_time(s, TZ).unwrap().unwrap().to_rfc3339();
+        let nov24 = "2026-11-24T02:37:00+00:00";
+        assert_eq!(at("2026-11-24 10:37"), nov24);
+        assert_eq!(at("2026/11/24 10:37"), nov24);
+        assert_eq!(at("2026/11/24 10:37:00"), nov24);
+        assert_eq!(at("2026/1/5"), "2026-01-04T16:00:00+00:00");
+        assert_eq!(parse_time("", TZ), Ok(None));
+        assert!(
+            parse_time("明天", TZ)
+                .unwrap_err()
+                .contains("2026-11-11 00:00")
+        );
     }
 
     #[test]
