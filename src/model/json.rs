@@ -29,7 +29,9 @@ fn read<T: DeserializeOwned>(
         }
         match what.strip_prefix("有字段的") {
             Some(rest) => format!("字段 {path} 的{rest}"),
-            None if what.starts_with("取值 ") => format!("字段 {path} 的{what}"),
+            None if what.starts_with("取值 ") || what.starts_with("时间“") => {
+                format!("字段 {path} 的{what}")
+            }
             None => what,
         }
     })?;
@@ -49,7 +51,10 @@ fn describe(e: &serde_json::Error, at: &str) -> String {
 /// A serde data error ("missing field `text`", "invalid type: …") in Chinese.
 pub fn data_trouble(msg: &str) -> String {
     let quoted = msg.split('`').nth(1).unwrap_or("");
-    if msg.starts_with("missing field") {
+    if msg.starts_with("时间“") {
+        // Our own message (see `stamp`), before serde's " at line … column …".
+        msg.split(" at line ").next().unwrap_or(msg).to_string()
+    } else if msg.starts_with("missing field") {
         format!("缺少字段 {quoted}")
     } else if msg.starts_with("unknown field") {
         format!("未知字段 {quoted}")
@@ -144,5 +149,27 @@ mod tests {
             "不是合法的 JSON（第 9 列）"
         );
         assert_eq!(parse::<Q>(br#" {"text":"ok"} "#).unwrap().text, "ok");
+    }
+
+    #[test]
+    fn a_time_without_its_zone_is_refused_with_an_example() {
+        #[allow(dead_code)]
+        #[derive(Debug, Deserialize)]
+        struct M {
+            #[serde(with = "crate::model::stamp")]
+            at: chrono::DateTime<chrono::Utc>,
+        }
+        #[allow(dead_code)]
+        #[derive(Debug, Deserialize)]
+        struct Conv {
+            messages: Vec<M>,
+        }
+        let said = parse::<Conv>(br#"{"messages":[{"at":"2026-11-20 10:00:00"}]}"#).unwrap_err();
+        assert_eq!(
+            said,
+            "字段 messages[0].at 的时间“2026-11-20 10:00:00”应写成 RFC 3339 格式（带时区），例如 2026-11-20T10:00:00+08:00"
+        );
+        let ok = parse::<Conv>(br#"{"messages":[{"at":"2026-11-20T10:00:00+08:00"}]}"#);
+        assert!(ok.is_ok());
     }
 }

@@ -34,7 +34,11 @@ impl de::Visitor<'_> for Visitor {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime<Utc>, E> {
         match DateTime::parse_from_rfc3339(v) {
             Ok(at) => Ok(at.with_timezone(&Utc)),
-            Err(_) => v.parse().map_err(E::custom),
+            Err(_) => v.parse().map_err(|_| {
+                E::custom(format!(
+                    "时间“{v}”应写成 RFC 3339 格式（带时区），例如 2026-11-20T10:00:00+08:00"
+                ))
+            }),
         }
     }
 }
