@@ -26,19 +26,12 @@ pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) 
         return template.to_string();
     }
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let name = after[..end].trim();
-        out.push_str(&value(name, settings, product));
-        rest = &after[end + 2..];
+    for (plain, name) in crate::model::settings::variable_pieces(template) {
+        out.push_str(plain);
+        if let Some(name) = name {
+            out.push_str(&value(name, settings, product));
+        }
     }
-    out.push_str(rest);
     out
 }
 

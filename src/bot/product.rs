@@ -22,12 +22,15 @@ const COLOURS: &[&str] = &[
     "蓝", "绿", "黄", "紫", "灰", "棕", "米", "杏", "橙", "银", "金", "青", "褐",
 ];
 
-/// The colour `norm` asks for ("有粉色吗" → 粉色), if any.
+/// The colour `norm` asks for ("有粉色吗" → 粉色), if any: the first of `COLOURS`
+/// standing before a 色 (checked on every short message on a product page, so nothing
+/// is built unless a 色 is there).
 fn colour_asked(norm: &str) -> Option<String> {
+    let before: Vec<&str> = norm.match_indices('色').map(|(i, _)| &norm[..i]).collect();
     COLOURS
         .iter()
+        .find(|c| before.iter().any(|b| b.ends_with(*c)))
         .map(|c| format!("{c}色"))
-        .find(|word| norm.contains(word.as_str()))
 }
 
 /// Words that ask for each attribute, by the attribute's usual name.

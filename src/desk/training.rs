@@ -123,6 +123,14 @@ fn chars(s: &str) -> HashSet<char> {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// `group` over the newest `GROUPING_WINDOW` of `open` (oldest first, as stored).
+fn group_newest(mut open: Vec<TrainingItem>) -> Vec<Vec<TrainingItem>> {
+    if open.len() > GROUPING_WINDOW {
+        open.drain(..open.len() - GROUPING_WINDOW);
+    }
+    group(open)
+}
+
 /// Groups open questions: the same normalized text, then texts whose characters
 /// overlap almost completely. Biggest groups first, then the most recent.
 pub fn group(mut items: Vec<TrainingItem>) -> Vec<Vec<TrainingItem>> {
@@ -202,10 +210,7 @@ impl Desk {
         let tz = self.settings()?.tz();
         let mut open = self.store.read()?.open_training()?;
         open.retain(|i| (from..=to).contains(&i.at.with_timezone(&tz).date_naive()));
-        if open.len() > GROUPING_WINDOW {
-            open.drain(..open.len() - GROUPING_WINDOW);
-        }
-        Ok(group(open)
+        Ok(group_newest(open)
             .into_iter()
             .take(limit)
             .map(|items| (items[0].text.clone(), items.len() as u64))
@@ -217,16 +222,13 @@ impl Desk {
         let settings = self.settings()?;
         let now = self.clock.now();
         let r = self.store.read()?;
-        let mut open = r.open_training()?;
+        let open = r.open_training()?;
         let total = open.len();
-        if open.len() > GROUPING_WINDOW {
-            open.drain(..open.len() - GROUPING_WINDOW);
-        }
         let cleared_today = r.cleared_on(&local_day(now, settings.tz()))?;
         let ctx = Ctx::new(&settings, now);
         let bot = self.bot.as_ref();
         let mut groups = Vec::new();
-        for items in group(open).into_iter().take(limit) {
+        for items in group_newest(open).into_iter().take(limit) {
             let text = items[0].text.clone();
             let mut texts: Vec<String> = Vec::new();
             let mut reasons = Vec::new();

@@ -29,7 +29,7 @@ fn read<T: DeserializeOwned>(
         }
         match what.strip_prefix("有字段的") {
             Some(rest) => format!("字段 {path} 的{rest}"),
-            None if what.starts_with("取值 ") || what.starts_with("时间“") => {
+            None if what.starts_with("取值 ") || what.starts_with(super::stamp::TROUBLE) => {
                 format!("字段 {path} 的{what}")
             }
             None => what,
@@ -51,7 +51,7 @@ fn describe(e: &serde_json::Error, at: &str) -> String {
 /// A serde data error ("missing field `text`", "invalid type: …") in Chinese.
 pub fn data_trouble(msg: &str) -> String {
     let quoted = msg.split('`').nth(1).unwrap_or("");
-    if msg.starts_with("时间“") {
+    if msg.starts_with(super::stamp::TROUBLE) {
         // Our own message (see `stamp`), before serde's " at line … column …".
         msg.split(" at line ").next().unwrap_or(msg).to_string()
     } else if msg.starts_with("missing field") {

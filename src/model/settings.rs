@@ -141,21 +141,38 @@ impl ShopSettings {
 /// Variables filled from the product in view.
 pub const PRODUCT_VARIABLES: [&str; 3] = ["商品名", "到手价", "商品链接"];
 
+/// `text` cut at its `{{name}}` variables: each run of plain text with the variable
+/// name (trimmed) that follows it, if any. An unclosed `{{` is plain text.
+pub fn variable_pieces(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let now = rest?;
+        let piece = now.find("{{").and_then(|start| {
+            let after = &now[start + 2..];
+            let end = after.find("}}")?;
+            Some((&now[..start], after[..end].trim(), &after[end + 2..]))
+        });
+        Some(match piece {
+            Some((plain, name, next)) => {
+                rest = Some(next);
+                (plain, Some(name))
+            }
+            None => {
+                rest = None;
+                (now, None)
+            }
+        })
+    })
+}
+
 /// The `{{name}}` variables of `text` that nothing fills (a buyer would read a gap
 /// where they stand), as a message naming them and what may be used instead.
 pub fn unknown_variables(text: &str) -> Option<String> {
     let mut unknown: Vec<&str> = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            break;
-        };
-        let name = after[..end].trim();
+    for name in variable_pieces(text).filter_map(|(_, name)| name) {
         if !ShopSettings::variable_names().any(|v| v == name) && !unknown.contains(&name) {
             unknown.push(name);
         }
-        rest = &after[end + 2..];
     }
     if unknown.is_empty() {
         return None;

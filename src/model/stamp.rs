@@ -22,6 +22,10 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::
     d.deserialize_str(Visitor)
 }
 
+/// How a time this module cannot read is named in its error, which `json` passes on
+/// as it is.
+pub const TROUBLE: &str = "时间“";
+
 struct Visitor;
 
 impl de::Visitor<'_> for Visitor {
@@ -36,7 +40,7 @@ impl de::Visitor<'_> for Visitor {
             Ok(at) => Ok(at.with_timezone(&Utc)),
             Err(_) => v.parse().map_err(|_| {
                 E::custom(format!(
-                    "时间“{v}”应写成 RFC 3339 格式（带时区），例如 2026-11-20T10:00:00+08:00"
+                    "{TROUBLE}{v}”应写成 RFC 3339 格式（带时区），例如 2026-11-20T10:00:00+08:00"
                 ))
             }),
         }

@@ -143,12 +143,10 @@ pub async fn conversation_messages(
     id: web::Path<String>,
     q: web::Query<AfterQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("会话 id 应为正整数：{id}")))?;
+    let id = conv_id(&id)?;
     let r = state.desk.store().read()?;
     let conv = r
-        .get_conv(crate::model::ConvId(id))?
+        .get_conv(id)?
         .filter(|c| c.channel == token.channel)
         .ok_or(AppError::Missing("会话"))?;
     let messages = r.messages_after(conv.id, q.after, 500)?;
@@ -159,6 +157,13 @@ pub async fn conversation_messages(
     })))
 }
 
+/// The conversation id of an API path.
+fn conv_id(id: &str) -> Result<crate::model::ConvId, AppError> {
+    id.parse()
+        .map(crate::model::ConvId)
+        .map_err(|_| AppError::BadRequest(format!("会话 id 应为正整数：{id}")))
+}
+
 /// POST /api/v1/conversations/{id}/rating — the buyer's rating, relayed by the bridge
 /// after the rating invitation: `{level: 1–5, reasons?, comment?}`.
 pub async fn rate_conversation(
@@ -167,13 +172,8 @@ pub async fn rate_conversation(
     id: web::Path<String>,
     ApiJson(input): ApiJson<crate::desk::service::RatingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("会话 id 应为正整数：{id}")))?;
-    let rating = state
-        .desk
-        .channel_rate(&token.channel, crate::model::ConvId(id), input)
-        .await?;
+    let id = conv_id(&id)?;
+    let rating = state.desk.channel_rate(&token.channel, id, input).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true, "level": rating.level })))
 }
 
