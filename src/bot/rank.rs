@@ -15,7 +15,7 @@
 
 use super::index::SearchIndex;
 use super::state::{Phrase, Prepared, State, content_chars};
-use super::tokenize::{bigrams, is_stop, unigrams};
+use super::tokenize::{bigrams, is_stop, is_vague, unigrams};
 use super::{Ctx, Explain};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -110,11 +110,17 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
             .total_cmp(&a.score)
             .then_with(|| a.entry.entry.id.cmp(&b.entry.entry.id))
     });
-    // A message of particles only ("在？", "老板在吗") says nothing an entry could be
-    // about: only an entry with a phrasing of particles too (在吗, 有人吗) answers it.
-    // Otherwise a stray 在 in a long phrasing ("包裹在郑州…") covered all of it.
-    if qcontent.is_empty() {
-        ranked.retain(|r| r.entry.phrasings.iter().any(|ph| ph.content.is_empty()));
+    // A message of particles and vague words only ("在？", "老板在吗", "可以吗", "是不
+    // 是") says nothing an entry could be about: only an entry with such a phrasing
+    // holding all of its words (在吗, 在不) answers it. Otherwise a stray 在 in a long
+    // phrasing ("包裹在郑州…") covered all of it, and "可以吗" got "运费可以到付吗".
+    if is_vague(&qcontent) {
+        ranked.retain(|r| {
+            r.entry
+                .phrasings
+                .iter()
+                .any(|ph| is_vague(&ph.content) && qcontent.is_subset(&ph.content))
+        });
     }
     let confidence = match ranked.as_slice() {
         [] => 0.0,

@@ -156,6 +156,36 @@ fn a_message_of_particles_only_is_a_greeting_or_nothing() {
 }
 
 #[test]
+fn a_message_of_vague_words_only_is_answered_by_nothing() {
+    // "可以吗" got "运费可以到付吗", "是不是" got 正品吗, "有没有" got 领券, all with
+    // confidence; "好不" got 在吗 through the 不 of "在不".
+    let e = starter();
+    for text in [
+        "可以吗",
+        "行吗",
+        "好不",
+        "是不是",
+        "有没有",
+        "怎么样",
+        "一样吗",
+        "对不对",
+        "会吗",
+        "没有",
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(r.band, Band::None, "{text}: {:?}", r.candidates);
+    }
+    // One named thing is enough to be a question.
+    for (text, entry) in [
+        ("是真的吗", "item-genuine"),
+        ("能便宜吗", "promo-bargain"),
+        ("在不", "cs-hello"),
+    ] {
+        assert_eq!(ask(&e, text).entry.as_deref(), Some(entry), "{text}");
+    }
+}
+
+#[test]
 fn intents_come_before_the_kb() {
     let e = starter();
     let r = ask(&e, "转人工");

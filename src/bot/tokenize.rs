@@ -129,6 +129,16 @@ pub fn is_stop(term: &str) -> bool {
     STOP.contains(&term)
 }
 
+/// Characters that, with particles, make up messages which ask nothing on their own
+/// ("可以吗", "是不是", "怎么样", "有没有"): yes/no and how-about words, demonstratives.
+const VAGUE: &str = "可以行好是能对有不没咋样怎如何这那会还就都再很更些一";
+
+/// Whether the content characters of a message (its characters that are not stop
+/// words) are all vague ones (or none at all): it names nothing an entry is about.
+pub fn is_vague(content: &std::collections::HashSet<char>) -> bool {
+    content.iter().all(|c| VAGUE.contains(*c))
+}
+
 /// Turns normalized text into terms. Cheap to clone (shared).
 #[derive(Clone)]
 pub struct Analyzer {
