@@ -1,6 +1,10 @@
 //! Answers about the buyer's current product from its record: price, stock, and any
 //! attribute the shop filled in (尺码, 材质, 颜色, 重量 …), plus recommendations.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::model::Product;
 
 /// What a question about a product asks for.
@@ -12,8 +16,12 @@ pub enum Ask {
     Attribute(String),
     /// 推荐 / 搭配: related products.
     Related,
-    /// Whether it comes in a colour ("有粉色吗"): the colour word asked.
-    Colour(String),
+    /// Whether it comes in a colour or a size ("有粉色吗", "有41码吗"): the attribute
+    /// holding the choices (颜色, 尺码) and the value asked, as shown ("粉色", "41码").
+    Offers {
+        attribute: String,
+        value: String,
+    },
 }
 
 /// Colour names a buyer asks for, before 色 ("粉色", "酒红色"); longer first.
@@ -33,18 +41,110 @@ fn colour_asked(norm: &str) -> Option<String> {
         .map(|c| format!("{c}色"))
 }
 
-/// Words that ask for each attribute, by the attribute's usual name.
-const ATTRIBUTE_WORDS: &[(&str, &[&str])] = &[
+/// A size a buyer asks for ("41码", "36.5码", "xl", "2xl码"), between non-letters.
+static SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^a-z0-9.])(\d{2,3}(?:\.5)?[码号]|(?:[2-5]?x{0,3}l|x{0,2}s|m)(?:[码号])?)(?:$|[^a-z0-9])")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Letter sizes from small to large; `2XL` and `XXL` are the same place.
+const LETTER_SIZES: &[&str] = &[
+    "XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL", "4XL", "5XL",
+];
+
+/// Where a letter size stands in `LETTER_SIZES` ("2XL" as "XXL").
+fn letter_rank(size: &str) -> Option<usize> {
+    let size = match size {
+        "2XL" => "XXL",
+        "3XL" => "XXXL",
+        s => s,
+    };
+    LETTER_SIZES.iter().position(|s| *s == size)
+}
+
+/// The size `norm` asks for as written in it ("有41码吗" → 41码, "有xl的吗" → xl), if
+/// the message asks whether there is one (an 有 in it: "41码偏大吗" is about the fit).
+fn size_asked(norm: &str) -> Option<&str> {
+    if !norm.contains('有') {
+        return None;
+    }
+    SIZE.captures(norm)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+/// A size without its 码/号, in capitals ("41", "XL").
+fn bare_size(size: &str) -> String {
+    size.trim_end_matches(['码', '号']).trim().to_uppercase()
+}
+
+/// Whether the sizes recorded ("S/M/L/XL", "35-40", "36 37 38") include `asked`, or
+/// `None` when the record is not a plain list of sizes ("均码，适合90-130斤").
+fn offers_size(recorded: &str, asked: &str) -> Option<bool> {
+    let asked = bare_size(asked);
+    let number = |s: &str| s.parse::<f32>().ok();
+    let mut found = false;
+    for token in recorded
+        .split(['/', ',', '，', '、', ';', '；', ' ', '|'])
+        .map(bare_size)
+        .filter(|t| !t.is_empty())
+    {
+        let range = token
+            .split_once(['-', '~', '～', '至'])
+            .map(|(a, b)| (bare_size(a), bare_size(b)));
+        found |= match range {
+            Some((a, b)) => match (number(&a), number(&b), number(&asked)) {
+                (Some(a), Some(b), Some(n)) => a <= n && n <= b,
+                _ => match (letter_rank(&a), letter_rank(&b)) {
+                    (Some(a), Some(b)) => letter_rank(&asked).is_some_and(|n| a <= n && n <= b),
+                    _ => return None,
+                },
+            },
+            None if number(&token).is_some() || letter_rank(&token).is_some() => {
+                token == asked
+                    || letter_rank(&token).is_some_and(|t| Some(t) == letter_rank(&asked))
+            }
+            None => return None,
+        };
+    }
+    Some(found)
+}
+
+/// The first of `names` the product has an attribute for.
+fn attribute_named<'a>(product: &'a Product, names: &[&str]) -> Option<&'a String> {
+    names
+        .iter()
+        .find_map(|n| product.attributes.get_key_value(*n).map(|(k, _)| k))
+}
+
+/// Names shops give the size attribute.
+const SIZE_NAMES: &[&str] = &["尺码", "码数", "尺寸"];
+
+/// Words that ask for each attribute, by the names shops give it (the first one the
+/// product has is answered); capacity comes before size, so "容量多大" is capacity.
+const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     (
-        "重量",
+        &["重量", "净重", "净含量"],
         &["多重", "重量", "几斤", "几克", "多少克", "多少斤", "重不重"],
     ),
     (
-        "材质",
+        &["材质", "面料", "材料"],
         &["材质", "面料", "材料", "什么料", "成分", "什么做的"],
     ),
     (
-        "尺码",
+        &["容量", "规格"],
+        &[
+            "容量",
+            "装多少",
+            "能装",
+            "多少毫升",
+            "多少ml",
+            "几升",
+            "多少升",
+        ],
+    ),
+    (
+        SIZE_NAMES,
         &[
             "尺码",
             "码数",
@@ -63,10 +163,10 @@ const ATTRIBUTE_WORDS: &[(&str, &[&str])] = &[
             "l码",
         ],
     ),
-    ("颜色", &["颜色", "什么色", "几种色", "哪些色"]),
-    ("产地", &["产地", "哪里产", "哪产的", "哪里生产"]),
-    ("保质期", &["保质期", "能放多久", "放多久"]),
-    ("规格", &["规格", "容量", "多少毫升", "多少ml"]),
+    (&["颜色"], &["颜色", "什么色", "几种色", "哪些色"]),
+    (&["产地"], &["产地", "哪里产", "哪产的", "哪里生产"]),
+    (&["保质期"], &["保质期", "能放多久", "放多久"]),
+    (&["规格", "容量"], &["规格"]),
 ];
 const PRICE_WORDS: &[&str] = &["多少钱", "价格", "价钱", "几块", "到手价", "什么价", "多钱"];
 const STOCK_WORDS: &[&str] = &[
@@ -152,6 +252,9 @@ pub fn only_asks(norm: &str, product: &Product) -> bool {
     if let Some(colour) = colour_asked(norm) {
         rest = rest.replace(&colour, "");
     }
+    if let Some(size) = size_asked(norm) {
+        rest = rest.replace(size, "");
+    }
     for w in words.into_iter().chain(BARE.iter().copied()) {
         rest = rest.replace(w, "");
     }
@@ -169,6 +272,19 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
         return None;
     }
     let has = |words: &[&str]| words.iter().any(|w| norm.contains(w));
+    // A size asked for ("41码还有吗") before the stock words in it.
+    if let Some(size) = size_asked(norm)
+        && let Some(key) = attribute_named(product, SIZE_NAMES)
+    {
+        let value = match bare_size(size) {
+            s if s.chars().all(|c| c.is_ascii_digit() || c == '.') => format!("{s}码"),
+            s => s,
+        };
+        return Some(Ask::Offers {
+            attribute: key.clone(),
+            value,
+        });
+    }
     if has(PRICE_WORDS) && product.pay_price().is_some() {
         return Some(Ask::Price);
     }
@@ -182,11 +298,16 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
         && !has(&["什么色", "几种色", "哪些色"])
         && let Some(colour) = colour_asked(norm)
     {
-        return Some(Ask::Colour(colour));
+        return Some(Ask::Offers {
+            attribute: "颜色".into(),
+            value: colour,
+        });
     }
-    for (name, words) in ATTRIBUTE_WORDS {
-        if has(words) && product.attributes.contains_key(*name) {
-            return Some(Ask::Attribute((*name).to_string()));
+    for (names, words) in ATTRIBUTE_WORDS {
+        if has(words)
+            && let Some(key) = attribute_named(product, names)
+        {
+            return Some(Ask::Attribute(key.clone()));
         }
     }
     // Any attribute the shop defined, named in the question (e.g. "适用年龄").
@@ -218,13 +339,24 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
         },
-        Ask::Colour(colour) => {
-            let all = product.attributes.get("颜色").map(String::as_str);
-            let stem = colour.trim_end_matches('色');
-            match all {
-                Some(v) if v.contains(stem) => format!("亲，{name}有{colour}哦～ 现有颜色：{v}"),
-                Some(v) => format!("亲，{name}暂时没有{colour}哦，现有颜色：{v}"),
-                None => format!("亲，{name}的颜色请以商品详情页为准哦～"),
+        Ask::Offers { attribute, value } => {
+            let Some(all) = product.attributes.get(attribute) else {
+                return format!("亲，{name}的{attribute}请以商品详情页为准哦～");
+            };
+            let offered = if attribute == "颜色" {
+                Some(all.contains(value.trim_end_matches('色')))
+            } else {
+                offers_size(all, value)
+            };
+            let sold_out = if product.stock == Some(0) {
+                "，不过现在暂时缺货，补货后会第一时间上架"
+            } else {
+                ""
+            };
+            match offered {
+                Some(true) => format!("亲，{name}有{value}哦{sold_out}～ 现有{attribute}：{all}"),
+                Some(false) => format!("亲，{name}暂时没有{value}哦，现有{attribute}：{all}"),
+                None => format!("亲，{name}的{attribute}是：{all}"),
             }
         }
         // Related products that no longer exist leave nothing to recommend.
@@ -345,6 +477,83 @@ mod tests {
         );
         // Without colours on record, the KB answers.
         assert_eq!(ask("有粉色吗", &tee()), None);
+    }
+
+    #[test]
+    fn a_size_is_answered_from_the_sizes_recorded() {
+        let mut shoe = Product::new("SH-01", "帆布鞋");
+        shoe.attributes.insert("尺码".into(), "35-40".into());
+        let mut tee = Product::new("T-01", "卫衣");
+        tee.attributes.insert("尺码".into(), "S/M/L/XL".into());
+        let mut loose = Product::new("D-01", "连衣裙");
+        loose
+            .attributes
+            .insert("尺码".into(), "均码，适合90-130斤".into());
+        for (q, p, said) in [
+            ("有38码吗", &shoe, "亲，帆布鞋有38码哦～ 现有尺码：35-40"),
+            (
+                "41码有吗",
+                &shoe,
+                "亲，帆布鞋暂时没有41码哦，现有尺码：35-40",
+            ),
+            (
+                "有没有36.5码",
+                &shoe,
+                "亲，帆布鞋有36.5码哦～ 现有尺码：35-40",
+            ),
+            ("有XL吗", &tee, "亲，卫衣有XL哦～ 现有尺码：S/M/L/XL"),
+            (
+                "xxl码还有吗",
+                &tee,
+                "亲，卫衣暂时没有XXL哦，现有尺码：S/M/L/XL",
+            ),
+            (
+                "有2xl的吗",
+                &tee,
+                "亲，卫衣暂时没有2XL哦，现有尺码：S/M/L/XL",
+            ),
+            ("有m码吗", &tee, "亲，卫衣有M哦～ 现有尺码：S/M/L/XL"),
+            // A record that is not a plain list is shown, not judged.
+            ("有L码吗", &loose, "亲，连衣裙的尺码是：均码，适合90-130斤"),
+        ] {
+            let q = q.to_lowercase();
+            let a = ask(&q, p).unwrap_or_else(|| panic!("{q}"));
+            assert_eq!(answer(&a, p, &[]), said, "{q}");
+            assert!(only_asks(&q, p), "{q}");
+        }
+        let mut sold_out = tee.clone();
+        sold_out.stock = Some(0);
+        let a = ask("有xl吗", &sold_out).unwrap_or_else(|| panic!("xl"));
+        assert!(answer(&a, &sold_out, &[]).contains("缺货"));
+        // Letter ranges are read in order.
+        assert_eq!(offers_size("S-XXL", "2xl码"), Some(true));
+        assert_eq!(offers_size("S-XL", "xxl"), Some(false));
+        assert_eq!(offers_size("36 37 38", "37码"), Some(true));
+        // About the fit, not whether there is one; millilitres are no size.
+        assert_eq!(ask("41码偏大吗", &shoe), None);
+        assert_eq!(size_asked("有500ml的吗"), None);
+        // Without sizes on record, the KB answers.
+        assert_eq!(ask("有41码吗", &Product::new("X", "杯子")), None);
+    }
+
+    #[test]
+    fn capacity_questions_find_the_capacity_or_the_specification() {
+        let mut cup = Product::new("CUP-02", "保温杯");
+        cup.attributes.insert("容量".into(), "500ml".into());
+        cup.attributes.insert("尺码".into(), "均码".into());
+        for q in ["能装多少水", "容量多大", "多少毫升的"] {
+            assert_eq!(ask(q, &cup), Some(Ask::Attribute("容量".into())), "{q}");
+        }
+        let mut bottle = Product::new("B-01", "水壶");
+        bottle.attributes.insert("规格".into(), "1.5L".into());
+        assert_eq!(
+            ask("能装多少水", &bottle),
+            Some(Ask::Attribute("规格".into()))
+        );
+        assert_eq!(
+            answer(&Ask::Attribute("规格".into()), &bottle, &[]),
+            "亲，水壶的规格是：1.5L"
+        );
     }
 
     #[test]
