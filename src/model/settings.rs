@@ -188,7 +188,8 @@ pub fn unknown_variables(text: &str) -> Option<String> {
     ))
 }
 
-/// A daily window of staffed hours; `end` before `start` means it runs past midnight.
+/// A daily window of staffed hours; `end` before `start` means it runs past midnight,
+/// and `end` equal to `start` means round the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaffedHours {
     pub start: NaiveTime,
@@ -207,15 +208,20 @@ impl Default for StaffedHours {
 impl StaffedHours {
     /// Whether local time `t` falls in the window (start inclusive, end exclusive).
     pub fn contains(&self, t: NaiveTime) -> bool {
-        if self.start <= self.end {
+        if self.start == self.end {
+            true
+        } else if self.start < self.end {
             self.start <= t && t < self.end
         } else {
             t >= self.start || t < self.end
         }
     }
 
-    /// The window as `09:00-23:00` ({{客服时间}}).
+    /// The window as `09:00-23:00` ({{客服时间}}), or 全天24小时.
     pub fn label(&self) -> String {
+        if self.start == self.end {
+            return "全天24小时".into();
+        }
         format!(
             "{}-{}",
             self.start.format("%H:%M"),
@@ -275,9 +281,6 @@ impl SettingsInput {
         let end = parse_hhmm(&self.staffed_end);
         if end.is_none() {
             inv.add("staffed_end", "时间格式应为 HH:MM，例如 23:00");
-        }
-        if start.is_some() && start == end {
-            inv.add("staffed_end", "下班时间不能与上班时间相同");
         }
         let time_zone = self.time_zone.trim();
         if time_zone.parse::<Tz>().is_err() {
@@ -407,6 +410,25 @@ mod tests {
         assert!(night.contains(t(1, 59)));
         assert!(!night.contains(t(2, 0)));
         assert!(!night.contains(t(12, 0)));
+    }
+
+    #[test]
+    fn the_same_start_and_end_is_round_the_clock() {
+        let always = StaffedHours {
+            start: t(0, 0),
+            end: t(0, 0),
+        };
+        for h in 0..24 {
+            assert!(always.contains(t(h, 0)), "{h}:00");
+            assert!(always.contains(t(h, 59)), "{h}:59");
+        }
+        assert_eq!(always.label(), "全天24小时");
+        let mut form = SettingsInput::from_settings(&ShopSettings::default());
+        form.staffed_start = "00:00".into();
+        form.staffed_end = "00:00".into();
+        let saved = form.validate().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(saved.staffed, always);
+        assert!(saved.is_staffed(Utc::now()));
     }
 
     #[test]
