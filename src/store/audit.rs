@@ -31,6 +31,11 @@ impl<T: Reads> AuditReads for T {}
 impl WriteTx<'_> {
     /// Appends an entry and returns it numbered.
     pub fn append_audit(&self, new: &NewAudit) -> Result<AuditEntry> {
+        debug_assert!(
+            crate::model::audit::action_label(new.action).is_some(),
+            "audit action {} has no name in the UI (model::audit::ACTIONS)",
+            new.action
+        );
         let seq = self.next_id("audit")?;
         let entry = AuditEntry {
             seq,
