@@ -480,7 +480,8 @@ async fn non_owners_see_no_settings_menu() {
 
 #[actix_web::test]
 async fn backup_download_is_a_full_export() {
-    let shop = TestShop::with_owner().await;
+    // 10:00 in Shanghai is 02:00 UTC: the file is named in the shop's time.
+    let shop = TestShop::with_team(staffed_clock(), &[]).await;
     let app = app(&shop).await;
     let s = shop.session("boss").await;
     let res = call_service(
@@ -496,7 +497,11 @@ async fn backup_download_is_a_full_export() {
         .to_str()
         .unwrap()
         .to_string();
-    assert!(disposition.contains("attachment") && disposition.contains("xiaoer-backup-"));
+    assert!(
+        disposition.contains("attachment")
+            && disposition.contains("xiaoer-backup-20261123-100000.jsonl"),
+        "{disposition}"
+    );
     let body = text(res).await;
     let first = body.lines().next().unwrap();
     assert!(first.contains("\"format\":\"xiaoer-export\""), "{first}");

@@ -103,13 +103,6 @@ impl Desk {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<MetricsView> {
-        let mut inv = Invalid::default();
-        if to < from {
-            inv.add("to", "结束日期不能早于开始日期");
-        } else if (to - from).num_days() >= MAX_DAYS {
-            inv.add("to", format!("最多查看 {MAX_DAYS} 天"));
-        }
-        inv.into_result()?;
         let own = match user.role {
             Role::Owner | Role::Supervisor => None,
             Role::Agent => Some(user.name.clone()),

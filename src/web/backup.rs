@@ -47,7 +47,14 @@ pub async fn download(
             let _ = out.tx.blocking_send(Err(io::Error::other(e.to_string())));
         }
     });
-    let stamp = state.desk.clock().now().format("%Y%m%d-%H%M%S");
+    // Named in the shop's time, as the seller's clock reads.
+    let tz = state.desk.settings()?.tz();
+    let stamp = state
+        .desk
+        .clock()
+        .now()
+        .with_timezone(&tz)
+        .format("%Y%m%d-%H%M%S");
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![DispositionParam::Filename(format!(

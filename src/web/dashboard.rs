@@ -20,7 +20,8 @@ use askama_web::WebTemplate;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-/// The range in the query string (`from`, `to`: YYYY-MM-DD; default the last 7 days).
+/// The range in the query string (`from`, `to`: YYYY-MM-DD; default the last 7 days;
+/// either order).
 #[derive(Debug, Default, Deserialize)]
 pub struct RangeQuery {
     #[serde(default)]
@@ -40,7 +41,8 @@ impl RangeQuery {
         };
         let to = parse(&self.to, today)?;
         let from = parse(&self.from, to - chrono::Duration::days(6))?;
-        Ok((from, to))
+        // Dates picked the wrong way round mean the same days.
+        Ok((from.min(to), from.max(to)))
     }
 }
 
@@ -483,11 +485,12 @@ pub async fn bot(
     let (from, to) = q.dates(state.desk.today()?)?;
     let v = state.desk.range_metrics(from, to, None).await?;
     let t = v.total;
-    // Every bot turn in exactly one bar: the bands, the built-in intents, and the
-    // service notices (nobody online, bot only, off-hours) that are none of these.
+    // Every recorded bot turn in exactly one bar: the bands, the built-in intents, and
+    // the service notices (nobody online, bot only, off-hours) that are none of these.
+    // Imported turns recorded no band and are left out.
     let notices = t
         .bot_turns
-        .saturating_sub(t.bot_exact + t.bot_guided + t.bot_none + t.bot_intent);
+        .saturating_sub(t.bot_exact + t.bot_guided + t.bot_none + t.bot_intent + t.bot_unknown);
     let shares = chart::bars(
         "机器人回答分布",
         &[
