@@ -593,6 +593,30 @@ fn import_history_loads_once_and_reports_bad_lines() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["conversations"], 1, "{v}");
     assert_eq!(v["first_response_avg_s"], 35.0);
+    // An agent named only in the history (no account here) is known by that name.
+    let former = dir.path().join("former.jsonl");
+    std::fs::write(
+        &former,
+        r#"{"id":"h2","channel":"taobao","buyer_id":"u2","messages":[{"at":"2026-11-20T03:00:00Z","from":"buyer","text":"包邮吗"},{"at":"2026-11-20T03:00:01Z","from":"bot","text":"满59包邮"},{"at":"2026-11-20T03:00:10Z","from":"buyer","text":"转人工"},{"at":"2026-11-20T03:00:30Z","from":"agent:xiaolin","text":"在的亲"}]}
+"#,
+    )
+    .unwrap();
+    let o = xiaoer(&data, &["import-history", former.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let day = ["metrics", "--from", "2026-11-20", "--to", "2026-11-20"];
+    let o = xiaoer(
+        &data,
+        &[&day[..], &["--agent", "xiaolin", "--json"]].concat(),
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["conversations"], 1, "{v}");
+    // The history does not say how the bot matched: its answer rate is unknown, not 0.
+    let o = xiaoer(&data, &[&day[..], &["--json"]].concat(), "");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["conversations"], 2, "{v}");
+    assert!(v["bot_answer_rate"].is_null(), "{v}");
 
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{}\nnot json\n").unwrap();

@@ -7,7 +7,7 @@
 use super::{Actor, Desk, Result};
 use crate::model::conv::RATING_LEVELS;
 use crate::model::{
-    ConvState, Conversation, EventKind, Invalid, Message, Rating, Sender, UserId,
+    BotMeta, ConvState, Conversation, EventKind, Invalid, Message, Rating, Sender, UserId,
     service::valid_channel,
 };
 use crate::store::{self, WriteTx};
@@ -303,6 +303,7 @@ fn store_past(
             Sender::Agent { .. } => conv.last_agent_at = Some(m.at),
             _ => {}
         }
+        let is_bot = from == Sender::Bot;
         let msg = Message {
             conv: id,
             seq: 0,
@@ -310,7 +311,15 @@ fn store_past(
             from,
             text: m.text.trim().to_string(),
             client_msg_id: None,
-            bot: None,
+            // History does not record how the bot matched: metrics leave these out.
+            bot: is_bot.then(|| BotMeta {
+                band: "unknown".into(),
+                entry: None,
+                intent: None,
+                confidence: 0.0,
+                menu: Vec::new(),
+                follow_ups: Vec::new(),
+            }),
         };
         let stored = tx.append_message(&mut conv, msg)?;
         event(
@@ -395,6 +404,20 @@ mod tests {
             vec![ConvState::Queued, ConvState::Human, ConvState::Closed]
         );
         assert!(r.list_open_convs().unwrap().is_empty());
+        // The bot's messages record that their band is unknown: the bot rates leave
+        // them out instead of reading 0%.
+        let t2 = r.get_conv(ids[0]).unwrap().unwrap();
+        let msgs = r.messages_after(t2.id, 0, 10).unwrap();
+        assert_eq!(msgs[1].from, Sender::Bot);
+        assert_eq!(
+            msgs[1].bot.as_ref().map(|b| b.band.as_str()),
+            Some("unknown")
+        );
+        drop(r);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let v = desk.range_metrics(day, day, None).await.unwrap();
+        assert_eq!(v.total.bot_unknown, 1);
+        assert_eq!(v.total.figures().bot_answer_rate, None);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub struct Line {
     pub at: DateTime<Utc>,
     pub who: Who,
     /// For bot messages: `exact`, `guided`, `none` (the fallback) or `intent` (the reply
-    /// to 转人工, thanks or a complaint); `None` for service notices (nobody online, bot
-    /// only, off-hours).
+    /// to 转人工, thanks or a complaint), `unknown` (imported history); `None` for service
+    /// notices (nobody online, bot only, off-hours).
     pub band: Option<String>,
 }
 
@@ -319,7 +319,7 @@ pub struct Figures {
     /// 消息拒收风险: conversations with 5+ agent messages in a row without a buyer reply.
     pub reject_risk_conversations: usize,
     /// Bot 应答率: buyer turns the bot answered with an entry (band exact) ÷ turns the
-    /// bot answered.
+    /// bot answered (imported turns, whose band is unknown, are left out).
     pub bot_answer_rate: Option<f64>,
     /// Bot unmatched rate: turns the bot answered with its fallback (band none) ÷ turns
     /// the bot answered.
@@ -371,6 +371,8 @@ pub struct Tally {
     pub human_buyer_messages: u64,
     pub human_agent_messages: u64,
     pub bot_turns: u64,
+    /// Bot turns whose band was never recorded (imported history): out of the rates.
+    pub bot_unknown: u64,
     pub bot_exact: u64,
     pub bot_guided: u64,
     pub bot_none: u64,
@@ -525,6 +527,7 @@ impl Tally {
                     Some("guided") => self.bot_guided += 1,
                     Some("none") => self.bot_none += 1,
                     Some("intent") => self.bot_intent += 1,
+                    Some("unknown") => self.bot_unknown += 1,
                     // Service notices: counted as bot turns, in no band.
                     _ => {}
                 }
@@ -564,6 +567,7 @@ impl Tally {
             human_buyer_messages,
             human_agent_messages,
             bot_turns,
+            bot_unknown,
             bot_exact,
             bot_guided,
             bot_none,
@@ -612,8 +616,8 @@ impl Tally {
             rating_rate: r(self.ratings, self.conversations),
             invite_rate: r(self.invited, self.conversations),
             reject_risk_conversations: self.reject_risk as usize,
-            bot_answer_rate: r(self.bot_exact, self.bot_turns),
-            bot_unmatched_rate: r(self.bot_none, self.bot_turns),
+            bot_answer_rate: r(self.bot_exact, self.bot_turns - self.bot_unknown),
+            bot_unmatched_rate: r(self.bot_none, self.bot_turns - self.bot_unknown),
             bot_conversion_rate: r(self.bot_only_ordered, self.bot_only),
             human_conversion_rate: r(self.human_served_ordered, self.human_served),
             ratings: self.ratings as usize,

@@ -202,6 +202,36 @@ fn bot_turns_fall_in_one_band_each_and_intents_and_notices_are_not_unmatched() {
 }
 
 #[test]
+fn imported_bot_turns_with_no_band_are_left_out_of_the_bot_rates() {
+    let imported = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (1, Who::Bot, Some("unknown")),
+            (10, Who::Buyer, None),
+            (11, Who::Bot, Some("unknown")),
+        ],
+    );
+    let f = Figures::of(std::slice::from_ref(&imported), shop());
+    assert_eq!(f.bot_answer_rate, None, "unknown, not 0%");
+    assert_eq!(f.bot_unmatched_rate, None);
+    let live = tl(
+        2,
+        2,
+        &[
+            (0, Who::Buyer, None),
+            (1, Who::Bot, Some("exact")),
+            (10, Who::Buyer, None),
+            (11, Who::Bot, Some("none")),
+        ],
+    );
+    let f = Figures::of(&[imported, live], shop());
+    assert!(close(f.bot_answer_rate, 0.5), "{:?}", f.bot_answer_rate);
+    assert!(close(f.bot_unmatched_rate, 0.5));
+}
+
+#[test]
 fn answers_per_question_counts_human_mode_only() {
     let mut t = tl(
         1,

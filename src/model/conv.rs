@@ -299,7 +299,8 @@ impl Sender {
 /// What the bot knew when it wrote a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotMeta {
-    /// `exact`, `guided` or `none`.
+    /// `exact`, `guided`, `none`, or `unknown` for imported history (which does not
+    /// record how the bot matched).
     pub band: String,
     #[serde(default)]
     pub entry: Option<String>,

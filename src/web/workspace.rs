@@ -200,10 +200,14 @@ pub fn msg_view(m: Message, tz: Tz) -> MsgView {
             let band = match b.band.as_str() {
                 "exact" => "直接回答",
                 "guided" => "引导选择",
+                "unknown" => "导入的记录",
                 _ => "未匹配",
             };
             match (&b.intent, &b.entry) {
-                (Some(i), _) => format!("{band} · 意图 {i}"),
+                (Some(i), _) => {
+                    let i = crate::bot::Intent::parse(i).map_or(i.as_str(), |i| i.label());
+                    format!("{band} · 意图 {i}")
+                }
                 (None, Some(e)) => format!("{band} · {e}"),
                 (None, None) => band.to_string(),
             }
