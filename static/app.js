@@ -35,3 +35,13 @@ document.addEventListener("submit", (event) => {
 window.addEventListener("pageshow", () => {
   document.querySelectorAll("form[data-sent]").forEach((f) => delete f.dataset.sent);
 });
+
+// 返回上一页 on error pages: back to the form that was sent, with what was typed in it.
+document.querySelectorAll("a[data-back]").forEach((a) => {
+  if (window.history.length < 2) return;
+  a.hidden = false;
+  a.addEventListener("click", (event) => {
+    event.preventDefault();
+    window.history.back();
+  });
+});

@@ -28,6 +28,24 @@ document.querySelectorAll("input[data-check-all]").forEach((all) => {
   });
 });
 
+// A bulk action with nothing ticked says so where the buttons are, instead of
+// sending the form to be refused.
+const bulk = document.getElementById("bulk");
+if (bulk) {
+  bulk.addEventListener("submit", (event) => {
+    if (bulk.querySelector('input[name="ids"]:checked')) return;
+    event.preventDefault();
+    let note = bulk.querySelector(".bulk-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "bulk-note danger";
+      note.setAttribute("role", "alert");
+      bulk.querySelector(".bulk-bar").after(note);
+    }
+    note.textContent = "请先勾选要处理的问题";
+  });
+}
+
 const say = (el, tag, text, cls) => {
   const node = document.createElement(tag);
   node.textContent = text;

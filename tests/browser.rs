@@ -789,6 +789,10 @@ async fn a_trainer_teaches_the_bot_from_the_training_queue() {
     click(&c, "nav.sections a[href='/kb']").await;
     wait_for_text(&c, "问题列表").await;
     screenshot(&c, "kb.png").await;
+    // A bulk action with nothing ticked is stopped on the page, with why.
+    click(&c, "#bulk button[value=on]").await;
+    wait_for_text(&c, "请先勾选要处理的问题").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/kb"));
     click(&c, "nav.tabs a[href='/kb/training']").await;
     let page = wait_for_text(&c, "可以刻字吗").await;
     assert!(page.contains("1 待处理"), "{page}");
