@@ -1,8 +1,8 @@
 //! Products the bot can talk about (商品关联): names, prices, attributes, stock.
 
 use super::Invalid;
+use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// An amount in yuan, kept in fen (cents) so it never rounds.
@@ -84,9 +84,9 @@ pub struct Product {
     /// What the buyer pays after coupons (到手价).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_price: Option<Price>,
-    /// 尺码, 材质, 颜色, 重量 … by name.
+    /// 尺码, 材质, 颜色, 重量 … by name, in the order the shop wrote them.
     #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: IndexMap<String, String>,
     /// Units in stock; `None` when the shop does not track it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock: Option<i64>,
@@ -107,7 +107,7 @@ impl Product {
             aliases: Vec::new(),
             price: None,
             final_price: None,
-            attributes: BTreeMap::new(),
+            attributes: IndexMap::new(),
             stock: None,
             link: None,
             related: Vec::new(),
