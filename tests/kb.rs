@@ -86,7 +86,7 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
     let edit = [
         ("_csrf", csrf.as_str()),
         ("question", "可以刻字吗"),
-        ("similar", "能刻字吗\n能刻字吗\n包邮吗"),
+        ("similar", "能刻字吗\n能刻字吗\n包邮吗\n能刻字吗"),
         ("answer", "亲，支持免费刻字"),
         ("match_mode", "intelligent"),
         ("enabled", "1"),
@@ -94,13 +94,35 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
     let res = call_service(&app, post("/kb/e/engrave", Some(&ling), &edit).to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = text(res).await;
-    assert!(html.contains("“能刻字吗”重复填写，已合并为一条"), "{html}");
+    assert_eq!(
+        html.matches("“能刻字吗”重复填写，已合并为一条").count(),
+        1,
+        "typed three times, said once: {html}"
+    );
     assert!(
         html.contains("与 <a href=\"/kb/e/ship-free\">"),
         "owner flagged"
     );
     assert!(
         html.contains("机器人现在怎么回答") && html.contains("冲突"),
+        "{html}"
+    );
+    // A phrasing a built-in intent takes says so, not that another entry took it.
+    let thanks = [
+        ("_csrf", csrf.as_str()),
+        ("id", "thanks-gift"),
+        ("question", "好评有礼品吗"),
+        ("similar", "谢谢"),
+        ("answer", "亲，好评返 5 元红包哦"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+    ];
+    call_service(&app, post("/kb/new", Some(&ling), &thanks).to_request()).await;
+    let res = call_service(&app, get("/kb/e/thanks-gift", Some(&ling)).to_request()).await;
+    let html = text(res).await;
+    assert!(
+        html.contains("内置意图：致谢好评")
+            && html.contains("被内置意图“致谢好评”接管，知识库不会回答"),
         "{html}"
     );
 
@@ -448,10 +470,14 @@ async fn products_are_edited_imported_and_answer_attribute_questions() {
         ("name", "云朵拖鞋"),
         ("price", "59.9"),
         ("stock", "0"),
-        ("attributes", "材质=EVA\n重量=200g"),
+        ("attributes", "重量=200g\n材质=EVA"),
     ];
     let res = call_service(&app, post("/kb/products", Some(&ling), &form).to_request()).await;
     assert_eq!(location(&res), "/kb/products?done=saved");
+    // The attributes stay in the order the shop wrote them.
+    let page =
+        text(call_service(&app, get("/kb/products/T1", Some(&ling)).to_request()).await).await;
+    assert!(page.contains("重量=200g\n材质=EVA"), "{page}");
     let html = tried(&app, &ling, "云朵拖鞋有货吗").await;
     assert!(html.contains("缺货"), "{html}");
     let uri = format!("/kb/try?fragment=1&product=T1&text={}", enc("这个什么材质"));
@@ -768,6 +794,54 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
 }
 
 #[actix_web::test]
+async fn a_question_saved_as_a_phrasing_in_the_editor_leaves_the_training_queue() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let ling = shop.session("ling").await;
+    let token = api_token(&shop, "qianniu").await;
+    buyer_says(&app, &token, "b1", "", "杯子能刻名字吗").await;
+    buyer_says(&app, &token, "b2", "", "杯子能刻名字吗？").await;
+    buyer_says(&app, &token, "b3", "", "支持以旧换新吗").await;
+    let page = || get("/kb/training", Some(&ling)).to_request();
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">3</strong> 待处理"),
+        "{html}"
+    );
+
+    // The trainer writes the entry in the editor, not from the queue; a disabled entry
+    // answers nobody and settles nothing.
+    let mut entry = vec![
+        ("_csrf", ling.csrf.as_str()),
+        ("id", "engrave"),
+        ("question", "支持定制刻字吗"),
+        ("similar", "杯子能刻名字吗\n可以刻字吗"),
+        ("answer", "支持免费刻字"),
+        ("match_mode", "intelligent"),
+    ];
+    let res = call_service(&app, post("/kb/new", Some(&ling), &entry).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, page()).await).await;
+    assert!(html.contains("<strong id=\"open-count\">3</strong> 待处理"));
+    entry.retain(|(k, _)| *k != "id");
+    entry.push(("enabled", "1"));
+    let res = call_service(
+        &app,
+        post("/kb/e/engrave", Some(&ling), &entry).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", text(res).await);
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">1</strong> 待处理"),
+        "{html}"
+    );
+    assert!(html.contains("<strong id=\"cleared-count\">2</strong> 今日已清"));
+    assert!(html.contains("支持以旧换新吗"));
+    assert!(html.contains("已加为相似问法"));
+}
+
+#[actix_web::test]
 async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_questions() {
     let shop = shop().await;
     let app = app(&shop).await;
@@ -776,7 +850,7 @@ async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_question
     let r = buyer_says(&app, &token, "b1", "", "包邮吗").await;
     let conv = r["conversation_id"].as_u64().unwrap();
     let bot_seq = r["replies"][0]["id"].as_u64().unwrap();
-    buyer_says(&app, &token, "b2", "", "包邮吗").await;
+    let r2 = buyer_says(&app, &token, "b2", "", "包邮吗").await;
 
     let html = text(call_service(&app, get("/kb/marks", Some(&ling)).to_request()).await).await;
     assert!(html.contains("<strong>—</strong> 机器人准确率"));
@@ -837,6 +911,37 @@ async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_question
         html.contains("/kb/e/ship-free") && html.contains("<td>2</td><td>2</td>"),
         "{html}"
     );
+
+    // An answer marked wrong sends its question to 问答训练, once; marked right again,
+    // the question leaves.
+    let conv2 = r2["conversation_id"].as_u64().unwrap();
+    let seq2 = r2["replies"][0]["id"].as_u64().unwrap();
+    let training = || get("/kb/training", Some(&ling)).to_request();
+    for _ in 0..2 {
+        assert_eq!(
+            call_service(&app, mark(conv2, seq2, "wrong"))
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let html = text(call_service(&app, training()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">1</strong> 待处理"),
+        "{html}"
+    );
+    assert!(
+        html.contains("抽检答错") && html.contains("包邮吗"),
+        "{html}"
+    );
+    assert_eq!(shop.state.desk.bot_accuracy().unwrap(), (1, 2));
+    call_service(&app, mark(conv2, seq2, "right")).await;
+    let html = text(call_service(&app, training()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">0</strong> 待处理"),
+        "{html}"
+    );
+    assert_eq!(shop.state.desk.bot_accuracy().unwrap(), (2, 2));
 }
 
 #[actix_web::test]

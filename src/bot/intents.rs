@@ -26,6 +26,15 @@ impl Intent {
         }
     }
 
+    /// The intent's name in the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Intent::Transfer => "转人工",
+            Intent::Complaint => "投诉安抚",
+            Intent::Positive => "致谢好评",
+        }
+    }
+
     /// Parses an intent name.
     pub fn parse(s: &str) -> Option<Intent> {
         [Intent::Transfer, Intent::Complaint, Intent::Positive]

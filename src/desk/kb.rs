@@ -93,9 +93,13 @@ impl Desk {
         Ok(self.bot()?.reply(&ctx, text))
     }
 
-    /// Checks an entry and the ids it refers to; `known` are ids that exist or arrive
-    /// together with it.
-    fn check_entry(entry: &KbEntry, known: &HashSet<String>) -> Result<(), Invalid> {
+    /// Checks an entry and the ids it refers to; `known` are entry ids that exist or
+    /// arrive together with it, `skus` the products that exist.
+    fn check_entry(
+        entry: &KbEntry,
+        known: &HashSet<String>,
+        skus: &HashSet<String>,
+    ) -> Result<(), Invalid> {
         let mut inv = entry.validate().err().unwrap_or_default();
         let missing: Vec<&str> = entry
             .follow_ups
@@ -109,11 +113,31 @@ impl Desk {
                 format!("引导问题不存在：{}", missing.join("、")),
             );
         }
+        // An answer for a SKU no product has would never be given (a typo, most often).
+        let strays: Vec<&str> = entry
+            .product_answers
+            .keys()
+            .filter(|sku| !skus.contains(*sku))
+            .map(String::as_str)
+            .collect();
+        if !strays.is_empty() {
+            inv.add(
+                "product_answers",
+                format!(
+                    "商品不存在：{}（请先在“商品”页添加或导入这些商品）",
+                    strays.join("、")
+                ),
+            );
+        }
         inv.into_result()
     }
 
     fn entry_ids(&self) -> Result<HashSet<String>> {
         Ok(self.store.read()?.entry_ids()?.into_iter().collect())
+    }
+
+    fn product_skus(&self) -> Result<HashSet<String>> {
+        Ok(self.store.read()?.product_skus()?.into_iter().collect())
     }
 
     /// Creates or replaces an entry: stored first, then answerable at once.
@@ -171,7 +195,15 @@ impl Desk {
             return Err(inv.into());
         }
         known.insert(entry.id.clone());
-        Self::check_entry(&entry, &known)?;
+        Self::check_entry(&entry, &known, &self.product_skus()?)?;
+        // Questions waiting in training that are now one of the entry's phrasings are
+        // answered by it, however the phrasing got there (the editor, an import).
+        let settle = match settle {
+            None if entry.enabled => Some(self.open_questions_in(entry.phrasings())?)
+                .filter(|ids| !ids.is_empty())
+                .map(|ids| (ids, TrainStatus::Added)),
+            settle => settle,
+        };
         let audit = self.audit(actor, "kb.save", &entry.id, entry.question.clone());
         let stored = entry.clone();
         let settle = settle.map(|(ids, status)| self.settling(actor, ids, status, Some(&entry.id)));
@@ -245,9 +277,10 @@ impl Desk {
     ) -> Result<ImportSummary> {
         let existing = self.entry_ids()?;
         let known = import_known(entries.iter().map(|e| e.id.as_str()), &existing, replace);
+        let skus = self.product_skus()?;
         let mut problems = Invalid::default();
         for e in &entries {
-            if let Err(inv) = Self::check_entry(e, &known) {
+            if let Err(inv) = Self::check_entry(e, &known, &skus) {
                 problems.add("file", format!("{}：{inv}", e.id));
             }
         }
@@ -293,10 +326,11 @@ impl Desk {
     ) -> Result<Vec<(usize, String)>> {
         let ids = rows.iter().map(|(_, e)| e.id.as_str());
         let known = import_known(ids, &self.entry_ids()?, replace);
+        let skus = self.product_skus()?;
         Ok(rows
             .iter()
             .filter_map(|(n, e)| {
-                let inv = Self::check_entry(e, &known).err()?;
+                let inv = Self::check_entry(e, &known, &skus).err()?;
                 Some((*n, inv.to_string()))
             })
             .collect())
@@ -486,5 +520,54 @@ mod tests {
         let s = desk.import_kb(&actor, vec![b], false).await.unwrap();
         assert_eq!((s.added, s.replaced, s.removed), (1, 0, 0));
         assert_eq!(answered(&desk, "包邮吗").as_deref(), Some("b"));
+    }
+
+    #[actix_web::test]
+    async fn an_answer_for_a_product_that_does_not_exist_is_refused() {
+        let (_d, desk) = with_bot().await;
+        let actor = Actor::cli();
+        desk.save_product(&actor, Product::new("CUP-1", "马克杯"))
+            .await
+            .unwrap();
+        let mut e = KbEntry::new("engrave", "能刻字吗", "可以刻字");
+        e.product_answers
+            .insert("CUP-1".into(), "杯身可以刻 6 个字".into());
+        e.product_answers.insert("CUP-9".into(), "不能刻".into());
+        let err = desk.save_entry(&actor, e.clone()).await.unwrap_err();
+        let Error::Invalid(inv) = err else {
+            panic!("{err:?}")
+        };
+        let said = inv.get("product_answers").unwrap_or_default();
+        assert!(said.contains("CUP-9") && !said.contains("CUP-1"), "{said}");
+        assert!(
+            desk.store()
+                .read()
+                .unwrap()
+                .get_entry("engrave")
+                .unwrap()
+                .is_none()
+        );
+        // Imports check it the same way, on the row.
+        let rows = [(3, e.clone())];
+        let problems = desk.kb_import_problems(&rows, false).unwrap();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].1.contains("CUP-9"), "{problems:?}");
+        assert!(
+            desk.import_kb(&actor, vec![e.clone()], false)
+                .await
+                .is_err()
+        );
+
+        e.product_answers.remove("CUP-9");
+        desk.save_entry(&actor, e).await.unwrap();
+        let stored = desk.store().read().unwrap().get_entry("engrave").unwrap();
+        assert_eq!(
+            stored
+                .unwrap()
+                .product_answers
+                .get("CUP-1")
+                .map(String::as_str),
+            Some("杯身可以刻 6 个字")
+        );
     }
 }

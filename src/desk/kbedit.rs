@@ -5,7 +5,7 @@
 use super::service::local_day;
 use super::{Actor, Desk, Error, Result};
 use crate::bot::normalize::normalize;
-use crate::bot::{Band, Ctx};
+use crate::bot::{Band, Ctx, Intent};
 use crate::model::{Invalid, KbEntry, Product};
 use crate::store::prelude::*;
 use chrono::Duration;
@@ -66,6 +66,8 @@ pub struct PhrasingCheck {
     /// The entry the bot answers with: (id, question).
     pub answered_by: Option<(String, String)>,
     pub band: Band,
+    /// The built-in intent that takes the phrasing before the knowledge base, if any.
+    pub intent: Option<Intent>,
     pub confidence: f32,
     /// The answer is what the entry wants: this entry for its phrasings, any other
     /// for its negative ones.
@@ -254,6 +256,7 @@ impl Desk {
                         .flatten(),
                     answered_by,
                     band: reply.band,
+                    intent: reply.intent,
                     confidence: reply.confidence,
                     ok: if kind == "排除问法" { !mine } else { mine },
                 }

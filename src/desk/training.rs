@@ -167,6 +167,12 @@ pub fn group(mut items: Vec<TrainingItem>) -> Vec<Vec<TrainingItem>> {
     out
 }
 
+/// What two questions have in common when they are the same question: their
+/// normalized text without spaces.
+fn same_question(text: &str) -> String {
+    crate::bot::normalize::normalize(text).replace(' ', "")
+}
+
 /// The first agent message after `seq` in `msgs`.
 fn agent_reply(msgs: &[Message], seq: u64) -> Option<String> {
     msgs.iter()
@@ -302,6 +308,23 @@ impl Desk {
         Ok(items)
     }
 
+    /// The open training questions asked in one of `phrasings` (as the bot normalizes
+    /// them).
+    pub(super) fn open_questions_in<'p>(
+        &self,
+        phrasings: impl Iterator<Item = &'p str>,
+    ) -> Result<Vec<u64>> {
+        let wanted: HashSet<String> = phrasings.map(same_question).collect();
+        Ok(self
+            .store
+            .read()?
+            .open_training()?
+            .into_iter()
+            .filter(|i| wanted.contains(&same_question(&i.text)))
+            .map(|i| i.id)
+            .collect())
+    }
+
     /// One click: the questions `ids` become similar phrasings of entry `entry_id`
     /// (answerable at once) and leave the queue.
     pub async fn train_add_phrasing(
@@ -414,6 +437,48 @@ impl Desk {
         let Some(meta) = msg.bot.filter(|_| msg.from == Sender::Bot) else {
             return Err(Error::Refused("只能标注机器人的回答".into()));
         };
+        let now = self.clock.now();
+        // A wrong answer sends the buyer's question to 问答训练, to be fixed there; a
+        // mark changed back to right takes it out again.
+        let question = self
+            .store
+            .read()?
+            .messages_after(conv, seq.saturating_sub(21), 20)?
+            .into_iter()
+            .rfind(|m| m.seq < seq && m.from == Sender::Buyer);
+        let queued: Vec<u64> = match &question {
+            Some(q) => self
+                .store
+                .read()?
+                .open_training()?
+                .into_iter()
+                .filter(|i| i.conv == conv && i.seq == q.seq && i.reason == TrainReason::Wrong)
+                .map(|i| i.id)
+                .collect(),
+            None => Vec::new(),
+        };
+        let enqueue = question
+            .filter(|_| !right && queued.is_empty())
+            .map(|q| TrainingItem {
+                id: 0,
+                at: now,
+                conv,
+                seq: q.seq,
+                norm: crate::bot::normalize::normalize(&q.text),
+                text: q.text,
+                reason: TrainReason::Wrong,
+                candidates: meta
+                    .entry
+                    .iter()
+                    .map(|e| (e.clone(), meta.confidence))
+                    .collect(),
+                status: TrainStatus::Open,
+                entry: None,
+                resolved_at: None,
+                resolved_by: None,
+            });
+        let withdraw =
+            right.then(|| self.settling(&Actor::user(user), queued, TrainStatus::Ignored, None));
         let mark = BotMark {
             conv,
             seq,
@@ -421,9 +486,20 @@ impl Desk {
             right,
             by: user.id,
             by_name: user.name.clone(),
-            at: self.clock.now(),
+            at: now,
         };
-        self.store.write(move |tx| tx.put_bot_mark(&mark)).await?;
+        self.store
+            .write(move |tx| {
+                tx.put_bot_mark(&mark)?;
+                if let Some(item) = &enqueue {
+                    tx.add_training(item.clone())?;
+                }
+                if let Some(w) = &withdraw {
+                    w.apply(tx)?;
+                }
+                Ok(())
+            })
+            .await?;
         Ok(())
     }
 

@@ -15,6 +15,8 @@ pub enum TrainReason {
     Guided,
     /// The question ended with the buyer handed to a human.
     Transfer,
+    /// A trainer marked the bot's answer to it wrong (答案抽检).
+    Wrong,
 }
 
 impl TrainReason {
@@ -24,6 +26,7 @@ impl TrainReason {
             TrainReason::None => "未识别",
             TrainReason::Guided => "反问引导",
             TrainReason::Transfer => "转人工",
+            TrainReason::Wrong => "抽检答错",
         }
     }
 }

@@ -32,6 +32,12 @@ fn list<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+fn keys(t: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Vec<String>> {
+    t.iter()?
+        .map(|r| r.map(|(k, _)| k.value().to_string()).map_err(Into::into))
+        .collect()
+}
+
 fn get<T: serde::de::DeserializeOwned>(
     t: &impl ReadableTable<&'static str, &'static [u8]>,
     name: &'static str,
@@ -54,10 +60,7 @@ pub trait KbReads: Reads {
 
     /// Every entry id (without decoding the entries).
     fn entry_ids(&self) -> Result<Vec<String>> {
-        self.table(KB)?
-            .iter()?
-            .map(|r| r.map(|(k, _)| k.value().to_string()).map_err(Into::into))
-            .collect()
+        keys(&*self.table(KB)?)
     }
 
     /// How many entries exist.
@@ -68,6 +71,11 @@ pub trait KbReads: Reads {
     /// The product with `sku`.
     fn get_product(&self, sku: &str) -> Result<Option<Product>> {
         get(&*self.table(PRODUCTS)?, PRODUCTS.name(), sku)
+    }
+
+    /// Every product SKU (without decoding the products).
+    fn product_skus(&self) -> Result<Vec<String>> {
+        keys(&*self.table(PRODUCTS)?)
     }
 
     /// Every product, by SKU.
@@ -137,12 +145,7 @@ impl WriteTx<'_> {
 
     /// Removes every entry (for a replacing import).
     pub fn clear_entries(&self) -> Result<()> {
-        let ids: Vec<String> = self
-            .table(KB)?
-            .iter()?
-            .map(|r| r.map(|(k, _)| k.value().to_string()))
-            .collect::<Result<_, _>>()?;
-        for id in ids {
+        for id in self.entry_ids()? {
             self.delete_doc(KB, &id)?;
         }
         Ok(())
@@ -153,8 +156,8 @@ impl WriteTx<'_> {
         self.put_doc(PRODUCTS, &p.sku, p)
     }
 
-    /// Removes a product, and its SKU from other products' related lists; `false` when
-    /// there was none.
+    /// Removes a product, its SKU from other products' related lists and the entries'
+    /// answers written for it; `false` when there was none.
     pub fn delete_product(&self, sku: &str) -> Result<bool> {
         let existed = self.delete_doc(PRODUCTS, sku)?;
         if existed {
@@ -162,6 +165,11 @@ impl WriteTx<'_> {
                 if p.related.iter().any(|r| r == sku) {
                     p.related.retain(|r| r != sku);
                     self.put_product(&p)?;
+                }
+            }
+            for mut e in self.list_entries()? {
+                if e.product_answers.remove(sku).is_some() {
+                    self.put_entry(&e)?;
                 }
             }
         }
@@ -237,6 +245,10 @@ mod tests {
         let (_dir, store) = temp_store();
         let mut src = KbEntry::new("src", "能刻字吗", "能");
         src.follow_ups = vec!["target".into(), "other".into()];
+        src.product_answers
+            .insert("BAG-1".into(), "小号不能刻字".into());
+        src.product_answers
+            .insert("CUP".into(), "杯子能刻字".into());
         let entries = [
             src,
             KbEntry::new("target", "刻字要钱吗", "免费"),
@@ -263,7 +275,13 @@ mod tests {
             .await
             .unwrap();
         let r = store.read().unwrap();
-        assert_eq!(r.get_entry("src").unwrap().unwrap().follow_ups, ["other"]);
+        let src = r.get_entry("src").unwrap().unwrap();
+        assert_eq!(src.follow_ups, ["other"]);
+        assert_eq!(
+            src.product_answers.keys().collect::<Vec<_>>(),
+            ["CUP"],
+            "the deleted product's answer goes with it"
+        );
         let bag = r
             .list_products()
             .unwrap()

@@ -212,11 +212,13 @@ impl EntryForm {
         let similar = lines(&self.similar);
         let mut seen = std::collections::HashSet::new();
         seen.insert(self.question.trim().to_string());
-        let dups: Vec<String> = similar
-            .iter()
-            .filter(|s| !seen.insert(s.to_string()))
-            .cloned()
-            .collect();
+        let mut dups: Vec<String> = Vec::new();
+        for s in &similar {
+            // A phrasing typed three times is one note, not two.
+            if !seen.insert(s.to_string()) && !dups.contains(s) {
+                dups.push(s.clone());
+            }
+        }
         let entry = KbEntry {
             id: self.id.trim().to_string(),
             question: self.question.clone(),
