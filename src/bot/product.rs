@@ -41,10 +41,14 @@ fn colour_asked(norm: &str) -> Option<String> {
         .map(|c| format!("{c}色"))
 }
 
-/// A size a buyer asks for ("41码", "36.5码", "xl", "2xl码"), between non-letters.
+/// A size a buyer asks for, between non-letters: a number before 码, 号 or 的 ("41码",
+/// "36.5码", "42的"; normalizing made the decimal point a space), or a letter size
+/// ("xl", "2xl码").
 static SIZE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^a-z0-9.])(\d{2,3}(?:\.5)?[码号]|(?:[2-5]?x{0,3}l|x{0,2}s|m)(?:[码号])?)(?:$|[^a-z0-9])")
-        .unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(
+        r"(?:^|[^a-z0-9.])(?:(\d{2,3}(?:[. ]5)?)[码号的]|((?:[2-5]?x{0,3}l|x{0,2}s|m)[码号]?)(?:$|[^a-z0-9]))",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// Letter sizes from small to large; `2XL` and `XXL` are the same place.
@@ -62,20 +66,42 @@ fn letter_rank(size: &str) -> Option<usize> {
     LETTER_SIZES.iter().position(|s| *s == size)
 }
 
-/// The size `norm` asks for as written in it ("有41码吗" → 41码, "有xl的吗" → xl), if
+/// The size `norm` asks for as written in it ("有41码吗" → 41, "有xl的吗" → xl), if
 /// the message asks whether there is one (an 有 in it: "41码偏大吗" is about the fit).
 fn size_asked(norm: &str) -> Option<&str> {
     if !norm.contains('有') {
         return None;
     }
     SIZE.captures(norm)
-        .and_then(|c| c.get(1))
+        .and_then(|c| c.get(1).or_else(|| c.get(2)))
         .map(|m| m.as_str())
 }
 
-/// A size without its 码/号, in capitals ("41", "XL").
+/// A size without its 码/号, in capitals, with its decimal point ("41", "36.5", "XL").
 fn bare_size(size: &str) -> String {
-    size.trim_end_matches(['码', '号']).trim().to_uppercase()
+    size.trim_end_matches(['码', '号'])
+        .trim()
+        .replace(' ', ".")
+        .to_uppercase()
+}
+
+/// The words of an attribute's value ("白/粉/酒红" → 白, 粉, 酒红).
+fn value_words(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(['/', ',', '，', '、', ';', '；', ' ', '|', '+'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+}
+
+/// The attribute one of whose values the message names ("纯棉吗" with 材质=纯棉), and
+/// that value as normalized: a question whether the product is that.
+fn value_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, String)> {
+    product.attributes.iter().find_map(|(k, v)| {
+        value_words(v)
+            .map(super::normalize::normalize)
+            .find(|w| w.chars().count() >= 2 && norm.contains(w.as_str()))
+            .map(|w| (k, w))
+    })
 }
 
 /// Whether the sizes recorded ("S/M/L/XL", "35-40", "36 37 38") include `asked`, or
@@ -84,11 +110,7 @@ fn offers_size(recorded: &str, asked: &str) -> Option<bool> {
     let asked = bare_size(asked);
     let number = |s: &str| s.parse::<f32>().ok();
     let mut found = false;
-    for token in recorded
-        .split(['/', ',', '，', '、', ';', '；', ' ', '|'])
-        .map(bare_size)
-        .filter(|t| !t.is_empty())
-    {
+    for token in value_words(recorded).map(bare_size) {
         let range = token
             .split_once(['-', '~', '～', '至'])
             .map(|(a, b)| (bare_size(a), bare_size(b)));
@@ -206,6 +228,9 @@ pub fn points_at_it(norm: &str) -> bool {
 /// asks for ("还有货吗", "有什么颜色呢").
 const BARE: &[&str] = &[
     "请问",
+    "我穿",
+    "我想要",
+    "我要",
     "一下",
     "有没有",
     "什么",
@@ -253,7 +278,10 @@ pub fn only_asks(norm: &str, product: &Product) -> bool {
         rest = rest.replace(&colour, "");
     }
     if let Some(size) = size_asked(norm) {
-        rest = rest.replace(size, "");
+        rest = rest.replace(size, "").replace(['码', '号'], "");
+    }
+    if let Some((_, value)) = value_named(norm, product) {
+        rest = rest.replace(&value, "");
     }
     for w in words.into_iter().chain(BARE.iter().copied()) {
         rest = rest.replace(w, "");
@@ -309,6 +337,9 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
         {
             return Some(Ask::Attribute(key.clone()));
         }
+    }
+    if let Some((key, _)) = value_named(norm, product) {
+        return Some(Ask::Attribute(key.clone()));
     }
     // Any attribute the shop defined, named in the question (e.g. "适用年龄").
     product
@@ -513,6 +544,16 @@ mod tests {
                 "亲，卫衣暂时没有2XL哦，现有尺码：S/M/L/XL",
             ),
             ("有m码吗", &tee, "亲，卫衣有M哦～ 现有尺码：S/M/L/XL"),
+            (
+                "有41.5码吗",
+                &shoe,
+                "亲，帆布鞋暂时没有41.5码哦，现有尺码：35-40",
+            ),
+            (
+                "我穿39的有吗",
+                &shoe,
+                "亲，帆布鞋有39码哦～ 现有尺码：35-40",
+            ),
             // A record that is not a plain list is shown, not judged.
             ("有L码吗", &loose, "亲，连衣裙的尺码是：均码，适合90-130斤"),
         ] {
@@ -534,6 +575,27 @@ mod tests {
         assert_eq!(size_asked("有500ml的吗"), None);
         // Without sizes on record, the KB answers.
         assert_eq!(ask("有41码吗", &Product::new("X", "杯子")), None);
+    }
+
+    #[test]
+    fn naming_a_recorded_value_asks_whether_it_is_that() {
+        let p = tee();
+        let norm = crate::bot::normalize::normalize;
+        assert_eq!(
+            ask(&norm("100%棉吗"), &p),
+            Some(Ask::Attribute("材质".into()))
+        );
+        assert!(only_asks(&norm("是100%棉的吗？"), &p));
+        let mut cup = Product::new("CUP-3", "保温杯");
+        cup.attributes.insert("材质".into(), "304不锈钢+PP".into());
+        for q in ["是304不锈钢吗", "有pp吗"] {
+            assert_eq!(ask(q, &cup), Some(Ask::Attribute("材质".into())), "{q}");
+        }
+        assert_eq!(
+            answer(&Ask::Attribute("材质".into()), &cup, &[]),
+            "亲，保温杯的材质是：304不锈钢+PP"
+        );
+        assert_eq!(ask("是陶瓷的吗", &cup), None);
     }
 
     #[test]
