@@ -75,7 +75,7 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
     let named = product::mentioned(&norm, s.products.values());
-    let product = ctx.product.and_then(|sku| s.products.get(sku)).or(named);
+    let product = ctx.product.and_then(|sku| s.product(sku)).or(named);
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
     if let Some(p) = product
         && let Some(ask) = product::ask(&norm, p)
@@ -168,7 +168,7 @@ fn candidate(c: &Ranked) -> Candidate {
 
 /// The reply answering with entry `p`.
 fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> Reply {
-    let product = ctx.product.and_then(|sku| s.products.get(sku));
+    let product = ctx.product.and_then(|sku| s.product(sku));
     r.band = Band::Exact;
     r.entry = Some(p.entry.id.clone());
     r.confidence = confidence;

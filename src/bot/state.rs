@@ -175,6 +175,16 @@ pub struct State {
 }
 
 impl State {
+    /// The product with `sku`, or with `sku` in another letter case (a link typed by
+    /// hand: `?product=tx001` for TX001).
+    pub fn product(&self, sku: &str) -> Option<&Product> {
+        self.products.get(sku).or_else(|| {
+            self.products
+                .values()
+                .find(|p| p.sku.eq_ignore_ascii_case(sku))
+        })
+    }
+
     /// Analyzes every entry of `data`; sparse entries borrow industry phrasings.
     pub fn build(data: KbData) -> State {
         State::build_with(data, true)
