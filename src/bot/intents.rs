@@ -410,6 +410,21 @@ fn strip(text: &str, phrases: &[&str]) -> (String, bool) {
     (out, hit)
 }
 
+/// What a call for a human asks besides ("我想问问能不能开发票 转人工" → 能不能开发票),
+/// if it names something: the call's words, courtesy and particles taken out of the
+/// normalized message. That question goes to the trainers and the agent's assist.
+pub fn beside_transfer(norm: &str) -> Option<String> {
+    let mut rest = norm.replace(' ', "");
+    for re in transfer_patterns() {
+        rest = re.replace_all(&rest, "").into_owned();
+    }
+    let rest = strip(&strip(&rest, TRANSFER_STRONG).0, TRANSFER_WEAK).0;
+    let rest = strip(&rest, FILLER).0;
+    let content: std::collections::HashSet<char> =
+        super::state::content_chars(&rest.chars().collect::<Vec<_>>());
+    (content.len() >= 2 && !super::tokenize::is_vague(&content)).then_some(rest)
+}
+
 /// The intent of a message, given its `simplify`-ed and `normalize`-d forms.
 pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if COMPLAINT.iter().any(|w| says(norm, w))
@@ -455,6 +470,27 @@ mod tests {
 
     fn intent(text: &str) -> Option<Intent> {
         detect(&simplify(text), &normalize(text))
+    }
+
+    #[test]
+    fn a_call_for_a_human_may_carry_a_question() {
+        let beside = |t: &str| beside_transfer(&normalize(t));
+        assert_eq!(
+            beside("我想问问能不能开发票 转人工").as_deref(),
+            Some("问问能不能开发票")
+        );
+        assert_eq!(
+            beside("退款什么时候到账，找个人工").as_deref(),
+            Some("退款什么时候到账")
+        );
+        for t in [
+            "转人工",
+            "你好，麻烦帮我转一下人工客服",
+            "人工人工！",
+            "可以转人工吗",
+        ] {
+            assert_eq!(beside(t), None, "{t}");
+        }
     }
 
     #[test]

@@ -450,7 +450,7 @@ impl Engine {
 
     /// The product with `sku`.
     pub fn product(&self, sku: &str) -> Option<Product> {
-        self.current().products.get(sku).cloned()
+        self.current().product(sku).cloned()
     }
 
     /// The standard question of entry `id`, if it answers at `now`.
@@ -470,18 +470,33 @@ impl Engine {
     /// nothing of the KB (转人工, thanks): the agent wants help with an earlier message.
     pub fn assist(&self, ctx: &Ctx, text: &str, n: usize) -> Option<Vec<Assist>> {
         let state = self.current();
-        let product = ctx.product.and_then(|sku| state.products.get(sku));
-        let reply = self.reply(ctx, text);
+        let product = ctx.product.and_then(|sku| state.product(sku));
+        let mut reply = self.reply(ctx, text);
+        if reply.intent == Some(Intent::Transfer) {
+            // "我想问问能不能开发票 转人工": help with the question beside the call.
+            let asked = intents::beside_transfer(&reply.explain.normalized)?;
+            reply = self.reply(ctx, &asked);
+        }
         if matches!(reply.intent, Some(Intent::Transfer | Intent::Positive)) {
             return None;
         }
-        let found = reply
-            .candidates
+        // A question about the product in view: its record answers first.
+        let from_record = (reply.explain.route == Route::Product)
+            .then(|| {
+                let p = state.product(reply.product.as_deref()?)?;
+                Some(Assist {
+                    id: p.sku.clone(),
+                    question: format!("商品信息：{}", p.name),
+                    answer: reply.answer.clone(),
+                    score: reply.confidence,
+                })
+            })
+            .flatten();
+        let found = from_record
             .into_iter()
-            .filter(|c| c.score >= ASSIST_MIN)
-            .filter_map(|c| {
+            .chain(reply.candidates.into_iter().filter_map(|c| {
                 let p = state.entries.get(&c.id)?;
-                p.entry.active_at(ctx.now).then(|| Assist {
+                (c.score >= ASSIST_MIN && p.entry.active_at(ctx.now)).then(|| Assist {
                     answer: compose::fill(
                         compose::choose(&p.entry, product, ctx.has_order),
                         ctx.settings,
@@ -491,7 +506,7 @@ impl Engine {
                     question: c.question,
                     score: c.score,
                 })
-            })
+            }))
             .take(n)
             .collect();
         Some(found)

@@ -316,6 +316,13 @@ fn product_questions_are_answered_from_the_product() {
         e.reply(&ctx, "能机洗吗").answer,
         "纯棉T恤可以机洗，水温不超过30度"
     );
+    // A SKU typed in another letter case is the same product.
+    ctx.product = Some("t1");
+    assert_eq!(
+        e.reply(&ctx, "这个多重").answer,
+        "亲，纯棉T恤的重量是：180克"
+    );
+    assert_eq!(e.product("t1").map(|p| p.sku), Some("T1".to_string()));
     // Named in the message, without a product in context.
     assert!(ask(&e, "纯棉T恤多少钱").answer.contains("¥79.9"));
     // A shop-policy question the KB answers is not hijacked by a product trigger word.
@@ -564,6 +571,31 @@ fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
     assert_eq!(e.assist(&ctx, chat, 3), Some(Vec::new()));
     let weak = e.assist(&ctx, "我买的杯子漏水", 3).unwrap();
     assert!(!weak.is_empty() && weak.iter().all(|a| a.score >= ASSIST_MIN));
+    // A call for a human with a question beside it: help with the question.
+    let beside = e.assist(&ctx, "我想问问能不能开发票 转人工", 3).unwrap();
+    assert!(
+        !beside.is_empty() && beside[0].answer.contains("发票"),
+        "{beside:?}"
+    );
+}
+
+#[test]
+fn smart_assist_offers_the_product_record_first() {
+    let mut tee = Product::new("TX001", "纯棉短袖T恤");
+    tee.attributes.insert("尺码".into(), "S/M/L/XL".into());
+    let e = engine_with(
+        vec![KbEntry::new("wrong-item", "发错货了", "亲，实在抱歉")],
+        vec![tee],
+    );
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("TX001");
+    let found = e.assist(&ctx, "有XL吗", 3).unwrap();
+    assert_eq!(found[0].question, "商品信息：纯棉短袖T恤", "{found:?}");
+    assert_eq!(
+        found[0].answer,
+        "亲，纯棉短袖T恤有XL哦～ 现有尺码：S/M/L/XL"
+    );
 }
 
 #[test]

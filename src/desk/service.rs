@@ -84,6 +84,9 @@ struct Plan {
 #[derive(Debug, Clone)]
 struct TrainNote {
     reason: TrainReason,
+    /// The question to queue, when not the whole message (the question beside a call
+    /// for a human).
+    text: Option<String>,
     /// The normalized text (similar questions group by it).
     norm: String,
     /// The bot's best guesses: (entry id, score).
@@ -177,7 +180,19 @@ fn plan(
         Some(Intent::Transfer) => {
             bot = None;
             p.transfer = Some("买家要求转人工".into());
-            p.train_previous = true;
+            // "我想问问能不能开发票 转人工" asks something the bot did not answer: that
+            // goes to the trainers. A bare call says the previous answer did not help.
+            match crate::bot::intents::beside_transfer(&reply.explain.normalized) {
+                Some(asked) => {
+                    p.train = Some(TrainNote {
+                        reason: TrainReason::Transfer,
+                        norm: crate::bot::normalize::normalize(&asked),
+                        text: Some(asked),
+                        guesses: Vec::new(),
+                    })
+                }
+                None => p.train_previous = true,
+            }
         }
         Some(Intent::Complaint) => {
             bot = Some((COMPLAINT_TEXT.to_string(), meta(reply)));
@@ -216,6 +231,7 @@ fn plan(
         p.train = Some(TrainNote {
             reason,
             norm: reply.explain.normalized.clone(),
+            text: None,
             guesses,
         });
     }
@@ -719,7 +735,7 @@ fn apply(
                 at: now,
                 conv: conv.id,
                 seq: message.seq,
-                text: text.to_string(),
+                text: note.text.clone().unwrap_or_else(|| text.to_string()),
                 norm: note.norm.clone(),
                 reason: note.reason,
                 candidates: note.guesses.clone(),

@@ -31,8 +31,11 @@ pub struct TrainGroup {
     pub texts: Vec<String>,
     /// Why they came here (distinct reasons).
     pub reasons: Vec<TrainReason>,
-    /// The bot's best guesses for it now and then: (entry id, question), best first.
+    /// The bot's best guesses for it now and then: (entry id, question), best first;
+    /// never an entry a trainer marked wrong for it.
     pub candidates: Vec<(String, String)>,
+    /// Entries whose answer to it a trainer marked wrong (答案抽检): (id, question).
+    pub wrong: Vec<(String, String)>,
     /// What an agent answered when a human took one of these questions.
     pub agent_answer: Option<String>,
     pub last_at: DateTime<Utc>,
@@ -246,6 +249,19 @@ impl Desk {
                     reasons.push(i.reason);
                 }
             }
+            // Entries marked wrong for these questions are named, never suggested.
+            let mut wrong: Vec<(String, String)> = Vec::new();
+            for (id, _) in items
+                .iter()
+                .filter(|i| i.reason == TrainReason::Wrong)
+                .flat_map(|i| i.candidates.iter())
+            {
+                if !wrong.iter().any(|(w, _)| w == id)
+                    && let Some(e) = r.get_entry(id)?
+                {
+                    wrong.push((e.id, e.question));
+                }
+            }
             // The bot's guesses now (the KB may have grown), then those it made then.
             let mut candidates: Vec<(String, String)> = bot
                 .map(|b| {
@@ -256,13 +272,18 @@ impl Desk {
                         .collect()
                 })
                 .unwrap_or_default();
-            for (id, _) in items.iter().flat_map(|i| i.candidates.iter()) {
+            for (id, _) in items
+                .iter()
+                .filter(|i| i.reason != TrainReason::Wrong)
+                .flat_map(|i| i.candidates.iter())
+            {
                 if !candidates.iter().any(|(c, _)| c == id)
                     && let Some(e) = r.get_entry(id)?
                 {
                     candidates.push((e.id, e.question));
                 }
             }
+            candidates.retain(|(id, _)| !wrong.iter().any(|(w, _)| w == id));
             candidates.truncate(3);
             let mut agent_answer = None;
             for i in items.iter().take(5) {
@@ -277,6 +298,7 @@ impl Desk {
                 texts,
                 reasons,
                 candidates,
+                wrong,
                 agent_answer,
                 last_at: items[0].at,
                 items,
@@ -446,14 +468,15 @@ impl Desk {
             .messages_after(conv, seq.saturating_sub(21), 20)?
             .into_iter()
             .rfind(|m| m.seq < seq && m.from == Sender::Buyer);
-        let queued: Vec<u64> = match &question {
+        // The question may be queued already (the bot missed it before, or the buyer
+        // asked for a human after the answer): never twice.
+        let queued: Vec<TrainingItem> = match &question {
             Some(q) => self
                 .store
                 .read()?
                 .open_training()?
                 .into_iter()
-                .filter(|i| i.conv == conv && i.seq == q.seq && i.reason == TrainReason::Wrong)
-                .map(|i| i.id)
+                .filter(|i| i.conv == conv && i.seq == q.seq)
                 .collect(),
             None => Vec::new(),
         };
@@ -477,8 +500,13 @@ impl Desk {
                 resolved_at: None,
                 resolved_by: None,
             });
-        let withdraw =
-            right.then(|| self.settling(&Actor::user(user), queued, TrainStatus::Ignored, None));
+        let marked_wrong: Vec<u64> = queued
+            .iter()
+            .filter(|i| i.reason == TrainReason::Wrong)
+            .map(|i| i.id)
+            .collect();
+        let withdraw = right
+            .then(|| self.settling(&Actor::user(user), marked_wrong, TrainStatus::Ignored, None));
         let mark = BotMark {
             conv,
             seq,
