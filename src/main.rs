@@ -431,11 +431,12 @@ fn kb_import(data: PathBuf, file: &std::path::Path, replace: bool) -> anyhow::Re
     let tz = store.read()?.get_settings()?.tz();
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let rows = kbfile::read_numbered(input, kbfile::Format::from_path(file), tz)
-        .map_err(|b| bad_lines(file, &b))?;
+    // Every bad row at once: the file's own, then those against the KB.
+    let (rows, mut bad) = kbfile::read_checked(input, kbfile::Format::from_path(file), tz);
     let desk = Desk::new(store, std::sync::Arc::new(SystemClock));
-    let bad = desk.kb_import_problems(&rows, replace)?;
+    bad.extend(desk.kb_import_problems(&rows, replace)?);
     if !bad.is_empty() {
+        bad.sort_by_key(|(line, _)| *line);
         return Err(bad_lines(file, &bad));
     }
     let entries = rows.into_iter().map(|(_, e)| e).collect();

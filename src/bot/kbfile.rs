@@ -29,26 +29,27 @@ impl Format {
 }
 
 /// Reads entries from `input`, checking each and the file as a whole (unique ids).
+/// Every bad line is reported, whether it is not JSON at all or an entry that breaks a
+/// rule.
 pub fn read(input: impl Read, format: Format, tz: Tz) -> Result<Vec<KbEntry>, Vec<BadLine>> {
-    Ok(read_numbered(input, format, tz)?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
+    let (entries, bad) = read_checked(input, format, tz);
+    if bad.is_empty() {
+        Ok(entries.into_iter().map(|(_, e)| e).collect())
+    } else {
+        Err(bad)
+    }
 }
 
-/// Like [`read`], with each entry's line number. Every bad line is reported, whether it
-/// is not JSON at all or an entry that breaks a rule.
-pub fn read_numbered(
+/// The good entries of a file, with their line numbers, and every bad line, sorted:
+/// callers add their own checks on the good ones to report everything at once.
+pub fn read_checked(
     input: impl Read,
     format: Format,
     tz: Tz,
-) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
     let (rows, mut bad) = match format {
         Format::JsonLines => read_jsonl(io::BufReader::new(input)),
-        Format::Csv => match read_csv(input, tz) {
-            Ok(rows) => (rows, Vec::new()),
-            Err(bad) => (Vec::new(), bad),
-        },
+        Format::Csv => read_csv(input, tz),
     };
     let mut seen = HashSet::new();
     let mut entries = Vec::with_capacity(rows.len());
@@ -63,11 +64,7 @@ pub fn read_numbered(
         }
     }
     bad.sort_by_key(|(line, _)| *line);
-    if bad.is_empty() {
-        Ok(entries)
-    } else {
-        Err(bad)
-    }
+    (entries, bad)
 }
 
 fn read_jsonl(input: impl BufRead) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
@@ -155,22 +152,23 @@ pub fn parse_time(cell: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, String> {
         .ok_or_else(|| format!("时间“{s}”在时区 {tz} 中不存在"))
 }
 
-fn read_csv(input: impl Read, tz: Tz) -> Result<Vec<(usize, KbEntry)>, Vec<BadLine>> {
+fn read_csv(input: impl Read, tz: Tz) -> (Vec<(usize, KbEntry)>, Vec<BadLine>) {
     read_csv_rows(input, &["id", "question", "answer"], |r, cols| {
         csv_entry(r, cols, tz)
     })
 }
 
 /// Reads CSV rows (BOM skipped, header row naming the columns, `required` columns
-/// present) into `T`, with every bad row reported by line number.
+/// present) into `T`: the good rows and every bad one, by line number.
 fn read_csv_rows<T>(
     input: impl Read,
     required: &[&str],
     row: impl Fn(&csv::StringRecord, &HashMap<String, usize>) -> Result<T, String>,
-) -> Result<Vec<(usize, T)>, Vec<BadLine>> {
+) -> (Vec<(usize, T)>, Vec<BadLine>) {
+    let whole = |line: usize, why: String| (Vec::new(), vec![(line, why)]);
     let bytes = match utf8_or_gbk(input) {
         Ok(b) => b,
-        Err(e) => return Err(vec![(1, format!("无法读取文件：{e}"))]),
+        Err(e) => return whole(1, format!("无法读取文件：{e}")),
     };
     let text = bytes
         .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
@@ -190,7 +188,7 @@ fn read_csv_rows<T>(
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![(1, csv_trouble(&e))]),
+        Err(e) => return whole(1, csv_trouble(&e)),
     };
     let cols: HashMap<String, usize> = headers
         .iter()
@@ -199,7 +197,7 @@ fn read_csv_rows<T>(
         .collect();
     for required in required {
         if !cols.contains_key(*required) {
-            return Err(vec![(1, format!("缺少列 {required}"))]);
+            return whole(1, format!("缺少列 {required}"));
         }
     }
     let mut rows = Vec::new();
@@ -211,7 +209,7 @@ fn read_csv_rows<T>(
                 let line = line_at(e.position());
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     // The whole file is in another encoding: one line says it all.
-                    return Err(vec![(line, csv_trouble(&e))]);
+                    return whole(line, csv_trouble(&e));
                 }
                 bad.push((line, csv_trouble(&e)));
                 continue;
@@ -223,7 +221,7 @@ fn read_csv_rows<T>(
             Err(why) => bad.push((line, why)),
         }
     }
-    if bad.is_empty() { Ok(rows) } else { Err(bad) }
+    (rows, bad)
 }
 
 /// The file's bytes as UTF-8: as they are, or decoded from GBK (GB 18030), which is
@@ -267,7 +265,7 @@ const PRODUCT_COLUMNS: [&str; 9] = [
 /// Reads products from CSV (the columns of `write_products`; `sku` and `name`
 /// required), checking every row and the file as a whole (unique SKUs).
 pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
-    let rows = read_csv_rows(input, &["sku", "name"], |r, cols| {
+    let (rows, mut bad) = read_csv_rows(input, &["sku", "name"], |r, cols| {
         let get = |name: &str| cols.get(name).and_then(|&i| r.get(i)).unwrap_or("").trim();
         let price = |name: &str| -> Result<Option<Price>, String> {
             match get(name) {
@@ -296,13 +294,14 @@ pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
         }
         p.validate().map_err(|inv| inv.to_string())?;
         Ok(p)
-    })?;
+    });
     let mut seen = HashSet::new();
-    let bad: Vec<BadLine> = rows
-        .iter()
-        .filter(|(_, p)| !seen.insert(p.sku.clone()))
-        .map(|(line, p)| (*line, format!("商品编码 {} 重复", p.sku)))
-        .collect();
+    bad.extend(
+        rows.iter()
+            .filter(|(_, p)| !seen.insert(p.sku.clone()))
+            .map(|(line, p)| (*line, format!("商品编码 {} 重复", p.sku))),
+    );
+    bad.sort_by_key(|(line, _)| *line);
     if bad.is_empty() {
         Ok(rows.into_iter().map(|(_, p)| p).collect())
     } else {
@@ -580,7 +579,7 @@ mod tests {
         let bad = "sku,name,price,stock\nA,好的,9.9,1\nB,,1,1\nC,袜子,abc,1\nA,重复,1,1\n";
         let lines = read_products(bad.as_bytes()).unwrap_err();
         let at: Vec<usize> = lines.iter().map(|(l, _)| *l).collect();
-        assert_eq!(at, vec![3, 4], "{lines:?}");
+        assert_eq!(at, vec![3, 4, 5], "every bad row at once: {lines:?}");
         let dup = "sku,name\nA,一\nA,二\n";
         assert_eq!(read_products(dup.as_bytes()).unwrap_err()[0].0, 3);
         assert!(

@@ -769,12 +769,11 @@ pub async fn import(
     };
     let body = read_upload(payload).await?;
     let tz = state.desk.settings()?.tz();
-    let rows = match kbfile::read_numbered(&body[..], format, tz) {
-        Ok(rows) => rows,
-        Err(bad) => return Ok(import_report(Err(bad))),
-    };
-    let bad = state.desk.kb_import_problems(&rows, replace)?;
+    // Every bad row at once: the file's own, then those against the KB.
+    let (rows, mut bad) = kbfile::read_checked(&body[..], format, tz);
+    bad.extend(state.desk.kb_import_problems(&rows, replace)?);
     if !bad.is_empty() {
+        bad.sort_by_key(|(line, _)| *line);
         return Ok(import_report(Err(bad)));
     }
     let entries = rows.into_iter().map(|(_, e)| e).collect();
