@@ -502,6 +502,19 @@ async fn backup_download_is_a_full_export() {
             && disposition.contains("xiaoer-backup-20261123-100000.jsonl"),
         "{disposition}"
     );
+    // It holds every buyer's messages: the download is in the audit log.
+    let log = shop
+        .state
+        .desk
+        .store()
+        .read()
+        .unwrap()
+        .list_audit(None, 1)
+        .unwrap();
+    assert_eq!(
+        (log[0].action.as_str(), log[0].target.as_str()),
+        ("backup.download", "xiaoer-backup-20261123-100000.jsonl")
+    );
     let body = text(res).await;
     let first = body.lines().next().unwrap();
     assert!(first.contains("\"format\":\"xiaoer-export\""), "{first}");

@@ -37,6 +37,13 @@ impl Desk {
             .await?;
         Ok(new)
     }
+
+    /// Records that `actor` downloaded a backup (it holds every buyer's messages).
+    pub async fn note_backup(&self, actor: &Actor, file: &str) -> Result<()> {
+        let audit = self.audit(actor, "backup.download", file, String::new());
+        self.store.write(move |tx| tx.append_audit(&audit)).await?;
+        Ok(())
+    }
 }
 
 fn describe_changes(old: &ShopSettings, new: &ShopSettings) -> String {

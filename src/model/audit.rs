@@ -68,6 +68,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("qa.red_lines", "修改质检红线词"),
     ("qa.rubric", "修改质检评分项"),
     ("history.import", "导入历史会话"),
+    ("backup.download", "下载备份"),
 ];
 
 /// The UI name of `action`, if it is one of ours.

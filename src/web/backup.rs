@@ -3,6 +3,7 @@
 use super::extract::{OwnerOnly, Require};
 use super::page::PageCtx;
 use crate::AppState;
+use crate::desk::Actor;
 use crate::error::AppError;
 use crate::store::export;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
@@ -32,8 +33,22 @@ pub async fn page(state: web::Data<AppState>, _me: Require<OwnerOnly>, ctx: Page
 /// streamed while it is written.
 pub async fn download(
     state: web::Data<AppState>,
-    _me: Require<OwnerOnly>,
+    me: Require<OwnerOnly>,
 ) -> Result<HttpResponse, AppError> {
+    // Named in the shop's time, as the seller's clock reads.
+    let tz = state.desk.settings()?.tz();
+    let stamp = state
+        .desk
+        .clock()
+        .now()
+        .with_timezone(&tz)
+        .format("%Y%m%d-%H%M%S");
+    let file = format!("xiaoer-backup-{stamp}.jsonl");
+    // Recorded first, so the backup holds its own audit entry.
+    state
+        .desk
+        .note_backup(&Actor::user(&me.user), &file)
+        .await?;
     let store = state.desk.store().clone();
     let snapshot = store.read()?;
     let (tx, rx) = mpsc::channel(8);
@@ -47,19 +62,9 @@ pub async fn download(
             let _ = out.tx.blocking_send(Err(io::Error::other(e.to_string())));
         }
     });
-    // Named in the shop's time, as the seller's clock reads.
-    let tz = state.desk.settings()?.tz();
-    let stamp = state
-        .desk
-        .clock()
-        .now()
-        .with_timezone(&tz)
-        .format("%Y%m%d-%H%M%S");
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::Filename(format!(
-            "xiaoer-backup-{stamp}.jsonl"
-        ))],
+        parameters: vec![DispositionParam::Filename(file)],
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"))
