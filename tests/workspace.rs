@@ -612,6 +612,14 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = call_service(&app, save(&mei, &[("key", "hi"), ("text", "again")])).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    // The page comes back with why, and what was typed is still there.
+    let html = text(res).await;
+    assert!(
+        html.contains("简码“hi”已经在用了")
+            && html.contains("value=\"hi\"")
+            && html.contains(">again</textarea>"),
+        "{html}"
+    );
     for (key, text_) in [
         ("", "x"),
         ("a b", "x"),

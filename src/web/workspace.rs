@@ -646,6 +646,9 @@ pub struct QuickPage {
     pub ctx: PageCtx,
     pub quick: Vec<QuickReply>,
     pub supervisor: bool,
+    /// Why the new reply was not saved, with what was typed (shown again).
+    pub error: Option<String>,
+    pub typed: Option<QuickForm>,
 }
 
 /// GET /desk/quick
@@ -658,10 +661,12 @@ pub async fn quick(
         ctx,
         quick: state.desk.quick_replies(&me.user)?,
         supervisor: matches!(me.user.role, Role::Owner | Role::Supervisor),
+        error: None,
+        typed: None,
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct QuickForm {
     #[serde(default)]
     pub id: u64,
@@ -676,13 +681,28 @@ pub struct QuickForm {
 pub async fn save_quick(
     state: web::Data<AppState>,
     me: Require<Staff>,
+    ctx: PageCtx,
     CsrfForm(f): CsrfForm<QuickForm>,
 ) -> Result<HttpResponse, AppError> {
-    state
+    let saved = state
         .desk
         .save_quick_reply(&me.user, f.id, f.scope == "team", &f.key, &f.text)
-        .await?;
-    Ok(redirect("/desk/quick?done=saved"))
+        .await;
+    match saved.map_err(AppError::from) {
+        Ok(_) => Ok(redirect("/desk/quick?done=saved")),
+        // A key in use or a bad field: the page again, with why and what was typed.
+        Err(e @ (AppError::Conflict(_) | AppError::BadRequest(_))) => {
+            let page = QuickPage {
+                ctx,
+                quick: state.desk.quick_replies(&me.user)?,
+                supervisor: matches!(me.user.role, Role::Owner | Role::Supervisor),
+                error: Some(e.to_string()),
+                typed: Some(f),
+            };
+            render(actix_web::ResponseError::status_code(&e), &page)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// POST /desk/quick/{id}/delete
