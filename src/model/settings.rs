@@ -282,8 +282,12 @@ impl SettingsInput {
         if end.is_none() {
             inv.add("staffed_end", "时间格式应为 HH:MM，例如 23:00");
         }
-        let time_zone = self.time_zone.trim();
-        if time_zone.parse::<Tz>().is_err() {
+        // Any letter case names the zone ("asia/shanghai"); its own spelling is kept.
+        let typed = self.time_zone.trim();
+        let zone = chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|z| z.name().eq_ignore_ascii_case(typed));
+        if zone.is_none() {
             inv.add("time_zone", "未知的时区，例如 Asia/Shanghai");
         }
         for (field, text, label) in [
@@ -310,7 +314,7 @@ impl SettingsInput {
                 start: start.unwrap_or_default(),
                 end: end.unwrap_or_default(),
             },
-            time_zone: time_zone.to_string(),
+            time_zone: zone.map_or(typed, |z| z.name()).to_string(),
             greeting: self.greeting.trim().to_string(),
             off_hours_text: self.off_hours_text.trim().to_string(),
             couriers: self.couriers.trim().to_string(),
@@ -423,6 +427,13 @@ mod tests {
             assert!(always.contains(t(h, 59)), "{h}:59");
         }
         assert_eq!(always.label(), "全天24小时");
+        // A zone in any letter case is the zone, spelled its own way.
+        let mut form = SettingsInput::from_settings(&ShopSettings::default());
+        form.time_zone = " asia/tokyo ".into();
+        let saved = form.validate().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(saved.time_zone, "Asia/Tokyo");
+        form.time_zone = "Asia/Nowhere".into();
+        assert!(form.validate().is_err());
         let mut form = SettingsInput::from_settings(&ShopSettings::default());
         form.staffed_start = "00:00".into();
         form.staffed_end = "00:00".into();

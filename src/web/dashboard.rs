@@ -35,8 +35,9 @@ impl RangeQuery {
         let parse = |s: &str, default: NaiveDate| -> Result<NaiveDate, AppError> {
             match s.trim() {
                 "" => Ok(default),
-                t => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                    .map_err(|_| AppError::BadRequest(format!("日期“{t}”应写成 2026-11-22"))),
+                t => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+                    AppError::BadRequest(format!("日期“{t}”的格式应为 年-月-日，例如 2026-11-22"))
+                }),
             }
         };
         let to = parse(&self.to, today)?;

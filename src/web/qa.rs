@@ -190,8 +190,12 @@ pub async fn draw(
     _me: Require<Supervisors>,
     CsrfForm(f): CsrfForm<DrawForm>,
 ) -> Result<HttpResponse, AppError> {
-    let day = chrono::NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest(format!("日期“{}”应写成 2026-11-22", f.day)))?;
+    let day = chrono::NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::BadRequest(format!(
+            "日期“{}”的格式应为 年-月-日，例如 2026-11-22",
+            f.day
+        ))
+    })?;
     state.desk.draw_samples(day).await?;
     Ok(redirect("/qa/scoring?done=saved"))
 }
