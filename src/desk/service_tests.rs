@@ -570,6 +570,36 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
 }
 
 #[actix_web::test]
+async fn a_buyer_passed_on_by_an_agent_who_left_still_counts_as_waiting() {
+    let (s, a1, a2) = shop().await;
+    for a in [&a1, &a2] {
+        online(&s, a).await;
+    }
+    let served = s
+        .desk
+        .on_buyer_message(msg("b1", "怎么还不退款 转人工"))
+        .await
+        .unwrap()
+        .conv;
+    let first = served.agent.unwrap();
+    let (leaver, stayer) = if first == a1.id {
+        (&a1, &a2)
+    } else {
+        (&a2, &a1)
+    };
+    // The first agent leaves without a word: the buyer is queued again and handed on.
+    s.clock.advance(Duration::seconds(40));
+    s.desk
+        .set_agent_state(leaver, AgentState::Offline)
+        .await
+        .unwrap();
+    let mine = s.desk.workspace(stayer).unwrap().mine;
+    let row = mine.iter().find(|r| r.conv.id == served.id).unwrap();
+    assert_eq!(row.unread, 1, "the buyer's question still waits");
+    assert!(row.waiting_since.is_some());
+}
+
+#[actix_web::test]
 async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
     use super::agents::{IDLE_CLOSE_TEXT, QUEUE_TIMEOUT_TEXT};
     let (s, a1, a2) = shop().await;

@@ -129,9 +129,13 @@ impl Desk {
                 continue;
             };
             let recent = r.messages_after(conv.id, conv.next_seq.saturating_sub(30), 30)?;
-            // The buyer was handed to a human at the start of the queue, or at the
-            // assignment when there was none.
-            let handed_over = conv.queued_at.or(conv.assigned_at);
+            // The buyer was handed to humans at the start of this run of queue and
+            // agents (a re-queue when an agent went offline does not move it), or, for
+            // older conversations, at the queue or the assignment.
+            let handed_over = conv
+                .handed_over_at()
+                .or(conv.queued_at)
+                .or(conv.assigned_at);
             let unanswered = unanswered(&recent, handed_over);
             let answered = conv
                 .last_agent_at

@@ -225,6 +225,19 @@ impl Conversation {
     }
 
     /// Moves to `to` at `at`, remembering the change.
+    /// When the buyer was last handed to humans: the start of the current run of
+    /// queued and human states (a re-queue or a transfer between agents does not
+    /// restart it). `None` outside such a run, or for conversations from before state
+    /// changes were recorded.
+    pub fn handed_over_at(&self) -> Option<DateTime<Utc>> {
+        self.modes
+            .iter()
+            .rev()
+            .take_while(|(_, s)| matches!(s, ConvState::Queued | ConvState::Human))
+            .last()
+            .map(|(at, _)| *at)
+    }
+
     pub fn enter(&mut self, to: ConvState, at: DateTime<Utc>) {
         self.state = to;
         self.modes.push((at, to));
@@ -520,6 +533,23 @@ mod tests {
             c.enter(to, DateTime::UNIX_EPOCH);
             assert!(!c.urgent, "{to:?}");
         }
+    }
+
+    #[test]
+    fn the_handover_is_the_start_of_the_run_of_queue_and_agents() {
+        let at = |s: i64| DateTime::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let mut c = Conversation::start(ConvId(1), BuyerId(1), "web", 0, at(0));
+        assert_eq!(c.handed_over_at(), None);
+        c.enter(ConvState::Queued, at(10));
+        c.enter(ConvState::Human, at(12));
+        // The agent goes offline: back in the queue, then another agent.
+        c.enter(ConvState::Queued, at(50));
+        c.enter(ConvState::Human, at(55));
+        assert_eq!(c.handed_over_at(), Some(at(10)));
+        c.enter(ConvState::Bot, at(90));
+        assert_eq!(c.handed_over_at(), None);
+        c.enter(ConvState::Queued, at(100));
+        assert_eq!(c.handed_over_at(), Some(at(100)), "a new hand-over");
     }
 
     #[test]
