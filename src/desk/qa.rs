@@ -14,14 +14,40 @@ use crate::store::prelude::*;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-/// The red-line words in `text` (case, width and 繁/简 folded).
+/// Spellings that dodge a red line (加V信, 加我薇信, 加个扣扣), and what they stand for,
+/// in order (加我V信 → 加V信 → 加微信). Bare "wx" and "vx" are not folded: "微信支付"
+/// must not become a red line because "vx" is one.
+const EVASIONS: &[(&str, &str)] = &[
+    ("加我", "加"),
+    ("加个", "加"),
+    ("v信", "微信"),
+    ("薇信", "微信"),
+    ("威信", "微信"),
+    ("维信", "微信"),
+    ("徽信", "微信"),
+    ("加wx", "加微信"),
+    ("加vx", "加微信"),
+    ("扣扣", "qq"),
+    ("企鹅号", "qq"),
+];
+
+/// `text` as red lines are matched: normalized, without spaces, evasions spelled out.
+fn red_line_form(text: &str) -> String {
+    let mut out = normalize(text).replace(' ', "");
+    for (dodge, word) in EVASIONS {
+        out = out.replace(dodge, word);
+    }
+    out
+}
+
+/// The red-line words in `text` (case, width and 繁/简 folded; 加V信 is 加微信).
 pub fn red_lines_in<'a>(text: &str, rules: &'a QaSettings) -> Vec<&'a str> {
-    let hay = normalize(text).replace(' ', "");
+    let hay = red_line_form(text);
     rules
         .red_lines
         .iter()
         .filter(|w| {
-            let w = normalize(w).replace(' ', "");
+            let w = red_line_form(w);
             !w.is_empty() && hay.contains(&w)
         })
         .map(String::as_str)

@@ -116,6 +116,16 @@ fn red_lines_are_found_in_agent_messages_only_and_whatever_the_width() {
     let rules = QaSettings::default();
     assert_eq!(red_lines_in("爱买不买！", &rules), vec!["爱买不买"]);
     assert!(red_lines_in("亲，这款卖得很好", &rules).is_empty());
+    // Spellings that dodge the word are the word.
+    for dodge in [
+        "加V信 xiaoer888 私下给您退差价",
+        "加我薇信吧",
+        "加 wx 吧",
+        "加我扣扣",
+    ] {
+        assert!(!red_lines_in(dodge, &rules).is_empty(), "{dodge}");
+    }
+    assert!(red_lines_in("亲，支持微信支付哦", &rules).is_empty());
 }
 
 #[test]
