@@ -453,6 +453,16 @@ impl Engine {
         self.current().product(sku).cloned()
     }
 
+    /// Whether entry `id` is small talk: its standard question names nothing (在吗,
+    /// 在不在). Not worth offering as a question to click.
+    pub fn small_talk(&self, id: &str) -> bool {
+        self.current().entries.get(id).is_some_and(|p| {
+            p.phrasings
+                .first()
+                .is_some_and(|ph| tokenize::is_vague(&ph.content))
+        })
+    }
+
     /// The standard question of entry `id`, if it answers at `now`.
     pub fn question(&self, id: &str, now: DateTime<Utc>) -> Option<FollowUp> {
         let state = self.current();

@@ -106,7 +106,8 @@ impl Desk {
             if out.len() >= limit {
                 break;
             }
-            if out.iter().any(|f| f.id == id) {
+            // 在吗 is asked a lot and answers nothing worth a click.
+            if out.iter().any(|f| f.id == id) || bot.small_talk(id) {
                 continue;
             }
             if let Some(f) = bot.question(id, self.clock.now()) {
@@ -330,6 +331,12 @@ mod tests {
         let hot = desk.hot_questions(3).unwrap();
         assert_eq!(hot[0].id, "inv-can");
         assert_eq!(hot.len(), 3);
+        // Greetings are asked most, and never offered.
+        for _ in 0..5 {
+            desk.chat_send(&b, "在吗", None, None).await.unwrap();
+        }
+        let hot = desk.hot_questions(3).unwrap();
+        assert!(hot.iter().all(|f| f.id != "cs-hello"), "{hot:?}");
     }
 
     #[actix_web::test]
