@@ -228,6 +228,16 @@ async fn agents_see_only_their_own_numbers() {
         !html.contains("热门问题"),
         "shop-wide lists are not an agent's"
     );
+    // Every conversation of theirs reached a human: the bot's figures mean nothing.
+    for bot_figure in [
+        "机器人解决率",
+        "转人工率",
+        "首问完成率",
+        "询单转化率（机器人）",
+    ] {
+        assert!(!html.contains(bot_figure), "{bot_figure}");
+    }
+    assert!(html.contains("3分钟人工响应率") && html.contains("满意率"));
     let html = text(
         call_service(
             &app,

@@ -77,6 +77,14 @@ fn status(v: Option<f64>, ok: impl Fn(f64) -> bool) -> &'static str {
 }
 
 /// The cards for `f` against `t`.
+/// Figures about the bot's share of the work, left off an agent's own dashboard.
+const BOT_KPIS: &[&str] = &[
+    "机器人解决率",
+    "转人工率",
+    "首问完成率",
+    "询单转化率（机器人）",
+];
+
 pub fn kpis(f: &Figures, t: &Targets) -> Vec<Kpi> {
     let p = |n: u32| f64::from(n) / 100.0;
     let at_least = |v: Option<f64>, n: u32| status(v, |x| x + 1e-9 >= p(n));
@@ -274,9 +282,22 @@ fn charts(v: &MetricsView) -> Vec<(&'static str, String)> {
                 &[
                     series("首次30秒应答率", |f| f.first_response_30s_rate),
                     series("满意率", |f| f.satisfaction_rate),
-                    series("机器人解决率", |f| f.bot_resolution_rate),
-                    series("转人工率", |f| f.transfer_rate),
-                ],
+                ]
+                .into_iter()
+                // An agent's own conversations all reached a human.
+                .chain(
+                    v.agent
+                        .is_none()
+                        .then(|| {
+                            [
+                                series("机器人解决率", |f| f.bot_resolution_rate),
+                                series("转人工率", |f| f.transfer_rate),
+                            ]
+                        })
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect::<Vec<_>>(),
                 Unit::Percent,
             ),
         ),
@@ -309,9 +330,17 @@ pub async fn overview(
     } else {
         Vec::new()
     };
+    // An agent's own conversations all reached a human: the bot's figures say nothing
+    // about them.
+    let own = |mut k: Vec<Kpi>| {
+        if !staff_view {
+            k.retain(|k| !BOT_KPIS.contains(&k.name));
+        }
+        k
+    };
     Ok(OverviewPage {
-        today: kpis(&now.total.figures(), &targets),
-        range: kpis(&range_figures, &targets),
+        today: own(kpis(&now.total.figures(), &targets)),
+        range: own(kpis(&range_figures, &targets)),
         charts: charts(&v),
         scenes: sorted(&v.total.scenes),
         levels: RATING_LEVELS
