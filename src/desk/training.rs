@@ -394,6 +394,11 @@ impl Desk {
         Ok(self.store.write(move |tx| s.apply(tx)).await?)
     }
 
+    /// How many questions wait in the training queue (待处理).
+    pub fn open_training_count(&self) -> Result<u64> {
+        Ok(self.store.read()?.open_training_count()?)
+    }
+
     /// Recently settled questions, newest first.
     pub fn settled_training(&self, limit: usize) -> Result<Vec<TrainingItem>> {
         Ok(self.store.read()?.settled_training(limit)?)

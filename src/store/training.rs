@@ -4,7 +4,7 @@ use super::codec::{decode, encode};
 use super::tables::{BOT_MARKS, HIT_DAYS, HITS, META, TRAINING, TRAINING_OPEN};
 use super::{Reads, Result, WriteTx};
 use crate::model::{BotMark, ConvId, TrainStatus, TrainingItem};
-use redb::{ReadableTable, TableHandle};
+use redb::{ReadableTable, ReadableTableMetadata, TableHandle};
 use std::collections::HashMap;
 
 /// The meta key counting training items settled on `day`.
@@ -31,6 +31,11 @@ pub trait TrainingReads: Reads {
             }
         }
         Ok(out)
+    }
+
+    /// How many items are open (待处理), without reading them.
+    fn open_training_count(&self) -> Result<u64> {
+        Ok(self.table(TRAINING_OPEN)?.len()?)
     }
 
     /// The item with `id`.

@@ -16,6 +16,13 @@ pub struct Step {
     pub done: bool,
 }
 
+/// Work waiting for the user: a count and where to do it.
+pub struct Todo {
+    pub label: &'static str,
+    pub count: usize,
+    pub href: &'static str,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
@@ -24,6 +31,7 @@ pub struct HomePage {
     pub staffed_label: String,
     pub time_zone: String,
     pub steps: Vec<Step>,
+    pub todo: Vec<Todo>,
 }
 
 /// GET /
@@ -51,11 +59,33 @@ pub async fn home(
     } else {
         Vec::new()
     };
+    let mut todo = Vec::new();
+    if me.user.role != Role::Trainer {
+        let lists = state.desk.workspace(&me.user)?;
+        todo.push(Todo {
+            label: "排队等待接待的买家",
+            count: lists.queue.len(),
+            href: "/desk",
+        });
+        todo.push(Todo {
+            label: "我正在接待的会话",
+            count: lists.mine.len(),
+            href: "/desk",
+        });
+    }
+    if matches!(me.user.role, Role::Owner | Role::Trainer) {
+        todo.push(Todo {
+            label: "问答训练待处理的问题",
+            count: usize::try_from(state.desk.open_training_count()?).unwrap_or(usize::MAX),
+            href: "/kb/training",
+        });
+    }
     Ok(HomePage {
         ctx,
         staffed_now: settings.is_staffed(now),
         staffed_label: settings.staffed.label(),
         time_zone: settings.time_zone.clone(),
         steps,
+        todo,
     })
 }
