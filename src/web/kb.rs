@@ -709,6 +709,13 @@ pub fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse
         .body(body)
 }
 
+/// A download's file name with the shop's date, e.g. `xiaoer-kb-20261124.csv`: a
+/// seller keeping several exports tells them apart.
+pub fn dated_name(state: &AppState, stem: &str, ext: &str) -> Result<String, AppError> {
+    let day = state.desk.today()?.format("%Y%m%d");
+    Ok(format!("xiaoer-{stem}-{day}.{ext}"))
+}
+
 /// GET /kb/export?format=csv|jsonl
 pub async fn export(
     state: web::Data<AppState>,
@@ -721,8 +728,16 @@ pub async fn export(
     let mut out = Vec::new();
     kbfile::write(&mut out, &entries, format, tz).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(match format {
-        Format::Csv => attachment("kb.csv", "text/csv; charset=utf-8", out),
-        Format::JsonLines => attachment("kb.jsonl", "application/x-ndjson; charset=utf-8", out),
+        Format::Csv => attachment(
+            &dated_name(&state, "kb", "csv")?,
+            "text/csv; charset=utf-8",
+            out,
+        ),
+        Format::JsonLines => attachment(
+            &dated_name(&state, "kb", "jsonl")?,
+            "application/x-ndjson; charset=utf-8",
+            out,
+        ),
     })
 }
 

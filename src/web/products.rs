@@ -256,7 +256,11 @@ pub async fn export(
     let mut out = Vec::new();
     kbfile::write_products(&mut out, &state.desk.list_products()?)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(attachment("products.csv", "text/csv; charset=utf-8", out))
+    Ok(attachment(
+        &super::kb::dated_name(&state, "products", "csv")?,
+        "text/csv; charset=utf-8",
+        out,
+    ))
 }
 
 /// POST /kb/products/import — the CSV is the body; all rows good or nothing stored.
