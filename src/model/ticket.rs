@@ -59,6 +59,16 @@ impl TicketType {
                 48,
                 "亲，您反馈的物流异常已经处理（工单 {{工单号}}），请留意最新物流信息～",
             ),
+            (
+                "退款退货",
+                24,
+                "亲，您的退款/退货已经处理好了（工单 {{工单号}}），退款会按原支付方式退回，请留意到账哦～",
+            ),
+            (
+                "换货补发",
+                48,
+                "亲，您的换货/补发已经安排好了（工单 {{工单号}}），新包裹发出后请留意物流信息～",
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -269,7 +279,15 @@ mod tests {
         let names: Vec<String> = TicketType::defaults().into_iter().map(|t| t.name).collect();
         assert_eq!(
             names,
-            ["改地址", "赠品登记", "安装维修", "延期发货", "物流异常"]
+            [
+                "改地址",
+                "赠品登记",
+                "安装维修",
+                "延期发货",
+                "物流异常",
+                "退款退货",
+                "换货补发"
+            ]
         );
         assert!(TicketType::defaults().iter().all(|t| t.validate().is_ok()));
         let bad = TicketType {
