@@ -359,6 +359,11 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
     let html =
         text(call_service(&app, get("/settings/channels", Some(&boss)).to_request()).await).await;
     assert!(!html.contains(&secret) && html.contains("千牛桥接"));
+    // The bridge developer finds the API on the page itself.
+    assert!(
+        html.contains("接口速览") && html.contains("<code>POST /api/v1/messages</code>"),
+        "{html}"
+    );
 
     // Bad token and webhook forms are shown back; nothing is stored.
     let long_url = format!("https://bridge.example/{}", "a".repeat(5000));
