@@ -113,6 +113,7 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "deleted" => "已删除",
         "revoked" => "令牌已撤销",
         "requeued" => "已重新排入投递队列",
+        "transferred" => "会话已转交",
         "user_added" => "账号已添加",
         "user_updated" => "账号已更新",
         "password_changed" => "密码已修改",

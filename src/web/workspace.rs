@@ -600,8 +600,9 @@ pub async fn transfer(
             }),
             other => other.into(),
         })?;
-    // The conversation may no longer be this user's to see: back to the workspace.
-    Ok(redirect("/desk"))
+    // The conversation may no longer be this user's to see: back to the workspace,
+    // which says it went.
+    Ok(redirect("/desk?done=transferred"))
 }
 
 #[derive(Debug, Deserialize)]
