@@ -361,6 +361,11 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
     );
     let res = call_service(&app, transfer()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // tao is told it went.
+    let back = location(&res);
+    assert_eq!(back, "/desk?done=transferred");
+    let html = text(call_service(&app, get(&back, Some(&tao)).to_request()).await).await;
+    assert!(html.contains("会话已转交"), "{html}");
     let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
     assert!(html.contains("要开专票"), "the transfer note is the reason");
     assert!(html.contains("id=\"ws-send\""), "mei may reply now");
@@ -642,7 +647,10 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
                 .find(|u| u.name == "tao")
                 .unwrap(),
         )
-        .unwrap()[0]
+        .unwrap()
+        .into_iter()
+        .find(|q| q.key == "kd")
+        .unwrap()
         .id;
     let res = call_service(
         &app,

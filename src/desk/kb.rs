@@ -3,7 +3,7 @@
 
 use super::{Actor, Desk, Error, Result};
 use crate::bot::{self, Ctx, Engine, KbData, Reply, index::Location};
-use crate::model::{Invalid, KbEntry, Lexicon, Product, TrainStatus};
+use crate::model::{Invalid, KbEntry, Lexicon, Product, QuickReply, TrainStatus};
 use crate::store;
 use crate::store::prelude::*;
 use std::collections::HashSet;
@@ -56,6 +56,12 @@ impl Desk {
                     return Ok(0);
                 }
                 tx.mark_kb_seeded()?;
+                // A new shop's agents start with a few team quick replies too.
+                if tx.list_quick_replies()?.is_empty() {
+                    for q in QuickReply::starters() {
+                        tx.put_quick_reply(q)?;
+                    }
+                }
                 if tx.count_entries()? > 0 {
                     return Ok(0);
                 }
@@ -423,6 +429,17 @@ mod tests {
         let n = desk.list_entries().unwrap().len();
         assert!(n >= 120);
         assert_eq!(desk.seed_starter_kb().await.unwrap(), 0, "never twice");
+        let quick = desk.store().read().unwrap().list_quick_replies().unwrap();
+        assert_eq!(
+            quick.len(),
+            QuickReply::starters().len(),
+            "team replies, once"
+        );
+        assert!(
+            quick
+                .iter()
+                .all(|q| q.owner.is_none() && q.validate().is_ok())
+        );
         assert_eq!(answered(&desk, "包邮吗").as_deref(), Some("ship-free"));
     }
 

@@ -352,6 +352,32 @@ pub struct QuickReply {
 }
 
 impl QuickReply {
+    /// Team replies a new shop starts with, found by their Chinese keys.
+    pub fn starters() -> Vec<QuickReply> {
+        [
+            ("欢迎", "亲，您好！很高兴为您服务，请问有什么可以帮您？"),
+            ("稍等", "亲，请稍等一下，我马上帮您查询～"),
+            ("查单", "亲，麻烦发一下您的订单号，我帮您看看具体情况～"),
+            (
+                "抱歉",
+                "亲，非常抱歉给您带来不好的体验，我们一定尽快为您处理好！",
+            ),
+            ("感谢", "不客气哦亲，有任何问题随时来找我们～祝您生活愉快！"),
+            (
+                "好评",
+                "亲，收到宝贝满意的话，麻烦给个五星好评哦，您的支持是我们最大的动力～",
+            ),
+        ]
+        .into_iter()
+        .map(|(key, text)| QuickReply {
+            id: 0,
+            owner: None,
+            key: key.into(),
+            text: text.into(),
+        })
+        .collect()
+    }
+
     /// Most characters of a key and of a text.
     pub const MAX_KEY: usize = 20;
     pub const MAX_TEXT: usize = 1000;
