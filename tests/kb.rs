@@ -509,6 +509,13 @@ async fn products_are_edited_imported_and_answer_attribute_questions() {
     let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
     assert_eq!(json(res).await["done"]["products"], 1);
     let res = call_service(&app, get("/kb/products/export", Some(&ling)).to_request()).await;
+    let named = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_DISPOSITION)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(named.contains("xiaoer-products-20261123.csv"), "{named}");
     let body = text(res).await;
     assert!(body.contains("T1") && body.contains("云朵袜"));
     let html = text(
@@ -656,6 +663,19 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     );
     // Transfers are not training questions: 转人工 is an intent the bot knows.
     assert!(!html.contains("<h2>转人工"));
+    // The trainer's home page says what waits; an agent's says who waits.
+    let home = text(call_service(&app, get("/", Some(&ling)).to_request()).await).await;
+    assert!(
+        home.contains("问答训练待处理的问题</a> <strong class=\"badge warn\">3</strong>")
+            && !home.contains("排队等待接待的买家"),
+        "{home}"
+    );
+    let home = text(call_service(&app, get("/", Some(&mei)).to_request()).await).await;
+    assert!(
+        home.contains("我正在接待的会话</a> <strong class=\"badge warn\">1</strong>")
+            && !home.contains("问答训练待处理"),
+        "{home}"
+    );
 
     // The group's ids, from its data attribute.
     let ids_of = |html: &str, text: &str| -> String {

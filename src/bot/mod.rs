@@ -476,8 +476,10 @@ impl Engine {
     /// Smart assist for an agent: the best `n` entries for the buyer's `text`, each with
     /// its score and its answer written for the context (product, pre/after-sale,
     /// variables filled), best first. Entries out of their validity period, and ones
-    /// that share next to nothing with the text, are left out. `None` when the text asks
-    /// nothing of the KB (转人工, thanks): the agent wants help with an earlier message.
+    /// that share next to nothing with the text, are left out; a question about the
+    /// product in view gets the product record's answer first. `None` when the text
+    /// asks nothing of the KB (转人工, thanks): the agent wants help with an earlier
+    /// message. A call for a human with a question beside it is helped with that.
     pub fn assist(&self, ctx: &Ctx, text: &str, n: usize) -> Option<Vec<Assist>> {
         let state = self.current();
         let product = ctx.product.and_then(|sku| state.product(sku));
