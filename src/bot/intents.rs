@@ -122,9 +122,14 @@ const COMPLAINT: &[&str] = &[
     "太失望",
     "非常失望",
     "什么玩意",
+    "啥玩意",
+    "答非所问",
+    "听不懂人话",
+    "骗子吧",
+    "骗子啊",
 ];
 /// Whole messages that are anger on their own.
-const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望"];
+const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望", "骗子"];
 const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
 /// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
 const NEGATIONS: &[&str] = &[
@@ -190,6 +195,7 @@ const TRANSFER_PATTERNS: &[&str] = &[
     "联系(一?下)?(你们的?)?(人工|真人|客服|掌柜|店长|老板)",
     "(人工|真人|客服)(客服)?(在哪|在哪里|在哪儿)[呢呀啊嘛哦]*$",
     "(店长|老板|掌柜|主管|经理|负责人)(来|出来)",
+    "(跟|和|同)(你们的?)?(人工|真人)(客服)?(说|聊|讲|沟通|对话)",
 ];
 /// Phrases that ask for a human only when nothing else is asked.
 const TRANSFER_WEAK: &[&str] = &[
@@ -222,9 +228,14 @@ const POSITIVE: &[&str] = &[
     "3q",
     "会给好评",
     "给好评",
+    "会给五星",
+    "给五星",
     "五星好评",
     "好评",
     "五星",
+    "那我等等",
+    "我等等",
+    "我再等等",
     "已付款",
     "付款了",
     "付好了",
@@ -516,6 +527,8 @@ mod tests {
             "叫你们售后专员来跟我对接",
             "有没有人工啊 回复一下",
             "联系下掌柜",
+            "我要跟人工说话！！",
+            "能和真人客服聊聊吗",
         ] {
             assert_eq!(intent(t), Some(Intent::Transfer), "{t}");
         }
@@ -538,6 +551,9 @@ mod tests {
             "卖这种东西良心不会痛吗",
             "你们就是一群骗子",
             "垃圾客服 一问三不知",
+            "骗子",
+            "骗子吧你们",
+            "机器人吧你 回答的啥玩意",
         ] {
             assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
         }
@@ -568,6 +584,8 @@ mod tests {
             "东西不错 已经回购了",
             "棒棒哒",
             "已拍下",
+            "谢啦 会给五星的",
+            "好的好的 那我等等",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
