@@ -22,6 +22,27 @@ const TIE: f32 = 0.97;
 const MENU: usize = 3;
 /// A menu option must score at least this share of the best.
 const MENU_SHARE: f32 = 0.75;
+/// Services and things that are no online shop's business: a message naming one is not
+/// answered from the knowledge base unless the knowledge base names it too.
+const OFF_TOPIC: &[&str] = &[
+    "外卖",
+    "滴滴",
+    "打车",
+    "网约车",
+    "机票",
+    "火车票",
+    "高铁票",
+    "酒店",
+    "社保",
+    "公积金",
+    "宽带",
+    "作文",
+    "作业",
+    "电视剧",
+    "彩票",
+    "挂号",
+    "天气",
+];
 /// Characters of a message considered: long messages keep their end, where the
 /// question usually is.
 const MAX_CHARS: usize = 120;
@@ -101,6 +122,11 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         return answer(s, ctx, r, &p, 1.0);
     }
     r.explain.route = Route::Match;
+    // "外卖怎么还没到", "滴滴打车退款怎么还没到": a shop question about something that is
+    // no shop's business, unless this shop's knowledge base speaks of it.
+    if OFF_TOPIC.iter().any(|w| norm.contains(w) && !s.knows(w)) {
+        r.confidence = 0.0;
+    }
     let conf = r.confidence;
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     match ranked.first() {

@@ -175,6 +175,11 @@ pub struct State {
 }
 
 impl State {
+    /// Whether `word` occurs in the knowledge base's phrasings (as a word).
+    pub fn knows(&self, word: &str) -> bool {
+        self.vocab.contains_key(word)
+    }
+
     /// The product with `sku`, or with `sku` in another letter case (a link typed by
     /// hand: `?product=tx001` for TX001).
     pub fn product(&self, sku: &str) -> Option<&Product> {

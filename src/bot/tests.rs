@@ -156,6 +156,25 @@ fn a_message_of_particles_only_is_a_greeting_or_nothing() {
 }
 
 #[test]
+fn a_shop_question_about_another_business_is_not_answered() {
+    let e = starter();
+    for text in [
+        "外卖怎么还没到",
+        "我的滴滴打车退款怎么还没到",
+        "能帮我写个作文吗",
+    ] {
+        let r = ask(&e, text);
+        assert_eq!(r.band, Band::None, "{text}: {:?}", r.candidates);
+    }
+    assert_eq!(ask(&e, "快递怎么还没到").band, Band::Exact);
+    // A shop whose knowledge base speaks of it answers.
+    let mut late = KbEntry::new("late", "外卖怎么还没送到", "骑手正在路上");
+    late.similar = vec!["外卖超时了".into()];
+    let e = engine_with(vec![late, KbEntry::new("pay", "怎么付款", "扫码")], vec![]);
+    assert_eq!(ask(&e, "外卖怎么还没到").entry.as_deref(), Some("late"));
+}
+
+#[test]
 fn a_message_of_vague_words_only_is_answered_by_nothing() {
     // "可以吗" got "运费可以到付吗", "是不是" got 正品吗, "有没有" got 领券, all with
     // confidence; "好不" got 在吗 through the 不 of "在不".
