@@ -219,9 +219,24 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
         .to_request(),
     )
     .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/qa/scoring?done=drawn");
     let samples = shop.state.desk.samples().unwrap();
     assert_eq!(samples.len(), 1);
+    // Drawing again finds nothing new and says so; a day to come is refused.
+    let draw = |day: &str| {
+        post(
+            "/qa/samples/draw",
+            Some(&lead),
+            &[("_csrf", lead.csrf.as_str()), ("day", day)],
+        )
+        .to_request()
+    };
+    let res = call_service(&app, draw("2026-11-23")).await;
+    assert_eq!(location(&res), "/qa/scoring?done=drawn_none");
+    let res = call_service(&app, draw("2026-12-25")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("只能抽取今天及以前的会话"));
+    assert_eq!(shop.state.desk.samples().unwrap().len(), 1);
     assert_eq!(samples[0].agent, "mei");
     let html = text(call_service(&app, get("/qa/scoring", Some(&lead)).to_request()).await).await;
     assert!(
@@ -312,6 +327,9 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
         call_service(&app, rubric("态度=0")).await.status(),
         StatusCode::BAD_REQUEST
     );
+    let res = call_service(&app, rubric("服务态度=20\n服务态度=30")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(text(res).await.contains("评分项“服务态度”重复了"));
     assert_eq!(shop.snapshot(), before);
     assert_eq!(
         call_service(&app, rubric("态度=50\n解决=50"))

@@ -453,6 +453,12 @@ impl Engine {
         self.current().product(sku).cloned()
     }
 
+    /// The words of `text` (normalized) as the bot's dictionary cuts them, shop words
+    /// included.
+    pub fn cut(&self, text: &str) -> Vec<String> {
+        self.current().analyzer.cut(&normalize::normalize(text))
+    }
+
     /// Whether entry `id` is small talk: its standard question names nothing (在吗,
     /// 在不在). Not worth offering as a question to click.
     pub fn small_talk(&self, id: &str) -> bool {

@@ -189,6 +189,16 @@ impl Analyzer {
         self.segment_words(norm).into_iter().flatten().collect()
     }
 
+    /// The words of normalized text as jieba cuts them, without synonyms (for telling
+    /// whole words from parts of longer ones: 滚 in "你滚" but not in "滚筒").
+    pub fn cut(&self, norm: &str) -> Vec<String> {
+        norm.split(' ')
+            .filter(|s| !s.is_empty())
+            .flat_map(|segment| self.inner.jieba.cut(segment, false))
+            .map(|t| t.word.to_string())
+            .collect()
+    }
+
     /// Canonical words per space-separated segment of normalized text.
     pub fn segment_words(&self, norm: &str) -> Vec<Vec<String>> {
         norm.split(' ')

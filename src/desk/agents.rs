@@ -162,6 +162,8 @@ impl Desk {
     pub async fn agent_send(&self, user: &User, conv: ConvId, text: &str) -> Result<Message> {
         let text = check_text(text)?.to_string();
         let user = user.clone();
+        // Red lines are whole words as the bot's dictionary cuts them.
+        let bot = self.bot().ok().cloned();
         self.act(conv, move |c, conv| {
             if conv.state != ConvState::Human {
                 return Err(store::Error::Conflict("请先接入这位买家".into()));
@@ -174,7 +176,12 @@ impl Desk {
             let m = c.say(conv, from, &text, None, None)?;
             // 质检: a red line is recorded and supervisors are alerted at once.
             let rules = c.tx.qa_settings()?;
-            let hits = super::qa::red_lines_in(&text, &rules);
+            let cut = |t: &str| bot.as_ref().map(|b| b.cut(t)).unwrap_or_default();
+            let hits = super::qa::red_lines_in(
+                &text,
+                &rules,
+                bot.as_ref().map(|_| &cut as super::qa::Cut),
+            );
             if !hits.is_empty() {
                 let detail = format!("使用了红线词：{}", hits.join("、"));
                 c.tx.add_finding(&crate::model::Finding {

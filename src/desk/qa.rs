@@ -40,15 +40,30 @@ fn red_line_form(text: &str) -> String {
     out
 }
 
-/// The red-line words in `text` (case, width and 繁/简 folded; 加V信 is 加微信).
-pub fn red_lines_in<'a>(text: &str, rules: &'a QaSettings) -> Vec<&'a str> {
+/// Cuts text into words (the bot's dictionary: `Engine::cut`).
+pub type Cut<'a> = &'a dyn Fn(&str) -> Vec<String>;
+
+/// The red-line words in `text` (case, width and 繁/简 folded; 加V信 is 加微信). With
+/// `cut`, only whole words count: 滚 is not in 滚筒洗衣机, 垃圾 not in 垃圾袋, 有病
+/// not in 没有病毒.
+pub fn red_lines_in<'a>(text: &str, rules: &'a QaSettings, cut: Option<Cut>) -> Vec<&'a str> {
     let hay = red_line_form(text);
+    let words = cut.map(|c| c(&hay));
     rules
         .red_lines
         .iter()
         .filter(|w| {
             let w = red_line_form(w);
-            !w.is_empty() && hay.contains(&w)
+            if w.is_empty() || !hay.contains(&w) {
+                return false;
+            }
+            match (cut, &words) {
+                (Some(c), Some(words)) => {
+                    let run = c(&w);
+                    !run.is_empty() && words.windows(run.len()).any(|win| win == run)
+                }
+                _ => true,
+            }
         })
         .map(String::as_str)
         .collect()
@@ -82,6 +97,7 @@ pub fn inspect(
     logins: &HashMap<UserId, String>,
     rules: &QaSettings,
     shop: Shop,
+    cut: Option<Cut>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let agent_of = |m: &Message| agent_login(&m.from, logins);
@@ -93,7 +109,7 @@ pub fn inspect(
         .iter()
         .filter(|m| matches!(m.from, Sender::Agent { .. }))
     {
-        let hits = red_lines_in(&m.text, rules);
+        let hits = red_lines_in(&m.text, rules, cut);
         if !hits.is_empty() {
             out.push(finding(
                 conv.id,
@@ -276,7 +292,17 @@ impl Desk {
             tz: settings.tz(),
             staffed: settings.staffed,
         };
-        let found = inspect(&conv, &t, &msgs, &logins, &rules, shop);
+        let bot = self.bot().ok();
+        let cut = |text: &str| bot.as_ref().map(|b| b.cut(text)).unwrap_or_default();
+        let found = inspect(
+            &conv,
+            &t,
+            &msgs,
+            &logins,
+            &rules,
+            shop,
+            bot.as_ref().map(|_| &cut as Cut),
+        );
         let kept = found.clone();
         self.store
             .write(move |tx| tx.put_findings(id, &kept))
@@ -362,6 +388,10 @@ impl Desk {
         }) {
             inv.add("rubric", "每项写成 名称=分值，名称最多 30 字，分值 1–100");
         }
+        let mut names = std::collections::HashSet::new();
+        if let Some(twice) = rubric.iter().find(|i| !names.insert(i.name.trim())) {
+            inv.add("rubric", format!("评分项“{}”重复了", twice.name.trim()));
+        }
         if daily_sample == 0 || daily_sample > 500 {
             inv.add("daily_sample", "每日抽检数应在 1–500 之间");
         }
@@ -391,6 +421,11 @@ impl Desk {
     /// were drawn.
     pub async fn draw_samples(&self, day: chrono::NaiveDate) -> Result<usize> {
         use rand::seq::SliceRandom;
+        if day > self.today()? {
+            let mut inv = Invalid::default();
+            inv.add("day", "只能抽取今天及以前的会话");
+            return Err(inv.into());
+        }
         let settings = self.settings()?;
         let r = self.store.read()?;
         let want = r.qa_settings()?.daily_sample as usize;

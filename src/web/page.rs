@@ -114,6 +114,8 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "revoked" => "令牌已撤销",
         "requeued" => "已重新排入投递队列",
         "transferred" => "会话已转交",
+        "drawn" => "已抽取，请在下方评分",
+        "drawn_none" => "这一天没有可以再抽取的已结束会话",
         "user_added" => "账号已添加",
         "user_updated" => "账号已更新",
         "password_changed" => "密码已修改",

@@ -196,8 +196,12 @@ pub async fn draw(
             f.day
         ))
     })?;
-    state.desk.draw_samples(day).await?;
-    Ok(redirect("/qa/scoring?done=saved"))
+    let drawn = state.desk.draw_samples(day).await?;
+    Ok(redirect(if drawn > 0 {
+        "/qa/scoring?done=drawn"
+    } else {
+        "/qa/scoring?done=drawn_none"
+    }))
 }
 
 /// POST /qa/samples/{id} — a score: `p0`, `p1` … per rubric item, `note`, `example`.

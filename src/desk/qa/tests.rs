@@ -74,7 +74,15 @@ fn findings_after_waits(
         .collect();
     let logins = HashMap::from([(UserId(2), "mei".to_string())]);
     let t = Timeline::build(&conv, &msgs, &[], &logins);
-    let found = inspect(&conv, &t, &msgs, &logins, &QaSettings::default(), shop());
+    let found = inspect(
+        &conv,
+        &t,
+        &msgs,
+        &logins,
+        &QaSettings::default(),
+        shop(),
+        None,
+    );
     for f in &found {
         if f.agent.is_some() {
             assert_eq!(f.agent.as_deref(), Some("mei"), "agents by login name");
@@ -114,8 +122,8 @@ fn red_lines_are_found_in_agent_messages_only_and_whatever_the_width() {
         vec![QaRule::RedLine]
     );
     let rules = QaSettings::default();
-    assert_eq!(red_lines_in("爱买不买！", &rules), vec!["爱买不买"]);
-    assert!(red_lines_in("亲，这款卖得很好", &rules).is_empty());
+    assert_eq!(red_lines_in("爱买不买！", &rules, None), vec!["爱买不买"]);
+    assert!(red_lines_in("亲，这款卖得很好", &rules, None).is_empty());
     // Spellings that dodge the word are the word.
     for dodge in [
         "加V信 xiaoer888 私下给您退差价",
@@ -123,9 +131,30 @@ fn red_lines_are_found_in_agent_messages_only_and_whatever_the_width() {
         "加 wx 吧",
         "加我扣扣",
     ] {
-        assert!(!red_lines_in(dodge, &rules).is_empty(), "{dodge}");
+        assert!(!red_lines_in(dodge, &rules, None).is_empty(), "{dodge}");
     }
-    assert!(red_lines_in("亲，支持微信支付哦", &rules).is_empty());
+    assert!(red_lines_in("亲，支持微信支付哦", &rules, None).is_empty());
+}
+
+#[test]
+fn red_lines_are_whole_words() {
+    let analyzer = crate::bot::tokenize::Analyzer::new(&crate::model::Lexicon::default(), []);
+    let cut = |t: &str| analyzer.cut(&crate::bot::normalize::normalize(t));
+    let rules = QaSettings::default();
+    for fine in ["这款滚筒洗衣机很好用", "垃圾袋是赠品", "手机没有病毒"] {
+        assert!(
+            red_lines_in(fine, &rules, Some(&cut)).is_empty(),
+            "{fine}: {:?}",
+            cut(fine)
+        );
+    }
+    for bad in ["你滚吧", "你有病吧", "什么垃圾", "加我薇信", "爱买不买"] {
+        assert!(
+            !red_lines_in(bad, &rules, Some(&cut)).is_empty(),
+            "{bad}: {:?}",
+            cut(bad)
+        );
+    }
 }
 
 #[test]
