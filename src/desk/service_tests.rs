@@ -454,6 +454,43 @@ async fn with_nobody_on_duty_the_bot_says_so_honestly() {
 }
 
 #[actix_web::test]
+async fn switching_to_bot_only_hands_the_queue_back_to_the_bot() {
+    use crate::bot::compose::BOT_ONLY_TEXT;
+    let (s, _, _) = shop().await;
+    let queued = s
+        .desk
+        .on_buyer_message(msg("b1", "转人工"))
+        .await
+        .unwrap()
+        .conv;
+    assert_eq!(queued.state, ConvState::Queued);
+    s.desk
+        .save_reception(
+            &Actor::cli(),
+            Reception {
+                bot_only: true,
+                ..Reception::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c = conv(&s, queued.id);
+    assert_eq!(c.state, ConvState::Bot, "nobody will take the queue now");
+    assert_eq!(
+        conv_texts(&s, c.id).last().map(String::as_str),
+        Some(BOT_ONLY_TEXT)
+    );
+    // The buyer's next question is answered, not left in a dead queue.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "发什么快递"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.id, c.id);
+    assert!(!texts(&o).is_empty() && o.conv.state == ConvState::Bot);
+}
+
+#[actix_web::test]
 async fn no_human_notices_tell_the_truth() {
     use crate::bot::compose::{BOT_ONLY_TEXT, COMPLAINT_SORRY_TEXT};
     let (s, a1, _) = shop().await;

@@ -1,8 +1,11 @@
 //! The owner's and supervisors' service switches: scene modes, reception settings and
 //! skill groups, each change audited with who and when.
 
+use super::conversation::Trigger;
+use super::service::Changes;
 use super::{Actor, Desk, Result};
-use crate::model::{Group, GroupId, Invalid, Reception, Role, SceneSwitch};
+use crate::bot::compose::BOT_ONLY_TEXT;
+use crate::model::{ConvState, Group, GroupId, Invalid, Reception, Role, SceneSwitch, Sender};
 use crate::store::{self, prelude::*};
 use std::collections::BTreeMap;
 
@@ -179,12 +182,29 @@ impl Desk {
             return Ok(());
         }
         let audit = self.audit(actor, "reception.set", "接待设置", changes.join("；"));
-        self.store
+        // Switched to 仅机器人接待: nobody will take the queue, so the bot takes it back
+        // and says so (queued buyers' messages went unanswered).
+        let release = r.bot_only && !old.bot_only;
+        let now = self.clock.now();
+        let (events, deliveries) = self
+            .store
             .write(move |tx| {
                 tx.put_reception(&r)?;
-                tx.append_audit(&audit)
+                tx.append_audit(&audit)?;
+                let mut c = Changes::new(tx, now);
+                if release {
+                    for mut conv in tx.list_open_convs()? {
+                        if conv.state == ConvState::Queued {
+                            c.say(&mut conv, Sender::System, BOT_ONLY_TEXT, None, None)?;
+                            c.change(&mut conv, Trigger::Release, "仅机器人接待")?;
+                            tx.put_conv(&conv)?;
+                        }
+                    }
+                }
+                Ok((c.events, c.queued))
             })
             .await?;
+        self.publish(&events, deliveries);
         Ok(())
     }
 
