@@ -383,7 +383,10 @@ fn follow_up(
         return Ok(false);
     };
     let text = compose::fill(
-        &kind.follow_up.replace("{{工单号}}", &t.id.to_string()),
+        &kind
+            .follow_up
+            .replace("{{工单号}}", &t.id.to_string())
+            .replace("{{订单号}}", &t.order_id),
         settings,
         None,
     );

@@ -168,9 +168,15 @@ pub fn variable_pieces(text: &str) -> impl Iterator<Item = (&str, Option<&str>)>
 /// The `{{name}}` variables of `text` that nothing fills (a buyer would read a gap
 /// where they stand), as a message naming them and what may be used instead.
 pub fn unknown_variables(text: &str) -> Option<String> {
+    let known: Vec<&str> = ShopSettings::variable_names().collect();
+    unknown_variables_among(text, &known)
+}
+
+/// Like [`unknown_variables`], for a text where only `known` are filled.
+pub fn unknown_variables_among(text: &str, known: &[&str]) -> Option<String> {
     let mut unknown: Vec<&str> = Vec::new();
     for name in variable_pieces(text).filter_map(|(_, name)| name) {
-        if !ShopSettings::variable_names().any(|v| v == name) && !unknown.contains(&name) {
+        if !known.contains(&name) && !unknown.contains(&name) {
             unknown.push(name);
         }
     }
@@ -178,9 +184,7 @@ pub fn unknown_variables(text: &str) -> Option<String> {
         return None;
     }
     let named: Vec<String> = unknown.iter().map(|n| format!("{{{{{n}}}}}")).collect();
-    let known: Vec<String> = ShopSettings::variable_names()
-        .map(|n| format!("{{{{{n}}}}}"))
-        .collect();
+    let known: Vec<String> = known.iter().map(|n| format!("{{{{{n}}}}}")).collect();
     Some(format!(
         "没有变量 {}，可用的变量：{}",
         named.join("、"),

@@ -15,7 +15,8 @@ pub struct TicketType {
     /// Hours from creation to the due time.
     pub sla_hours: u32,
     /// Sent to the buyer when a ticket of this type is resolved (主动跟进); `{{工单号}}`
-    /// becomes the ticket number. Empty: no message.
+    /// becomes the ticket number, `{{订单号}}` its order number, and the shop settings'
+    /// variables are filled. Empty: no message.
     #[serde(default)]
     pub follow_up: String,
     #[serde(default = "yes")]
@@ -83,6 +84,17 @@ impl TicketType {
     }
 
     /// Checks the name, the SLA and the follow-up text.
+    /// The variables a follow-up may use: the ticket's own, then the shop settings'.
+    pub fn variables() -> Vec<&'static str> {
+        ["工单号", "订单号"]
+            .into_iter()
+            .chain(
+                super::ShopSettings::variable_names()
+                    .filter(|v| !super::settings::PRODUCT_VARIABLES.contains(v)),
+            )
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         let mut inv = Invalid::default();
         let n = self.name.trim().chars().count();
@@ -97,6 +109,12 @@ impl TicketType {
                 "follow_up",
                 format!("跟进消息最多 {} 个字", Self::MAX_FOLLOW_UP),
             );
+        } else if let Some(trouble) =
+            super::settings::unknown_variables_among(&self.follow_up, &Self::variables())
+        {
+            // An unknown {{name}} would reach the buyer as a gap ("{{订单号}} 已处理" →
+            // " 已处理").
+            inv.add("follow_up", trouble);
         }
         inv.into_result()
     }
@@ -298,5 +316,27 @@ mod tests {
             enabled: true,
         };
         assert_eq!(bad.validate().unwrap_err().0.len(), 3);
+    }
+
+    #[test]
+    fn a_follow_up_may_use_only_variables_that_are_filled() {
+        let mut t = TicketType {
+            id: 9,
+            name: "差评跟进".into(),
+            sla_hours: 24,
+            follow_up: "亲，订单 {{订单号}} 已处理（工单 {{工单号}}），{{店铺名}}感谢您的耐心"
+                .into(),
+            enabled: true,
+        };
+        assert!(t.validate().is_ok());
+        for unknown in ["{{订单编号}} 已处理", "{{商品名}}已补发"] {
+            t.follow_up = unknown.into();
+            let inv = t.validate().unwrap_err();
+            let said = inv.get("follow_up").unwrap_or_default();
+            assert!(
+                said.starts_with("没有变量") && said.contains("{{订单号}}"),
+                "{said}"
+            );
+        }
     }
 }
