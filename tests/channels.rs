@@ -153,6 +153,10 @@ async fn orders_are_recorded_for_the_buyer() {
         serde_json::json!({"order_id": "", "buyer_id": "b", "status": "paid"}),
         serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "weird"}),
         serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "WAIT_BUYER_PAY"}),
+        serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "paid",
+            "items": [{"name": "T恤", "qty": 0}]}),
+        serde_json::json!({"order_id": "A", "buyer_id": "b", "status": "paid",
+            "amount": "100", "paid": "500"}),
     ] {
         let before = shop.snapshot();
         let res = call_service(

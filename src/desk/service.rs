@@ -990,6 +990,21 @@ impl Desk {
         if o.items.len() > MAX_ORDER_ITEMS {
             inv.add("items", format!("items 最多 {MAX_ORDER_ITEMS} 项"));
         }
+        if let Some(n) = o
+            .items
+            .iter()
+            .position(|i| i.qty == 0 || i.name.trim().is_empty())
+        {
+            inv.add(
+                "items",
+                format!("items 第 {} 项：name 不能为空，qty 至少为 1", n + 1),
+            );
+        }
+        if let (Some(amount), Some(paid)) = (o.amount, o.paid)
+            && paid > amount
+        {
+            inv.add("paid", "paid（实付）不能大于 amount（订单金额）");
+        }
         inv.into_result()?;
         let now = self.clock.now();
         Ok(self
