@@ -448,6 +448,12 @@ async fn the_owner_creates_tokens_and_webhooks_and_sees_failures() {
         html.contains("投递失败，重试中") && html.contains("已失败 1 次：HTTP 503"),
         "{html}"
     );
+    // The owner's home page says messages are not getting through.
+    let home = text(call_service(&app, get("/", Some(&boss)).to_request()).await).await;
+    assert!(
+        home.contains("Webhook 未送达买家的消息</a> <strong class=\"badge warn\">1</strong>"),
+        "{home}"
+    );
     shop.state
         .desk
         .delivery_failed(due(), "HTTP 502".into(), true)

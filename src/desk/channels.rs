@@ -311,6 +311,18 @@ impl Desk {
             .collect())
     }
 
+    /// Webhook messages that have not reached the bridge: failed at least once
+    /// (retrying) or given up.
+    pub fn undelivered_count(&self) -> Result<usize> {
+        Ok(self
+            .store
+            .read()?
+            .list_deliveries()?
+            .iter()
+            .filter(|d| d.failed || d.attempts > 0)
+            .count())
+    }
+
     /// Failed deliveries (given up after the last retry), newest first, for the owner.
     pub fn failed_deliveries(&self) -> Result<Vec<Delivery>> {
         let mut failed: Vec<Delivery> = self

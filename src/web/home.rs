@@ -73,6 +73,17 @@ pub async fn home(
             href: "/desk",
         });
     }
+    if me.user.role == Role::Owner {
+        // Buyers' bridges not getting the shop's answers is only seen on 渠道接入.
+        let stuck = state.desk.undelivered_count()?;
+        if stuck > 0 {
+            todo.push(Todo {
+                label: "Webhook 未送达买家的消息",
+                count: stuck,
+                href: "/settings/channels",
+            });
+        }
+    }
     if matches!(me.user.role, Role::Owner | Role::Trainer) {
         todo.push(Todo {
             label: "问答训练待处理的问题",

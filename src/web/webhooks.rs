@@ -142,7 +142,37 @@ async fn post(client: &ureq::Agent, hook: &Webhook, d: &Delivery) -> Result<(), 
     match sent {
         Ok(Ok(res)) if res.status().is_success() => Ok(()),
         Ok(Ok(res)) => Err(format!("HTTP {}", res.status().as_u16())),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(send_trouble(&e)),
         Err(e) => Err(format!("worker: {e}")),
+    }
+}
+
+/// Why a webhook could not be sent, in words the owner can act on (ureq's are English).
+fn send_trouble(e: &ureq::Error) -> String {
+    use std::io::ErrorKind;
+    match e {
+        ureq::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => {
+                "连接被拒绝：对方的服务没有启动，或地址、端口填错了".into()
+            }
+            ErrorKind::TimedOut => "连接超时：对方没有响应".into(),
+            _ => format!("网络错误：{io}"),
+        },
+        ureq::Error::Timeout(_) => "请求超时：对方没有及时响应".into(),
+        ureq::Error::HostNotFound => "找不到这个域名：请检查 webhook 地址".into(),
+        ureq::Error::ConnectionFailed => "连接失败：请检查 webhook 地址和网络".into(),
+        other => format!("发送失败：{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_failures_are_told_in_chinese() {
+        let refused = ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(send_trouble(&refused).starts_with("连接被拒绝"));
+        assert!(send_trouble(&ureq::Error::HostNotFound).starts_with("找不到这个域名"));
     }
 }
