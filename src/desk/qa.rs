@@ -157,14 +157,38 @@ pub fn inspect(
                     detail,
                 ))
             }
-            None => out.push(finding(
-                conv.id,
-                QaRule::SlowFirst,
-                assigned.clone(),
-                None,
-                moved,
-                "转人工后没有客服回复".into(),
-            )),
+            None => {
+                // Closed within 30 s of reaching an agent (a supervisor's 强拆, the
+                // buyer leaving): the agent had no time to answer.
+                let reached = t
+                    .modes
+                    .iter()
+                    .rfind(|(_, s)| *s == ConvState::Human)
+                    .map(|(at, _)| *at);
+                let closed = t
+                    .modes
+                    .iter()
+                    .rfind(|(_, s)| *s == ConvState::Closed)
+                    .map(|(at, _)| *at);
+                let (agent, detail) = match (reached, closed) {
+                    (Some(r), Some(c)) if c >= r && (c - r).num_seconds() <= FAST_SECS => (
+                        None,
+                        format!(
+                            "转人工后没有客服回复（接入后 {} 秒会话即结束）",
+                            (c - r).num_seconds()
+                        ),
+                    ),
+                    _ => (assigned.clone(), "转人工后没有客服回复".to_string()),
+                };
+                out.push(finding(
+                    conv.id,
+                    QaRule::SlowFirst,
+                    agent,
+                    None,
+                    moved,
+                    detail,
+                ))
+            }
             _ => {}
         }
     }
@@ -186,14 +210,23 @@ pub fn inspect(
                     *at,
                     format!("买家等了 {} 秒才得到回复", (*at - turn.start).num_seconds()),
                 )),
-            None if conv.state == ConvState::Closed => out.push(finding(
-                conv.id,
-                QaRule::SlowReply,
-                assigned.clone(),
-                None,
-                turn.start,
-                "买家的消息没有得到人工回复".into(),
-            )),
+            None if conv.state == ConvState::Closed => {
+                // Closed before 3 minutes were up: the agent had no time to answer.
+                let closed = t
+                    .modes
+                    .iter()
+                    .rfind(|(_, s)| *s == ConvState::Closed)
+                    .map(|(at, _)| *at);
+                let rushed = closed.is_some_and(|c| (c - turn.start).num_seconds() <= HUMAN_SECS);
+                out.push(finding(
+                    conv.id,
+                    QaRule::SlowReply,
+                    if rushed { None } else { assigned.clone() },
+                    None,
+                    turn.start,
+                    "买家的消息没有得到人工回复".into(),
+                ))
+            }
             _ => {}
         }
     }

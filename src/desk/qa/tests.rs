@@ -238,10 +238,28 @@ fn two_hand_overs_are_noted() {
 
 #[test]
 fn a_buyer_left_unanswered_is_put_down_to_the_agent_given_the_conversation() {
-    let lines = [(0, W::Buyer, "在吗"), (5, W::Bot, "稍等")];
+    let lines = [
+        (0, W::Buyer, "在吗"),
+        (5, W::Bot, "稍等"),
+        (90, W::Buyer, "人呢"),
+    ];
     let found = findings(&lines, &[3], Some(UserId(2)));
     let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
     assert_eq!(slow.agent.as_deref(), Some("mei"));
+    // Closed 10 s after the agent got it (a supervisor's 强拆): not the agent's.
+    let quick = [(0, W::Buyer, "在吗"), (12, W::Bot, "稍等")];
+    let found = findings(&quick, &[3], Some(UserId(2)));
+    let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
+    assert_eq!(slow.agent, None, "{slow:?}");
+    assert!(
+        slow.detail.contains("接入后 10 秒会话即结束"),
+        "{}",
+        slow.detail
+    );
+    // A buyer message closed on before 3 minutes were up is nobody's to answer late.
+    let found = findings(&lines, &[3], Some(UserId(2)));
+    let late = found.iter().find(|f| f.rule == QaRule::SlowReply).unwrap();
+    assert_eq!(late.agent, None, "closed 1 s after 人呢: {late:?}");
     // Never assigned (the buyer waited in the queue): nobody to name.
     let found = findings(&lines, &[3], None);
     let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
