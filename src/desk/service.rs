@@ -485,8 +485,16 @@ impl<'t, 'a> Changes<'t, 'a> {
             0 => "您是下一位".to_string(),
             ahead => format!("前面还有 {ahead} 位"),
         };
+        let settings = self.tx.get_settings()?;
         let text = if picture.on_duty(conv.group) {
             format!("{lead}，{place}，请稍候～")
+        } else if !settings.is_staffed(self.now) && self.tx.get_reception()?.off_hours_reply {
+            // After hours nobody is coming online soon: say when they do (unless the
+            // shop switched the off-hours reply off).
+            let back = super::scenes::humans_back_label(&settings, self.now);
+            format!(
+                "{lead}。现在是非人工服务时间，已为您排队（{place}），人工客服 {back} 上班后会第一时间接待您～"
+            )
         } else {
             format!(
                 "{lead}。人工客服暂时都不在线，已为您排队（{place}），客服上线后会第一时间接待您～"

@@ -637,6 +637,32 @@ async fn a_buyer_passed_on_by_an_agent_who_left_still_counts_as_waiting() {
 }
 
 #[actix_web::test]
+async fn an_agent_leaving_after_hours_tells_the_buyer_when_humans_are_back() {
+    let (s, a1, _) = shop().await;
+    online(&s, &a1).await;
+    let served = s
+        .desk
+        .on_buyer_message(msg("b1", "转人工"))
+        .await
+        .unwrap()
+        .conv;
+    assert_eq!(served.agent, Some(a1.id));
+    // 23:30: past the default staffed hours (09:00–23:00).
+    s.clock.advance(Duration::minutes(13 * 60 + 30));
+    s.desk
+        .set_agent_state(&a1, AgentState::Offline)
+        .await
+        .unwrap();
+    let said = conv_texts(&s, served.id);
+    let last = said.last().unwrap();
+    assert!(
+        last.contains("非人工服务时间") && last.contains("明天 09:00"),
+        "{said:?}"
+    );
+    assert!(!last.contains("客服上线后"), "{last}");
+}
+
+#[actix_web::test]
 async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
     use super::agents::{IDLE_CLOSE_TEXT, QUEUE_TIMEOUT_TEXT};
     let (s, a1, a2) = shop().await;
