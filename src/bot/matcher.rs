@@ -37,11 +37,9 @@ const OFF_TOPIC: &[&str] = &[
     "公积金",
     "宽带",
     "作文",
-    "作业",
     "电视剧",
     "彩票",
     "挂号",
-    "天气",
 ];
 /// Characters of a message considered: long messages keep their end, where the
 /// question usually is.
