@@ -236,6 +236,8 @@ async fn bad_input_is_a_400_with_a_message_and_changes_nothing() {
         ),
         (vec![("q", "发货"), ("state", "gone")], "会话状态选择有误"),
         (vec![("q", "发货"), ("agent", "x")], "客服选择有误"),
+        (vec![("q", "发货"), ("agent", "999")], "客服选择有误"),
+        (vec![("q", "发货"), ("channel", "nope")], "渠道选择有误"),
     ] {
         let (status, html) = search(&app, &mei, &query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}");

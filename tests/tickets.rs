@@ -126,6 +126,16 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
     )
     .await;
     assert!(html.contains(&format!("#{id}")));
+    // A filter no link makes says so rather than showing an empty list.
+    for bad in ["status=xyz", "kind=abc", "assignee=bob"] {
+        let res = call_service(
+            &app,
+            get(&format!("/tickets?{bad}"), Some(&mei)).to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert!(text(res).await.contains("选择有误"), "{bad}");
+    }
 
     // Work it: 处理中, a comment, then 已解决 sends the buyer the follow-up.
     let update = |s: &Sess, status: &str| {

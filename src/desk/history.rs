@@ -5,7 +5,7 @@
 
 use super::workspace::{HISTORY, may_see};
 use super::{Desk, Error, Result};
-use crate::model::{ConvId, ConvState, Conversation, Group, Invalid, Message, Role, User};
+use crate::model::{ConvId, ConvState, Conversation, Group, Invalid, Message, Role, User, UserId};
 use crate::search::{self, Convs, Filter, History, Phrase, text::Piece};
 use crate::store::ReadTx;
 use crate::store::prelude::*;
@@ -237,6 +237,20 @@ impl Desk {
         let history = self.history()?;
         let r = self.store.read()?;
         let (phrases, mut filter, state) = parse_query(q, r.get_settings()?.tz())?;
+        // A filter naming nobody and nothing would quietly find nothing: say so.
+        let mut inv = Invalid::default();
+        if let Some(id) = filter.agent
+            && r.get_user(UserId(id))?.is_none()
+        {
+            inv.add("agent", "客服选择有误");
+        }
+        if let Some(ch) = &filter.channel
+            && ch != crate::model::conv::WEB_CHANNEL
+            && !history.channels()?.contains(ch)
+        {
+            inv.add("channel", "渠道选择有误");
+        }
+        inv.into_result()?;
         let mut only = None;
         if let Some(state) = state {
             (filter.convs, only) = in_state(&r, state)?;

@@ -225,6 +225,23 @@ impl Desk {
 
     /// Tickets `filter` keeps, overdue first, then by due time.
     pub fn tickets(&self, user: &User, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        // A filter value no link makes would quietly show nothing: say so.
+        let mut inv = Invalid::default();
+        let status = filter.status.as_str();
+        if !matches!(status, "" | "open") && !TicketStatus::ALL.iter().any(|s| s.as_str() == status)
+        {
+            inv.add("status", "工单状态选择有误");
+        }
+        if !filter.kind.is_empty() && filter.kind.parse::<u64>().is_err() {
+            inv.add("kind", "工单类型选择有误");
+        }
+        if !matches!(filter.assignee.as_str(), "" | "me") {
+            inv.add("assignee", "处理人选择有误");
+        }
+        if !matches!(filter.overdue.as_str(), "" | "1" | "0") {
+            inv.add("overdue", "超时筛选有误");
+        }
+        inv.into_result()?;
         let now = self.clock.now();
         let mut all: Vec<Ticket> = self
             .store
