@@ -151,11 +151,20 @@ impl Desk {
             list.push(ConvRow {
                 unread: unanswered.len(),
                 waiting_since,
-                // The service's own notices ("已为您接通…") say nothing about the buyer.
+                // The service's own notices ("已为您接通…") say nothing about the buyer;
+                // what the bot or an agent said is marked, so it never reads as the
+                // buyer's words.
                 last_text: recent
                     .iter()
                     .rfind(|m| m.from != Sender::System)
-                    .map(|m| m.text.lines().next().unwrap_or_default().to_string())
+                    .map(|m| {
+                        let line = m.text.lines().next().unwrap_or_default();
+                        match m.from {
+                            Sender::Agent { .. } => format!("客服：{line}"),
+                            Sender::Bot => format!("机器人：{line}"),
+                            _ => line.to_string(),
+                        }
+                    })
                     .unwrap_or_default(),
                 agent_name: conv.agent.and_then(|a| names.get(&a).cloned()),
                 conv,
