@@ -76,7 +76,8 @@ impl Filter {
 pub struct Monitor {
     pub queues: Vec<GroupQueue>,
     pub agents: Vec<AgentLoad>,
-    /// Filtered, humans' first (queued, then served), the longest waiting first.
+    /// Filtered, humans' first: the queue in serving order, then served buyers, the
+    /// longest waiting first.
     pub convs: Vec<OpenConv>,
     /// Open conversations before filtering.
     pub open_total: usize,
@@ -188,12 +189,18 @@ impl Desk {
             ConvState::Human => 1,
             _ => 2,
         };
-        convs.sort_by_key(|o| {
-            (
-                order(o.conv.state),
-                o.waiting_since.unwrap_or(o.conv.updated_at),
-                o.conv.id,
-            )
+        // The queue in the order it is served (as the workspace lists it), then the
+        // served buyers, the longest waiting first.
+        convs.sort_by(|a, b| {
+            order(a.conv.state).cmp(&order(b.conv.state)).then_with(|| {
+                match (a.conv.state, b.conv.state) {
+                    (ConvState::Queued, ConvState::Queued) => {
+                        super::routing::serving_order(&a.conv, &b.conv)
+                    }
+                    _ => (a.waiting_since.unwrap_or(a.conv.updated_at), a.conv.id)
+                        .cmp(&(b.waiting_since.unwrap_or(b.conv.updated_at), b.conv.id)),
+                }
+            })
         });
         Ok(Monitor {
             queues,

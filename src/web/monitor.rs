@@ -7,7 +7,7 @@ use super::page::PageCtx;
 use crate::AppState;
 use crate::desk::monitor::{Filter, Monitor};
 use crate::error::AppError;
-use crate::model::{ConvState, Group};
+use crate::model::{ConvState, Group, QaRule};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -41,6 +41,8 @@ pub struct ConvView {
     pub agent: String,
     pub waiting: String,
     pub vip: u8,
+    /// Handed over for a complaint: served first among equals.
+    pub urgent: bool,
 }
 
 /// The live part of the page (refreshed in place).
@@ -63,6 +65,8 @@ pub struct MonitorPage {
     pub filter: Filter,
     pub groups: Vec<Group>,
     pub query: String,
+    /// Today's red-line alerts so far, newest first: (time, agent, detail, conv).
+    pub alerts: Vec<(String, String, String, u64)>,
 }
 
 fn wait(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -111,6 +115,7 @@ fn board(state: &AppState, filter: &Filter) -> Result<Board, AppError> {
                 agent: o.agent,
                 waiting: wait(o.waiting_since, now),
                 vip: o.buyer.member_level,
+                urgent: o.conv.urgent,
             })
             .collect(),
         open_total,
@@ -126,7 +131,27 @@ pub async fn page(
     filter: web::Query<Filter>,
 ) -> Result<MonitorPage, AppError> {
     let filter = filter.into_inner();
+    // The alerts of the day so far: a supervisor opening the page later still sees
+    // them (live ones are added by the page's script).
+    let tz = state.desk.settings()?.tz();
+    let today = state.desk.today()?;
+    let alerts = state
+        .desk
+        .findings(Some(QaRule::RedLine), None, 200)?
+        .into_iter()
+        .filter(|f| f.at.with_timezone(&tz).date_naive() == today)
+        .take(20)
+        .map(|f| {
+            (
+                f.at.with_timezone(&tz).format("%H:%M").to_string(),
+                f.agent.unwrap_or_default(),
+                f.detail,
+                f.conv.0,
+            )
+        })
+        .collect();
     Ok(MonitorPage {
+        alerts,
         ctx,
         board_html: board(&state, &filter)?.render()?,
         query: serde_urlencoded::to_string([
