@@ -509,6 +509,14 @@ impl Desk {
     ) -> Result<Sample> {
         let r = self.store.read()?;
         let mut sample = r.sample(conv)?.ok_or(Error::NotFound)?;
+        if let Some(done) = &sample.score {
+            // A score is a record of who judged what: a second one would silently
+            // replace it (and drop its 优秀案例 mark).
+            return Err(Error::Refused(format!(
+                "这个会话已由 {} 评分（{}/{}），不能再次评分",
+                done.by, done.total, done.out_of
+            )));
+        }
         let rubric = r.qa_settings()?.rubric;
         drop(r);
         let mut inv = Invalid::default();
