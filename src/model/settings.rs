@@ -93,7 +93,7 @@ impl Default for ShopSettings {
             staffed: StaffedHours::default(),
             time_zone: "Asia/Shanghai".into(),
             greeting: "亲，欢迎光临{{店铺名}}！我是智能客服小二，有什么可以帮您？".into(),
-            off_hours_text: "亲，现在是非人工服务时间，我是机器人小二，先为您解答；人工客服的服务时间是 {{客服时间}}，届时回复“转人工”即可联系人工客服。".into(),
+            off_hours_text: "亲，现在是非人工服务时间，人工客服的服务时间是 {{客服时间}}，届时回复“转人工”即可联系人工客服；其他问题可以先问机器人小二哦～".into(),
             couriers: default_couriers(),
             ship_within: default_ship_within(),
             free_shipping: default_free_shipping(),
