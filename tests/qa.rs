@@ -69,6 +69,13 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
     let findings = shop.state.desk.findings(None, Some("mei"), 10).unwrap();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule, QaRule::RedLine);
+    // A supervisor opening the monitor later still sees the day's alert.
+    let html = text(call_service(&app, get("/desk/monitor", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("<section class=\"card alerts\" id=\"alerts\" aria-live")
+            && html.contains("mei：使用了红线词"),
+        "{html}"
+    );
 
     // At close the whole conversation is inspected (by the task the server runs): the
     // red line again, and the slow first answer (40 s).
@@ -291,6 +298,12 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
         "{html}"
     );
     assert!(html.contains("90/100"));
+    // Scored once: a second score is refused, and the first (an example) stays.
+    let before = shop.snapshot();
+    let res = call_service(&app, score(&["10", "10", "10", "10", "10"], false)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("不能再次评分"));
+    assert_eq!(shop.snapshot(), before);
     let html =
         text(call_service(&app, get("/dashboard/agents", Some(&lead)).to_request()).await).await;
     assert!(html.contains("<td>90.0（1）</td>"), "{html}");

@@ -165,6 +165,9 @@ async fn an_agent_takes_a_waiting_buyer_answers_with_smart_assist_and_closes() {
         (last["from"].as_str(), last["text"].as_str()),
         (Some("agent"), Some(reply.as_str()))
     );
+    // The row's preview marks it as the agent's, not the buyer's.
+    let html = text(call_service(&app, get("/desk/lists", Some(&mei)).to_request()).await).await;
+    assert!(html.contains("<span class=\"ws-last\">客服："), "{html}");
     // The messages fragment shows it too, after the last seq the page had.
     let after = last["id"].as_u64().unwrap() - 1;
     let frag = text(

@@ -637,6 +637,32 @@ async fn a_buyer_passed_on_by_an_agent_who_left_still_counts_as_waiting() {
 }
 
 #[actix_web::test]
+async fn the_monitor_lists_the_queue_in_serving_order() {
+    let (s, _, _) = shop().await;
+    let calm = s
+        .desk
+        .on_buyer_message(msg("b1", "转人工"))
+        .await
+        .unwrap()
+        .conv;
+    s.clock.advance(Duration::seconds(30));
+    let angry = s
+        .desk
+        .on_buyer_message(msg("b2", "我要投诉"))
+        .await
+        .unwrap()
+        .conv;
+    assert!(angry.urgent && angry.state == ConvState::Queued);
+    let m = s.desk.monitor(&super::monitor::Filter::default()).unwrap();
+    let order: Vec<ConvId> = m.convs.iter().map(|o| o.conv.id).collect();
+    assert_eq!(
+        order,
+        vec![angry.id, calm.id],
+        "the complaint is served first"
+    );
+}
+
+#[actix_web::test]
 async fn an_agent_leaving_after_hours_tells_the_buyer_when_humans_are_back() {
     let (s, a1, _) = shop().await;
     online(&s, &a1).await;
