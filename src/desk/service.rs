@@ -556,14 +556,26 @@ impl Desk {
             ctx.has_order = has_order;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
-            let reply = self.bot()?.reply_shared(&ctx, &text);
+            let bot = self.bot()?;
+            let reply = bot.reply_shared(&ctx, &text);
             let mode = scene_mode(&setup.switches, reply.scene.as_deref(), settings, now);
             let first = conv
                 .is_none()
                 .then(|| reception_mode(reception, settings, now))
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
             let streak = ctx.unmatched_streak;
-            Some(plan(&reply, mode, settings, reception, now, first, streak))
+            let mut p = plan(&reply, mode, settings, reception, now, first, streak);
+            // "衣服开线了 转人工": the buyer goes to the group for what they ask beside
+            // the call (质量问题), not for whatever the bot answered last.
+            if reply.intent == Some(Intent::Transfer)
+                && let Some(asked) = crate::bot::intents::beside_transfer(&reply.explain.normalized)
+            {
+                let about = bot.reply(&ctx, &asked);
+                if about.band == Band::Exact && about.intent.is_none() {
+                    p.scene = about.scene.or(p.scene);
+                }
+            }
+            Some(p)
         } else {
             None
         };

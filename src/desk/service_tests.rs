@@ -774,6 +774,40 @@ async fn buyers_are_told_when_their_agent_leaves_or_their_wait_ends() {
 }
 
 #[actix_web::test]
+async fn a_call_for_a_human_with_a_question_is_routed_by_that_question() {
+    let (s, _, _) = shop().await;
+    let g = s
+        .desk
+        .store()
+        .write(move |tx| {
+            tx.put_group(Group {
+                id: GroupId(0),
+                name: "售后组".into(),
+                members: vec![UserId(3)],
+                scenes: vec!["质量问题".into()],
+                regions: vec![],
+                is_default: false,
+            })
+        })
+        .await
+        .unwrap();
+    // Earlier the bot answered about invoices (scene 发票); now the buyer asks for a
+    // human about a quality problem in one message.
+    s.desk
+        .on_buyer_message(msg("b1", "可以开发票吗"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "衣服开线了 转人工"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    assert_eq!(o.conv.scene.as_deref(), Some("质量问题"));
+    assert_eq!(o.conv.group, Some(g.id));
+}
+
+#[actix_web::test]
 async fn transfers_between_agents_and_groups() {
     let (s, a1, a2) = shop().await;
     let g = s
