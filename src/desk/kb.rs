@@ -107,12 +107,7 @@ impl Desk {
         skus: &HashSet<String>,
     ) -> Result<(), Invalid> {
         let mut inv = entry.validate().err().unwrap_or_default();
-        let missing: Vec<&str> = entry
-            .follow_ups
-            .iter()
-            .filter(|f| !known.contains(*f))
-            .map(String::as_str)
-            .collect();
+        let missing = absent(entry.follow_ups.iter(), known);
         if !missing.is_empty() {
             inv.add(
                 "follow_ups",
@@ -120,12 +115,7 @@ impl Desk {
             );
         }
         // An answer for a SKU no product has would never be given (a typo, most often).
-        let strays: Vec<&str> = entry
-            .product_answers
-            .keys()
-            .filter(|sku| !skus.contains(*sku))
-            .map(String::as_str)
-            .collect();
+        let strays = absent(entry.product_answers.keys(), skus);
         if !strays.is_empty() {
             inv.add(
                 "product_answers",
@@ -392,6 +382,13 @@ impl Desk {
 
 fn bot_error(e: bot::Error) -> Error {
     Error::Bot(e.to_string())
+}
+
+/// The ids among `ids` that `known` lacks.
+fn absent<'a>(ids: impl Iterator<Item = &'a String>, known: &HashSet<String>) -> Vec<&'a str> {
+    ids.filter(|id| !known.contains(*id))
+        .map(String::as_str)
+        .collect()
 }
 
 /// The ids a follow-up in an import may name: the file's own, and unless `replace`, the

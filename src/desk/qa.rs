@@ -121,6 +121,13 @@ pub fn inspect(
             ));
         }
     }
+    // When it closed: a buyer left unanswered because it closed at once is not the
+    // agent's to answer.
+    let closed = t
+        .modes
+        .iter()
+        .rfind(|(_, s)| *s == ConvState::Closed)
+        .map(|(at, _)| *at);
     // The first human answer after the hand-over.
     if let Some(moved) = t.transferred_at() {
         let first = msgs
@@ -165,11 +172,6 @@ pub fn inspect(
                     .iter()
                     .rfind(|(_, s)| *s == ConvState::Human)
                     .map(|(at, _)| *at);
-                let closed = t
-                    .modes
-                    .iter()
-                    .rfind(|(_, s)| *s == ConvState::Closed)
-                    .map(|(at, _)| *at);
                 let (agent, detail) = match (reached, closed) {
                     (Some(r), Some(c)) if c >= r && (c - r).num_seconds() <= FAST_SECS => (
                         None,
@@ -212,11 +214,6 @@ pub fn inspect(
                 )),
             None if conv.state == ConvState::Closed => {
                 // Closed before 3 minutes were up: the agent had no time to answer.
-                let closed = t
-                    .modes
-                    .iter()
-                    .rfind(|(_, s)| *s == ConvState::Closed)
-                    .map(|(at, _)| *at);
                 let rushed = closed.is_some_and(|c| (c - turn.start).num_seconds() <= HUMAN_SECS);
                 out.push(finding(
                     conv.id,

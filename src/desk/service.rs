@@ -952,14 +952,32 @@ fn answered_before(
     if offered {
         return Ok(None);
     }
-    Ok(Some(TrainingItem {
+    Ok(Some(answered_question(
+        now,
+        conv.id,
+        question,
+        TrainReason::Transfer,
+        meta,
+    )))
+}
+
+/// A training item for a buyer `question` the bot answered with `meta` (the entry it
+/// answered with is the item's guess), queued at `at` for `reason`.
+pub(super) fn answered_question(
+    at: DateTime<Utc>,
+    conv: ConvId,
+    question: &Message,
+    reason: TrainReason,
+    meta: &BotMeta,
+) -> TrainingItem {
+    TrainingItem {
         id: 0,
-        at: now,
-        conv: conv.id,
+        at,
+        conv,
         seq: question.seq,
         text: question.text.clone(),
         norm: crate::bot::normalize::normalize(&question.text),
-        reason: TrainReason::Transfer,
+        reason,
         candidates: meta
             .entry
             .iter()
@@ -969,7 +987,7 @@ fn answered_before(
         entry: None,
         resolved_at: None,
         resolved_by: None,
-    }))
+    }
 }
 
 /// Most line items one order may carry.

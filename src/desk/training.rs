@@ -2,7 +2,7 @@
 //! agent's actual answer and the bot's guesses; the one-click ways out (add as a similar
 //! phrasing, new entry, ignore); trainers' right/wrong marks on sampled bot answers.
 
-use super::service::local_day;
+use super::service::{answered_question, local_day};
 use super::{Actor, Desk, Error, Result};
 use crate::bot::Ctx;
 use crate::bot::rank::dice;
@@ -454,57 +454,36 @@ impl Desk {
         seq: u64,
         right: bool,
     ) -> Result<()> {
-        let msg = self
-            .store
-            .read()?
-            .messages_after(conv, seq.saturating_sub(1), 1)?
-            .into_iter()
+        let r = self.store.read()?;
+        // The answer and, before it, the buyer's question.
+        let recent = r.messages_after(conv, seq.saturating_sub(21), 21)?;
+        let msg = recent
+            .iter()
             .find(|m| m.seq == seq)
             .ok_or(Error::NotFound)?;
-        let Some(meta) = msg.bot.filter(|_| msg.from == Sender::Bot) else {
+        let Some(meta) = msg.bot.as_ref().filter(|_| msg.from == Sender::Bot) else {
             return Err(Error::Refused("只能标注机器人的回答".into()));
         };
         let now = self.clock.now();
         // A wrong answer sends the buyer's question to 问答训练, to be fixed there; a
         // mark changed back to right takes it out again.
-        let question = self
-            .store
-            .read()?
-            .messages_after(conv, seq.saturating_sub(21), 20)?
-            .into_iter()
+        let question = recent
+            .iter()
             .rfind(|m| m.seq < seq && m.from == Sender::Buyer);
         // The question may be queued already (the bot missed it before, or the buyer
         // asked for a human after the answer): never twice.
-        let queued: Vec<TrainingItem> = match &question {
-            Some(q) => self
-                .store
-                .read()?
+        let queued: Vec<TrainingItem> = match question {
+            Some(q) => r
                 .open_training()?
                 .into_iter()
                 .filter(|i| i.conv == conv && i.seq == q.seq)
                 .collect(),
             None => Vec::new(),
         };
+        drop(r);
         let enqueue = question
             .filter(|_| !right && queued.is_empty())
-            .map(|q| TrainingItem {
-                id: 0,
-                at: now,
-                conv,
-                seq: q.seq,
-                norm: crate::bot::normalize::normalize(&q.text),
-                text: q.text,
-                reason: TrainReason::Wrong,
-                candidates: meta
-                    .entry
-                    .iter()
-                    .map(|e| (e.clone(), meta.confidence))
-                    .collect(),
-                status: TrainStatus::Open,
-                entry: None,
-                resolved_at: None,
-                resolved_by: None,
-            });
+            .map(|q| answered_question(now, conv, q, TrainReason::Wrong, meta));
         let marked_wrong: Vec<u64> = queued
             .iter()
             .filter(|i| i.reason == TrainReason::Wrong)
@@ -515,7 +494,7 @@ impl Desk {
         let mark = BotMark {
             conv,
             seq,
-            entry: meta.entry,
+            entry: meta.entry.clone(),
             right,
             by: user.id,
             by_name: user.name.clone(),
