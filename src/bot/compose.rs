@@ -2,7 +2,7 @@
 //! (product override, after-sale, pre-sale, default), variables filled, and the texts
 //! of guided menus, intents and fallbacks.
 
-use crate::model::{KbEntry, Product, ShopSettings};
+use crate::model::{KbEntry, Order, Product, ShopSettings};
 
 /// Picks the answer for the context: a per-product override first, then the after-sale
 /// or pre-sale variant, then the default.
@@ -18,10 +18,15 @@ pub fn choose<'a>(entry: &'a KbEntry, product: Option<&Product>, has_order: bool
     stage.unwrap_or(&entry.answer)
 }
 
-/// Replaces `{{name}}` variables with shop settings and product facts. A product
-/// variable without a product in context reads naturally ("这款商品"); unknown names are
-/// dropped rather than shown to a buyer.
-pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) -> String {
+/// Replaces `{{name}}` variables with shop settings, product and order facts. A
+/// product or order variable without one in context reads naturally ("这款商品"); unknown
+/// names are dropped rather than shown to a buyer.
+pub fn fill(
+    template: &str,
+    settings: &ShopSettings,
+    product: Option<&Product>,
+    order: Option<&Order>,
+) -> String {
     if !template.contains("{{") {
         return template.to_string();
     }
@@ -29,7 +34,7 @@ pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) 
     for (plain, name) in crate::model::settings::variable_pieces(template) {
         out.push_str(plain);
         if let Some(name) = name {
-            out.push_str(&value(name, settings, product));
+            out.push_str(&value(name, settings, product, order));
         }
     }
     out
@@ -38,7 +43,12 @@ pub fn fill(template: &str, settings: &ShopSettings, product: Option<&Product>) 
 /// `{{到手价}}` when the price is not known here: it reads after "到手价是" or "到手价".
 const PRICE_ON_PAGE: &str = "以商品页面显示的价格为准";
 
-fn value(name: &str, settings: &ShopSettings, product: Option<&Product>) -> String {
+fn value(
+    name: &str,
+    settings: &ShopSettings,
+    product: Option<&Product>,
+    order: Option<&Order>,
+) -> String {
     if let Some((_, v)) = settings.variables().into_iter().find(|(n, _)| *n == name) {
         return v;
     }
@@ -51,7 +61,50 @@ fn value(name: &str, settings: &ShopSettings, product: Option<&Product>) -> Stri
         },
         ("到手价", None) => PRICE_ON_PAGE.into(),
         ("商品链接", Some(p)) => p.link.clone().unwrap_or_default(),
+        ("订单进度", _) => progress(order, settings),
         _ => String::new(),
+    }
+}
+
+/// `{{订单进度}}`: one sentence on where the buyer's latest order stands, from what the
+/// platform bridge last sent (`POST /api/v1/orders`). Without an order in progress (none,
+/// or the latest is done with), where to look.
+fn progress(order: Option<&Order>, settings: &ShopSettings) -> String {
+    let Some(o) = order else {
+        return "订单的最新状态在“我的订单”里可以查看哦。".into();
+    };
+    let what = match o.items.as_slice() {
+        [] => String::new(),
+        [one] => format!("（{}）", one.name),
+        [first, rest @ ..] => format!("（{}等{}件）", first.name, rest.len() + 1),
+    };
+    let id = format!("{}{what}", o.order_id);
+    let logistics = o
+        .logistics
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    match (o.status.as_str(), logistics) {
+        ("paid", _) => format!(
+            "您的订单{id}已付款，正在等待发货，会在付款后{}内发出哦。",
+            settings.ship_within
+        ),
+        ("shipped", Some(l)) => format!("您的订单{id}已经发货啦，物流最新进度：{l}。"),
+        ("shipped", None) => {
+            format!("您的订单{id}已经发货啦，在订单详情里能看到快递单号和实时物流哦。")
+        }
+        ("delivered", Some(l)) => {
+            format!("您的订单{id}显示已签收（{l}），还没拿到的话看看快递柜、驿站或问问门卫哦。")
+        }
+        ("delivered", None) => {
+            format!("您的订单{id}显示已签收，还没拿到的话看看快递柜、驿站或问问门卫哦。")
+        }
+        ("refunding", _) => format!("您的订单{id}正在退款处理中，进度在售后详情里可以查看哦。"),
+        ("refunded", _) => format!("您的订单{id}已退款，款项会按原支付方式退回哦。"),
+        ("completed" | "created" | "unpaid" | "cancelled" | "closed", _) => {
+            progress(None, settings)
+        }
+        (_, _) => format!("您的订单{id}当前状态：{}。", o.status_label()),
     }
 }
 
@@ -107,16 +160,67 @@ mod tests {
         p.final_price = Some(Price(7990));
         let t = "{{店铺名}}的{{商品名}}到手价{{到手价}}，{{发货时效}}内发{{快递}}，客服时间{{客服时间}}{{不存在}}";
         assert_eq!(
-            fill(t, &s, Some(&p)),
+            fill(t, &s, Some(&p), None),
             "我的小店的纯棉T恤到手价¥79.9，48小时内发中通、圆通、韵达，客服时间09:00-23:00"
         );
-        assert_eq!(fill("{{商品名}}有货", &s, None), "这款商品有货");
+        assert_eq!(fill("{{商品名}}有货", &s, None, None), "这款商品有货");
         // Without a product the price is the page's, said once.
         assert_eq!(
-            fill("{{商品名}}现在到手价是{{到手价}}", &s, None),
+            fill("{{商品名}}现在到手价是{{到手价}}", &s, None, None),
             "这款商品现在到手价是以商品页面显示的价格为准"
         );
-        assert_eq!(fill("未闭合 {{店铺名", &s, None), "未闭合 {{店铺名");
+        assert_eq!(fill("未闭合 {{店铺名", &s, None, None), "未闭合 {{店铺名");
+    }
+
+    #[test]
+    fn order_progress_says_where_the_latest_order_stands() {
+        let s = ShopSettings::default();
+        let mut o = Order {
+            channel: "web".into(),
+            order_id: "TB1001".into(),
+            buyer: crate::model::BuyerId(1),
+            items: vec![crate::model::OrderItem {
+                sku: "A1".into(),
+                name: "纯棉T恤".into(),
+                qty: 1,
+                price: None,
+            }],
+            status: "paid".into(),
+            amount: None,
+            paid: None,
+            logistics: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let t = "亲～{{订单进度}}";
+        assert_eq!(
+            fill(t, &s, None, Some(&o)),
+            "亲～您的订单TB1001（纯棉T恤）已付款，正在等待发货，会在付款后48小时内发出哦。"
+        );
+        o.status = "shipped".into();
+        o.logistics = Some("中通 7531：已到达杭州转运中心".into());
+        assert_eq!(
+            fill(t, &s, None, Some(&o)),
+            "亲～您的订单TB1001（纯棉T恤）已经发货啦，物流最新进度：中通 7531：已到达杭州转运中心。"
+        );
+        o.items.push(o.items[0].clone());
+        o.status = "delivered".into();
+        o.logistics = Some("  ".into());
+        assert!(
+            fill(t, &s, None, Some(&o))
+                .starts_with("亲～您的订单TB1001（纯棉T恤等2件）显示已签收，还没拿到")
+        );
+        // A finished order, or none, points to the order list instead.
+        o.status = "completed".into();
+        let plain = "亲～订单的最新状态在“我的订单”里可以查看哦。";
+        assert_eq!(fill(t, &s, None, Some(&o)), plain);
+        assert_eq!(fill(t, &s, None, None), plain);
+        // A status word a bridge sent before statuses were checked is shown as is.
+        o.status = "挂起".into();
+        assert_eq!(
+            fill(t, &s, None, Some(&o)),
+            "亲～您的订单TB1001（纯棉T恤等2件）当前状态：挂起。"
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
     r.scene = Some(p.entry.scene.clone()).filter(|s| !s.is_empty());
     r.product = product.map(|p| p.sku.clone());
     let text = compose::choose(&p.entry, product, ctx.has_order);
-    r.answer = compose::fill(text, ctx.settings, product);
+    r.answer = compose::fill(text, ctx.settings, product, ctx.order);
     r.follow_ups = p
         .entry
         .follow_ups

@@ -21,7 +21,7 @@ pub mod typo;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{KbEntry, Lexicon, Product, ShopSettings};
+use crate::model::{KbEntry, Lexicon, Order, Product, ShopSettings};
 use chrono::{DateTime, Utc};
 use index::{Location, SearchIndex};
 pub use intents::Intent;
@@ -100,10 +100,21 @@ pub struct Ctx<'a> {
     pub product: Option<&'a str>,
     /// Whether the buyer has an order (after-sale answers).
     pub has_order: bool,
+    /// The buyer's latest paid order, for `{{订单进度}}` (see [`latest_order`]).
+    pub order: Option<&'a Order>,
     /// Entry ids of the menu offered on the previous turn.
     pub menu: &'a [String],
     /// How many turns in a row just went unanswered.
     pub unmatched_streak: u32,
+}
+
+/// The order a buyer's questions are about: the most recently updated of their paid
+/// orders (after-sale ones, see [`Order::is_after_sale`]).
+pub fn latest_order<'o>(orders: impl IntoIterator<Item = &'o Order>) -> Option<&'o Order> {
+    orders
+        .into_iter()
+        .filter(|o| o.is_after_sale())
+        .max_by_key(|o| o.updated_at)
 }
 
 impl<'a> Ctx<'a> {
@@ -114,6 +125,7 @@ impl<'a> Ctx<'a> {
             now,
             product: None,
             has_order: false,
+            order: None,
             menu: &[],
             unmatched_streak: 0,
         }
@@ -282,6 +294,8 @@ struct CacheKey {
     text: String,
     product: Option<String>,
     has_order: bool,
+    /// The order `{{订单进度}}` tells of: id, status and logistics.
+    order: u64,
     menu: Vec<String>,
     /// Whether the previous turn went unanswered (a second miss hands over).
     missed: bool,
@@ -296,10 +310,15 @@ impl CacheKey {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         ctx.settings.hash(&mut h);
+        let mut o = std::collections::hash_map::DefaultHasher::new();
+        ctx.order
+            .map(|o| (&o.order_id, &o.status, &o.logistics, o.updated_at))
+            .hash(&mut o);
         CacheKey {
             text: text.to_string(),
             product: ctx.product.map(String::from),
             has_order: ctx.has_order,
+            order: o.finish(),
             menu: ctx.menu.to_vec(),
             missed: ctx.unmatched_streak >= 1,
             settings: h.finish(),
@@ -519,6 +538,7 @@ impl Engine {
                         compose::choose(&p.entry, product, ctx.has_order),
                         ctx.settings,
                         product,
+                        ctx.order,
                     ),
                     id: c.id,
                     question: c.question,

@@ -10,7 +10,7 @@ use crate::bot::compose::{self, COMPLAINT_TEXT};
 use crate::bot::{Band, Ctx, Intent, Reply};
 use crate::model::conv::ORDER_STATUSES;
 use crate::model::{
-    BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message,
+    BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message, Order,
     Reception, SceneMode, Sender, ShopSettings, TrainReason, TrainStatus, TrainingItem, UserId,
 };
 use crate::store::convs::{ClientMsg, client_msg_key};
@@ -246,7 +246,7 @@ pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 
 /// The honest "no human now" reply, with when humans are back.
 fn off_hours_text(settings: &ShopSettings, at: DateTime<Utc>) -> String {
-    let text = compose::fill(&settings.off_hours_text, settings, None);
+    let text = compose::fill(&settings.off_hours_text, settings, None, None);
     if settings.is_staffed(at) {
         text
     } else {
@@ -536,14 +536,15 @@ impl Desk {
                 .filter(|c| c.state != ConvState::Closed),
             None => None,
         };
-        let has_order = match &buyer {
+        let orders: Vec<Order> = match &buyer {
             Some(b) => b
                 .orders
                 .iter()
-                .map(|k| r.get_order(k))
-                .any(|o| o.ok().flatten().is_some_and(|o| o.is_after_sale())),
-            None => false,
+                .filter_map(|k| r.get_order(k).ok().flatten())
+                .collect(),
+            None => Vec::new(),
         };
+        let order = crate::bot::latest_order(&orders);
         let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
         let plan = if state == ConvState::Bot {
             let product = m
@@ -553,7 +554,8 @@ impl Desk {
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
             let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
-            ctx.has_order = has_order;
+            ctx.has_order = order.is_some();
+            ctx.order = order;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
             let bot = self.bot()?;

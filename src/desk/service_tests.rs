@@ -938,6 +938,67 @@ async fn orders_make_a_buyer_after_sale() {
 }
 
 #[actix_web::test]
+async fn shipping_answers_tell_where_the_buyers_latest_order_stands() {
+    let (s, _, _) = shop().await;
+    let order = |id: &str, status: &str, logistics: Option<&str>| OrderInput {
+        channel: "web".into(),
+        order_id: id.into(),
+        buyer: "b1".into(),
+        items: vec![crate::model::OrderItem {
+            sku: "A1".into(),
+            name: "纯棉T恤".into(),
+            qty: 1,
+            price: None,
+        }],
+        status: status.into(),
+        logistics: logistics.map(String::from),
+        ..OrderInput::default()
+    };
+    async fn ask_b1(desk: &Desk, text: &str) -> String {
+        let o = desk.on_buyer_message(msg("b1", text)).await.unwrap();
+        o.replies[0].text.clone()
+    }
+    let ask = |text| ask_b1(&s.desk, text);
+    // No order: the general answer.
+    let before = ask("什么时候发货").await;
+    assert!(!before.contains("您的订单"), "{before}");
+    s.desk
+        .record_order(order("T1", "paid", None))
+        .await
+        .unwrap();
+    let paid = ask("什么时候发货").await;
+    assert!(
+        paid.contains("您的订单T1（纯棉T恤）已付款，正在等待发货"),
+        "{paid}"
+    );
+    s.clock.advance(Duration::minutes(5));
+    let moving = "中通 75312：已到达杭州转运中心";
+    s.desk
+        .record_order(order("T1", "shipped", Some(moving)))
+        .await
+        .unwrap();
+    let shipped = ask("什么时候发货").await;
+    assert!(
+        shipped.contains(&format!("已经发货啦，物流最新进度：{moving}")),
+        "{shipped}"
+    );
+    // A newer unpaid order is not what the buyer waits for; a newer paid one is.
+    s.clock.advance(Duration::minutes(5));
+    s.desk
+        .record_order(order("T2", "unpaid", None))
+        .await
+        .unwrap();
+    assert!(ask("我的快递到哪里了").await.contains("T1"));
+    s.clock.advance(Duration::minutes(5));
+    s.desk
+        .record_order(order("T3", "paid", None))
+        .await
+        .unwrap();
+    let newest = ask("我的快递到哪里了").await;
+    assert!(newest.contains("您的订单T3"), "{newest}");
+}
+
+#[actix_web::test]
 async fn bad_messages_are_refused_and_store_nothing() {
     let (s, _, _) = shop().await;
     for text in ["", "   ", &"好".repeat(4001)] {

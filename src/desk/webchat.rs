@@ -89,6 +89,7 @@ impl Desk {
             &settings.greeting,
             &settings,
             None,
+            None,
         ))
     }
 

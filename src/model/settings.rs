@@ -129,6 +129,7 @@ impl ShopSettings {
             .map(|(name, _)| name)
             .into_iter()
             .chain(PRODUCT_VARIABLES)
+            .chain(ORDER_VARIABLES)
     }
 
     /// Whether humans are on duty at `at`.
@@ -140,6 +141,9 @@ impl ShopSettings {
 
 /// Variables filled from the product in view.
 pub const PRODUCT_VARIABLES: [&str; 3] = ["商品名", "到手价", "商品链接"];
+
+/// Variables filled from the buyer's latest paid order.
+pub const ORDER_VARIABLES: [&str; 1] = ["订单进度"];
 
 /// `text` cut at its `{{name}}` variables: each run of plain text with the variable
 /// name (trimmed) that follows it, if any. An unclosed `{{` is plain text.

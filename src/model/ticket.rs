@@ -90,7 +90,8 @@ impl TicketType {
             .into_iter()
             .chain(
                 super::ShopSettings::variable_names()
-                    .filter(|v| !super::settings::PRODUCT_VARIABLES.contains(v)),
+                    .filter(|v| !super::settings::PRODUCT_VARIABLES.contains(v))
+                    .filter(|v| !super::settings::ORDER_VARIABLES.contains(v)),
             )
             .collect()
     }

@@ -263,6 +263,8 @@ pub struct EntryPage {
     pub checks: PhrasingChecks,
     /// Notes after a save (phrasings typed twice).
     pub notes: Vec<String>,
+    /// The `{{name}}` variables an answer may use.
+    pub variables: Vec<&'static str>,
 }
 
 impl EntryPage {
@@ -283,6 +285,7 @@ impl EntryPage {
             scenes,
             checks: PhrasingChecks::default(),
             notes: Vec::new(),
+            variables: crate::model::ShopSettings::variable_names().collect(),
         })
     }
 
