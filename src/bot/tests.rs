@@ -72,6 +72,13 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("发了吗", "ship-urge", "after-exchange-time"),
         ("到了没", "ship-arrive", "after-return-progress"),
         ("怎么还没到😭", "ship-arrive", "after-insurance"),
+        // A third review's: the colour, not whether the photos are real.
+        (
+            "实物和图片颜色差别大吗",
+            "item-color-diff",
+            "item-real-photo",
+        ),
+        ("实物和图片差别大吗", "item-real-photo", "item-real-photo"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
