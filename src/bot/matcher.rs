@@ -45,8 +45,88 @@ const OFF_TOPIC: &[&str] = &[
 /// question usually is.
 const MAX_CHARS: usize = 120;
 
-/// The reply to `text` (see `Engine::reply`).
+/// Most parts of a message answered one by one.
+const MAX_PARTS: usize = 3;
+
+/// The reply to `text` (see `Engine::reply`). A message asking two or three things
+/// ("包邮吗？什么时候发货") gets each answered, in the order asked, when every part is
+/// answered with confidence on its own and by a different entry.
 pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
+    let mut r = reply_one(s, index, ctx, text);
+    if r.intent.is_some() || r.explain.route == Route::Menu {
+        return r;
+    }
+    let normalized = r.explain.normalized.clone();
+    let parts: Vec<&str> = normalized
+        .split(' ')
+        .filter(|p| p.chars().count() >= 2)
+        .collect();
+    // "钱扣了 订单还是待付款": one question and what led to it, not two questions.
+    if !(2..=MAX_PARTS).contains(&parts.len()) || !parts.iter().all(|p| asks(p)) {
+        return r;
+    }
+    let mut answered: Vec<Reply> = Vec::new();
+    for part in parts {
+        let one = reply_one(s, index, ctx, part);
+        if one.band != Band::Exact || one.intent.is_some() || one.explain.route == Route::Menu {
+            return r;
+        }
+        if answered.iter().any(|a| a.answer == one.answer) {
+            continue;
+        }
+        answered.push(one);
+    }
+    if answered.len() < 2 {
+        return r;
+    }
+    let first = answered.remove(0);
+    let whole = std::mem::replace(&mut r, first);
+    r.answer = std::iter::once(r.answer.as_str())
+        .chain(answered.iter().map(|a| a.answer.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    r.also = answered.iter().filter_map(|a| a.entry.clone()).collect();
+    r.confidence = answered
+        .iter()
+        .fold(r.confidence, |c, a| c.min(a.confidence));
+    r.candidates = whole.candidates;
+    r.explain = whole.explain;
+    r
+}
+
+/// Words that make a phrase a question.
+const ASKING: &[&str] = &[
+    "什么",
+    "啥",
+    "怎么",
+    "怎样",
+    "咋",
+    "几",
+    "多少",
+    "多久",
+    "多大",
+    "多重",
+    "多长",
+    "哪",
+    "谁",
+    "是否",
+    "能不能",
+    "可不可以",
+    "会不会",
+    "有没有",
+    "是不是",
+    "行不行",
+    "要不要",
+];
+
+/// Whether `part` asks something by itself: a question word, or a question particle at
+/// its end ("包邮吗", "发顺丰不").
+fn asks(part: &str) -> bool {
+    part.ends_with(['吗', '么', '嘛', '呢', '不', '没']) || ASKING.iter().any(|w| part.contains(w))
+}
+
+/// The reply to one message or one part of it.
+fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // Intents read the whole message (a complaint may open a long rant); ranking reads
     // its end, where the question usually is.
     let simple = simplify(text);
@@ -165,6 +245,7 @@ fn blank(norm: &str) -> Reply {
         band: Band::None,
         intent: None,
         entry: None,
+        also: Vec::new(),
         confidence: 0.0,
         candidates: Vec::new(),
         answer: String::new(),

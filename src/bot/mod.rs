@@ -224,6 +224,9 @@ pub struct Reply {
     pub intent: Option<Intent>,
     /// The entry that answered.
     pub entry: Option<String>,
+    /// Entries that answered other parts of the same message, in the order asked
+    /// ("包邮吗？什么时候发货").
+    pub also: Vec<String>,
     /// Calibrated confidence in the top candidate: from 0.72 the bot answers, from 0.55
     /// it offers a menu (values above 1 are possible).
     pub confidence: f32,

@@ -664,3 +664,26 @@ fn industry_phrasings_follow_entry_updates() {
     let r = ask(&e, text);
     assert!(!r.explain.industry, "{r:?}");
 }
+
+#[test]
+fn a_message_asking_two_things_gets_both_answered_in_order() {
+    let e = starter();
+    let free = ask(&e, "包邮吗").answer;
+    let when = ask(&e, "什么时候发货").answer;
+    let r = ask(&e, "包邮吗？什么时候发货");
+    assert_eq!(r.band, Band::Exact);
+    assert_eq!(r.entry.as_deref(), Some("ship-free"));
+    assert_eq!(r.also, ["ship-when"]);
+    assert_eq!(r.answer, format!("{free}\n{when}"));
+    let r = ask(&e, "什么时候发货 包邮不");
+    assert_eq!(r.entry.as_deref(), Some("ship-when"));
+    assert_eq!(r.answer, format!("{when}\n{free}"));
+    // What led to the question is not a second question.
+    for text in ["钱扣了 订单还是待付款", "衣服有线头，能退吗"] {
+        let r = ask(&e, text);
+        assert!(r.also.is_empty(), "{text}: {:?}", r.also);
+    }
+    // The same question twice is answered once.
+    let r = ask(&e, "包邮吗？？包邮吗");
+    assert_eq!((r.answer.as_str(), r.also.len()), (free.as_str(), 0));
+}

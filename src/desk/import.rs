@@ -315,6 +315,7 @@ fn store_past(
             bot: is_bot.then(|| BotMeta {
                 band: "unknown".into(),
                 entry: None,
+                also: Vec::new(),
                 intent: None,
                 confidence: 0.0,
                 menu: Vec::new(),

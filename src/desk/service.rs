@@ -113,6 +113,7 @@ fn meta(r: &Reply) -> BotMeta {
     BotMeta {
         band: r.band.as_str().into(),
         entry: r.entry.clone(),
+        also: r.also.clone(),
         intent: r.intent.map(|i| i.as_str().to_string()),
         confidence: r.confidence,
         menu: r
@@ -841,8 +842,10 @@ fn apply(
                     (true, false, _) => compose::WELCOME_TEXT,
                 };
                 c.say(&mut conv, Sender::Bot, text, Some(meta.clone()), None)?;
-                if let Some(entry) = meta.entry.as_deref().filter(|_| meta.band == "exact") {
-                    tx.count_hit(entry, &p.day)?;
+                if meta.band == "exact" {
+                    for entry in meta.entry.iter().chain(&meta.also) {
+                        tx.count_hit(entry, &p.day)?;
+                    }
                 }
                 if invite {
                     c.invite(&mut conv)?;

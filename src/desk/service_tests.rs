@@ -999,6 +999,20 @@ async fn shipping_answers_tell_where_the_buyers_latest_order_stands() {
 }
 
 #[actix_web::test]
+async fn both_entries_answering_a_two_part_question_count_as_hits() {
+    let (s, _, _) = shop().await;
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "包邮吗？什么时候发货"))
+        .await
+        .unwrap();
+    assert_eq!(o.replies.len(), 1, "one message answers both");
+    let hits = s.desk.store().read().unwrap().top_hits(10).unwrap();
+    let ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["ship-free", "ship-when"]);
+}
+
+#[actix_web::test]
 async fn bad_messages_are_refused_and_store_nothing() {
     let (s, _, _) = shop().await;
     for text in ["", "   ", &"好".repeat(4001)] {

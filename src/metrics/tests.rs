@@ -330,6 +330,7 @@ fn a_timeline_is_built_from_stored_records() {
     bot.bot = Some(BotMeta {
         band: "guided".into(),
         entry: None,
+        also: Vec::new(),
         intent: None,
         confidence: 0.6,
         menu: vec![],

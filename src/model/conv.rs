@@ -317,6 +317,9 @@ pub struct BotMeta {
     pub band: String,
     #[serde(default)]
     pub entry: Option<String>,
+    /// Entries that answered other parts of the message (see `Reply::also`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     #[serde(default)]
     pub intent: Option<String>,
     #[serde(default)]
@@ -603,6 +606,7 @@ mod tests {
         let meta = BotMeta {
             band: "guided".into(),
             entry: None,
+            also: Vec::new(),
             intent: None,
             confidence: 0.5,
             menu: vec![

@@ -274,6 +274,7 @@ async fn a_bot_reply_is_indexed_by_its_text_whatever_menu_it_carries() {
         bot: Some(crate::model::BotMeta {
             band: "guided".into(),
             entry: None,
+            also: Vec::new(),
             intent: None,
             confidence: 0.6,
             menu: vec![
