@@ -354,6 +354,23 @@ fn classes(
     class("agent's search", &mut |i, _| {
         (agent.clone(), q(phrases[i % phrases.len()]))
     });
+    // A buyer lookup reads the newest 20,000 buyer records (every buyer here has one
+    // conversation, so 1M messages hold ~100k buyers): an old buyer's id is found by
+    // the exact lookup, a name that is nobody's reads all 20,000.
+    class("buyer by id", &mut |_, r| {
+        let h = HistoryQuery {
+            buyer: format!("buyer{}", r.random_range(0..1_000)),
+            ..HistoryQuery::default()
+        };
+        (boss.clone(), h)
+    });
+    class("buyer, nobody", &mut |i, _| {
+        let h = HistoryQuery {
+            buyer: format!("无此买家{i}"),
+            ..HistoryQuery::default()
+        };
+        (boss.clone(), h)
+    });
     // The cursor of page 2 is filled in from page 1 before timing.
     class("page 2", &mut |i, _| {
         (boss.clone(), q(common[i % common.len()]))
@@ -395,6 +412,22 @@ fn main() {
         println!("history search benchmark: {n} messages");
         let t = Instant::now();
         let (written, orders) = fill(&store, n, now).await;
+        // The agents the messages name exist, as the agent filter requires.
+        store
+            .write(move |tx| {
+                for i in 1..=AGENTS {
+                    let rec = xiaoer::store::users::UserRecord {
+                        name: format!("u{i}"),
+                        nickname: format!("客服{i}"),
+                        role: Role::Agent,
+                        password_hash: String::new(),
+                    };
+                    assert_eq!(tx.insert_user(&rec, now)?.id, UserId(i));
+                }
+                Ok(())
+            })
+            .await
+            .expect("agents");
         println!(
             "  store filled: {written} messages in {:.1} s",
             t.elapsed().as_secs_f64()
@@ -432,7 +465,8 @@ fn main() {
                 let t = Instant::now();
                 let page = desk.search_history(&u, &q).expect("search");
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
-                hits += page.hits.len();
+                // Buyer lookups count the buyers found.
+                hits += page.hits.len() + page.buyers.len();
             }
             total_hits += hits;
             all.extend(ms.iter().copied());

@@ -216,6 +216,96 @@ async fn agents_search_only_their_groups_and_trainers_read_the_history_view() {
 }
 
 #[actix_web::test]
+async fn buyers_are_found_by_nickname_or_platform_id() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
+    for (name, region, member) in [("华南组", "广东", mei_id), ("华东组", "上海", tao_id)]
+    {
+        let g = Group {
+            id: GroupId(0),
+            name: name.into(),
+            members: vec![member],
+            scenes: vec![],
+            regions: vec![region.into()],
+            is_default: false,
+        };
+        shop.state.desk.save_group(&Actor::cli(), g).await.unwrap();
+    }
+    let say = |buyer: &str, nickname: &str, region: &str| {
+        serde_json::json!({
+            "channel": "qianniu", "buyer_id": buyer, "nickname": nickname,
+            "region": region, "text": "转人工",
+        })
+        .to_string()
+    };
+    let mut convs = Vec::new();
+    for (buyer, nickname, region) in [
+        ("tb-8812", "爱吃橘子的猫", "上海"),
+        ("tb-9901", "Orange小王", "广东"),
+    ] {
+        let req = api(
+            Method::POST,
+            "/api/v1/messages",
+            Some(&token),
+            &say(buyer, nickname, region),
+        );
+        let r = json(call_service(&app, req.to_request()).await).await;
+        convs.push(r["conversation_id"].as_u64().expect("conversation"));
+    }
+    shop.state.desk.flush_history().await.unwrap();
+    let lead = shop.session("lead").await;
+
+    // By a part of the nickname, and by platform id in any case: the buyer's record and
+    // conversations, without a message search.
+    let (status, html) = search(&app, &lead, &[("buyer", "橘子")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("爱吃橘子的猫"), "{html}");
+    assert!(html.contains("tb-8812"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/desk/c/{}\"", convs[0])),
+        "{html}"
+    );
+    assert!(!html.contains("Orange小王"));
+    assert!(
+        !html.contains("没有找到符合条件的消息"),
+        "no message search asked"
+    );
+    let (_, html) = search(&app, &lead, &[("buyer", "TB-9901")]).await;
+    assert!(html.contains("Orange小王"), "{html}");
+    let (_, html) = search(&app, &lead, &[("buyer", "orange")]).await;
+    assert!(html.contains("Orange小王"), "{html}");
+    let (_, html) = search(&app, &lead, &[("buyer", "没这个人")]).await;
+    assert!(html.contains("没有找到这位买家"), "{html}");
+    // With words: only that buyer's messages.
+    let (_, html) = search(&app, &lead, &[("q", "转人工")]).await;
+    assert!(html.contains("共找到 2 条消息"), "{html}");
+    let (_, html) = search(&app, &lead, &[("q", "转人工"), ("buyer", "橘子")]).await;
+    assert!(html.contains(&format!("/desk/c/{}#m", convs[0])), "{html}");
+    assert!(!html.contains(&format!("/desk/c/{}#m", convs[1])), "{html}");
+    // Another channel's filter leaves them out.
+    let (_, html) = search(&app, &lead, &[("buyer", "橘子"), ("channel", "web")]).await;
+    assert!(!html.contains("爱吃橘子的猫"), "{html}");
+    // An agent finds only buyers of conversations the workspace shows them.
+    let tao = shop.session("tao").await;
+    let (_, html) = search(&app, &tao, &[("buyer", "tb-")]).await;
+    assert!(html.contains("爱吃橘子的猫"), "{html}");
+    assert!(!html.contains("Orange小王"), "another group's buyer");
+    // Trainers open the read-only conversation page.
+    let xun = shop.session("xun").await;
+    let (_, html) = search(&app, &xun, &[("buyer", "橘子")]).await;
+    assert!(
+        html.contains(&format!("href=\"/conversations/{}\"", convs[0])),
+        "{html}"
+    );
+    let long = "长".repeat(65);
+    let (status, html) = search(&app, &lead, &[("buyer", long.as_str())]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("买家昵称或ID最多 64 个字"), "{html}");
+}
+
+#[actix_web::test]
 async fn bad_input_is_a_400_with_a_message_and_changes_nothing() {
     let shop = shop().await;
     let app = app(&shop).await;

@@ -5,7 +5,9 @@
 
 use super::workspace::{HISTORY, may_see};
 use super::{Desk, Error, Result};
-use crate::model::{ConvId, ConvState, Conversation, Group, Invalid, Message, Role, User, UserId};
+use crate::model::{
+    Buyer, ConvId, ConvState, Conversation, Group, Invalid, Message, Role, User, UserId,
+};
 use crate::search::{self, Convs, Filter, History, Phrase, text::Piece};
 use crate::store::ReadTx;
 use crate::store::prelude::*;
@@ -18,6 +20,8 @@ use std::sync::Arc;
 
 /// Longest query, in characters.
 pub const MAX_QUERY: usize = 100;
+/// Longest buyer nickname or id searched for.
+pub const MAX_BUYER: usize = 64;
 /// Results per page.
 pub const PAGE: usize = 20;
 /// Characters of text around a hit.
@@ -44,6 +48,8 @@ pub struct HistoryQuery {
     pub state: String,
     /// `buyer`, `bot` or `agent`.
     pub sender: String,
+    /// A buyer's nickname or platform id: their conversations only.
+    pub buyer: String,
     /// Where the previous page ended (the cursor of `HistoryPage::more`).
     pub before: String,
 }
@@ -62,8 +68,30 @@ pub struct HistoryHit {
 }
 
 /// A page of hits, newest first.
+/// A buyer whose nickname or platform id holds the search text.
+#[derive(Debug, Clone)]
+pub struct BuyerHit {
+    pub buyer: Buyer,
+    /// Their latest conversations that `user` may read, newest first (at most
+    /// `BUYER_CONVS`), each with whether it opens in the workspace (else the history
+    /// view).
+    pub convs: Vec<(Conversation, bool)>,
+}
+
+/// Conversations listed per buyer found.
+pub const BUYER_CONVS: usize = 5;
+
+/// Buyers shown above the message hits at most.
+pub const BUYERS: usize = 10;
+/// Newest buyer records searched by nickname and id: a lookup stays a few
+/// milliseconds however long the history. Older buyers are found by their exact
+/// platform id.
+pub const BUYER_SCAN: usize = 20_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct HistoryPage {
+    /// Buyers found by nickname or platform id (first page only).
+    pub buyers: Vec<BuyerHit>,
     pub hits: Vec<HistoryHit>,
     /// Every match (not counted for agents, whose hits are filtered afterwards).
     pub total: Option<usize>,
@@ -91,12 +119,18 @@ fn parse_query(q: &HistoryQuery, tz: Tz) -> Result<(Vec<Phrase>, Filter, Option<
     let mut inv = Invalid::default();
     let text = q.q.trim();
     let phrases = search::text::parse(text);
-    if text.is_empty() {
+    let buyer = q.buyer.trim().chars().count();
+    if text.is_empty() && buyer == 0 {
         inv.add("q", "请输入要搜索的内容");
+    } else if text.is_empty() {
+        // A buyer alone: their record and conversations, no message search.
     } else if text.chars().count() > MAX_QUERY {
         inv.add("q", format!("搜索内容最多 {MAX_QUERY} 个字"));
     } else if phrases.is_empty() {
         inv.add("q", "请输入汉字、字母或数字");
+    }
+    if buyer > MAX_BUYER {
+        inv.add("buyer", format!("买家昵称或ID最多 {MAX_BUYER} 个字"));
     }
     let (from, to) = parse_days(q, tz, &mut inv);
     let number = |s: &str, field: &'static str, msg: &str, inv: &mut Invalid| match s.trim() {
@@ -255,12 +289,37 @@ impl Desk {
         if let Some(state) = state {
             (filter.convs, only) = in_state(&r, state)?;
         }
+        let mut buyers = Vec::new();
+        if !q.buyer.trim().is_empty() {
+            let channels = history.channels()?;
+            let found = buyer_hits(
+                &r,
+                user,
+                q.buyer.trim(),
+                &channels,
+                filter.channel.as_deref(),
+            )?;
+            let theirs = found.iter().flat_map(|b| b.buyer.convs.iter().copied());
+            filter.convs = match filter.convs {
+                Convs::All => Convs::Only(theirs.collect()),
+                Convs::Only(v) => Convs::Only(theirs.filter(|c| v.contains(c)).collect()),
+                Convs::Except(v) => Convs::Only(theirs.filter(|c| !v.contains(c)).collect()),
+            };
+            buyers = found;
+        }
+        if phrases.is_empty() {
+            return Ok(HistoryPage {
+                buyers,
+                ..HistoryPage::default()
+            });
+        }
         let parsed = Parsed {
             phrases: &phrases,
             filter: &filter,
             only,
         };
         let mut page = self.collect(&r, user, history, &parsed)?;
+        page.buyers = buyers;
         let behind = r
             .last_event_seq()?
             .saturating_sub(history.indexed_through());
@@ -350,6 +409,56 @@ impl Desk {
             order: hit.order,
         }))
     }
+}
+
+/// Buyers named by `text` (nickname or platform id) that `user` may look up: an agent
+/// only those with a conversation the workspace would show them.
+fn buyer_hits(
+    r: &ReadTx,
+    user: &User,
+    text: &str,
+    channels: &[String],
+    channel: Option<&str>,
+) -> Result<Vec<BuyerHit>> {
+    let groups = r.list_groups()?;
+    let mut found = Vec::new();
+    for ch in channels
+        .iter()
+        .filter(|c| *c != crate::model::conv::WEB_CHANNEL)
+    {
+        found.extend(r.find_buyer(ch, text)?);
+    }
+    for b in r.find_buyers(text, BUYERS * 4, BUYER_SCAN)? {
+        if !found.iter().any(|f: &Buyer| f.id == b.id) {
+            found.push(b);
+        }
+    }
+    let mut out = Vec::new();
+    for buyer in found {
+        if out.len() == BUYERS {
+            break;
+        }
+        if channel.is_some_and(|c| c != buyer.channel) {
+            continue;
+        }
+        let mut convs = Vec::new();
+        for id in buyer.convs.iter().rev() {
+            if convs.len() == BUYER_CONVS {
+                break;
+            }
+            let Some(c) = r.get_conv(*id)? else { continue };
+            let seen = may_see(user, &c, &groups);
+            if user.role == Role::Agent && !seen {
+                continue;
+            }
+            convs.push((c, seen && user.role != Role::Trainer));
+        }
+        if user.role == Role::Agent && convs.is_empty() {
+            continue;
+        }
+        out.push(BuyerHit { buyer, convs });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

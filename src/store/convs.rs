@@ -70,6 +70,47 @@ pub trait ConvReads: Reads {
         doc(&*self.table(BUYERS)?, &BUYERS, id.0)
     }
 
+    /// Buyers whose nickname or channel id (platform bridges' buyers; the web chat's ids
+    /// are token hashes) holds `text`, in any letter case: newest first, at most
+    /// `limit`, among the newest `scan` buyer records. Records that do not hold the text
+    /// at all are skipped without decoding.
+    fn find_buyers(&self, text: &str, limit: usize, scan: usize) -> Result<Vec<Buyer>> {
+        let needle = text.trim().to_lowercase();
+        let mut out = Vec::new();
+        if needle.is_empty() {
+            return Ok(out);
+        }
+        // Letters with a case (not 汉字) make the check case-blind.
+        let fold = needle.chars().any(char::is_lowercase);
+        // JSON escapes these, so the raw record would not hold them as typed.
+        let raw_check = !needle.contains(['"', '\\']) && !needle.chars().any(char::is_control);
+        let t = self.table(BUYERS)?;
+        for row in t.iter()?.rev().take(scan) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = row?;
+            if raw_check {
+                let raw = String::from_utf8_lossy(v.value());
+                let holds = if fold {
+                    raw.to_lowercase().contains(&needle)
+                } else {
+                    raw.contains(&needle)
+                };
+                if !holds {
+                    continue;
+                }
+            }
+            let b: Buyer = decode(BUYERS.name(), v.value())?;
+            let id_holds = b.channel != crate::model::conv::WEB_CHANNEL
+                && b.external_id.to_lowercase().contains(&needle);
+            if id_holds || b.nickname.to_lowercase().contains(&needle) {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
     /// The buyer a channel knows as `external_id`.
     fn find_buyer(&self, channel: &str, external_id: &str) -> Result<Option<Buyer>> {
         match self
@@ -384,5 +425,54 @@ impl WriteTx<'_> {
             self.put_buyer(&b)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::temp_store;
+
+    #[actix_web::test]
+    async fn buyers_are_found_by_nickname_or_platform_id_newest_first() {
+        let (_dir, store) = temp_store();
+        let now = Utc::now();
+        store
+            .write(move |tx| {
+                for (channel, id, nickname) in [
+                    ("qianniu", "tb-8812", "爱吃\"橘子\"的猫"),
+                    ("qianniu", "TB-9901", "Orange小王"),
+                    ("web", "tb-secret-hash", "网页买家"),
+                    ("douyin", "dy-1", "小王"),
+                ] {
+                    let mut b = tx.buyer_for(channel, id, now)?;
+                    b.nickname = nickname.into();
+                    tx.put_buyer(&b)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let r = store.read().unwrap();
+        let find = |text: &str, limit| -> Vec<String> {
+            r.find_buyers(text, limit, 100)
+                .unwrap()
+                .into_iter()
+                .map(|b| b.external_id)
+                .collect()
+        };
+        assert_eq!(find("小王", 10), ["dy-1", "TB-9901"], "newest first");
+        assert_eq!(find("小王", 1), ["dy-1"]);
+        assert_eq!(find("tb-9901", 10), ["TB-9901"], "any letter case");
+        assert_eq!(find("ORANGE", 10), ["TB-9901"]);
+        // Quotes are escaped in the stored record but found as typed.
+        assert_eq!(find("\"橘子\"", 10), ["tb-8812"]);
+        // The web chat's ids are secret hashes: not searchable.
+        assert_eq!(find("tb-", 10), ["TB-9901", "tb-8812"]);
+        assert!(find("secret", 10).is_empty());
+        assert!(find("  ", 10).is_empty());
+        // Only the newest `scan` records are read.
+        assert!(r.find_buyers("橘子", 10, 3).unwrap().is_empty());
+        assert_eq!(r.find_buyers("橘子", 10, 4).unwrap().len(), 1);
     }
 }

@@ -82,6 +82,48 @@ fn row(h: HistoryHit, tz: Tz) -> Row {
     }
 }
 
+/// A buyer found by nickname or platform id, ready to show.
+pub struct BuyerRow {
+    pub nickname: String,
+    pub channel: String,
+    /// The platform's id for the buyer (none for the web chat, whose ids are secret).
+    pub external_id: Option<String>,
+    pub member_level: u8,
+    pub region: String,
+    pub tags: Vec<String>,
+    /// Their latest conversations: page, when it began, state.
+    pub convs: Vec<(String, String, &'static str)>,
+}
+
+fn buyer_row(h: desk::history::BuyerHit, tz: Tz) -> BuyerRow {
+    let b = h.buyer;
+    let web = b.channel == crate::model::conv::WEB_CHANNEL;
+    BuyerRow {
+        convs: h
+            .convs
+            .into_iter()
+            .map(|(c, in_desk)| {
+                let href = if in_desk {
+                    format!("/desk/c/{}", c.id.0)
+                } else {
+                    format!("/conversations/{}", c.id.0)
+                };
+                (href, local_label(c.created_at, tz), c.state.label())
+            })
+            .collect(),
+        nickname: if b.nickname.is_empty() {
+            format!("买家 {}", b.id.0)
+        } else {
+            b.nickname
+        },
+        external_id: (!web).then_some(b.external_id),
+        channel: b.channel,
+        member_level: b.member_level,
+        region: b.region,
+        tags: b.tags,
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "search/results.html")]
 pub struct SearchPage {
@@ -90,6 +132,7 @@ pub struct SearchPage {
     pub error: Option<String>,
     pub searched: bool,
     pub rows: Vec<Row>,
+    pub buyers: Vec<BuyerRow>,
     pub total: Option<usize>,
     /// The next page's URL.
     pub more: Option<String>,
@@ -134,6 +177,7 @@ impl SearchPage {
             error: None,
             searched: false,
             rows: Vec::new(),
+            buyers: Vec::new(),
             total: None,
             more: None,
             rebuilding: false,
@@ -155,6 +199,7 @@ impl SearchPage {
             )
         });
         self.rows = found.hits.into_iter().map(|h| row(h, tz)).collect();
+        self.buyers = found.buyers.into_iter().map(|h| buyer_row(h, tz)).collect();
     }
 }
 
