@@ -134,6 +134,7 @@ const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
 /// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
 const NEGATIONS: &[&str] = &[
     "不是",
+    "不要",
     "不用",
     "不需要",
     "无需",
@@ -196,6 +197,7 @@ const TRANSFER_PATTERNS: &[&str] = &[
     "(人工|真人|客服)(客服)?(在哪|在哪里|在哪儿)[呢呀啊嘛哦]*$",
     "(店长|老板|掌柜|主管|经理|负责人)(来|出来)",
     "(跟|和|同)(你们的?)?(人工|真人)(客服)?(说|聊|讲|沟通|对话)",
+    "(跟|和|同|找)(你们的?)?(店长|老板|掌柜|主管|经理|负责人)(说|聊|讲|沟通|对话|谈)",
 ];
 /// Phrases that ask for a human only when nothing else is asked.
 const TRANSFER_WEAK: &[&str] = &[
@@ -218,6 +220,9 @@ const TRANSFER_WEAK: &[&str] = &[
     "来个人",
 ];
 
+/// Thanks holding a greeting ("你好", "您好"), taken out before greetings are.
+const GREETING_THANKS: &[&str] = &["给你好评", "给您好评"];
+
 /// Phrases of thanks and agreement.
 const POSITIVE: &[&str] = &[
     "非常感谢",
@@ -234,6 +239,8 @@ const POSITIVE: &[&str] = &[
     "thx",
     "3q",
     "会给好评",
+    "给你五星",
+    "给您五星",
     "给好评",
     "会给五星",
     "给五星",
@@ -399,7 +406,13 @@ fn says(text: &str, word: &str) -> bool {
             return false;
         }
         // "不是投诉", "不是要投诉", "不用再转人工": the negation may stand a few
-        // particles before the word.
+        // particles before the word, or end in its first character ("不要人工" holds
+        // 要人工, "不需要人工" too).
+        let first = word.chars().next().map_or(0, char::len_utf8);
+        let through_first = &text[..at + first];
+        if NEGATIONS.iter().any(|n| through_first.ends_with(n)) {
+            return false;
+        }
         let mut before = &text[..at];
         loop {
             if NEGATIONS.iter().any(|n| before.ends_with(n)) {
@@ -426,6 +439,17 @@ fn strip(text: &str, phrases: &[&str]) -> (String, bool) {
         }
     }
     (out, hit)
+}
+
+/// Whether the message turns a human down ("不用转人工 我就问下包邮吗", "不需要人工
+/// 能开发票吗"): every call for a human in it is negated. Its question is then matched
+/// without the call's words, which would pull in the entries about human agents.
+pub fn refuses_transfer(norm: &str) -> bool {
+    let compact = norm.replace(' ', "");
+    TRANSFER_STRONG
+        .iter()
+        .chain(&["人工", "真人", "客服"])
+        .any(|w| compact.contains(w) && !says(&compact, w))
 }
 
 /// What a call for a human asks besides ("我想问问能不能开发票 转人工" → 能不能开发票),
@@ -463,9 +487,12 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if weak && strip(&rest, FILLER).0.is_empty() {
         return Some(Intent::Transfer);
     }
-    let (rest, greeted) = strip(norm, GREETINGS);
+    // "给你好评" holds the greeting 你好: its thanks go first.
+    let (rest, early) = strip(norm, GREETING_THANKS);
+    let (rest, greeted) = strip(&rest, GREETINGS);
     let (rest, praised) = strip(&rest, PRAISE);
     let (rest, thanks) = strip(&rest, POSITIVE);
+    let thanks = thanks || early;
     // A friendly emoji beside a greeting is part of the greeting.
     let emoji = !greeted && simple.chars().any(|c| POSITIVE_EMOJI.contains(&c));
     let rest = strip(&rest, FILLER).0;
@@ -512,6 +539,21 @@ mod tests {
     }
 
     #[test]
+    fn a_human_turned_down_leaves_the_question() {
+        let norm = |t: &str| normalize(t);
+        for (t, asked) in [
+            ("不用转人工 我就问下包邮吗", "不用问下包邮吗"),
+            ("不需要人工，能开发票吗", "不需能开发票吗"),
+        ] {
+            assert!(refuses_transfer(&norm(t)), "{t}");
+            assert_eq!(beside_transfer(&norm(t)).as_deref(), Some(asked), "{t}");
+        }
+        for t in ["转人工 包邮吗", "客服几点上班", "包邮吗"] {
+            assert!(!refuses_transfer(&norm(t)), "{t}");
+        }
+    }
+
+    #[test]
     fn transfer_requests() {
         for t in [
             "转人工",
@@ -539,6 +581,8 @@ mod tests {
             "有没有人工啊 回复一下",
             "联系下掌柜",
             "我要跟人工说话！！",
+            "我要跟店长说",
+            "找你们老板谈",
             "能和真人客服聊聊吗",
         ] {
             assert_eq!(intent(t), Some(Intent::Transfer), "{t}");
@@ -597,6 +641,8 @@ mod tests {
             "已拍下",
             "谢啦 会给五星的",
             "好的好的 那我等等",
+            "好评 给你五星",
+            "给你好评",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -622,6 +668,9 @@ mod tests {
             "好看，要M码",
             "好用，再来2个",
             "不用转人工，我就问下包邮不",
+            "不要人工 包邮吗",
+            "不需要人工 能开发票吗",
+            "好评有返现不",
             "太贵了",
             "东西呢",
             "订单号1234567890123456",

@@ -40,6 +40,23 @@ const OFF_TOPIC: &[&str] = &[
     "电视剧",
     "彩票",
     "挂号",
+    "房贷",
+    "车贷",
+    "网贷",
+    "贷款",
+    "还款",
+    "逾期",
+    "提额",
+    "提现",
+    "工资",
+    "话费",
+    "充值",
+    "医保",
+    "招聘",
+    "应聘",
+    "招人",
+    "招客服",
+    "兼职",
 ];
 /// Characters of a message considered: long messages keep their end, where the
 /// question usually is.
@@ -140,7 +157,11 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .to_string();
     let mut r = blank(&norm);
 
-    let ranking = rank::rank(s, index, ctx, &norm);
+    // "不用转人工 我就问下包邮吗": the question, without the words about humans.
+    let asked = intents::refuses_transfer(&norm)
+        .then(|| intents::beside_transfer(&norm))
+        .flatten();
+    let ranking = rank::rank(s, index, ctx, asked.as_deref().unwrap_or(&norm));
     let ranked = ranking.ranked;
     r.explain = ranking.explain;
     r.candidates = ranked.iter().take(5).map(candidate).collect();

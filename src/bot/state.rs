@@ -175,9 +175,14 @@ pub struct State {
 }
 
 impl State {
-    /// Whether `word` occurs in the knowledge base's phrasings (as a word).
+    /// Whether `word` occurs in the knowledge base's phrasings: as a word, or inside
+    /// one as the dictionary cuts it ("提额" in "怎么提额度", cut 提/额度).
     pub fn knows(&self, word: &str) -> bool {
         self.vocab.contains_key(word)
+            || self.entries.values().any(|p| {
+                p.entry.question.contains(word)
+                    || p.phrasings.iter().any(|ph| ph.text.contains(word))
+            })
     }
 
     /// The product with `sku`, or with `sku` in another letter case (a link typed by

@@ -79,6 +79,16 @@ fn everyday_questions_a_review_caught_answered_wrong() {
             "item-real-photo",
         ),
         ("实物和图片差别大吗", "item-real-photo", "item-real-photo"),
+        // A probe's: the plainest return question, price, size.
+        ("可以退货吗", "after-7day", "after-refund-only"),
+        ("能退吗", "after-7day", "after-return-no-tag"),
+        ("可以退貨嗎", "after-7day", "after-refund-only"),
+        ("为什么这么贵", "promo-price-diff", "ship-freight-high"),
+        ("运费怎么这么贵", "ship-freight-high", "ship-freight-high"),
+        ("尺寸多大", "item-spec", "size-recommend"),
+        // A call for a human turned down: the question, not the entry about humans.
+        ("不用转人工 我就问下包邮吗", "ship-free", "cs-human"),
+        ("不需要人工 能开发票吗", "inv-can", "intent:transfer"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
@@ -169,16 +179,28 @@ fn a_shop_question_about_another_business_is_not_answered() {
         "外卖怎么还没到",
         "我的滴滴打车退款怎么还没到",
         "能帮我写个作文吗",
+        // A probe's: banks, games and job seekers.
+        "游戏充值多久到账",
+        "房贷可以分期多少年",
+        "你们招客服吗",
+        "医保卡怎么用",
+        "信用卡额度怎么提额",
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::None, "{text}: {:?}", r.candidates);
     }
     assert_eq!(ask(&e, "快递怎么还没到").band, Band::Exact);
+    assert_eq!(ask(&e, "能用信用卡吗").band, Band::Exact);
     // A shop whose knowledge base speaks of it answers.
     let mut late = KbEntry::new("late", "外卖怎么还没送到", "骑手正在路上");
     late.similar = vec!["外卖超时了".into()];
     let e = engine_with(vec![late, KbEntry::new("pay", "怎么付款", "扫码")], vec![]);
     assert_eq!(ask(&e, "外卖怎么还没到").entry.as_deref(), Some("late"));
+    // Inside a longer word of the phrasings counts too ("提额" in "提额度").
+    let mut raise = KbEntry::new("raise", "花呗怎么提额度", "按时还款");
+    raise.similar = vec!["额度太低了".into()];
+    let e = engine_with(vec![raise, KbEntry::new("pay", "怎么付款", "扫码")], vec![]);
+    assert_eq!(ask(&e, "花呗怎么提额").entry.as_deref(), Some("raise"));
 }
 
 #[test]
