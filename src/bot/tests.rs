@@ -110,6 +110,12 @@ fn typos_traditional_and_noise_still_match() {
         ("可以换或吗", "after-exchange"),
         ("運費可以到付嗎", "ship-freight-collect"),
         ("ＳＦ能发吗？？？😭", "ship-sf"),
+        // Latin abbreviations and English words buyers type.
+        ("baoyou吗", "ship-free"),
+        ("有invoice吗", "inv-can"),
+        ("有coupon吗", "promo-coupon-get"),
+        ("yf谁出", "after-return-fee"),
+        ("ｋｄ到哪了", "ship-track"),
     ] {
         let r = ask(&e, text);
         assert_eq!(
