@@ -116,6 +116,10 @@ fn typos_traditional_and_noise_still_match() {
         ("有coupon吗", "promo-coupon-get"),
         ("yf谁出", "after-return-fee"),
         ("ｋｄ到哪了", "ship-track"),
+        // Internet slang: 肿么 is 怎么, 咋整 is 怎么办, 家人们 and 宝子们 address the reader.
+        ("肿么退货", "after-return-how"),
+        ("杯子碎了咋整", "ship-damaged"),
+        ("家人们 杯子摔碎了", "ship-damaged"),
     ] {
         let r = ask(&e, text);
         assert_eq!(
