@@ -822,4 +822,11 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let msgs = json(call_service(&app, conv_messages(&token, bot).to_request()).await).await;
     assert_eq!(msgs["state"], "closed");
+    // The conversation page says who ended it.
+    let view = format!("/conversations/{bot}");
+    let html = text(call_service(&app, get(&view, Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains("结束于") && html.contains("lead 结束会话"),
+        "{html}"
+    );
 }

@@ -233,10 +233,18 @@ impl Desk {
         let user = user.clone();
         self.act(conv, move |c, conv| {
             may_act(c.tx, &user, conv, false)?;
-            if c.invite(conv)? {
+            // 强拆: a supervisor ending another agent's conversation (an abusive buyer, a
+            // stuck one) asks no rating, which would be the agent's.
+            let forced = conv.state == ConvState::Human && conv.agent != Some(user.id);
+            if !forced && c.invite(conv)? {
                 c.say(conv, Sender::System, INVITE_TEXT, None, None)?;
             }
-            c.change(conv, Trigger::Close, &format!("{} 结束会话", user.nickname))?;
+            let how = if forced {
+                "强制结束"
+            } else {
+                "结束会话"
+            };
+            c.change(conv, Trigger::Close, &format!("{} {how}", user.nickname))?;
             Ok(())
         })
         .await?;

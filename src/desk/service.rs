@@ -384,6 +384,7 @@ impl<'t, 'a> Changes<'t, 'a> {
             }
             ConvState::Closed => {
                 conv.closed_at = Some(self.now);
+                conv.closed_by = Some(reason.to_string());
                 conv.passed_over.clear();
             }
             ConvState::Human => {}

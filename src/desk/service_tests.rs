@@ -255,6 +255,46 @@ async fn two_agents_claiming_the_same_buyer_one_wins() {
 }
 
 #[actix_web::test]
+async fn a_supervisors_force_close_asks_no_rating_and_says_who_closed() {
+    let (s, a1, _) = shop().await;
+    online(&s, &a1).await;
+    let sup = s
+        .desk
+        .add_user(
+            &Actor::cli(),
+            NewUser {
+                name: "sup".into(),
+                nickname: "主管".into(),
+                role: Role::Supervisor,
+                password: "password-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut closed = Vec::new();
+    for (buyer, closer) in [("b1", &sup), ("b2", &a1)] {
+        let id = s
+            .desk
+            .on_buyer_message(msg(buyer, "转人工"))
+            .await
+            .unwrap()
+            .conv
+            .id;
+        s.desk.agent_send(&a1, id, "亲，在的").await.unwrap();
+        s.desk.close(closer, id).await.unwrap();
+        closed.push(conv(&s, id));
+    }
+    let (forced, own) = (&closed[0], &closed[1]);
+    assert_eq!(forced.closed_by.as_deref(), Some("主管 强制结束"));
+    assert_eq!(
+        forced.invited_at, None,
+        "the agent's rating is not asked for"
+    );
+    assert_eq!(own.closed_by.as_deref(), Some("客服a1 结束会话"));
+    assert!(own.invited_at.is_some());
+}
+
+#[actix_web::test]
 async fn agents_reply_release_to_the_bot_and_close() {
     let (s, a1, a2) = shop().await;
     online(&s, &a1).await;

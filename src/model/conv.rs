@@ -168,6 +168,9 @@ pub struct Conversation {
     pub assigned_at: Option<DateTime<Utc>>,
     #[serde(default, with = "crate::model::stamp::option")]
     pub closed_at: Option<DateTime<Utc>>,
+    /// How it ended: "小美 结束会话", "主管老王 强制结束", "超时自动结束".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
     /// The last agent who served (credited with the rating).
     #[serde(default)]
     pub last_agent: Option<UserId>,
@@ -216,6 +219,7 @@ impl Conversation {
             queued_at: None,
             assigned_at: None,
             closed_at: None,
+            closed_by: None,
             last_agent: None,
             invited_at: None,
             rating: None,

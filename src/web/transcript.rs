@@ -9,7 +9,7 @@ use super::workspace::{MsgView, buyer_name, msg_view};
 use crate::AppState;
 use crate::error::AppError;
 use crate::model::settings::local_label;
-use crate::model::{ConvId, Role};
+use crate::model::{ConvId, ConvState, Role};
 use crate::store::prelude::*;
 use actix_web::web;
 use askama::Template;
@@ -25,6 +25,8 @@ pub struct TranscriptPage {
     pub state: &'static str,
     pub started: String,
     pub agent: String,
+    /// When and how it ended ("11-22 15:02 · 主管老王 强制结束").
+    pub ended: Option<String>,
     pub messages: Vec<MsgView>,
     /// Staff may open it in the workspace to act on it.
     pub staff: bool,
@@ -61,6 +63,13 @@ pub async fn page(
             .or(conv.last_agent)
             .and_then(|a| names.get(&a).cloned())
             .unwrap_or_default(),
+        ended: conv
+            .closed_at
+            .filter(|_| conv.state == ConvState::Closed)
+            .map(|at| {
+                let how = conv.closed_by.as_deref().unwrap_or("已结束");
+                format!("{} · {how}", local_label(at, tz))
+            }),
         messages: msgs.into_iter().map(|m| msg_view(m, tz)).collect(),
         staff: me.user.role != Role::Trainer,
         findings: if matches!(me.user.role, Role::Owner | Role::Supervisor) {
