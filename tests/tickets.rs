@@ -370,3 +370,85 @@ async fn bad_tickets_are_refused_and_types_belong_to_supervisors() {
     }
     assert_eq!(shop.snapshot(), before);
 }
+
+#[actix_web::test]
+async fn tickets_are_edited_after_creation_and_filtered_by_assignee_and_group() {
+    let shop = shop(clock()).await;
+    let app = app(&shop).await;
+    let (mei, lead) = (shop.session("mei").await, shop.session("lead").await);
+    let users = shop.state.desk.list_users().unwrap();
+    let id_of = |name: &str| users.iter().find(|u| u.name == name).unwrap().id.0;
+    let mut made = Vec::new();
+    for (assignee, text) in [(id_of("mei"), "改地址"), (id_of("lead"), "补发赠品")] {
+        let a = assignee.to_string();
+        let res = call_service(
+            &app,
+            post(
+                "/tickets",
+                Some(&mei),
+                &[
+                    ("_csrf", mei.csrf.as_str()),
+                    ("kind", "1"),
+                    ("priority", "1"),
+                    ("description", text),
+                    ("assignee", &a),
+                ],
+            )
+            .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        made.push(ticket_id(&location(&res)));
+    }
+
+    // Edit what the first says: the history names each change.
+    let page = format!("/tickets/{}", made[0]);
+    let edit = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("_csrf", mei.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        post(&format!("{page}/details"), Some(&mei), &all).to_request()
+    };
+    let res = call_service(
+        &app,
+        edit(&[
+            ("description", "买家要改收货地址到杭州"),
+            ("order_id", "TB2026"),
+            ("attachments", "https://img.example/1.jpg\n"),
+        ]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = text(call_service(&app, get(&page, Some(&mei)).to_request()).await).await;
+    assert!(html.contains("买家要改收货地址到杭州"), "{html}");
+    for what in ["修改了问题描述", "订单号改为TB2026", "附件改为 1 个"] {
+        assert!(html.contains(what), "{what}: {html}");
+    }
+    // Bad edits are refused and change nothing.
+    let before = shop.snapshot();
+    for pairs in [
+        vec![("description", "  ")],
+        vec![("description", "x"), ("attachments", "javascript:alert(1)")],
+        vec![("description", "x"), ("order_id", &"9".repeat(65))],
+    ] {
+        let res = call_service(&app, edit(&pairs)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
+    }
+    assert_eq!(shop.snapshot(), before);
+
+    // Filters: a named assignee, nobody's, a group; a value naming nobody is a 400.
+    let list = |q: &str| get(&format!("/tickets?{q}"), Some(&lead)).to_request();
+    let lead_id = format!("assignee={}", id_of("lead"));
+    let html = text(call_service(&app, list(&lead_id)).await).await;
+    assert!(
+        html.contains("补发赠品") && !html.contains("买家要改收货地址"),
+        "{html}"
+    );
+    let html = text(call_service(&app, list("assignee=none")).await).await;
+    assert!(html.contains("没有符合条件的工单"), "{html}");
+    let html = text(call_service(&app, list("group=none")).await).await;
+    assert!(html.contains("补发赠品") && html.contains("买家要改收货地址"));
+    for q in ["assignee=999", "assignee=x", "group=999"] {
+        let res = call_service(&app, list(q)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{q}");
+    }
+}

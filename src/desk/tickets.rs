@@ -44,8 +44,10 @@ pub struct TicketFilter {
     pub status: String,
     /// A type id; empty for all.
     pub kind: String,
-    /// `me` for the user's own; empty for all.
+    /// `me` for the user's own, `none` for nobody's, or a user id; empty for all.
     pub assignee: String,
+    /// A skill group id, or `none` for tickets of no group; empty for all.
+    pub group: String,
     /// `1` for overdue ones only.
     pub overdue: String,
 }
@@ -57,6 +59,16 @@ pub struct TicketUpdate {
     pub priority: Option<u8>,
     pub group: Option<Option<GroupId>>,
     pub assignee: Option<Option<UserId>>,
+    /// What the ticket says, edited after creation.
+    pub details: Option<TicketDetails>,
+}
+
+/// A ticket's own text: the problem, the order and attachment links.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketDetails {
+    pub description: String,
+    pub order_id: String,
+    pub attachments: Vec<String>,
 }
 
 fn check_people(
@@ -81,15 +93,23 @@ fn check_people(
 }
 
 fn check_fields(n: &NewTicket, inv: &mut Invalid) {
-    let d = n.description.trim().chars().count();
+    check_details(&n.description, &n.order_id, &n.attachments, inv);
+    if !PRIORITIES.iter().any(|(p, _)| *p == n.priority) {
+        inv.add("priority", "请选择优先级");
+    }
+}
+
+/// Checks what a ticket says: description, order number, attachment links.
+fn check_details(description: &str, order_id: &str, attachments: &[String], inv: &mut Invalid) {
+    let d = description.trim().chars().count();
     if d == 0 || d > MAX_TEXT {
         inv.add("description", format!("问题描述为 1–{MAX_TEXT} 个字"));
     }
-    if n.order_id.trim().chars().count() > 64 {
+    if order_id.trim().chars().count() > 64 {
         inv.add("order_id", "订单号最多 64 个字符");
     }
-    if n.attachments.len() > MAX_LINKS
-        || n.attachments.iter().any(|l| {
+    if attachments.len() > MAX_LINKS
+        || attachments.iter().any(|l| {
             !(l.starts_with("https://") || l.starts_with("http://")) || l.chars().count() > MAX_LINK
         })
     {
@@ -97,9 +117,6 @@ fn check_fields(n: &NewTicket, inv: &mut Invalid) {
             "attachments",
             format!("附件为 http(s) 链接，每行一个，最多 {MAX_LINKS} 个"),
         );
-    }
-    if !PRIORITIES.iter().any(|(p, _)| *p == n.priority) {
-        inv.add("priority", "请选择优先级");
     }
 }
 
@@ -235,17 +252,36 @@ impl Desk {
         if !filter.kind.is_empty() && filter.kind.parse::<u64>().is_err() {
             inv.add("kind", "工单类型选择有误");
         }
-        if !matches!(filter.assignee.as_str(), "" | "me") {
-            inv.add("assignee", "处理人选择有误");
-        }
+        let r = self.store.read()?;
+        let assignee = match filter.assignee.as_str() {
+            "" => None,
+            "me" => Some(Some(user.id)),
+            "none" => Some(None),
+            id => match id.parse().map(UserId) {
+                Ok(id) if r.get_user(id)?.is_some() => Some(Some(id)),
+                _ => {
+                    inv.add("assignee", "处理人选择有误");
+                    None
+                }
+            },
+        };
+        let group = match filter.group.as_str() {
+            "" => None,
+            "none" => Some(None),
+            id => match id.parse().map(GroupId) {
+                Ok(id) if r.get_group(id)?.is_some() => Some(Some(id)),
+                _ => {
+                    inv.add("group", "技能组选择有误");
+                    None
+                }
+            },
+        };
         if !matches!(filter.overdue.as_str(), "" | "1" | "0") {
             inv.add("overdue", "超时筛选有误");
         }
         inv.into_result()?;
         let now = self.clock.now();
-        let mut all: Vec<Ticket> = self
-            .store
-            .read()?
+        let mut all: Vec<Ticket> = r
             .list_tickets()?
             .into_iter()
             .filter(|t| match filter.status.as_str() {
@@ -254,7 +290,8 @@ impl Desk {
                 s => t.status.as_str() == s,
             })
             .filter(|t| filter.kind.is_empty() || filter.kind == t.kind.to_string())
-            .filter(|t| filter.assignee != "me" || t.assignee == Some(user.id))
+            .filter(|t| assignee.is_none_or(|a| t.assignee == a))
+            .filter(|t| group.is_none_or(|g| t.group == g))
             .filter(|t| filter.overdue != "1" || t.overdue(now))
             .collect();
         all.sort_by_key(|t| {
@@ -289,6 +326,9 @@ impl Desk {
             u.assignee.flatten(),
             &mut inv,
         )?;
+        if let Some(d) = &u.details {
+            check_details(&d.description, &d.order_id, &d.attachments, &mut inv);
+        }
         inv.into_result()?;
         let settings = self.settings()?;
         let (now, name) = (self.clock.now(), user.nickname.clone());
@@ -317,6 +357,26 @@ impl Desk {
                     };
                     log.push(format!("处理人改为{label}"));
                     t.assignee = a;
+                }
+                if let Some(d) = &u.details {
+                    let description = d.description.trim();
+                    if description != t.description {
+                        log.push("修改了问题描述".into());
+                        t.description = description.to_string();
+                    }
+                    let order_id = d.order_id.trim();
+                    if order_id != t.order_id {
+                        log.push(if order_id.is_empty() {
+                            "删除了订单号".into()
+                        } else {
+                            format!("订单号改为{order_id}")
+                        });
+                        t.order_id = order_id.to_string();
+                    }
+                    if d.attachments != t.attachments {
+                        log.push(format!("附件改为 {} 个", d.attachments.len()));
+                        t.attachments = d.attachments.clone();
+                    }
                 }
                 if let Some(s) = u.status.filter(|s| *s != t.status) {
                     if !t.status.may_become(s) {

@@ -139,6 +139,7 @@ routes! {
     POST "/tickets/types" => tickets::save_type, Supervisors;
     GET  "/tickets/{id}" => tickets::show, Staff;
     POST "/tickets/{id}" => tickets::update, Staff;
+    POST "/tickets/{id}/details" => tickets::details, Staff;
     POST "/tickets/{id}/comments" => tickets::comment, Staff;
 
     // 知识库: the KB editor, products, lexicon, import/export, training (owner, trainers)

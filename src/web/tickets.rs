@@ -6,7 +6,7 @@
 use super::extract::{CsrfForm, Require, Staff, Supervisors};
 use super::page::{PageCtx, render};
 use crate::AppState;
-use crate::desk::tickets::{NewTicket, TicketFilter, TicketUpdate};
+use crate::desk::tickets::{NewTicket, TicketDetails, TicketFilter, TicketUpdate};
 use crate::desk::{self, Actor};
 use crate::error::{AppError, redirect};
 use crate::model::settings::local_label;
@@ -126,6 +126,8 @@ pub struct ListPage {
     pub statuses: [TicketStatus; 5],
     pub overdue_count: usize,
     pub supervisor: bool,
+    pub staff: Vec<(UserId, String)>,
+    pub groups: Vec<Group>,
 }
 
 /// GET /tickets
@@ -152,6 +154,8 @@ pub async fn list(
         types: names.types,
         statuses: TicketStatus::ALL,
         supervisor: matches!(me.user.role, Role::Owner | Role::Supervisor),
+        staff: staff(&state)?,
+        groups: names.groups,
     })
 }
 
@@ -264,13 +268,7 @@ pub async fn create(
         conv: id_or_none(&f.conv, ConvId)?,
         order_id: f.order_id,
         description: f.description,
-        attachments: f
-            .attachments
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect(),
+        attachments: links(&f.attachments),
         group: id_or_none(&f.group, GroupId)?,
         assignee: id_or_none(&f.assignee, UserId)?,
     };
@@ -355,6 +353,47 @@ pub async fn update(
         },
         group: Some(id_or_none(&f.group, GroupId)?),
         assignee: Some(id_or_none(&f.assignee, UserId)?),
+        details: None,
+    };
+    state.desk.update_ticket(&me.user, id, u).await?;
+    Ok(redirect(&format!("/tickets/{id}?done=saved")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DetailsForm {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub order_id: String,
+    /// One link per line.
+    #[serde(default)]
+    pub attachments: String,
+}
+
+/// The links of a form field, one per line.
+fn links(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// POST /tickets/{id}/details — what the ticket says, edited after creation.
+pub async fn details(
+    state: web::Data<AppState>,
+    me: Require<Staff>,
+    id: web::Path<u64>,
+    CsrfForm(f): CsrfForm<DetailsForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let u = TicketUpdate {
+        details: Some(TicketDetails {
+            description: f.description,
+            order_id: f.order_id,
+            attachments: links(&f.attachments),
+        }),
+        ..TicketUpdate::default()
     };
     state.desk.update_ticket(&me.user, id, u).await?;
     Ok(redirect(&format!("/tickets/{id}?done=saved")))
