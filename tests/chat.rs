@@ -47,7 +47,9 @@ async fn the_page_greets_offers_hot_questions_and_may_be_framed() {
     let shop = TestShop::empty().await;
     let app = app(&shop).await;
     let product: xiaoer::model::Product = serde_json::from_value(serde_json::json!({
-        "sku": "TEE-01", "name": "纯棉短袖T恤", "price": "79.00", "final_price": "59.00"
+        "sku": "TEE-01", "name": "纯棉短袖T恤", "price": "79.00", "final_price": "59.00",
+        "image": "https://img.example/tee.jpg", "link": "https://shop.example/item/1",
+        "stock": 0
     }))
     .unwrap();
     shop.state
@@ -86,6 +88,17 @@ async fn the_page_greets_offers_hot_questions_and_may_be_framed() {
         "the product card"
     );
     assert!(html.contains("data-product=\"TEE-01\""));
+    // Its picture (allowed by the page's policy), its page and that it is sold out.
+    assert!(
+        html.contains("src=\"https://img.example/tee.jpg\""),
+        "{html}"
+    );
+    assert!(csp.contains("img-src 'self' data: https:"), "{csp}");
+    assert!(
+        html.contains("href=\"https://shop.example/item/1\""),
+        "{html}"
+    );
+    assert!(html.contains("已售罄"));
 
     // An unknown SKU is no error; console pages stay unframeable.
     let res = call_service(

@@ -250,7 +250,7 @@ fn csv_trouble(e: &csv::Error) -> String {
 }
 
 /// The product file's columns, in order.
-const PRODUCT_COLUMNS: [&str; 9] = [
+const PRODUCT_COLUMNS: [&str; 10] = [
     "sku",
     "name",
     "aliases",
@@ -258,6 +258,7 @@ const PRODUCT_COLUMNS: [&str; 9] = [
     "final_price",
     "stock",
     "link",
+    "image",
     "related",
     "attributes",
 ];
@@ -284,6 +285,7 @@ pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
             s => Some(s.parse().map_err(|_| format!("库存“{s}”不是整数"))?),
         };
         p.link = Some(get("link").to_string()).filter(|l| !l.is_empty());
+        p.image = Some(get("image").to_string()).filter(|l| !l.is_empty());
         p.related = lines(get("related"));
         for l in lines(get("attributes")) {
             let (k, v) = l
@@ -329,6 +331,7 @@ pub fn write_products(out: &mut impl Write, products: &[Product]) -> io::Result<
             &opt(p.final_price),
             &p.stock.map(|s| s.to_string()).unwrap_or_default(),
             p.link.as_deref().unwrap_or(""),
+            p.image.as_deref().unwrap_or(""),
             &p.related.join("\n"),
             &attrs.join("\n"),
         ])?;
@@ -569,6 +572,8 @@ mod tests {
         p.price = Some(Price(5990));
         p.stock = Some(3);
         p.related = vec!["T2".into()];
+        p.link = Some("https://shop.example/t1".into());
+        p.image = Some("https://img.example/t1.jpg".into());
         p.attributes.insert("材质".into(), "EVA".into());
         p.attributes.insert("尺码".into(), "36-45".into());
         let mut out = Vec::new();
@@ -576,10 +581,11 @@ mod tests {
         assert!(out.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
         assert_eq!(read_products(out.as_slice()).unwrap(), vec![p]);
 
-        let bad = "sku,name,price,stock\nA,好的,9.9,1\nB,,1,1\nC,袜子,abc,1\nA,重复,1,1\n";
+        let bad = "sku,name,price,stock,image\nA,好的,9.9,1,\nB,,1,1,\nC,袜子,abc,1,\nA,重复,1,1,\nD,帽子,1,1,javascript:alert(1)\n";
         let lines = read_products(bad.as_bytes()).unwrap_err();
         let at: Vec<usize> = lines.iter().map(|(l, _)| *l).collect();
-        assert_eq!(at, vec![3, 4, 5], "every bad row at once: {lines:?}");
+        assert_eq!(at, vec![3, 4, 5, 6], "every bad row at once: {lines:?}");
+        assert!(lines[3].1.contains("图片链接"), "{lines:?}");
         let dup = "sku,name\nA,一\nA,二\n";
         assert_eq!(read_products(dup.as_bytes()).unwrap_err()[0].0, 3);
         assert!(

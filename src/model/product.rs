@@ -93,6 +93,9 @@ pub struct Product {
     /// The product page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The product's main picture (shown on the buyer's chat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// SKUs recommended with this one (推荐/搭配).
     #[serde(default)]
     pub related: Vec<String>,
@@ -110,6 +113,7 @@ impl Product {
             attributes: IndexMap::new(),
             stock: None,
             link: None,
+            image: None,
             related: Vec::new(),
         }
     }
@@ -130,6 +134,16 @@ impl Product {
         }
         if self.stock.is_some_and(|n| n < 0) {
             inv.add("stock", "库存不能小于 0");
+        }
+        let web = |l: &Option<String>| {
+            l.as_deref()
+                .is_none_or(|l| l.starts_with("http://") || l.starts_with("https://"))
+        };
+        if !web(&self.link) {
+            inv.add("link", "链接应以 http:// 或 https:// 开头");
+        }
+        if !web(&self.image) {
+            inv.add("image", "图片链接应以 http:// 或 https:// 开头");
         }
         if let (Some(pay), Some(list)) = (self.final_price, self.price)
             && pay > list

@@ -78,6 +78,11 @@ pub struct ProductCard {
     pub sku: String,
     pub name: String,
     pub price: Option<String>,
+    pub image: Option<String>,
+    /// The product page, opened outside the chat.
+    pub link: Option<String>,
+    /// Stock recorded as 0.
+    pub sold_out: bool,
 }
 
 #[derive(Template)]
@@ -115,8 +120,11 @@ pub async fn page(
         .and_then(|sku| desk.bot().ok()?.product(sku))
         .map(|p| ProductCard {
             price: p.pay_price().map(|v| format!("¥{v}")),
+            sold_out: p.stock == Some(0),
             sku: p.sku,
             name: p.name,
+            image: p.image,
+            link: p.link,
         });
     let page = ChatPage {
         shop_name: settings.shop_name.clone(),
@@ -133,7 +141,7 @@ pub async fn page(
         // Any shop page may show the chat in the widget's frame.
         .insert_header((
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
              frame-ancestors *; form-action 'self'; base-uri 'none'; object-src 'none'",
         ))
         .insert_header(("Cache-Control", "no-store"));

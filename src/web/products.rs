@@ -68,6 +68,7 @@ pub struct ProductForm {
     pub final_price: String,
     pub stock: String,
     pub link: String,
+    pub image: String,
     /// SKUs, one per line.
     pub related: String,
     /// `name=value`, one per line.
@@ -87,6 +88,7 @@ impl ProductForm {
             final_price: price(p.final_price),
             stock: p.stock.map(|s| s.to_string()).unwrap_or_default(),
             link: p.link.clone().unwrap_or_default(),
+            image: p.image.clone().unwrap_or_default(),
             related: p.related.join("\n"),
             attributes: p
                 .attributes
@@ -119,12 +121,7 @@ impl ProductForm {
             }),
         };
         p.link = Some(self.link.trim().to_string()).filter(|l| !l.is_empty());
-        if p.link
-            .as_deref()
-            .is_some_and(|l| !l.starts_with("http://") && !l.starts_with("https://"))
-        {
-            inv.add("link", "链接应以 http:// 或 https:// 开头");
-        }
+        p.image = Some(self.image.trim().to_string()).filter(|l| !l.is_empty());
         p.related = lines(&self.related);
         let unknown: Vec<&str> = p
             .related
