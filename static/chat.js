@@ -28,6 +28,7 @@
   let lastEvent = 0;
   let ratingLevel = 0;
   const shown = new Set(); // "conversation:message id"
+  let lastConv = null; // the conversation of the last message shown
   const pending = new Map(); // client_msg_id → element
 
   const randomId = () => {
@@ -104,6 +105,15 @@
     if (shown.has(key)) return;
     shown.add(key);
     const mine = m.client_msg_id && pending.get(m.client_msg_id);
+    // A message after a closed conversation starts a new one: mark where.
+    if (lastConv !== null && conv !== lastConv) {
+      const mark = document.createElement("div");
+      mark.className = "new-conv";
+      mark.textContent = "新的会话";
+      if (mine) mine.before(mark);
+      else log.append(mark);
+    }
+    lastConv = conv;
     if (mine) {
       pending.delete(m.client_msg_id);
       mine.classList.remove("pending", "failed");

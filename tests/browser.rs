@@ -700,6 +700,13 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     fill(&c, "#text", "好的，再问下包邮吗").await;
     submit(&c, "#compose").await;
     wait_until(&c, &format!("{MESSAGES} >= {}", before + 2)).await;
+    // Where the new conversation starts is marked, once, before the buyer's message.
+    wait_until(
+        &c,
+        "document.querySelectorAll('#log .new-conv').length === 1 \
+         && document.querySelector('#log .new-conv').nextElementSibling.textContent.includes('再问下包邮吗')",
+    )
+    .await;
     click(&c, "#rating .level[data-level='5']").await;
     click(&c, "#rate").await;
     wait_for_text(&c, "感谢您的评价").await;
