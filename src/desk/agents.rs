@@ -319,6 +319,7 @@ impl Desk {
             }
             conv.transfer_reason = Some(format!("{} 接管", user.nickname));
             c.assign(conv, user.id)?;
+            conv.taken_over = true;
             Ok(conv.clone())
         })
         .await
@@ -419,7 +420,10 @@ fn reroute(c: &mut Changes, before: DateTime<Utc>, cap: u32) -> store::Result<us
     let mut moved = 0;
     for i in 0..open.len() {
         let conv = open[i].clone();
+        // A supervisor's 接管 is theirs to answer, even offline: moving it on would
+        // undo it (and might hand it back to the agent it was taken from).
         let unanswered = conv.state == ConvState::Human
+            && !conv.taken_over
             && conv.assigned_at.is_some_and(|t| t < before)
             && conv
                 .last_agent_at

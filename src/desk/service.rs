@@ -405,6 +405,7 @@ impl<'t, 'a> Changes<'t, 'a> {
     /// Gives `conv` to `agent`, with a notice to the buyer.
     pub fn assign(&mut self, conv: &mut Conversation, agent: UserId) -> store::Result<()> {
         self.change(conv, Trigger::Assign, "分配给客服")?;
+        conv.taken_over = false;
         conv.agent = Some(agent);
         conv.last_agent = Some(agent);
         conv.assigned_at = Some(self.now);

@@ -647,6 +647,44 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
 }
 
 #[actix_web::test]
+async fn a_supervisors_takeover_is_not_rerouted_away() {
+    let (s, a1, a2) = shop().await;
+    online(&s, &a1).await;
+    online(&s, &a2).await;
+    let sup = s
+        .desk
+        .add_user(
+            &Actor::cli(),
+            NewUser {
+                name: "sup".into(),
+                nickname: "主管".into(),
+                role: Role::Supervisor,
+                password: "password-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    // The supervisor (offline, watching the monitor) takes it from the silent agent.
+    s.desk.take_over(&sup, o.conv.id).await.unwrap();
+    for _ in 0..3 {
+        s.clock.advance(Duration::minutes(4));
+        assert_eq!(s.desk.sweep().await.unwrap().rerouted, 0);
+    }
+    let c = conv(&s, o.conv.id);
+    assert_eq!((c.agent, c.taken_over), (Some(sup.id), true));
+    // Handed on by hand, it is an ordinary assignment again.
+    s.desk
+        .transfer_to(&sup, c.id, Target::Agent(a2.id), "")
+        .await
+        .unwrap();
+    let c = conv(&s, o.conv.id);
+    assert_eq!((c.agent, c.taken_over), (Some(a2.id), false));
+    s.clock.advance(Duration::minutes(4));
+    assert_eq!(s.desk.sweep().await.unwrap().rerouted, 1);
+}
+
+#[actix_web::test]
 async fn a_buyer_passed_on_by_an_agent_who_left_still_counts_as_waiting() {
     let (s, a1, a2) = shop().await;
     for a in [&a1, &a2] {

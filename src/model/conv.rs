@@ -186,6 +186,10 @@ pub struct Conversation {
     /// for a first answer; not offered the buyer again until it goes back to the bot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passed_over: Vec<UserId>,
+    /// A supervisor took it over (接管): the re-route of unanswered buyers leaves it with
+    /// them. Any other assignment clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub taken_over: bool,
 }
 
 impl Conversation {
@@ -220,6 +224,7 @@ impl Conversation {
             assigned_at: None,
             closed_at: None,
             closed_by: None,
+            taken_over: false,
             last_agent: None,
             invited_at: None,
             rating: None,
