@@ -62,6 +62,9 @@ pub struct Outcome {
 struct Plan {
     /// The bot's message and what it knew.
     bot: Option<(String, BotMeta)>,
+    /// The bot's answer held back for a scene that goes straight to a human: sent
+    /// after all when no human is at work to take the buyer.
+    held: Option<(String, BotMeta)>,
     /// Hand over to a human, with the reason.
     transfer: Option<String>,
     /// A new conversation may go to a free agent first: the reception mode in force.
@@ -151,7 +154,7 @@ fn plan(
         // The scene goes straight to a human: no answer from the bot. With the bot
         // serving alone there is no human to go to, so the bot answers after all.
         SceneMode::Human if reply.entry.is_some() && !reception.bot_only => {
-            bot = None;
+            p.held = bot.take();
             p.transfer = Some(format!(
                 "场景“{}”设为直接转人工",
                 reply.scene.clone().unwrap_or_default()
@@ -820,15 +823,18 @@ fn apply(
             // when humans are back and no queue no one serves; within staffed hours, the
             // buyer waits in the queue knowing nobody is online yet (the queue notice
             // says so).
-            let unattended =
-                p.transfer.is_some() && reception.off_hours_reply && !anyone_on_duty(tx)?;
+            let nobody = p.transfer.is_some() && !anyone_on_duty(tx)?;
+            let unattended = nobody && reception.off_hours_reply;
             let notice = if unattended {
                 let settings = tx.get_settings()?;
                 (!settings.is_staffed(now)).then(|| off_hours_text(&settings, now))
             } else {
                 None
             };
-            if let Some((t, meta)) = &p.bot {
+            // A scene set to go straight to a human with no human at work: the bot
+            // answers after all, and the buyer still waits for a human.
+            let bot = p.bot.as_ref().or(p.held.as_ref().filter(|_| nobody));
+            if let Some((t, meta)) = bot {
                 // Thanks earn a rating invite only from a buyer who was served and has
                 // not been invited yet; before anything was answered, "嗯嗯" or "😊"
                 // gets a welcome.

@@ -406,7 +406,38 @@ async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
         .unwrap();
     let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
     assert_eq!(o.conv.state, ConvState::Human);
-    assert!(o.conv.transfer_reason.unwrap().contains(&scene));
+    assert!(
+        o.conv
+            .transfer_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains(&scene)
+    );
+    assert!(
+        o.replies.iter().all(|m| m.from != Sender::Bot),
+        "the agent answers: {:?}",
+        texts(&o)
+    );
+    // Nobody at work (within staffed hours): the buyer waits for a human, and the bot
+    // answers meanwhile rather than leave the question hanging.
+    s.desk
+        .set_agent_state(&a1, AgentState::Offline)
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b8", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued, "{:?}", texts(&o));
+    assert_eq!(
+        o.replies[0].bot.as_ref().and_then(|m| m.entry.as_deref()),
+        Some("ship-free"),
+        "{:?}",
+        texts(&o)
+    );
+    assert!(
+        texts(&o).iter().any(|t| t.contains("已为您排队")),
+        "{:?}",
+        texts(&o)
+    );
+    online(&s, &a1).await;
     // With the bot serving alone, nobody would take it: the bot answers instead.
     reception(
         &s,
