@@ -33,6 +33,10 @@ const POOL: usize = 30;
 const TOP_K: usize = 10;
 /// Re-rank feature weights: LCS/phrasing, LCS/message, content-character Dice.
 const RERANK: [f32; 3] = [0.2, 0.2, 0.2];
+/// Weight of the share of the message's content characters found in an entry's
+/// answers. It orders close candidates and is left out of the confidence: an answer
+/// shares words with many questions it does not answer.
+const ANSWER: f32 = 0.05;
 /// Weight of the margin over the runner-up in the confidence.
 const MARGIN: f32 = 0.5;
 /// Messages shorter than this (characters) lose up to `SHORT_PENALTY` confidence.
@@ -49,7 +53,10 @@ const B: f32 = 0.75;
 /// An entry with its re-ranked score.
 pub struct Ranked {
     pub entry: Arc<Prepared>,
+    /// The score candidates are ordered by.
     pub score: f32,
+    /// The part of `score` from the answers (not counted in the confidence).
+    pub answer: f32,
 }
 
 /// The ranking of one message.
@@ -99,10 +106,11 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
             explain.vetoed.push(p.entry.id.clone());
             continue;
         }
-        let score = first_stage + rerank(&p.phrasings, &qseg, &qcontent);
+        let answer = ANSWER * share(&qcontent, &p.answer_chars);
         ranked.push(Ranked {
+            score: first_stage + rerank(&p.phrasings, &qseg, &qcontent) + answer,
             entry: p.clone(),
-            score,
+            answer,
         });
     }
     ranked.sort_by(|a, b| {
@@ -125,10 +133,13 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
     let confidence = match ranked.as_slice() {
         [] => 0.0,
         [one, rest @ ..] => {
-            let r2 = rest.first().map(|r| r.score).unwrap_or(0.0);
+            let (r1, r2) = (
+                one.score - one.answer,
+                rest.first().map_or(0.0, |r| r.score - r.answer),
+            );
             let len = qseg.len().min(compact.chars().count());
             let short = SHORT_PENALTY * SHORT_LEN.saturating_sub(len) as f32 / SHORT_LEN as f32;
-            one.score + MARGIN * (one.score - r2) - short
+            r1 + MARGIN * (r1 - r2) - short
         }
     };
     if let Some(ph) = ranked.first().and_then(|top| {
@@ -324,6 +335,14 @@ fn vetoed(p: &Prepared, qseg: &[char], qcontent: &HashSet<char>, compact: &str) 
     };
     let neg = closeness(&p.negatives);
     neg >= 0.45 && neg > closeness(&p.phrasings)
+}
+
+/// The share of `q`'s characters found in `of` (0 for an empty `q`).
+fn share(q: &HashSet<char>, of: &HashSet<char>) -> f32 {
+    if q.is_empty() {
+        return 0.0;
+    }
+    q.iter().filter(|c| of.contains(c)).count() as f32 / q.len() as f32
 }
 
 /// Length of the longest common subsequence of two character strings.

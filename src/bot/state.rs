@@ -65,6 +65,9 @@ pub struct Prepared {
     pub chars: Vec<(char, u32)>,
     /// The number of characters over all phrasings.
     pub char_len: u32,
+    /// Content characters of the answers (every variant): a weak hint to order close
+    /// candidates by.
+    pub answer_chars: HashSet<char>,
     /// Normalized keywords (keyword mode).
     pub keywords: Vec<String>,
     /// The compiled pattern (regex mode).
@@ -109,6 +112,13 @@ impl Prepared {
             }
         }
         let char_len = chars.iter().map(|(_, n)| n).sum();
+        let answers = [&entry.answer]
+            .into_iter()
+            .chain(&entry.pre_sale_answer)
+            .chain(&entry.after_sale_answer);
+        let answer_chars = answers
+            .flat_map(|a| content_chars(&normalize(a).chars().collect::<Vec<_>>()))
+            .collect();
         let regex = match entry.match_mode {
             MatchMode::Regex => entry
                 .pattern
@@ -124,6 +134,7 @@ impl Prepared {
             words,
             chars,
             char_len,
+            answer_chars,
             keywords,
             regex,
         }

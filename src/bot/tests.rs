@@ -719,3 +719,20 @@ fn a_message_asking_two_things_gets_both_answered_in_order() {
     let r = ask(&e, "包邮吗？？包邮吗");
     assert_eq!((r.answer.as_str(), r.also.len()), (free.as_str(), 0));
 }
+
+#[test]
+fn an_answer_naming_the_thing_asked_about_orders_close_candidates() {
+    // Neither phrasing names the earphones; the second entry's answer does.
+    let mut charger = KbEntry::new("charger", "这个怎么用", "插上电源，指示灯亮起即可使用");
+    charger.similar = vec!["怎么使用".into()];
+    let mut earphones = KbEntry::new(
+        "earphones",
+        "那个怎么用",
+        "打开耳机盒，在手机蓝牙里配对即可使用",
+    );
+    earphones.similar = vec!["如何使用".into()];
+    let e = engine_with(vec![charger, earphones], vec![]);
+    let r = ask(&e, "耳机怎么用");
+    // (Without it the two tie, and ties go by id: charger first.)
+    assert_eq!(r.candidates[0].id, "earphones", "{:?}", r.candidates);
+}
