@@ -5,8 +5,14 @@
 use crate::model::{KbEntry, Order, Product, ShopSettings};
 
 /// Picks the answer for the context: a per-product override first, then the after-sale
-/// or pre-sale variant, then the default.
-pub fn choose<'a>(entry: &'a KbEntry, product: Option<&Product>, has_order: bool) -> &'a str {
+/// or pre-sale variant, then the default. A variant telling the order's progress
+/// (`{{订单进度}}`) needs orders to tell of: without, the default answer is given.
+pub fn choose<'a>(
+    entry: &'a KbEntry,
+    product: Option<&Product>,
+    has_order: bool,
+    orders_known: bool,
+) -> &'a str {
     if let Some(a) = product.and_then(|p| entry.product_answers.get(&p.sku)) {
         return a;
     }
@@ -15,7 +21,55 @@ pub fn choose<'a>(entry: &'a KbEntry, product: Option<&Product>, has_order: bool
     } else {
         entry.pre_sale_answer.as_deref()
     };
-    stage.unwrap_or(&entry.answer)
+    match stage {
+        Some(a) if orders_known || !a.contains(PROGRESS) => a,
+        _ => &entry.answer,
+    }
+}
+
+/// The variable telling the buyer's orders' progress.
+const PROGRESS: &str = "{{订单进度}}";
+/// Orders `{{订单进度}}` tells of at most.
+const MAX_TOLD: usize = 3;
+
+/// The orders a reply is about: those the message names by order number, else by an
+/// item's name ("我的T恤到哪了"), else those in progress (see `Order::in_progress`);
+/// newest first, at most three. `norm` is the normalized message (lower case) and
+/// `orders` the buyer's orders, newest first.
+pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
+    let compact = norm.replace(' ', "");
+    let named: Vec<&Order> = orders
+        .iter()
+        .filter(|o| compact.contains(&o.order_id.to_lowercase()))
+        .collect();
+    if !named.is_empty() {
+        return named.into_iter().take(MAX_TOLD).collect();
+    }
+    let by_item: Vec<&Order> = orders
+        .iter()
+        .filter(|o| o.in_progress())
+        .filter(|o| {
+            o.items
+                .iter()
+                .any(|i| i.name.chars().count() >= 2 && compact.contains(&i.name.to_lowercase()))
+        })
+        .collect();
+    if !by_item.is_empty() {
+        return by_item.into_iter().take(MAX_TOLD).collect();
+    }
+    orders
+        .iter()
+        .filter(|o| o.in_progress())
+        .take(MAX_TOLD)
+        .collect()
+}
+
+/// The order numbers in `norm` that name one of `orders` ("TB101到哪了").
+pub fn names_order(norm: &str, orders: &[Order]) -> bool {
+    let compact = norm.replace(' ', "");
+    orders
+        .iter()
+        .any(|o| compact.contains(&o.order_id.to_lowercase()))
 }
 
 /// Replaces `{{name}}` variables with shop settings, product and order facts. A
@@ -25,7 +79,7 @@ pub fn fill(
     template: &str,
     settings: &ShopSettings,
     product: Option<&Product>,
-    order: Option<&Order>,
+    orders: &[&Order],
 ) -> String {
     if !template.contains("{{") {
         return template.to_string();
@@ -34,7 +88,7 @@ pub fn fill(
     for (plain, name) in crate::model::settings::variable_pieces(template) {
         out.push_str(plain);
         if let Some(name) = name {
-            out.push_str(&value(name, settings, product, order));
+            out.push_str(&value(name, settings, product, orders));
         }
     }
     out
@@ -47,7 +101,7 @@ fn value(
     name: &str,
     settings: &ShopSettings,
     product: Option<&Product>,
-    order: Option<&Order>,
+    orders: &[&Order],
 ) -> String {
     if let Some((_, v)) = settings.variables().into_iter().find(|(n, _)| *n == name) {
         return v;
@@ -61,18 +115,25 @@ fn value(
         },
         ("到手价", None) => PRICE_ON_PAGE.into(),
         ("商品链接", Some(p)) => p.link.clone().unwrap_or_default(),
-        ("订单进度", _) => progress(order, settings),
+        ("订单进度", _) => progress(orders, settings),
         _ => String::new(),
     }
 }
 
-/// `{{订单进度}}`: one sentence on where the buyer's latest order stands, from what the
-/// platform bridge last sent (`POST /api/v1/orders`). Without an order in progress (none,
-/// or the latest is done with), where to look.
-fn progress(order: Option<&Order>, settings: &ShopSettings) -> String {
-    let Some(o) = order else {
+/// `{{订单进度}}`: where each of `orders` stands, one sentence each, from what the
+/// platform bridge last sent (`POST /api/v1/orders`); without orders, where to look.
+pub fn progress(orders: &[&Order], settings: &ShopSettings) -> String {
+    if orders.is_empty() {
         return "订单的最新状态在“我的订单”里可以查看哦。".into();
-    };
+    }
+    orders
+        .iter()
+        .map(|o| one_order(o, settings))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn one_order(o: &Order, settings: &ShopSettings) -> String {
     let what = match o.items.as_slice() {
         [] => String::new(),
         [one] => format!("（{}）", one.name),
@@ -101,9 +162,11 @@ fn progress(order: Option<&Order>, settings: &ShopSettings) -> String {
         }
         ("refunding", _) => format!("您的订单{id}正在退款处理中，进度在售后详情里可以查看哦。"),
         ("refunded", _) => format!("您的订单{id}已退款，款项会按原支付方式退回哦。"),
-        ("completed" | "created" | "unpaid" | "cancelled" | "closed", _) => {
-            progress(None, settings)
-        }
+        ("completed", _) => format!("您的订单{id}已完成，有售后问题随时找我哦。"),
+        ("created" | "unpaid", _) => format!(
+            "您的订单{id}还没有付款，付款后{}内发货哦。",
+            settings.ship_within
+        ),
         (_, _) => format!("您的订单{id}当前状态：{}。", o.status_label()),
     }
 }
@@ -160,82 +223,110 @@ mod tests {
         p.final_price = Some(Price(7990));
         let t = "{{店铺名}}的{{商品名}}到手价{{到手价}}，{{发货时效}}内发{{快递}}，客服时间{{客服时间}}{{不存在}}";
         assert_eq!(
-            fill(t, &s, Some(&p), None),
+            fill(t, &s, Some(&p), &[]),
             "我的小店的纯棉T恤到手价¥79.9，48小时内发中通、圆通、韵达，客服时间09:00-23:00"
         );
-        assert_eq!(fill("{{商品名}}有货", &s, None, None), "这款商品有货");
+        assert_eq!(fill("{{商品名}}有货", &s, None, &[]), "这款商品有货");
         // Without a product the price is the page's, said once.
         assert_eq!(
-            fill("{{商品名}}现在到手价是{{到手价}}", &s, None, None),
+            fill("{{商品名}}现在到手价是{{到手价}}", &s, None, &[]),
             "这款商品现在到手价是以商品页面显示的价格为准"
         );
-        assert_eq!(fill("未闭合 {{店铺名", &s, None, None), "未闭合 {{店铺名");
+        assert_eq!(fill("未闭合 {{店铺名", &s, None, &[]), "未闭合 {{店铺名");
     }
 
-    #[test]
-    fn order_progress_says_where_the_latest_order_stands() {
-        let s = ShopSettings::default();
-        let mut o = Order {
+    fn order(id: &str, status: &str, item: &str) -> Order {
+        Order {
             channel: "web".into(),
-            order_id: "TB1001".into(),
+            order_id: id.into(),
             buyer: crate::model::BuyerId(1),
             items: vec![crate::model::OrderItem {
                 sku: "A1".into(),
-                name: "纯棉T恤".into(),
+                name: item.into(),
                 qty: 1,
                 price: None,
             }],
-            status: "paid".into(),
+            status: status.into(),
             amount: None,
             paid: None,
             logistics: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
-        };
+        }
+    }
+
+    #[test]
+    fn order_progress_says_where_each_order_stands() {
+        let s = ShopSettings::default();
+        let mut o = order("TB1001", "paid", "纯棉T恤");
         let t = "亲～{{订单进度}}";
         assert_eq!(
-            fill(t, &s, None, Some(&o)),
+            fill(t, &s, None, &[&o]),
             "亲～您的订单TB1001（纯棉T恤）已付款，正在等待发货，会在付款后48小时内发出哦。"
         );
         o.status = "shipped".into();
         o.logistics = Some("中通 7531：已到达杭州转运中心".into());
         assert_eq!(
-            fill(t, &s, None, Some(&o)),
+            fill(t, &s, None, &[&o]),
             "亲～您的订单TB1001（纯棉T恤）已经发货啦，物流最新进度：中通 7531：已到达杭州转运中心。"
         );
         o.items.push(o.items[0].clone());
         o.status = "delivered".into();
         o.logistics = Some("  ".into());
         assert!(
-            fill(t, &s, None, Some(&o))
+            fill(t, &s, None, &[&o])
                 .starts_with("亲～您的订单TB1001（纯棉T恤等2件）显示已签收，还没拿到")
         );
-        // A finished order, or none, points to the order list instead.
         o.status = "completed".into();
-        let plain = "亲～订单的最新状态在“我的订单”里可以查看哦。";
-        assert_eq!(fill(t, &s, None, Some(&o)), plain);
-        assert_eq!(fill(t, &s, None, None), plain);
+        assert!(fill(t, &s, None, &[&o]).contains("已完成"));
+        // No order: where to look.
+        assert_eq!(
+            fill(t, &s, None, &[]),
+            "亲～订单的最新状态在“我的订单”里可以查看哦。"
+        );
         // A status word a bridge sent before statuses were checked is shown as is.
         o.status = "挂起".into();
         assert_eq!(
-            fill(t, &s, None, Some(&o)),
+            fill(t, &s, None, &[&o]),
             "亲～您的订单TB1001（纯棉T恤等2件）当前状态：挂起。"
         );
     }
 
     #[test]
+    fn the_orders_told_of_are_those_named_else_those_in_progress() {
+        let shipped = order("TB101", "shipped", "纯棉T恤");
+        let paid = order("TB102", "paid", "保温杯");
+        let done = order("TB100", "completed", "帽子");
+        let all = [paid.clone(), shipped.clone(), done.clone()];
+        let ids = |v: Vec<&Order>| v.iter().map(|o| o.order_id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(orders_about("我的快递到哪了", &all)),
+            ["TB102", "TB101"]
+        );
+        assert_eq!(ids(orders_about("tb101到哪了", &all)), ["TB101"]);
+        assert_eq!(ids(orders_about("tb100 还能退吗", &all)), ["TB100"]);
+        assert_eq!(ids(orders_about("我的纯棉t恤到哪了", &all)), ["TB101"]);
+        assert!(orders_about("到哪了", &[done]).is_empty());
+    }
+
+    #[test]
     fn answer_variant_order() {
         let mut e = KbEntry::new("ret", "怎么退货", "默认");
+        // An order-progress variant needs orders to tell of.
+        let mut ship = KbEntry::new("ship", "到哪了", "默认");
+        ship.after_sale_answer = Some("亲～{{订单进度}}".into());
+        assert_eq!(choose(&ship, None, true, true), "亲～{{订单进度}}");
+        assert_eq!(choose(&ship, None, true, false), "默认");
         e.pre_sale_answer = Some("售前".into());
         e.after_sale_answer = Some("售后".into());
         e.product_answers.insert("A1".into(), "这款不退".into());
         let p = Product::new("A1", "x");
         let other = Product::new("B2", "y");
-        assert_eq!(choose(&e, Some(&p), true), "这款不退");
-        assert_eq!(choose(&e, Some(&other), true), "售后");
-        assert_eq!(choose(&e, None, false), "售前");
+        assert_eq!(choose(&e, Some(&p), true, false), "这款不退");
+        assert_eq!(choose(&e, Some(&other), true, false), "售后");
+        assert_eq!(choose(&e, None, false, false), "售前");
         e.pre_sale_answer = None;
-        assert_eq!(choose(&e, None, false), "默认");
+        assert_eq!(choose(&e, None, false, false), "默认");
     }
 
     #[test]

@@ -73,6 +73,18 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if r.intent.is_some() || r.explain.route == Route::Menu {
         return r;
     }
+    // "TB101到哪了": a message naming one of the buyer's orders that the knowledge base
+    // does not answer is answered with where that order stands.
+    if r.band != Band::Exact && compose::names_order(&r.explain.normalized, ctx.orders) {
+        let about = compose::orders_about(&r.explain.normalized, ctx.orders);
+        r.band = Band::Exact;
+        r.confidence = 1.0;
+        r.menu.clear();
+        r.offer_transfer = false;
+        r.explain.route = Route::Order;
+        r.answer = format!("亲～{}", compose::progress(&about, ctx.settings));
+        return r;
+    }
     let normalized = r.explain.normalized.clone();
     let parts: Vec<&str> = normalized
         .split(' ')
@@ -301,8 +313,9 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
     r.notify_human = p.entry.notify_human;
     r.scene = Some(p.entry.scene.clone()).filter(|s| !s.is_empty());
     r.product = product.map(|p| p.sku.clone());
-    let text = compose::choose(&p.entry, product, ctx.has_order);
-    r.answer = compose::fill(text, ctx.settings, product, ctx.order);
+    let about = compose::orders_about(&r.explain.normalized, ctx.orders);
+    let text = compose::choose(&p.entry, product, ctx.has_order, !about.is_empty());
+    r.answer = compose::fill(text, ctx.settings, product, &about);
     r.follow_ups = p
         .entry
         .follow_ups

@@ -100,21 +100,12 @@ pub struct Ctx<'a> {
     pub product: Option<&'a str>,
     /// Whether the buyer has an order (after-sale answers).
     pub has_order: bool,
-    /// The buyer's latest paid order, for `{{订单进度}}` (see [`latest_order`]).
-    pub order: Option<&'a Order>,
+    /// The buyer's orders, newest first, for `{{订单进度}}`.
+    pub orders: &'a [Order],
     /// Entry ids of the menu offered on the previous turn.
     pub menu: &'a [String],
     /// How many turns in a row just went unanswered.
     pub unmatched_streak: u32,
-}
-
-/// The order a buyer's questions are about: the most recently updated of their paid
-/// orders (after-sale ones, see [`Order::is_after_sale`]).
-pub fn latest_order<'o>(orders: impl IntoIterator<Item = &'o Order>) -> Option<&'o Order> {
-    orders
-        .into_iter()
-        .filter(|o| o.is_after_sale())
-        .max_by_key(|o| o.updated_at)
 }
 
 impl<'a> Ctx<'a> {
@@ -125,7 +116,7 @@ impl<'a> Ctx<'a> {
             now,
             product: None,
             has_order: false,
-            order: None,
+            orders: &[],
             menu: &[],
             unmatched_streak: 0,
         }
@@ -197,6 +188,8 @@ pub enum Route {
     Intent,
     /// A question about the product, answered from its record.
     Product,
+    /// A message naming one of the buyer's orders, answered with where it stands.
+    Order,
     /// An exact, keyword or regex entry.
     Rule,
     /// Intelligent matching over the knowledge base.
@@ -211,6 +204,7 @@ impl Route {
             Route::Menu => "选择了上一轮的选项",
             Route::Intent => "内置意图",
             Route::Product => "商品信息",
+            Route::Order => "订单状态",
             Route::Rule => "精确/关键词/正则规则",
             Route::Match => "智能匹配",
         }
@@ -314,9 +308,9 @@ impl CacheKey {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         ctx.settings.hash(&mut h);
         let mut o = std::collections::hash_map::DefaultHasher::new();
-        ctx.order
-            .map(|o| (&o.order_id, &o.status, &o.logistics, o.updated_at))
-            .hash(&mut o);
+        for x in ctx.orders {
+            (&x.order_id, &x.status, &x.logistics, x.updated_at).hash(&mut o);
+        }
         CacheKey {
             text: text.to_string(),
             product: ctx.product.map(String::from),
@@ -532,16 +526,17 @@ impl Engine {
                 })
             })
             .flatten();
+        let about = compose::orders_about(&reply.explain.normalized, ctx.orders);
         let found = from_record
             .into_iter()
             .chain(reply.candidates.into_iter().filter_map(|c| {
                 let p = state.entries.get(&c.id)?;
                 (c.score >= ASSIST_MIN && p.entry.active_at(ctx.now)).then(|| Assist {
                     answer: compose::fill(
-                        compose::choose(&p.entry, product, ctx.has_order),
+                        compose::choose(&p.entry, product, ctx.has_order, !about.is_empty()),
                         ctx.settings,
                         product,
-                        ctx.order,
+                        &about,
                     ),
                     id: c.id,
                     question: c.question,

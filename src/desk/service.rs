@@ -250,7 +250,7 @@ pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 
 /// The honest "no human now" reply, with when humans are back.
 fn off_hours_text(settings: &ShopSettings, at: DateTime<Utc>) -> String {
-    let text = compose::fill(&settings.off_hours_text, settings, None, None);
+    let text = compose::fill(&settings.off_hours_text, settings, None, &[]);
     if settings.is_staffed(at) {
         text
     } else {
@@ -542,7 +542,7 @@ impl Desk {
                 .filter(|c| c.state != ConvState::Closed),
             None => None,
         };
-        let orders: Vec<Order> = match &buyer {
+        let mut orders: Vec<Order> = match &buyer {
             Some(b) => b
                 .orders
                 .iter()
@@ -550,7 +550,7 @@ impl Desk {
                 .collect(),
             None => Vec::new(),
         };
-        let order = crate::bot::latest_order(&orders);
+        orders.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
         let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
         let plan = if state == ConvState::Bot {
             let product = m
@@ -560,8 +560,8 @@ impl Desk {
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
             let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
-            ctx.has_order = order.is_some();
-            ctx.order = order;
+            ctx.has_order = orders.iter().any(Order::is_after_sale);
+            ctx.orders = &orders;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
             let bot = self.bot()?;
@@ -1005,6 +1005,8 @@ pub(super) fn answered_question(
 
 /// Most line items one order may carry.
 pub const MAX_ORDER_ITEMS: usize = 200;
+/// Longest logistics status a bridge may send (the bot reads it to the buyer).
+pub const MAX_LOGISTICS: usize = 200;
 
 /// An order event from a channel.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -1056,30 +1058,70 @@ impl Desk {
         {
             inv.add("paid", "paid（实付）不能大于 amount（订单金额）");
         }
+        if o.logistics
+            .as_deref()
+            .is_some_and(|l| l.chars().count() > MAX_LOGISTICS)
+        {
+            inv.add(
+                "logistics_status",
+                format!("logistics_status 最多 {MAX_LOGISTICS} 个字"),
+            );
+        }
         inv.into_result()?;
         let now = self.clock.now();
-        Ok(self
-            .store
+        self.store
             .write(move |tx| {
-                let buyer = tx.buyer_for(&o.channel, &o.buyer, now)?;
                 let key = crate::model::Order::key(&o.channel, &o.order_id);
-                let created_at = tx.get_order(&key)?.map(|x| x.created_at).unwrap_or(now);
+                let before = tx.get_order(&key)?;
+                // An order stays its buyer's: another buyer's id is a bridge's mistake,
+                // and telling that buyer about it would leak it.
+                if let Some(b) = &before
+                    && let Some(owner) = tx.get_buyer(b.buyer)?
+                    && owner.external_id != o.buyer
+                {
+                    return Err(store::Error::Conflict(format!(
+                        "订单 {} 属于其他买家",
+                        o.order_id
+                    )));
+                }
+                let buyer = tx.buyer_for(&o.channel, &o.buyer, now)?;
+                // A status update need not repeat the order: what it leaves out is kept.
+                let kept = |new: Option<crate::model::Price>, old: Option<crate::model::Price>| {
+                    new.or(old)
+                };
                 let order = crate::model::Order {
                     channel: o.channel.clone(),
                     order_id: o.order_id.clone(),
                     buyer: buyer.id,
-                    items: o.items.clone(),
+                    items: match (&before, o.items.is_empty()) {
+                        (Some(b), true) => b.items.clone(),
+                        _ => o.items.clone(),
+                    },
                     status: status.clone(),
-                    amount: o.amount,
-                    paid: o.paid,
-                    logistics: o.logistics.clone(),
-                    created_at,
+                    amount: kept(o.amount, before.as_ref().and_then(|b| b.amount)),
+                    paid: kept(o.paid, before.as_ref().and_then(|b| b.paid)),
+                    logistics: o
+                        .logistics
+                        .clone()
+                        .or_else(|| before.as_ref().and_then(|b| b.logistics.clone())),
+                    created_at: before.as_ref().map_or(now, |b| b.created_at),
                     updated_at: now,
                 };
+                if let (Some(amount), Some(paid)) = (order.amount, order.paid)
+                    && paid > amount
+                {
+                    return Err(store::Error::Conflict(
+                        "paid（实付）不能大于 amount（订单金额）".into(),
+                    ));
+                }
                 tx.put_order(&order)?;
                 Ok(order)
             })
-            .await?)
+            .await
+            .map_err(|e| match e {
+                store::Error::Conflict(m) => Error::Refused(m),
+                e => e.into(),
+            })
     }
 }
 

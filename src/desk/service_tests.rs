@@ -1108,6 +1108,122 @@ async fn shipping_answers_tell_where_the_buyers_latest_order_stands() {
 }
 
 #[actix_web::test]
+async fn order_updates_keep_what_they_leave_out_and_stay_their_buyers() {
+    let (s, _, _) = shop().await;
+    let first = OrderInput {
+        channel: "web".into(),
+        order_id: "TB101".into(),
+        buyer: "b1".into(),
+        items: vec![crate::model::OrderItem {
+            sku: "A1".into(),
+            name: "纯棉T恤".into(),
+            qty: 2,
+            price: None,
+        }],
+        status: "paid".into(),
+        amount: crate::model::Price::parse("118"),
+        paid: crate::model::Price::parse("118"),
+        logistics: None,
+    };
+    s.desk.record_order(first.clone()).await.unwrap();
+    // A status update with the scan only keeps the items and amounts.
+    let scan = "圆通 YT888：派送中";
+    let o = s
+        .desk
+        .record_order(OrderInput {
+            status: "shipped".into(),
+            logistics: Some(scan.into()),
+            items: Vec::new(),
+            amount: None,
+            paid: None,
+            ..first.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.items.len(), o.amount, o.paid),
+        (1, first.amount, first.paid)
+    );
+    // Another buyer's id for the same order is refused, and changes nothing.
+    let theft = s
+        .desk
+        .record_order(OrderInput {
+            buyer: "b2".into(),
+            ..first.clone()
+        })
+        .await;
+    assert!(
+        matches!(&theft, Err(Error::Refused(m)) if m.contains("属于其他买家")),
+        "{theft:?}"
+    );
+    let long = OrderInput {
+        logistics: Some("长".repeat(201)),
+        ..first.clone()
+    };
+    assert!(matches!(
+        s.desk.record_order(long).await,
+        Err(Error::Invalid(_))
+    ));
+    // A second order in progress: both are told; the one named by number alone.
+    s.desk
+        .record_order(OrderInput {
+            order_id: "TB102".into(),
+            items: vec![crate::model::OrderItem {
+                sku: "B1".into(),
+                name: "保温杯".into(),
+                qty: 1,
+                price: None,
+            }],
+            amount: None,
+            paid: None,
+            ..first.clone()
+        })
+        .await
+        .unwrap();
+    let ask = |text: &'static str| {
+        let desk = &s.desk;
+        async move {
+            let o = desk.on_buyer_message(msg("b1", text)).await.unwrap();
+            o.replies[0].text.clone()
+        }
+    };
+    let both = ask("我的快递到哪了").await;
+    assert!(
+        both.contains("TB101（纯棉T恤）已经发货啦，物流最新进度：圆通 YT888：派送中"),
+        "{both}"
+    );
+    assert!(both.contains("TB102（保温杯）已付款"), "{both}");
+    let named = ask("tb101到哪了").await;
+    assert!(
+        named.contains("TB101") && !named.contains("TB102"),
+        "{named}"
+    );
+    let by_item = ask("我的保温杯什么时候发货").await;
+    assert!(
+        by_item.contains("TB102") && !by_item.contains("TB101"),
+        "{by_item}"
+    );
+    // Nothing in progress: the entry's own answer, not a status followed by shipping
+    // promises.
+    for id in ["TB101", "TB102"] {
+        s.desk
+            .record_order(OrderInput {
+                order_id: id.into(),
+                status: "refunded".into(),
+                ..first.clone()
+            })
+            .await
+            .unwrap();
+    }
+    let plain = ask("什么时候发货").await;
+    assert!(
+        !plain.contains("您的订单") && plain.contains("48小时"),
+        "{plain}"
+    );
+    assert!(ask("TB101到哪了").await.contains("TB101（纯棉T恤）已退款"));
+}
+
+#[actix_web::test]
 async fn both_entries_answering_a_two_part_question_count_as_hits() {
     let (s, _, _) = shop().await;
     let o = s

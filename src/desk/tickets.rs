@@ -466,7 +466,7 @@ fn follow_up(
             .replace("{{订单号}}", &t.order_id),
         settings,
         None,
-        None,
+        &[],
     );
     c.say(&mut conv, Sender::Bot, &text, None, None)?;
     tx.put_conv(&conv)?;

@@ -89,7 +89,7 @@ impl Desk {
             &settings.greeting,
             &settings,
             None,
-            None,
+            &[],
         ))
     }
 

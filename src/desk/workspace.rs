@@ -199,8 +199,8 @@ impl Desk {
         let settings = r.get_settings()?;
         let mut ctx = Ctx::new(&settings, self.clock.now());
         ctx.product = conv.product.as_deref();
-        ctx.order = crate::bot::latest_order(&profile.orders);
-        ctx.has_order = ctx.order.is_some();
+        ctx.orders = &profile.orders;
+        ctx.has_order = profile.orders.iter().any(|o| o.is_after_sale());
         let bot = self.bot().ok();
         let mut latest = None;
         let mut assist = Vec::new();

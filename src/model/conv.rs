@@ -521,6 +521,15 @@ impl Order {
             .map_or(self.status.as_str(), |(_, label)| label)
     }
 
+    /// Whether the order is on its way to the buyer or being refunded: paid, shipped,
+    /// delivered (not yet confirmed) or refunding.
+    pub fn in_progress(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "paid" | "shipped" | "delivered" | "refunding"
+        )
+    }
+
     /// Whether the order makes its buyer an after-sale buyer (paid or beyond).
     pub fn is_after_sale(&self) -> bool {
         !matches!(
