@@ -550,7 +550,7 @@ impl Desk {
                 .collect(),
             None => Vec::new(),
         };
-        orders.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        orders.sort_by_key(|o| std::cmp::Reverse(o.updated_at));
         let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
         let plan = if state == ConvState::Bot {
             let product = m
