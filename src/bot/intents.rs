@@ -461,7 +461,21 @@ pub fn beside_transfer(norm: &str) -> Option<String> {
         rest = re.replace_all(&rest, "").into_owned();
     }
     let rest = strip(&strip(&rest, TRANSFER_STRONG).0, TRANSFER_WEAK).0;
-    let rest = strip(&rest, FILLER).0;
+    asks_something(strip(&rest, FILLER).0)
+}
+
+/// What a complaint is about ("衣服有线头，我要投诉" → 衣服有线头), if it names
+/// something: the complaint's words, courtesy and particles taken out. The buyer goes
+/// to the group for that.
+pub fn beside_complaint(norm: &str) -> Option<String> {
+    let rest = norm.replace(' ', "");
+    let rest = strip(&strip(&rest, COMPLAINT).0, ANGER_ALONE).0;
+    asks_something(strip(&rest, FILLER).0)
+}
+
+/// `rest` when it holds something to ask about: two content characters, not only
+/// vague ones.
+fn asks_something(rest: String) -> Option<String> {
     let content: std::collections::HashSet<char> =
         super::state::content_chars(&rest.chars().collect::<Vec<_>>());
     (content.len() >= 2 && !super::tokenize::is_vague(&content)).then_some(rest)
@@ -536,6 +550,17 @@ mod tests {
         ] {
             assert_eq!(beside(t), None, "{t}");
         }
+    }
+
+    #[test]
+    fn a_complaint_leaves_what_it_is_about() {
+        let beside = |t: &str| beside_complaint(&normalize(t));
+        assert_eq!(
+            beside("衣服有线头，我要投诉").as_deref(),
+            Some("衣服有线头")
+        );
+        assert_eq!(beside("我要投诉"), None);
+        assert_eq!(beside("垃圾"), None);
     }
 
     #[test]

@@ -573,11 +573,18 @@ impl Desk {
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
             let streak = ctx.unmatched_streak;
             let mut p = plan(&reply, mode, settings, reception, now, first, streak);
-            // "衣服开线了 转人工": the buyer goes to the group for what they ask beside
-            // the call (质量问题), not for whatever the bot answered last.
-            if reply.intent == Some(Intent::Transfer)
-                && let Some(asked) = crate::bot::intents::beside_transfer(&reply.explain.normalized)
-            {
+            // "衣服开线了 转人工", "衣服有线头，我要投诉": the buyer goes to the group for
+            // what they ask about (质量问题), not for whatever the bot answered last.
+            let beside = match reply.intent {
+                Some(Intent::Transfer) => {
+                    crate::bot::intents::beside_transfer(&reply.explain.normalized)
+                }
+                Some(Intent::Complaint) => {
+                    crate::bot::intents::beside_complaint(&reply.explain.normalized)
+                }
+                _ => None,
+            };
+            if let Some(asked) = beside {
                 let about = bot.reply(&ctx, &asked);
                 if about.band == Band::Exact && about.intent.is_none() {
                     p.scene = about.scene.or(p.scene);

@@ -914,6 +914,18 @@ async fn a_call_for_a_human_with_a_question_is_routed_by_that_question() {
     assert_eq!(o.conv.state, ConvState::Queued);
     assert_eq!(o.conv.scene.as_deref(), Some("质量问题"));
     assert_eq!(o.conv.group, Some(g.id));
+    // A complaint too goes by what it is about.
+    s.desk
+        .on_buyer_message(msg("b2", "可以开发票吗"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b2", "衣服有线头，我要投诉"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    assert_eq!(o.conv.group, Some(g.id), "{:?}", o.conv.scene);
 }
 
 #[actix_web::test]
