@@ -678,6 +678,49 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
 }
 
 #[actix_web::test]
+async fn the_owner_may_join_a_group_and_serve_buyers() {
+    let (s, a1, _) = shop().await;
+    let new = |name: &str, role| NewUser {
+        name: name.into(),
+        nickname: name.into(),
+        role,
+        password: "password-1".into(),
+    };
+    let boss = s
+        .desk
+        .add_user(&Actor::cli(), new("boss", Role::Owner))
+        .await
+        .unwrap();
+    let trainer = s
+        .desk
+        .add_user(&Actor::cli(), new("xun", Role::Trainer))
+        .await
+        .unwrap();
+    let group = |members| Group {
+        id: GroupId(0),
+        name: "全部".into(),
+        members,
+        scenes: vec![],
+        regions: vec![],
+        is_default: true,
+    };
+    // Trainers serve no buyers.
+    assert!(matches!(
+        s.desk
+            .save_group(&Actor::cli(), group(vec![trainer.id]))
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    s.desk
+        .save_group(&Actor::cli(), group(vec![boss.id, a1.id]))
+        .await
+        .unwrap();
+    online(&s, &boss).await;
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.agent, Some(boss.id));
+}
+
+#[actix_web::test]
 async fn a_supervisors_takeover_is_not_rerouted_away() {
     let (s, a1, a2) = shop().await;
     online(&s, &a1).await;

@@ -213,7 +213,8 @@ impl Desk {
         Ok(self.store.read()?.list_groups()?)
     }
 
-    /// Creates (id 0) or updates a group; members must be enabled agents or supervisors.
+    /// Creates (id 0) or updates a group; members must be enabled staff who serve buyers:
+    /// agents, supervisors or the owner (in a small shop often the only one).
     pub async fn save_group(&self, actor: &Actor, mut g: Group) -> Result<Group> {
         g.name = g.name.trim().to_string();
         g.scenes.retain(|s| !s.trim().is_empty());
@@ -225,9 +226,9 @@ impl Desk {
         for m in &g.members {
             let ok = r
                 .get_user(*m)?
-                .is_some_and(|u| !u.disabled && matches!(u.role, Role::Agent | Role::Supervisor));
+                .is_some_and(|u| !u.disabled && u.role != Role::Trainer);
             if !ok {
-                inv.add("members", "成员必须是启用中的客服或主管");
+                inv.add("members", "成员必须是启用中的客服、主管或店主");
                 break;
             }
         }

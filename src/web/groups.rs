@@ -77,7 +77,7 @@ fn groups_page(
         .desk
         .list_users()?
         .into_iter()
-        .filter(|u| !u.disabled && matches!(u.role, Role::Agent | Role::Supervisor))
+        .filter(|u| !u.disabled && u.role != Role::Trainer)
         .collect();
     Ok(GroupsPage {
         ctx,

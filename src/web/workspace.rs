@@ -128,6 +128,9 @@ pub struct WorkspacePage {
     pub quick: Vec<QuickReply>,
     pub agents: Vec<(UserId, String)>,
     pub groups: Vec<Group>,
+    /// The user is a member of a skill group (or the shop has none), so buyers are
+    /// assigned to them.
+    pub in_group: bool,
 }
 
 pub fn ago(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -325,6 +328,7 @@ fn page(
         }
         None => (None, String::new(), String::new()),
     };
+    let groups = desk.groups()?;
     Ok(WorkspacePage {
         ctx,
         lists_html: lists.render()?,
@@ -333,7 +337,8 @@ fn page(
         open,
         quick: desk.quick_replies(user)?,
         agents,
-        groups: desk.groups()?,
+        in_group: groups.is_empty() || groups.iter().any(|g| g.members.contains(&user.id)),
+        groups,
     })
 }
 
