@@ -628,11 +628,15 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
             && html.contains(">again</textarea>"),
         "{html}"
     );
+    // A personal key may not hide a team one.
+    let res = call_service(&app, save(&mei, &[("key", "kd"), ("text", "我的快递话术")])).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
     for (key, text_) in [
         ("", "x"),
         ("a b", "x"),
         ("ok", ""),
         ("toolongkey-toolongkey", "x"),
+        ("var", "亲，{{不存在}}"),
     ] {
         let res = call_service(&app, save(&mei, &[("key", key), ("text", text_)])).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{key:?} {text_:?}");
@@ -682,6 +686,35 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = text(call_service(&app, get("/desk/quick", Some(&tao)).to_request()).await).await;
     assert!(!html.contains("默认发中通"));
+
+    // Variables are filled in the workspace, as the buyer will read them.
+    let res = call_service(
+        &app,
+        save(
+            &tao,
+            &[
+                ("key", "dp"),
+                ("text", "欢迎光临{{店铺名}}，默认发{{快递}}"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let tao_user = shop
+        .state
+        .desk
+        .list_users()
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "tao")
+        .unwrap();
+    let filled = shop.state.desk.quick_replies_for(&tao_user, None).unwrap();
+    let dp = filled.iter().find(|q| q.key == "dp").unwrap();
+    assert!(
+        dp.text.starts_with("欢迎光临我的小店，默认发中通"),
+        "{}",
+        dp.text
+    );
 }
 
 #[actix_web::test]

@@ -316,6 +316,32 @@ impl Desk {
         Ok(all)
     }
 
+    /// The user's quick replies with their `{{variables}}` filled for the conversation
+    /// open (its product and the buyer's orders), as the agent will send them.
+    pub fn quick_replies_for(
+        &self,
+        user: &User,
+        open: Option<&ConvDetail>,
+    ) -> Result<Vec<QuickReply>> {
+        let mut all = self.quick_replies(user)?;
+        if !all.iter().any(|q| q.text.contains("{{")) {
+            return Ok(all);
+        }
+        let settings = self.settings()?;
+        let bot = self.bot().ok();
+        let product = open
+            .and_then(|d| d.conv.product.as_deref())
+            .and_then(|sku| bot.as_ref()?.product(sku));
+        let orders = open
+            .map(|d| d.profile.orders.as_slice())
+            .unwrap_or_default();
+        let about = crate::bot::compose::orders_about("", orders);
+        for q in &mut all {
+            q.text = crate::bot::compose::fill(&q.text, &settings, product.as_ref(), &about);
+        }
+        Ok(all)
+    }
+
     /// Adds or changes a quick reply. `team` replies are for supervisors and the owner;
     /// anyone else's become their own. A reply may only be changed by whoever may add it.
     pub async fn save_quick_reply(
@@ -335,7 +361,11 @@ impl Desk {
             key: key.trim().to_string(),
             text: text.trim().to_string(),
         };
-        q.validate()?;
+        let mut inv = q.validate().err().unwrap_or_default();
+        if let Some(why) = crate::model::settings::unknown_variables(&q.text) {
+            inv.add("text", why);
+        }
+        inv.into_result()?;
         let audit = self.audit(
             &Actor::user(user),
             "quick_reply.save",
@@ -356,7 +386,12 @@ impl Desk {
                     }
                 }
                 let same_owner = all.iter().filter(|x| x.owner == q.owner && x.id != id);
-                if same_owner.clone().any(|x| x.key == q.key) {
+                // A personal key may not hide a team one either: the agent sees both.
+                let clash = all
+                    .iter()
+                    .filter(|x| x.id != id && (x.owner == q.owner || x.owner.is_none()))
+                    .any(|x| x.key == q.key);
+                if clash {
                     return Err(store::Error::Conflict(format!("简码“{}”已经在用了", q.key)));
                 }
                 if id == 0 && same_owner.count() >= MAX_QUICK {

@@ -314,6 +314,7 @@ fn page(
         .map(|u| (u.id, u.nickname))
         .collect();
     agents.sort();
+    let quick = desk.quick_replies_for(user, detail.as_ref())?;
     let (open, messages, assist) = match detail {
         Some(d) => {
             let open = open_view(&d, tz);
@@ -335,7 +336,7 @@ fn page(
         messages_html: messages,
         assist_html: assist,
         open,
-        quick: desk.quick_replies(user)?,
+        quick,
         agents,
         in_group: groups.is_empty() || groups.iter().any(|g| g.members.contains(&user.id)),
         groups,
