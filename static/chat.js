@@ -11,8 +11,13 @@
   const text = $("text");
   const banner = $("banner");
   const suggestBox = $("suggest");
-    const product = app.dataset.product || null;
+  const product = app.dataset.product || null;
   const botStatus = $("status").textContent;
+  // A product picture that does not load is left out rather than shown broken.
+  for (const img of document.querySelectorAll(".product-card .thumb")) {
+    img.addEventListener("error", () => { img.hidden = true; });
+    if (img.complete && img.naturalWidth === 0) img.hidden = true;
+  }
 
   // Inside the widget's frame the shop page hands us the buyer's token (#b=…): send it
   // as a header, since the browser may withhold our cookie in a frame.

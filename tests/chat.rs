@@ -369,6 +369,7 @@ async fn transfer_shows_the_queue_then_the_agent_then_the_rating() {
     let bad = [
         serde_json::json!({ "conversation_id": conv_a, "level": 9 }),
         serde_json::json!({ "conversation_id": conv_a, "level": 2, "reasons": ["不认识的原因"] }),
+        serde_json::json!({ "conversation_id": conv_a, "level": 5, "reasons": ["态度差"] }),
         serde_json::json!({ "conversation_id": conv_b, "level": 5 }),
     ];
     for body in bad {

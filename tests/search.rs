@@ -276,6 +276,8 @@ async fn buyers_are_found_by_nickname_or_platform_id() {
     assert!(html.contains("Orange小王"), "{html}");
     let (_, html) = search(&app, &lead, &[("buyer", "orange")]).await;
     assert!(html.contains("Orange小王"), "{html}");
+    let (_, html) = search(&app, &lead, &[("buyer", "ＯＲＡＮＧＥ")]).await;
+    assert!(html.contains("Orange小王"), "full-width letters: {html}");
     let (_, html) = search(&app, &lead, &[("buyer", "没这个人")]).await;
     assert!(html.contains("没有找到这位买家"), "{html}");
     // With words: only that buyer's messages.

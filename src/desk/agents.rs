@@ -165,6 +165,12 @@ impl Desk {
         // Red lines are whole words as the bot's dictionary cuts them.
         let bot = self.bot().ok().cloned();
         self.act(conv, move |c, conv| {
+            if conv.state == ConvState::Closed {
+                let how = conv.closed_by.as_deref().unwrap_or("已结束");
+                return Err(store::Error::Conflict(format!(
+                    "会话已结束（{how}），消息没有发出"
+                )));
+            }
             if conv.state != ConvState::Human {
                 return Err(store::Error::Conflict("请先接入这位买家".into()));
             }

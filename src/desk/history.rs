@@ -292,13 +292,14 @@ impl Desk {
         let mut buyers = Vec::new();
         if !q.buyer.trim().is_empty() {
             let channels = history.channels()?;
-            let found = buyer_hits(
-                &r,
-                user,
-                q.buyer.trim(),
-                &channels,
-                filter.channel.as_deref(),
-            )?;
+            // Ａｌｉｃｅ is alice: full-width letters as typed on a phone.
+            let text: String = q
+                .buyer
+                .trim()
+                .chars()
+                .map(crate::bot::normalize::half_width)
+                .collect();
+            let found = buyer_hits(&r, user, &text, &channels, filter.channel.as_deref())?;
             let theirs = found.iter().flat_map(|b| b.buyer.convs.iter().copied());
             filter.convs = match filter.convs {
                 Convs::All => Convs::Only(theirs.collect()),

@@ -1179,6 +1179,9 @@ impl Desk {
             .any(|r| !crate::model::conv::RATING_REASONS.contains(&r.as_str()))
         {
             inv.add("reasons", "未知的评价原因");
+        } else if input.level > 3 && !input.reasons.is_empty() {
+            // The reasons say what was not good: the chat offers them up to 3 stars.
+            inv.add("reasons", "4 星及以上的评价不选不满意原因");
         }
         if input.comment.chars().count() > 300 {
             inv.add("comment", "评价内容最多 300 字");

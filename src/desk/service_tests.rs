@@ -285,6 +285,12 @@ async fn a_supervisors_force_close_asks_no_rating_and_says_who_closed() {
         closed.push(conv(&s, id));
     }
     let (forced, own) = (&closed[0], &closed[1]);
+    // The agent still typing is told why the message did not go.
+    let late = s.desk.agent_send(&a1, forced.id, "亲，还在吗").await;
+    assert!(
+        matches!(&late, Err(Error::Refused(m)) if m.contains("主管 强制结束")),
+        "{late:?}"
+    );
     assert_eq!(forced.closed_by.as_deref(), Some("主管 强制结束"));
     assert_eq!(
         forced.invited_at, None,
