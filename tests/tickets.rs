@@ -430,8 +430,17 @@ async fn tickets_are_edited_after_creation_and_filtered_by_assignee_and_group() 
         vec![("description", "x"), ("attachments", "javascript:alert(1)")],
         vec![("description", "x"), ("order_id", &"9".repeat(65))],
     ] {
+        // The page comes back with why and with what was typed.
         let res = call_service(&app, edit(&pairs)).await;
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pairs:?}");
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{pairs:?}");
+        let html = text(res).await;
+        assert!(
+            html.contains("修改没有保存") && html.contains("class=\"error\""),
+            "{html}"
+        );
+        if pairs.contains(&("attachments", "javascript:alert(1)")) {
+            assert!(html.contains(">javascript:alert(1)</textarea>"), "{html}");
+        }
     }
     assert_eq!(shop.snapshot(), before);
 

@@ -294,6 +294,37 @@ pub struct ShowPage {
     pub priorities: [(u8, &'static str); 4],
     pub selected_group: u64,
     pub selected_assignee: u64,
+    /// The 编辑 form: the ticket's text, or what was sent when it was refused.
+    pub edit: DetailsForm,
+    /// Why the sent edit was refused, by field (the form then shows open).
+    pub errors: Invalid,
+}
+
+impl ShowPage {
+    fn of(state: &AppState, ctx: PageCtx, id: u64) -> Result<ShowPage, AppError> {
+        let t = state.desk.ticket(id)?;
+        let names = Names::load(state)?;
+        let next = TicketStatus::ALL
+            .into_iter()
+            .filter(|s| t.status.may_become(*s))
+            .collect();
+        Ok(ShowPage {
+            ctx,
+            selected_group: t.group.map(|g| g.0).unwrap_or(0),
+            selected_assignee: t.assignee.map(|a| a.0).unwrap_or(0),
+            edit: DetailsForm {
+                description: t.description.clone(),
+                order_id: t.order_id.clone(),
+                attachments: t.attachments.join("\n"),
+            },
+            errors: Invalid::default(),
+            v: names.view(t, state.desk.clock().now()),
+            next,
+            groups: names.groups,
+            staff: staff(state)?,
+            priorities: PRIORITIES,
+        })
+    }
 }
 
 /// GET /tickets/{id}
@@ -303,22 +334,7 @@ pub async fn show(
     ctx: PageCtx,
     id: web::Path<u64>,
 ) -> Result<ShowPage, AppError> {
-    let t = state.desk.ticket(id.into_inner())?;
-    let names = Names::load(&state)?;
-    let next = TicketStatus::ALL
-        .into_iter()
-        .filter(|s| t.status.may_become(*s))
-        .collect();
-    Ok(ShowPage {
-        ctx,
-        selected_group: t.group.map(|g| g.0).unwrap_or(0),
-        selected_assignee: t.assignee.map(|a| a.0).unwrap_or(0),
-        v: names.view(t, state.desk.clock().now()),
-        next,
-        groups: names.groups,
-        staff: staff(&state)?,
-        priorities: PRIORITIES,
-    })
+    ShowPage::of(&state, ctx, id.into_inner())
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,7 +375,7 @@ pub async fn update(
     Ok(redirect(&format!("/tickets/{id}?done=saved")))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct DetailsForm {
     #[serde(default)]
     pub description: String,
@@ -379,24 +395,34 @@ fn links(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// POST /tickets/{id}/details — what the ticket says, edited after creation.
+/// POST /tickets/{id}/details — what the ticket says, edited after creation. A refused
+/// edit comes back as the page, with the form as sent and why beside each field.
 pub async fn details(
     state: web::Data<AppState>,
     me: Require<Staff>,
+    ctx: PageCtx,
     id: web::Path<u64>,
     CsrfForm(f): CsrfForm<DetailsForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let u = TicketUpdate {
         details: Some(TicketDetails {
-            description: f.description,
-            order_id: f.order_id,
+            description: f.description.clone(),
+            order_id: f.order_id.clone(),
             attachments: links(&f.attachments),
         }),
         ..TicketUpdate::default()
     };
-    state.desk.update_ticket(&me.user, id, u).await?;
-    Ok(redirect(&format!("/tickets/{id}?done=saved")))
+    match state.desk.update_ticket(&me.user, id, u).await {
+        Ok(_) => Ok(redirect(&format!("/tickets/{id}?done=saved#edit"))),
+        Err(desk::Error::Invalid(errors)) => {
+            let mut page = ShowPage::of(&state, ctx, id)?;
+            page.edit = f;
+            page.errors = errors;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
