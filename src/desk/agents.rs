@@ -245,6 +245,9 @@ impl Desk {
             if !forced && c.invite(conv)? {
                 c.say(conv, Sender::System, INVITE_TEXT, None, None)?;
             }
+            if forced {
+                c.say(conv, Sender::System, FORCED_CLOSE_TEXT, None, None)?;
+            }
             let how = if forced {
                 "强制结束"
             } else {
@@ -476,6 +479,9 @@ fn reroute(c: &mut Changes, before: DateTime<Utc>, cap: u32) -> store::Result<us
 
 /// What a queued buyer hears when the wait ends without a human.
 pub const QUEUE_TIMEOUT_TEXT: &str = "抱歉让您久等了，人工客服暂时无法接待，本次排队已结束；您可以继续向小二提问，或稍后回复“转人工”重新排队。";
+/// What the buyer hears when a supervisor ends the conversation (强拆): no rating is
+/// asked, but they know it ended and how to go on.
+pub const FORCED_CLOSE_TEXT: &str = "本次会话已结束；如还有问题，直接发消息即可～";
 /// What a buyer served by a human hears when the conversation ends for silence.
 pub const IDLE_CLOSE_TEXT: &str =
     "由于长时间没有新消息，本次会话已结束；如还有问题，直接发消息即可～";

@@ -296,6 +296,12 @@ async fn a_supervisors_force_close_asks_no_rating_and_says_who_closed() {
         forced.invited_at, None,
         "the agent's rating is not asked for"
     );
+    let said = conv_texts(&s, forced.id);
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some(super::agents::FORCED_CLOSE_TEXT),
+        "the buyer knows it ended: {said:?}"
+    );
     assert_eq!(own.closed_by.as_deref(), Some("客服a1 结束会话"));
     assert!(own.invited_at.is_some());
 }
