@@ -38,10 +38,7 @@ const MAX_TOLD: usize = 3;
 /// `orders` the buyer's orders, newest first.
 pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
     let compact = norm.replace(' ', "");
-    let named: Vec<&Order> = orders
-        .iter()
-        .filter(|o| compact.contains(&o.order_id.to_lowercase()))
-        .collect();
+    let named: Vec<&Order> = orders.iter().filter(|o| named_in(&compact, o)).collect();
     if !named.is_empty() {
         return named.into_iter().take(MAX_TOLD).collect();
     }
@@ -64,12 +61,18 @@ pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
         .collect()
 }
 
-/// The order numbers in `norm` that name one of `orders` ("TB101到哪了").
+/// Whether `norm` names one of `orders` by its number ("TB101到哪了").
 pub fn names_order(norm: &str, orders: &[Order]) -> bool {
     let compact = norm.replace(' ', "");
-    orders
-        .iter()
-        .any(|o| compact.contains(&o.order_id.to_lowercase()))
+    orders.iter().any(|o| named_in(&compact, o))
+}
+
+/// Shortest order number looked for in a message: shorter ones ("1", "12") turn up in
+/// counts and sizes.
+const MIN_ORDER_ID: usize = 5;
+
+fn named_in(compact: &str, o: &Order) -> bool {
+    o.order_id.chars().count() >= MIN_ORDER_ID && compact.contains(&o.order_id.to_lowercase())
 }
 
 /// Replaces `{{name}}` variables with shop settings, product and order facts. A
@@ -307,6 +310,9 @@ mod tests {
         assert_eq!(ids(orders_about("tb100 还能退吗", &all)), ["TB100"]);
         assert_eq!(ids(orders_about("我的纯棉t恤到哪了", &all)), ["TB101"]);
         assert!(orders_about("到哪了", &[done]).is_empty());
+        // A short number is no order number: "买了1件" does not name order "1".
+        let one = order("1", "shipped", "袜子");
+        assert!(!names_order("买了1件到哪了", std::slice::from_ref(&one)));
     }
 
     #[test]
