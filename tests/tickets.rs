@@ -66,8 +66,23 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         )
         .to_request()
     };
+    // A newer order: the buyer writes about the older one, by its number.
+    let newer = serde_json::json!({"order_id": "TB002", "buyer_id": "b1", "status": "paid",
+        "items": [{"name": "帽子", "qty": 1}]});
+    call_service(
+        &app,
+        api(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&token),
+            &newer.to_string(),
+        )
+        .to_request(),
+    )
+    .await;
     call_service(&app, say("转人工")).await;
-    let r = json(call_service(&app, say("地址写错了，要改成杭州市西湖区文三路 1 号")).await).await;
+    let r = json(call_service(&app, say("TB001 地址写错了，要改成杭州市西湖区文三路 1 号")).await)
+        .await;
     let conv = r["conversation_id"].as_u64().unwrap();
 
     // The form is prefilled from the conversation.
@@ -78,7 +93,10 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
     .await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = text(res).await;
-    assert!(html.contains("TB001"), "the buyer's order");
+    assert!(
+        html.contains("value=\"TB001\""),
+        "the order the buyer named, not the newer one: {html}"
+    );
     assert!(html.contains("文三路 1 号"), "the buyer's words");
     assert!(html.contains("改地址（2 小时内）"));
 

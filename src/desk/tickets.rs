@@ -171,15 +171,20 @@ impl Desk {
             .map(|m| m.text.as_str())
             .collect();
         said.reverse();
+        // The order the buyer named, else their latest.
+        let norm = crate::bot::normalize::normalize(&said.join(" "));
+        let order = if crate::bot::compose::names_order(&norm, &profile.orders) {
+            crate::bot::compose::orders_about(&norm, &profile.orders)
+                .first()
+                .copied()
+        } else {
+            profile.orders.first()
+        };
         Ok(NewTicket {
             kind: 0,
             priority: 1,
             conv: Some(c.id),
-            order_id: profile
-                .orders
-                .first()
-                .map(|o| o.order_id.clone())
-                .unwrap_or_default(),
+            order_id: order.map(|o| o.order_id.clone()).unwrap_or_default(),
             description: if said.is_empty() {
                 String::new()
             } else {

@@ -98,12 +98,16 @@ const MAX_PASSWORD_CHARS: usize = 128;
 const MAX_NAME_CHARS: usize = 32;
 
 impl NewUser {
-    /// Trims names and fills an empty nickname with the login name.
+    /// Trims names and fills an empty nickname: 店主 for the owner (buyers read it:
+    /// "人工客服「店主」", not a login like boss), else the login name.
     pub fn normalized(mut self) -> NewUser {
         self.name = self.name.trim().to_string();
         self.nickname = self.nickname.trim().to_string();
         if self.nickname.is_empty() {
-            self.nickname = self.name.clone();
+            self.nickname = match self.role {
+                Role::Owner => "店主".into(),
+                _ => self.name.clone(),
+            };
         }
         self
     }
@@ -227,6 +231,18 @@ pub struct Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_nickname_is_the_login_or_for_the_owner_dianzhu() {
+        let new = |role| NewUser {
+            name: " boss ".into(),
+            nickname: " ".into(),
+            role,
+            password: "password-1".into(),
+        };
+        assert_eq!(new(Role::Owner).normalized().nickname, "店主");
+        assert_eq!(new(Role::Agent).normalized().nickname, "boss");
+    }
 
     #[test]
     fn role_round_trips_through_its_name() {
