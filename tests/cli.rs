@@ -81,7 +81,7 @@ fn user_add_reads_the_password_from_stdin_and_user_list_shows_it() {
 
     let o = xiaoer(&data, &["user", "list"], "");
     let out = String::from_utf8(o.stdout).unwrap();
-    assert!(out.contains("boss\tboss\towner\tactive"), "{out}");
+    assert!(out.contains("boss\t店主\towner\tactive"), "{out}");
     assert!(out.contains("mei\t小美\tagent\tactive"), "{out}");
 
     let o = xiaoer(

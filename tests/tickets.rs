@@ -129,7 +129,10 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         "due in 2 h"
     );
     assert!(html.contains("https://img.example.com/a.png"));
-    assert!(html.contains("<dt>买家</dt><dd>买家"), "the buyer");
+    assert!(
+        html.contains("<dt>买家</dt><dd>b1</dd>"),
+        "the buyer, by the platform's id"
+    );
 
     // Overdue after 2 h: first in the list, highlighted.
     clock.advance(Duration::hours(3));

@@ -111,11 +111,7 @@ fn buyer_row(h: desk::history::BuyerHit, tz: Tz) -> BuyerRow {
                 (href, local_label(c.created_at, tz), c.state.label())
             })
             .collect(),
-        nickname: if b.nickname.is_empty() {
-            format!("买家 {}", b.id.0)
-        } else {
-            b.nickname
-        },
+        nickname: super::workspace::buyer_name(&b),
         external_id: (!web).then_some(b.external_id),
         channel: b.channel,
         member_level: b.member_level,

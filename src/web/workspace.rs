@@ -159,11 +159,16 @@ fn row(r: ConvRow, now: DateTime<Utc>, open: Option<u64>) -> RowView {
     }
 }
 
+/// How the console names a buyer: their nickname, else the platform's id for them
+/// (`tb-8812`, which the agent can look up there), else 买家N (the web chat's ids are
+/// secret).
 pub fn buyer_name(b: &crate::model::Buyer) -> String {
-    if b.nickname.is_empty() {
-        format!("买家{}", b.id.0)
-    } else {
+    if !b.nickname.is_empty() {
         b.nickname.clone()
+    } else if b.channel != crate::model::conv::WEB_CHANNEL && !b.external_id.is_empty() {
+        b.external_id.clone()
+    } else {
+        format!("买家{}", b.id.0)
     }
 }
 
