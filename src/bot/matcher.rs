@@ -64,6 +64,9 @@ const MAX_CHARS: usize = 120;
 
 /// Most parts of a message answered one by one.
 const MAX_PARTS: usize = 3;
+/// Confidence each part needs to be answered on its own: a part says less than a whole
+/// message ("买两件呢" after "能便宜点吗" is about the price, not how to order).
+const PART_SURE: f32 = 1.0;
 
 /// The reply to `text` (see `Engine::reply`). A message asking two or three things
 /// ("包邮吗？什么时候发货") gets each answered, in the order asked, when every part is
@@ -97,7 +100,11 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     let mut answered: Vec<Reply> = Vec::new();
     for part in parts {
         let one = reply_one(s, index, ctx, part);
-        if one.band != Band::Exact || one.intent.is_some() || one.explain.route == Route::Menu {
+        if one.band != Band::Exact
+            || one.confidence < PART_SURE
+            || one.intent.is_some()
+            || one.explain.route == Route::Menu
+        {
             return r;
         }
         if answered.iter().any(|a| a.answer == one.answer) {
