@@ -226,6 +226,7 @@ const GREETING_THANKS: &[&str] = &["给你好评", "给您好评"];
 /// Phrases of thanks and agreement.
 const POSITIVE: &[&str] = &[
     "非常感谢",
+    "多谢晒",
     "谢谢你",
     "谢谢您",
     "谢谢",
@@ -668,6 +669,7 @@ mod tests {
             "好的好的 那我等等",
             "好评 给你五星",
             "给你好评",
+            "多谢晒",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }

@@ -89,6 +89,9 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         // A call for a human turned down: the question, not the entry about humans.
         ("不用转人工 我就问下包邮吗", "ship-free", "cs-human"),
         ("不需要人工 能开发票吗", "inv-can", "intent:transfer"),
+        // A second probe's: orders sent together, not one invoice for them.
+        ("我下了三单 能合在一起寄吗", "ship-merge", "inv-merge"),
+        ("求券求券🙏", "promo-coupon-get", "(fallback)"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
