@@ -161,6 +161,13 @@ fn asks(part: &str) -> bool {
     part.ends_with(['吗', '么', '嘛', '呢', '不', '没']) || ASKING.iter().any(|w| part.contains(w))
 }
 
+/// "有X没" (有券没, 有货没) as "有X吗": the colloquial yes-or-no question, whose final 没
+/// would otherwise read as "not yet" (券没领).
+fn has_or_not(norm: &str) -> Option<String> {
+    let stem = norm.strip_suffix('没')?;
+    (stem.starts_with('有') && stem.chars().count() <= 6).then(|| format!("{stem}吗"))
+}
+
 /// The reply to one message or one part of it.
 fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // Intents read the whole message (a complaint may open a long rant); ranking reads
@@ -177,9 +184,11 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     let mut r = blank(&norm);
 
     // "不用转人工 我就问下包邮吗": the question, without the words about humans.
+    // "有券没" asks 有券吗: the final 没 is the question, not part of "券没领".
     let asked = intents::refuses_transfer(&norm)
         .then(|| intents::beside_transfer(&norm))
-        .flatten();
+        .flatten()
+        .or_else(|| has_or_not(&norm));
     let ranking = rank::rank(s, index, ctx, asked.as_deref().unwrap_or(&norm));
     let ranked = ranking.ranked;
     r.explain = ranking.explain;

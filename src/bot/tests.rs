@@ -92,6 +92,8 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         // A second probe's: orders sent together, not one invoice for them.
         ("我下了三单 能合在一起寄吗", "ship-merge", "inv-merge"),
         ("求券求券🙏", "promo-coupon-get", "(fallback)"),
+        // 有X没 asks 有X吗, not "X not yet" (券没领).
+        ("有券没", "promo-coupon-get", "promo-coupon-miss"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
