@@ -37,11 +37,14 @@ const MAX_TOLD: usize = 3;
 /// newest first, at most three. `norm` is the normalized message (lower case) and
 /// `orders` the buyer's orders, newest first.
 pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
-    let compact = norm.replace(' ', "");
-    let named: Vec<&Order> = orders.iter().filter(|o| named_in(&compact, o)).collect();
-    if !named.is_empty() {
-        return named.into_iter().take(MAX_TOLD).collect();
+    if orders.is_empty() {
+        return Vec::new();
     }
+    let named = named_orders(norm, orders);
+    if !named.is_empty() {
+        return named;
+    }
+    let compact = norm.replace(' ', "");
     let by_item: Vec<&Order> = orders
         .iter()
         .filter(|o| o.in_progress())
@@ -61,19 +64,25 @@ pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
         .collect()
 }
 
-/// Whether `norm` names one of `orders` by its number ("TB101到哪了").
-pub fn names_order(norm: &str, orders: &[Order]) -> bool {
+/// The orders `norm` names by number ("TB101到哪了"), newest first, at most three.
+pub fn named_orders<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
+    if orders.is_empty() {
+        return Vec::new();
+    }
     let compact = norm.replace(' ', "");
-    orders.iter().any(|o| named_in(&compact, o))
+    orders
+        .iter()
+        .filter(|o| {
+            o.order_id.chars().count() >= MIN_ORDER_ID
+                && compact.contains(&o.order_id.to_lowercase())
+        })
+        .take(MAX_TOLD)
+        .collect()
 }
 
 /// Shortest order number looked for in a message: shorter ones ("1", "12") turn up in
 /// counts and sizes.
 const MIN_ORDER_ID: usize = 5;
-
-fn named_in(compact: &str, o: &Order) -> bool {
-    o.order_id.chars().count() >= MIN_ORDER_ID && compact.contains(&o.order_id.to_lowercase())
-}
 
 /// Replaces `{{name}}` variables with shop settings, product and order facts. A
 /// product or order variable without one in context reads naturally ("这款商品"); unknown
@@ -312,7 +321,7 @@ mod tests {
         assert!(orders_about("到哪了", &[done]).is_empty());
         // A short number is no order number: "买了1件" does not name order "1".
         let one = order("1", "shipped", "袜子");
-        assert!(!names_order("买了1件到哪了", std::slice::from_ref(&one)));
+        assert!(named_orders("买了1件到哪了", std::slice::from_ref(&one)).is_empty());
     }
 
     #[test]

@@ -78,14 +78,17 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     }
     // "TB101到哪了": a message naming one of the buyer's orders that the knowledge base
     // does not answer is answered with where that order stands.
-    if r.band != Band::Exact && compose::names_order(&r.explain.normalized, ctx.orders) {
-        let about = compose::orders_about(&r.explain.normalized, ctx.orders);
+    let named = match r.band {
+        Band::Exact => Vec::new(),
+        _ => compose::named_orders(&r.explain.normalized, ctx.orders),
+    };
+    if !named.is_empty() {
         r.band = Band::Exact;
         r.confidence = 1.0;
         r.menu.clear();
         r.offer_transfer = false;
         r.explain.route = Route::Order;
-        r.answer = format!("亲～{}", compose::progress(&about, ctx.settings));
+        r.answer = format!("亲～{}", compose::progress(&named, ctx.settings));
         return r;
     }
     let normalized = r.explain.normalized.clone();

@@ -1093,9 +1093,6 @@ impl Desk {
                 }
                 let buyer = tx.buyer_for(&o.channel, &o.buyer, now)?;
                 // A status update need not repeat the order: what it leaves out is kept.
-                let kept = |new: Option<crate::model::Price>, old: Option<crate::model::Price>| {
-                    new.or(old)
-                };
                 let order = crate::model::Order {
                     channel: o.channel.clone(),
                     order_id: o.order_id.clone(),
@@ -1105,8 +1102,8 @@ impl Desk {
                         _ => o.items.clone(),
                     },
                     status: status.clone(),
-                    amount: kept(o.amount, before.as_ref().and_then(|b| b.amount)),
-                    paid: kept(o.paid, before.as_ref().and_then(|b| b.paid)),
+                    amount: o.amount.or(before.as_ref().and_then(|b| b.amount)),
+                    paid: o.paid.or(before.as_ref().and_then(|b| b.paid)),
                     logistics: o
                         .logistics
                         .clone()

@@ -173,13 +173,10 @@ impl Desk {
         said.reverse();
         // The order the buyer named, else their latest.
         let norm = crate::bot::normalize::normalize(&said.join(" "));
-        let order = if crate::bot::compose::names_order(&norm, &profile.orders) {
-            crate::bot::compose::orders_about(&norm, &profile.orders)
-                .first()
-                .copied()
-        } else {
-            profile.orders.first()
-        };
+        let order = crate::bot::compose::named_orders(&norm, &profile.orders)
+            .first()
+            .copied()
+            .or(profile.orders.first());
         Ok(NewTicket {
             kind: 0,
             priority: 1,
