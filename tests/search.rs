@@ -9,8 +9,7 @@ mod common;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::call_service;
 use common::*;
-use xiaoer::desk::Actor;
-use xiaoer::model::{Group, GroupId, Role, UserId};
+use xiaoer::model::{Role, UserId};
 
 async fn shop() -> TestShop {
     let staff = [
@@ -166,18 +165,11 @@ async fn agents_search_only_their_groups_and_trainers_read_the_history_view() {
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
-    for (name, region, member) in [("华南组", "广东", mei_id), ("华东组", "上海", tao_id)]
-    {
-        let g = Group {
-            id: GroupId(0),
-            name: name.into(),
-            members: vec![member],
-            scenes: vec![],
-            regions: vec![region.into()],
-            is_default: false,
-        };
-        shop.state.desk.save_group(&Actor::cli(), g).await.unwrap();
-    }
+    regional_groups(
+        &shop,
+        &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],
+    )
+    .await;
     let (conv, _) = buyer_says(&app, &token, "sh1", "上海", "转人工").await;
     let (_, seq) = buyer_says(&app, &token, "sh1", "上海", "退货地址在哪里").await;
     shop.state.desk.flush_history().await.unwrap();
@@ -221,18 +213,11 @@ async fn buyers_are_found_by_nickname_or_platform_id() {
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
-    for (name, region, member) in [("华南组", "广东", mei_id), ("华东组", "上海", tao_id)]
-    {
-        let g = Group {
-            id: GroupId(0),
-            name: name.into(),
-            members: vec![member],
-            scenes: vec![],
-            regions: vec![region.into()],
-            is_default: false,
-        };
-        shop.state.desk.save_group(&Actor::cli(), g).await.unwrap();
-    }
+    regional_groups(
+        &shop,
+        &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],
+    )
+    .await;
     let say = |buyer: &str, nickname: &str, region: &str| {
         serde_json::json!({
             "channel": "qianniu", "buyer_id": buyer, "nickname": nickname,

@@ -43,17 +43,21 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let mei = shop.session("mei").await;
-    let order = serde_json::json!({"order_id": "TB001", "buyer_id": "b1", "status": "paid",
-        "items": [{"name": "纯棉T恤", "qty": 1}], "amount": "59"});
-    call_service(
-        &app,
+    let order = |body: serde_json::Value| {
         api(
             Method::POST,
             "/api/v1/orders",
             Some(&token),
-            &order.to_string(),
+            &body.to_string(),
         )
-        .to_request(),
+        .to_request()
+    };
+    call_service(
+        &app,
+        order(
+            serde_json::json!({"order_id": "TB001", "buyer_id": "b1", "status": "paid",
+            "items": [{"name": "纯棉T恤", "qty": 1}], "amount": "59"}),
+        ),
     )
     .await;
     let say = |text: &str| {
@@ -67,17 +71,12 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         .to_request()
     };
     // A newer order: the buyer writes about the older one, by its number.
-    let newer = serde_json::json!({"order_id": "TB002", "buyer_id": "b1", "status": "paid",
-        "items": [{"name": "帽子", "qty": 1}]});
     call_service(
         &app,
-        api(
-            Method::POST,
-            "/api/v1/orders",
-            Some(&token),
-            &newer.to_string(),
-        )
-        .to_request(),
+        order(
+            serde_json::json!({"order_id": "TB002", "buyer_id": "b1", "status": "paid",
+            "items": [{"name": "帽子", "qty": 1}]}),
+        ),
     )
     .await;
     call_service(&app, say("转人工")).await;

@@ -29,6 +29,10 @@ async fn shop_and_clock() -> (TestShop, std::sync::Arc<xiaoer::model::ManualCloc
 }
 
 fn user_id(shop: &TestShop, name: &str) -> UserId {
+    user(shop, name).id
+}
+
+fn user(shop: &TestShop, name: &str) -> xiaoer::model::User {
     shop.state
         .desk
         .list_users()
@@ -36,7 +40,6 @@ fn user_id(shop: &TestShop, name: &str) -> UserId {
         .into_iter()
         .find(|u| u.name == name)
         .unwrap()
-        .id
 }
 
 #[actix_web::test]
@@ -259,24 +262,11 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
     let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
-    for (name, region, member) in [("华南组", "广东", mei_id), ("华东组", "上海", tao_id)]
-    {
-        shop.state
-            .desk
-            .save_group(
-                &Actor::cli(),
-                Group {
-                    id: GroupId(0),
-                    name: name.into(),
-                    members: vec![member],
-                    scenes: vec![],
-                    regions: vec![region.into()],
-                    is_default: false,
-                },
-            )
-            .await
-            .unwrap();
-    }
+    regional_groups(
+        &shop,
+        &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],
+    )
+    .await;
     let r = buyer_says(&app, &token, "sh1", "上海", "转人工").await;
     assert_eq!(r["state"], "queued", "{r}");
     let conv = r["conversation_id"].as_u64().unwrap();
@@ -641,19 +631,11 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
         let res = call_service(&app, save(&mei, &[("key", key), ("text", text_)])).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{key:?} {text_:?}");
     }
+    let tao_user = user(&shop, "tao");
     let team_id = shop
         .state
         .desk
-        .quick_replies(
-            &shop
-                .state
-                .desk
-                .list_users()
-                .unwrap()
-                .into_iter()
-                .find(|u| u.name == "tao")
-                .unwrap(),
-        )
+        .quick_replies(&tao_user)
         .unwrap()
         .into_iter()
         .find(|q| q.key == "kd")
@@ -700,14 +682,6 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let tao_user = shop
-        .state
-        .desk
-        .list_users()
-        .unwrap()
-        .into_iter()
-        .find(|u| u.name == "tao")
-        .unwrap();
     let filled = shop.state.desk.quick_replies_for(&tao_user, None).unwrap();
     let dp = filled.iter().find(|q| q.key == "dp").unwrap();
     assert!(

@@ -87,6 +87,17 @@ async fn online(s: &Shop, a: &User) {
     s.desk.set_agent_state(a, AgentState::Online).await.unwrap();
 }
 
+/// A new user of the shop.
+async fn add_user(s: &Shop, name: &str, nickname: &str, role: Role) -> User {
+    let new = NewUser {
+        name: name.into(),
+        nickname: nickname.into(),
+        role,
+        password: "password-1".into(),
+    };
+    s.desk.add_user(&Actor::cli(), new).await.unwrap()
+}
+
 /// What the service said back to a buyer message, in order.
 fn texts(o: &super::service::Outcome) -> Vec<String> {
     o.replies.iter().map(|m| m.text.clone()).collect()
@@ -258,19 +269,7 @@ async fn two_agents_claiming_the_same_buyer_one_wins() {
 async fn a_supervisors_force_close_asks_no_rating_and_says_who_closed() {
     let (s, a1, _) = shop().await;
     online(&s, &a1).await;
-    let sup = s
-        .desk
-        .add_user(
-            &Actor::cli(),
-            NewUser {
-                name: "sup".into(),
-                nickname: "主管".into(),
-                role: Role::Supervisor,
-                password: "password-1".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let sup = add_user(&s, "sup", "主管", Role::Supervisor).await;
     let mut closed = Vec::new();
     for (buyer, closer) in [("b1", &sup), ("b2", &a1)] {
         let id = s
@@ -331,19 +330,7 @@ async fn agents_reply_release_to_the_bot_and_close() {
     assert_eq!(o3.conv.id, id, "the same conversation goes on with the bot");
     assert_eq!(o3.replies[0].from, Sender::Bot);
     s.desk.close(&a1, id).await.unwrap_err();
-    let supervisor = s
-        .desk
-        .add_user(
-            &Actor::cli(),
-            NewUser {
-                name: "sup".into(),
-                nickname: "主管".into(),
-                role: Role::Supervisor,
-                password: "password-1".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let supervisor = add_user(&s, "sup", "主管", Role::Supervisor).await;
     s.desk.close(&supervisor, id).await.unwrap();
     let o4 = s.desk.on_buyer_message(msg("b1", "在吗")).await.unwrap();
     assert_ne!(o4.conv.id, id, "after close a new conversation starts");
@@ -692,22 +679,8 @@ async fn unanswered_buyers_are_rerouted_and_idle_ones_closed() {
 #[actix_web::test]
 async fn the_owner_may_join_a_group_and_serve_buyers() {
     let (s, a1, _) = shop().await;
-    let new = |name: &str, role| NewUser {
-        name: name.into(),
-        nickname: name.into(),
-        role,
-        password: "password-1".into(),
-    };
-    let boss = s
-        .desk
-        .add_user(&Actor::cli(), new("boss", Role::Owner))
-        .await
-        .unwrap();
-    let trainer = s
-        .desk
-        .add_user(&Actor::cli(), new("xun", Role::Trainer))
-        .await
-        .unwrap();
+    let boss = add_user(&s, "boss", "boss", Role::Owner).await;
+    let trainer = add_user(&s, "xun", "xun", Role::Trainer).await;
     let group = |members| Group {
         id: GroupId(0),
         name: "全部".into(),
@@ -737,19 +710,7 @@ async fn a_supervisors_takeover_is_not_rerouted_away() {
     let (s, a1, a2) = shop().await;
     online(&s, &a1).await;
     online(&s, &a2).await;
-    let sup = s
-        .desk
-        .add_user(
-            &Actor::cli(),
-            NewUser {
-                name: "sup".into(),
-                nickname: "主管".into(),
-                role: Role::Supervisor,
-                password: "password-1".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let sup = add_user(&s, "sup", "主管", Role::Supervisor).await;
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
     // The supervisor (offline, watching the monitor) takes it from the silent agent.
     s.desk.take_over(&sup, o.conv.id).await.unwrap();
@@ -1049,19 +1010,7 @@ async fn transfers_between_agents_and_groups() {
             .await,
         Err(Error::Refused(_))
     ));
-    let sup = s
-        .desk
-        .add_user(
-            &Actor::cli(),
-            NewUser {
-                name: "sup".into(),
-                nickname: "主管".into(),
-                role: Role::Supervisor,
-                password: "password-1".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let sup = add_user(&s, "sup", "主管", Role::Supervisor).await;
     assert!(matches!(
         s.desk
             .transfer_to(&sup, c.id, Target::Group(GroupId(99)), "")

@@ -204,6 +204,25 @@ pub fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// Skill groups routed by buyer region: (name, region, the one member) each.
+pub async fn regional_groups(shop: &TestShop, groups: &[(&str, &str, xiaoer::model::UserId)]) {
+    for (name, region, member) in groups {
+        let g = xiaoer::model::Group {
+            id: xiaoer::model::GroupId(0),
+            name: name.to_string(),
+            members: vec![*member],
+            scenes: vec![],
+            regions: vec![region.to_string()],
+            is_default: false,
+        };
+        shop.state
+            .desk
+            .save_group(&Actor::cli(), g)
+            .await
+            .expect("group");
+    }
+}
+
 /// An API token for `channel` (its secret).
 pub async fn api_token(shop: &TestShop, channel: &str) -> String {
     shop.state
