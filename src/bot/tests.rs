@@ -60,6 +60,9 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("拍错了", "order-modify", "after-exchange-size"),
         ("袜子多少钱一双", "promo-final-price", "ship-free"),
         ("7天无理由退货运费谁出", "after-return-fee", "after-7day"),
+        // A city in a remote province is a remote area.
+        ("乌鲁木齐包邮吗", "ship-remote", "ship-free"),
+        ("三亚能包邮吗", "ship-remote", "ship-free"),
         // A plain refund request once got the warning about refund scams.
         ("我要退款", "after-refund-apply", "acct-fraud"),
         ("给我退款！", "after-refund-apply", "acct-fraud"),

@@ -386,6 +386,14 @@ mod tests {
         for canonical in ["放", "家里", "没有", "怎么"] {
             assert!(w.contains(&canonical.to_string()), "{canonical}: {w:?}");
         }
+        // Buyers name their city, not the remote province it is in.
+        for (city, province) in [("乌鲁木齐包邮吗", "新疆"), ("寄到拉萨要多久", "西藏")] {
+            let w = a.words(&normalize(city));
+            assert!(w.contains(&province.to_string()), "{city}: {w:?}");
+        }
+        // A product named after a place keeps its own word (头层牛皮 is no 包头).
+        let w = a.words(&normalize("这个包头层牛皮吗"));
+        assert!(!w.contains(&"内蒙古".to_string()), "{w:?}");
     }
 
     #[test]
