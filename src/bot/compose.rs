@@ -2,6 +2,10 @@
 //! (product override, after-sale, pre-sale, default), variables filled, and the texts
 //! of guided menus, intents and fallbacks.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::model::{KbEntry, Order, Product, ShopSettings};
 
 /// Picks the answer for the context: a per-product override first, then the after-sale
@@ -25,6 +29,35 @@ pub fn choose<'a>(
         Some(a) if orders_known || !a.contains(PROGRESS) => a,
         _ => &entry.answer,
     }
+}
+
+/// Answers tell the buyer to 回复“转人工” for what the bot cannot do; an agent
+/// offered the answer (智能辅助) is that human. Each rule, in order, rewrites such a
+/// clause to what the agent says ("请回复“转人工”并提供订单号" → "请提供订单号").
+static FOR_AGENT: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
+    const ASK: &str = "回复[“\"「]?转人工[”\"」]?";
+    [
+        ("(?:并|，)?(提供|发送)", "$1"),
+        ("并", ""),
+        ("，?告诉(?:客服|我们)", "告诉我"),
+        ("发给客服", "发给我"),
+        ("让客服", "让我"),
+        ("咨询", "告诉我"),
+        ("，客服", "告诉我，我"),
+        ("会为您转接售后客服", "我会为您处理"),
+        ("", "告诉我"),
+    ]
+    .into_iter()
+    .filter_map(|(tail, to)| Some((Regex::new(&format!("{ASK}{tail}")).ok()?, to)))
+    .collect()
+});
+
+/// `answer` as an agent sends it: the clauses asking the buyer to call a human, who
+/// is the one sending it, rewritten (see `FOR_AGENT`).
+pub fn for_agent(answer: &str) -> String {
+    FOR_AGENT.iter().fold(answer.to_string(), |text, (re, to)| {
+        re.replace_all(&text, *to).into_owned()
+    })
 }
 
 /// The variable telling the buyer's orders' progress.
@@ -226,6 +259,53 @@ pub const WELCOME_TEXT: &str = "亲～在的呢，请问有什么可以帮您？
 mod tests {
     use super::*;
     use crate::model::Price;
+
+    #[test]
+    fn an_agent_says_the_answers_without_sending_the_buyer_to_a_human() {
+        for (answer, said) in [
+            (
+                "运输途中丢件由我们处理，请回复“转人工”并提供订单号哦。",
+                "运输途中丢件由我们处理，请提供订单号哦。",
+            ),
+            (
+                "请回复“转人工”，客服马上帮您查仓库进度哦",
+                "请告诉我，我马上帮您查仓库进度哦",
+            ),
+            ("请回复“转人工”告诉客服您的选择哦", "请告诉我您的选择哦"),
+            (
+                "请回复“转人工”，告诉客服需要的款式和数量",
+                "请告诉我需要的款式和数量",
+            ),
+            ("请拍照回复“转人工”发给客服", "请拍照发给我"),
+            (
+                "如有特殊需要请回复\"转人工\"咨询呢",
+                "如有特殊需要请告诉我呢",
+            ),
+            ("请回复“转人工”提供订单号", "请提供订单号"),
+            ("超过1天请回复转人工帮您加急", "超过1天请告诉我帮您加急"),
+            ("亲～包邮哦", "亲～包邮哦"),
+        ] {
+            assert_eq!(for_agent(answer), said);
+        }
+        // Every starter answer, and every variant of it.
+        for e in crate::bot::starter::entries() {
+            for a in [
+                Some(&e.answer),
+                e.pre_sale_answer.as_ref(),
+                e.after_sale_answer.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(
+                    !for_agent(a).contains("转人工"),
+                    "{}: {}",
+                    e.id,
+                    for_agent(a)
+                );
+            }
+        }
+    }
 
     #[test]
     fn variables_from_settings_and_product() {

@@ -497,7 +497,8 @@ impl Engine {
 
     /// Smart assist for an agent: the best `n` entries for the buyer's `text`, each with
     /// its score and its answer written for the context (product, pre/after-sale,
-    /// variables filled), best first. Entries out of their validity period, and ones
+    /// variables filled, its 回复“转人工” clauses said as the agent would), best first.
+    /// Entries out of their validity period, and ones
     /// that share next to nothing with the text, are left out; a question about the
     /// product in view gets the product record's answer first. `None` when the text
     /// asks nothing of the KB (转人工, thanks): the agent wants help with an earlier
@@ -532,12 +533,12 @@ impl Engine {
             .chain(reply.candidates.into_iter().filter_map(|c| {
                 let p = state.entries.get(&c.id)?;
                 (c.score >= ASSIST_MIN && p.entry.active_at(ctx.now)).then(|| Assist {
-                    answer: compose::fill(
+                    answer: compose::for_agent(&compose::fill(
                         compose::choose(&p.entry, product, ctx.has_order, !about.is_empty()),
                         ctx.settings,
                         product,
                         &about,
-                    ),
+                    )),
                     id: c.id,
                     question: c.question,
                     score: c.score,
