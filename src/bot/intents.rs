@@ -124,6 +124,13 @@ const COMPLAINT: &[&str] = &[
     "什么玩意",
     "啥玩意",
     "答非所问",
+    "虚假宣传",
+    "平台介入",
+    "找平台",
+    "态度这么差",
+    "态度好差",
+    "态度真差",
+    "什么客服",
     "听不懂人话",
     "骗子吧",
     "骗子啊",
@@ -134,6 +141,9 @@ const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
 /// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
 const NEGATIONS: &[&str] = &[
     "不是",
+    "没有要",
+    "没要",
+    "不会",
     "不要",
     "不用",
     "不需要",
@@ -207,6 +217,12 @@ const TRANSFER_WEAK: &[&str] = &[
     "客服",
     "人工",
     "真人",
+    "人呢",
+    "来个人",
+];
+/// "Anyone there?": a call for a human only after the bot has failed the buyer (see
+/// [`only_anyone_there`]); before, the greeting answers it.
+const ANYONE_THERE: &[&str] = &[
     "有人吗",
     "有人在吗",
     "有人在没",
@@ -216,8 +232,6 @@ const TRANSFER_WEAK: &[&str] = &[
     "有人不",
     "有没有人在",
     "有没有人",
-    "人呢",
-    "来个人",
 ];
 
 /// Thanks holding a greeting ("你好", "您好"), taken out before greetings are.
@@ -353,6 +367,9 @@ const FILLER: &[&str] = &[
     "宝贝",
     "非常",
     "特别",
+    "小姐姐",
+    "小哥哥",
+    "客服",
     "请",
     "亲",
     "呢",
@@ -462,7 +479,27 @@ pub fn beside_transfer(norm: &str) -> Option<String> {
         rest = re.replace_all(&rest, "").into_owned();
     }
     let rest = strip(&strip(&rest, TRANSFER_STRONG).0, TRANSFER_WEAK).0;
+    let rest = strip(&rest, ANYONE_THERE).0;
     asks_something(strip(&rest, FILLER).0)
+}
+
+/// Whether the message (or a part of one) only greets: "在吗", "客服在吗", "亲 你好",
+/// "有人吗".
+pub fn only_greets(norm: &str) -> bool {
+    let (rest, anyone) = strip(norm, ANYONE_THERE);
+    let (rest, greeted) = strip(&rest, GREETINGS);
+    let rest = strip(&strip(&rest, FILLER).0, ADDRESSED).0;
+    (greeted || anyone) && rest.is_empty()
+}
+
+/// Whom a greeting may address ("客服在吗", "老板在不在").
+const ADDRESSED: &[&str] = &["客服", "老板", "掌柜", "店家", "商家"];
+
+/// Whether the message only asks if anyone is there ("有人吗？", "有没有人在"): a
+/// greeting while the bot is answering, a call for a human once it has not.
+pub fn only_anyone_there(norm: &str) -> bool {
+    let (rest, anyone) = strip(norm, ANYONE_THERE);
+    anyone && strip(&rest, FILLER).0.is_empty()
 }
 
 /// What a complaint is about ("衣服有线头，我要投诉" → 衣服有线头), if it names
@@ -499,7 +536,7 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
         return Some(Intent::Transfer);
     }
     let (rest, weak) = strip(norm, TRANSFER_WEAK);
-    if weak && strip(&rest, FILLER).0.is_empty() {
+    if (weak && strip(&rest, FILLER).0.is_empty()) || only_anyone_there(norm) {
         return Some(Intent::Transfer);
     }
     // "给你好评" holds the greeting 你好: its thanks go first.
@@ -616,6 +653,27 @@ mod tests {
     }
 
     #[test]
+    fn greetings_and_anyone_there() {
+        let norm = |t: &str| normalize(t);
+        for t in [
+            "在吗",
+            "客服在吗",
+            "亲 你好",
+            "有人吗？",
+            "有人在吗",
+            "老板在不在",
+        ] {
+            assert!(only_greets(&norm(t)), "{t}");
+        }
+        for t in ["在吗 包邮吗", "客服电话多少", "有人穿过吗", "谢谢"] {
+            assert!(!only_greets(&norm(t)), "{t}");
+        }
+        assert!(only_anyone_there(&norm("有没有人在？")));
+        assert!(!only_anyone_there(&norm("人工客服")));
+        assert!(!only_anyone_there(&norm("有人买过吗")));
+    }
+
+    #[test]
     fn complaints_and_anger() {
         for t in [
             "我要投诉你们",
@@ -635,6 +693,9 @@ mod tests {
             "骗子",
             "骗子吧你们",
             "机器人吧你 回答的啥玩意",
+            "态度这么差 什么客服啊",
+            "不给退款我就找平台介入",
+            "你们这是虚假宣传",
         ] {
             assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
         }
@@ -670,6 +731,8 @@ mod tests {
             "好评 给你五星",
             "给你好评",
             "多谢晒",
+            "辛苦啦 客服小姐姐真好",
+            "谢谢客服",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -719,6 +782,9 @@ mod tests {
             "让我想想",
             "有没有人买过这个",
             "有人穿过吗",
+            "我没有要投诉 就是问问什么时候发货",
+            "我不会投诉的，想问下怎么退货",
+            "今天天气真好",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }

@@ -57,6 +57,9 @@ const OFF_TOPIC: &[&str] = &[
     "招人",
     "招客服",
     "兼职",
+    "办信用卡",
+    "申请信用卡",
+    "聊天记录",
 ];
 /// Characters of a message considered: long messages keep their end, where the
 /// question usually is.
@@ -96,6 +99,15 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .split(' ')
         .filter(|p| p.chars().count() >= 2)
         .collect();
+    // "在吗 有优惠券吗": the greeting needs no answer of its own.
+    let greeting = parts.iter().take_while(|p| intents::only_greets(p)).count();
+    if greeting > 0 && greeting < parts.len() {
+        let asked = reply(s, index, ctx, &parts[greeting..].join(" "));
+        if asked.band == Band::Exact && asked.intent.is_none() {
+            return asked;
+        }
+        return r;
+    }
     // "钱扣了 订单还是待付款": one question and what led to it, not two questions.
     if !(2..=MAX_PARTS).contains(&parts.len()) || !parts.iter().all(|p| asks(p)) {
         return r;
@@ -202,7 +214,14 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.explain.route = Route::Menu;
         return answer(s, ctx, r, &p, 1.0);
     }
-    if let Some(intent) = intents::detect(&simple, &full) {
+    // "有人吗" greets a bot that has not failed the buyer, when the KB has a greeting.
+    let intent = intents::detect(&simple, &full).filter(|&i| {
+        i != Intent::Transfer
+            || ctx.unmatched_streak > 0
+            || r.confidence < EXACT
+            || !intents::only_anyone_there(&full)
+    });
+    if let Some(intent) = intent {
         r.explain.route = Route::Intent;
         r.intent = Some(intent);
         match intent {

@@ -128,6 +128,11 @@ fn typos_traditional_and_noise_still_match() {
         ("肿么退货", "after-return-how"),
         ("杯子碎了咋整", "ship-damaged"),
         ("家人们 杯子摔碎了", "ship-damaged"),
+        // Pinyin initials and Cantonese (冇 is 没有, 几耐 is 多久).
+        ("hb可以用吗", "pay-huabei"),
+        ("bzq多久", "item-shelf-life"),
+        ("有冇货", "stock-has"),
+        ("寄到广州要几耐先到啊", "ship-arrive"),
     ] {
         let r = ask(&e, text);
         assert_eq!(
@@ -618,6 +623,39 @@ fn a_repeated_question_shares_the_cached_reply_and_a_changed_one_does_not() {
 }
 
 #[test]
+fn anyone_there_is_greeted_until_the_bot_has_failed_the_buyer() {
+    let e = starter();
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    for t in ["有人吗", "有人在吗？"] {
+        let r = e.reply(&ctx, t);
+        assert_eq!(
+            (r.intent, r.entry.as_deref()),
+            (None, Some("cs-hello")),
+            "{t}"
+        );
+    }
+    ctx.unmatched_streak = 1;
+    assert_eq!(e.reply(&ctx, "有人吗").intent, Some(Intent::Transfer));
+    // A greeting before a question: only the question is answered.
+    for (t, id) in [
+        ("在吗 有优惠券吗", "promo-coupon-get"),
+        ("客服在吗 问下能开发票吗", "inv-can"),
+    ] {
+        let r = ask(&e, t);
+        assert_eq!(r.entry.as_deref(), Some(id), "{t}: {:?}", r.candidates);
+        assert!(
+            r.also.is_empty() && !r.answer.contains("欢迎光临"),
+            "{t}: {r:?}"
+        );
+    }
+    // Not the shop's business: applying for a credit card, restoring chat logs.
+    for t in ["怎么申请信用卡", "微信聊天记录怎么恢复"] {
+        assert_ne!(ask(&e, t).band, Band::Exact, "{t}");
+    }
+}
+
+#[test]
 fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
     let e = starter();
     let settings = ShopSettings::default();
@@ -637,6 +675,13 @@ fn smart_assist_helps_with_questions_only_and_offers_nothing_unrelated() {
     assert_eq!(e.assist(&ctx, chat, 3), Some(Vec::new()));
     let weak = e.assist(&ctx, "我买的杯子漏水", 3).unwrap();
     assert!(!weak.is_empty() && weak.iter().all(|a| a.score >= ASSIST_MIN));
+    // The agent is the human the answers send the buyer to.
+    let stuck = e.assist(&ctx, "物流三天没更新了", 3).unwrap();
+    assert!(!stuck.is_empty(), "{stuck:?}");
+    assert!(
+        stuck.iter().all(|a| !a.answer.contains("转人工")),
+        "{stuck:?}"
+    );
     // A call for a human with a question beside it: help with the question.
     let beside = e.assist(&ctx, "我想问问能不能开发票 转人工", 3).unwrap();
     assert!(

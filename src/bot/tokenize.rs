@@ -90,6 +90,11 @@ pub const STOP: &[&str] = &[
     "宝子们",
     "姐妹们",
     "谁懂",
+    "老板",
+    "掌柜",
+    "小姐姐",
+    "小哥哥",
+    "嘅",
     "但是",
     "你们",
     "你好",
@@ -387,7 +392,8 @@ mod tests {
             assert!(w.contains(&canonical.to_string()), "{canonical}: {w:?}");
         }
         // Buyers name their city, not the remote province it is in.
-        for (city, province) in [("乌鲁木齐包邮吗", "新疆"), ("寄到拉萨要多久", "西藏")] {
+        for (city, province) in [("乌鲁木齐包邮吗", "新疆"), ("寄到拉萨要多久", "西藏")]
+        {
             let w = a.words(&normalize(city));
             assert!(w.contains(&province.to_string()), "{city}: {w:?}");
         }
