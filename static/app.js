@@ -45,3 +45,20 @@ document.querySelectorAll("a[data-back]").forEach((a) => {
     window.history.back();
   });
 });
+
+// 质检 red-line alerts as they happen (the server sends them to supervisors and the
+// owner only), listed in the page's #alerts section: the monitor and the workspace.
+window.xiaoerAlerts = (events) => {
+  const alerts = document.getElementById("alerts");
+  if (!alerts) return;
+  events.addEventListener("alert", (e) => {
+    const a = JSON.parse(e.data);
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/conversations/${a.conv}`;
+    link.textContent = `会话 #${a.conv}`;
+    item.append(`${new Date().toLocaleTimeString()} ${a.agent}：${a.detail} `, link);
+    alerts.querySelector("ul").prepend(item);
+    alerts.hidden = false;
+  });
+};

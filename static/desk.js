@@ -69,6 +69,7 @@
 
   // Live: the server says which conversation changed; the page fetches what it shows.
   const events = new EventSource("/desk/events");
+  window.xiaoerAlerts(events);
   events.addEventListener("change", (e) => {
     const c = JSON.parse(e.data);
     const id = String(c.conv);

@@ -18,17 +18,6 @@
     const c = JSON.parse(e.data);
     if (c.kind !== "message" || c.from === "buyer") refresh();
   });
-  const alerts = document.getElementById("alerts");
-  events.addEventListener("alert", (e) => {
-    if (!alerts) return;
-    const a = JSON.parse(e.data);
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/conversations/${a.conv}`;
-    link.textContent = `会话 #${a.conv}`;
-    item.append(`${new Date().toLocaleTimeString()} ${a.agent}：${a.detail} `, link);
-    alerts.querySelector("ul").prepend(item);
-    alerts.hidden = false;
-  });
+  window.xiaoerAlerts(events);
   setInterval(refresh, 10000);
 })();

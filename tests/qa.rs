@@ -114,10 +114,21 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
         "{html}"
     );
     assert!(!html.contains("使用了红线词"), "filtered by rule");
+    // Agents are filtered by login name and shown by nickname.
+    let mei_id = shop.user_id("mei");
+    shop.state
+        .desk
+        .change_user(
+            &xiaoer::desk::Actor::cli(),
+            mei_id,
+            xiaoer::desk::users::UserChange::Nickname("小美".into()),
+        )
+        .await
+        .unwrap();
     let html = text(call_service(&app, get("/qa", Some(&lead)).to_request()).await).await;
-    assert!(html.contains("使用了红线词"));
+    assert!(html.contains("使用了红线词") && html.contains("<td>小美</td>"));
     assert!(
-        html.contains("<td><a href=\"/qa?agent=mei\">mei</a></td><td>1</td>"),
+        html.contains("<td><a href=\"/qa?agent=mei\">小美</a></td><td>1</td>"),
         "{html}"
     );
     let html = text(
@@ -202,14 +213,27 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
     let tao = shop.session("tao").await;
     let r = buyer_says(&app, &token, "b1", "", "转人工").await;
     let conv = r["conversation_id"].as_u64().unwrap();
-    for (path, text) in [("take", ""), ("send", "亲，马上为您处理"), ("close", "")] {
-        let mut form = vec![("_csrf", mei.csrf.as_str())];
-        if !text.is_empty() {
-            form.push(("text", text));
+    // mei takes the buyer and passes them to tao, who finishes: the sample is tao's,
+    // as the buyer's rating would be.
+    let to_tao = format!("agent:{}", shop.user_id("tao").0);
+    let steps = [
+        (&mei, "take", "", ""),
+        (&mei, "send", "text", "亲，马上为您处理"),
+        (&mei, "transfer", "to", to_tao.as_str()),
+        (&tao, "send", "text", "亲，已为您处理好了"),
+        (&tao, "close", "", ""),
+    ];
+    for (i, (who, path, field, text)) in steps.into_iter().enumerate() {
+        if i == 2 {
+            go_online(&app, &tao).await;
+        }
+        let mut form = vec![("_csrf", who.csrf.as_str())];
+        if !field.is_empty() {
+            form.push((field, text));
         }
         let res = call_service(
             &app,
-            post(&format!("/desk/c/{conv}/{path}"), Some(&mei), &form).to_request(),
+            post(&format!("/desk/c/{conv}/{path}"), Some(who), &form).to_request(),
         )
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
@@ -244,7 +268,7 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(text(res).await.contains("只能抽取今天及以前的会话"));
     assert_eq!(shop.state.desk.samples().unwrap().len(), 1);
-    assert_eq!(samples[0].agent, "mei");
+    assert_eq!(samples[0].agent, "tao");
     let html = text(call_service(&app, get("/qa/scoring", Some(&lead)).to_request()).await).await;
     assert!(
         html.contains(&format!("action=\"/qa/samples/{conv}\"")) && html.contains("待评分（1）"),
@@ -294,7 +318,7 @@ async fn drawn_conversations_are_scored_and_good_ones_become_examples() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = text(call_service(&app, get("/qa/scoring", Some(&lead)).to_request()).await).await;
     assert!(
-        html.contains("<td>mei</td><td>90.0</td><td>1</td>"),
+        html.contains("<td>tao</td><td>90.0</td><td>1</td>"),
         "{html}"
     );
     assert!(html.contains("90/100"));

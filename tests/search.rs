@@ -9,7 +9,7 @@ mod common;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::call_service;
 use common::*;
-use xiaoer::model::{Role, UserId};
+use xiaoer::model::Role;
 
 async fn shop() -> TestShop {
     let staff = [
@@ -19,11 +19,6 @@ async fn shop() -> TestShop {
         ("xun", Role::Trainer),
     ];
     TestShop::with_team(staffed_clock(), &staff).await
-}
-
-fn user_id(shop: &TestShop, name: &str) -> UserId {
-    let users = shop.state.desk.list_users().unwrap();
-    users.into_iter().find(|u| u.name == name).unwrap().id
 }
 
 /// A buyer's message over the channel API: (conversation, message seq).
@@ -164,7 +159,7 @@ async fn agents_search_only_their_groups_and_trainers_read_the_history_view() {
     let shop = shop().await;
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
-    let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
+    let (mei_id, tao_id) = (shop.user_id("mei"), shop.user_id("tao"));
     regional_groups(
         &shop,
         &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],
@@ -212,7 +207,7 @@ async fn buyers_are_found_by_nickname_or_platform_id() {
     let shop = shop().await;
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
-    let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
+    let (mei_id, tao_id) = (shop.user_id("mei"), shop.user_id("tao"));
     regional_groups(
         &shop,
         &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],

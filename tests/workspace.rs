@@ -10,7 +10,7 @@ use actix_web::test::call_service;
 use common::*;
 
 use xiaoer::desk::Actor;
-use xiaoer::model::{Group, GroupId, Role, UserId};
+use xiaoer::model::{Group, GroupId, Role};
 
 /// A staffed shop (10:00 Shanghai) with an owner, a supervisor and two agents; nobody
 /// online, so a buyer asking for a human waits in the queue.
@@ -26,20 +26,6 @@ async fn shop_and_clock() -> (TestShop, std::sync::Arc<xiaoer::model::ManualCloc
     ];
     let clock = staffed_clock();
     (TestShop::with_team(clock.clone(), &staff).await, clock)
-}
-
-fn user_id(shop: &TestShop, name: &str) -> UserId {
-    user(shop, name).id
-}
-
-fn user(shop: &TestShop, name: &str) -> xiaoer::model::User {
-    shop.state
-        .desk
-        .list_users()
-        .unwrap()
-        .into_iter()
-        .find(|u| u.name == name)
-        .unwrap()
 }
 
 #[actix_web::test]
@@ -261,7 +247,7 @@ async fn agents_see_only_their_groups_and_supervisors_see_all() {
     let shop = shop().await;
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
-    let (mei_id, tao_id) = (user_id(&shop, "mei"), user_id(&shop, "tao"));
+    let (mei_id, tao_id) = (shop.user_id("mei"), shop.user_id("tao"));
     regional_groups(
         &shop,
         &[("华南组", "广东", mei_id), ("华东组", "上海", tao_id)],
@@ -631,7 +617,7 @@ async fn quick_replies_are_personal_or_shared_by_the_team() {
         let res = call_service(&app, save(&mei, &[("key", key), ("text", text_)])).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{key:?} {text_:?}");
     }
-    let tao_user = user(&shop, "tao");
+    let tao_user = shop.user("tao");
     let team_id = shop
         .state
         .desk
@@ -696,7 +682,7 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
     let shop = shop().await;
     let app = app(&shop).await;
     let token = api_token(&shop, "qianniu").await;
-    let mei_id = user_id(&shop, "mei");
+    let mei_id = shop.user_id("mei");
     shop.state
         .desk
         .save_group(

@@ -49,12 +49,14 @@ pub type Cut<'a> = &'a dyn Fn(&str) -> Vec<String>;
 pub fn red_lines_in<'a>(text: &str, rules: &'a QaSettings, cut: Option<Cut>) -> Vec<&'a str> {
     let hay = red_line_form(text);
     let words = cut.map(|c| c(&hay));
+    // 加微信 and 加我微信 are one word once evasions are spelled out: named once.
+    let mut seen = std::collections::HashSet::new();
     rules
         .red_lines
         .iter()
         .filter(|w| {
             let w = red_line_form(w);
-            if w.is_empty() || !hay.contains(&w) {
+            if w.is_empty() || !hay.contains(&w) || !seen.insert(w.clone()) {
                 return false;
             }
             match (cut, &words) {
@@ -212,13 +214,15 @@ pub fn inspect(
                     *at,
                     format!("买家等了 {} 秒才得到回复", (*at - turn.start).num_seconds()),
                 )),
-            None if conv.state == ConvState::Closed => {
-                // Closed before 3 minutes were up: the agent had no time to answer.
-                let rushed = closed.is_some_and(|c| (c - turn.start).num_seconds() <= HUMAN_SECS);
+            // Closed before 3 minutes were up ("好的" and the agent closed): no reply was
+            // late. A complaint left so is its own rule.
+            None if conv.state == ConvState::Closed
+                && closed.is_some_and(|c| (c - turn.start).num_seconds() > HUMAN_SECS) =>
+            {
                 out.push(finding(
                     conv.id,
                     QaRule::SlowReply,
-                    if rushed { None } else { assigned.clone() },
+                    assigned.clone(),
                     None,
                     turn.start,
                     "买家的消息没有得到人工回复".into(),
@@ -262,37 +266,41 @@ pub fn inspect(
             .iter()
             .any(|x| matches!(x.from, Sender::Agent { .. }));
         if !answered {
+            // Left so by the agent who had the buyer then or took them after.
+            let served = t
+                .modes
+                .iter()
+                .any(|(at, s)| *s == ConvState::Human && *at >= m.at)
+                || t.mode_at(m.at) == ConvState::Human;
             out.push(finding(
                 conv.id,
                 QaRule::NegativeUnanswered,
-                None,
+                assigned.clone().filter(|_| served),
                 Some(m.seq),
                 m.at,
                 format!("买家说：“{}”", m.text.chars().take(60).collect::<String>()),
             ));
         }
     }
-    // Handed over twice or more.
-    let handovers = t
+    // Handed over twice or more: into the queue, or from one agent straight to another.
+    let passes: Vec<DateTime<Utc>> = t
         .modes
         .iter()
-        .filter(|(_, s)| *s == ConvState::Queued)
-        .count();
-    if handovers >= 2 {
-        let at = t
-            .modes
-            .iter()
-            .filter(|(_, s)| *s == ConvState::Queued)
-            .nth(1)
-            .map(|(at, _)| *at)
-            .unwrap_or(conv.updated_at);
+        .enumerate()
+        .filter(|(i, (_, s))| {
+            *s == ConvState::Queued
+                || (*s == ConvState::Human && *i > 0 && t.modes[i - 1].1 == ConvState::Human)
+        })
+        .map(|(_, (at, _))| *at)
+        .collect();
+    if let Some(at) = passes.get(1) {
         out.push(finding(
             conv.id,
             QaRule::TransferredTwice,
             None,
             None,
-            at,
-            format!("转人工 {handovers} 次"),
+            *at,
+            format!("转接 {} 次", passes.len()),
         ));
     }
     out.sort_by_key(|f| f.at);
@@ -468,7 +476,8 @@ impl Desk {
             .into_iter()
             .filter(|t| t.closed())
             .filter_map(|t| {
-                let agent = t.agents().first().map(|a| a.to_string())?;
+                // The agent who finished it, as the buyer's rating is credited.
+                let agent = t.agents().last().map(|a| a.to_string())?;
                 Some(Sample {
                     conv: t.conv,
                     day: key.clone(),
@@ -509,9 +518,12 @@ impl Desk {
         if let Some(done) = &sample.score {
             // A score is a record of who judged what: a second one would silently
             // replace it (and drop its 优秀案例 mark).
+            let by = r
+                .get_user_by_name(&done.by)?
+                .map_or_else(|| done.by.clone(), |u| u.nickname);
             return Err(Error::Refused(format!(
-                "这个会话已由 {} 评分（{}/{}），不能再次评分",
-                done.by, done.total, done.out_of
+                "这个会话已由 {by} 评分（{}/{}），不能再次评分",
+                done.total, done.out_of
             )));
         }
         let rubric = r.qa_settings()?.rubric;
@@ -580,13 +592,18 @@ impl Desk {
         agent: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Finding>> {
-        let all = self.store.read()?.recent_findings(50_000)?;
-        Ok(all
+        let mut all: Vec<Finding> = self
+            .store
+            .read()?
+            .recent_findings(50_000)?
             .into_iter()
             .filter(|f| rule.is_none_or(|r| f.rule == r))
             .filter(|f| agent.is_none_or(|a| f.agent.as_deref() == Some(a)))
-            .take(limit)
-            .collect())
+            .collect();
+        // Newest first by when it happened, not by conversation.
+        all.sort_by_key(|f| std::cmp::Reverse(f.at));
+        all.truncate(limit);
+        Ok(all)
     }
 
     /// Findings per agent and rule, over the latest findings.

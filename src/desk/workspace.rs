@@ -174,6 +174,18 @@ impl Desk {
         Ok(lists)
     }
 
+    /// Nicknames of every user, by login name (质检 and the metrics know agents by
+    /// login name; pages show the nickname).
+    pub fn nicknames_by_login(&self) -> Result<std::collections::HashMap<String, String>> {
+        Ok(self
+            .store
+            .read()?
+            .list_users()?
+            .into_iter()
+            .map(|u| (u.name, u.nickname))
+            .collect())
+    }
+
     /// Nicknames of every user, by id.
     pub fn user_names(&self) -> Result<std::collections::HashMap<UserId, String>> {
         Ok(self

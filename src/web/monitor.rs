@@ -135,6 +135,7 @@ pub async fn page(
     // them (live ones are added by the page's script).
     let tz = state.desk.settings()?.tz();
     let today = state.desk.today()?;
+    let nick = state.desk.nicknames_by_login()?;
     let alerts = state
         .desk
         .findings(Some(QaRule::RedLine), None, 200)?
@@ -144,7 +145,9 @@ pub async fn page(
         .map(|f| {
             (
                 f.at.with_timezone(&tz).format("%H:%M").to_string(),
-                f.agent.unwrap_or_default(),
+                f.agent
+                    .map(|a| super::qa::shown(&nick, &a))
+                    .unwrap_or_default(),
                 f.detail,
                 f.conv.0,
             )

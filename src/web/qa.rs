@@ -26,8 +26,10 @@ pub struct QaQuery {
 #[template(path = "qa.html")]
 pub struct QaPage {
     pub ctx: PageCtx,
-    pub findings: Vec<(Finding, String)>,
-    pub by_agent: Vec<(String, RuleCounts)>,
+    /// (finding, local time, the agent's nickname)
+    pub findings: Vec<(Finding, String, String)>,
+    /// (login name, nickname, counts)
+    pub by_agent: Vec<(String, String, RuleCounts)>,
     pub rules: [QaRule; 6],
     pub q: QaQuery,
     pub red_lines: String,
@@ -49,6 +51,7 @@ pub async fn page(
     };
     let agent = Some(q.agent.trim()).filter(|a| !a.is_empty());
     let tz = state.desk.settings()?.tz();
+    let nick = state.desk.nicknames_by_login()?;
     Ok(QaPage {
         findings: state
             .desk
@@ -56,10 +59,23 @@ pub async fn page(
             .into_iter()
             .map(|f| {
                 let at = local_label(f.at, tz);
-                (f, at)
+                let who = f
+                    .agent
+                    .as_deref()
+                    .map(|a| shown(&nick, a))
+                    .unwrap_or_default();
+                (f, at, who)
             })
             .collect(),
-        by_agent: state.desk.findings_by_agent()?,
+        by_agent: state
+            .desk
+            .findings_by_agent()?
+            .into_iter()
+            .map(|(a, counts)| {
+                let who = shown(&nick, &a);
+                (a, who, counts)
+            })
+            .collect(),
         rules: QaRule::ALL,
         red_lines: state.desk.qa_settings()?.red_lines.join("\n"),
         q,
@@ -89,7 +105,9 @@ pub async fn save_red_lines(
 /// A sample as the scoring page shows it.
 pub struct SampleView {
     pub s: Sample,
+    /// The nicknames of the agent scored and of who scored.
     pub agent: String,
+    pub by: String,
     /// `12/20` per item, once scored.
     pub items: Vec<(String, String)>,
 }
@@ -108,20 +126,25 @@ pub struct ScoringPage {
     pub yesterday: String,
 }
 
+/// The nickname of the user logged in as `login` (the login name of one since removed).
+pub fn shown(nick: &std::collections::HashMap<String, String>, login: &str) -> String {
+    nick.get(login)
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| login.to_string())
+}
+
 fn views(state: &AppState, samples: Vec<Sample>) -> Result<Vec<SampleView>, AppError> {
-    let nick: std::collections::HashMap<String, String> = state
-        .desk
-        .list_users()?
-        .into_iter()
-        .map(|u| (u.name, u.nickname))
-        .collect();
+    let nick = state.desk.nicknames_by_login()?;
     Ok(samples
         .into_iter()
         .map(|s| SampleView {
-            agent: nick
-                .get(&s.agent)
-                .cloned()
-                .unwrap_or_else(|| s.agent.clone()),
+            agent: shown(&nick, &s.agent),
+            by: s
+                .score
+                .as_ref()
+                .map(|sc| shown(&nick, &sc.by))
+                .unwrap_or_default(),
             items: s
                 .score
                 .as_ref()
@@ -150,11 +173,12 @@ pub async fn scoring(
         .samples()?
         .into_iter()
         .partition(|s| s.score.is_none());
+    let nick = state.desk.nicknames_by_login()?;
     let mut averages: Vec<(String, String, usize)> = state
         .desk
         .qa_scores()?
         .into_iter()
-        .map(|(a, (pct, n))| (a, format!("{pct:.1}"), n))
+        .map(|(a, (pct, n))| (shown(&nick, &a), format!("{pct:.1}"), n))
         .collect();
     averages.sort();
     let today = state.desk.today()?;

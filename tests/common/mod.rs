@@ -114,6 +114,16 @@ impl TestShop {
             .expect("add user");
     }
 
+    /// The user logged in as `name`.
+    pub fn user(&self, name: &str) -> xiaoer::model::User {
+        let users = self.state.desk.list_users().unwrap();
+        users.into_iter().find(|u| u.name == name).unwrap()
+    }
+
+    pub fn user_id(&self, name: &str) -> xiaoer::model::UserId {
+        self.user(name).id
+    }
+
     /// Logs `name` in and returns the session (cookie token and CSRF token).
     pub async fn session(&self, name: &str) -> Sess {
         let login = self.state.desk.login(name, PASSWORD).await.expect("login");

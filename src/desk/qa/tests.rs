@@ -44,11 +44,24 @@ fn findings_after_waits(
     queued: &[(i64, i64)],
     assigned: Option<UserId>,
 ) -> Vec<Finding> {
+    let modes: Vec<(i64, ConvState)> = queued
+        .iter()
+        .flat_map(|(q, wait)| [(*q, ConvState::Queued), (q + wait, ConvState::Human)])
+        .collect();
+    findings_with_modes(lines, &modes, assigned)
+}
+
+/// The findings of a conversation through the state changes `modes` (second, state),
+/// closed a second after its last message.
+fn findings_with_modes(
+    lines: &[(i64, W, &str)],
+    modes: &[(i64, ConvState)],
+    assigned: Option<UserId>,
+) -> Vec<Finding> {
     let mut conv = Conversation::start(ConvId(1), BuyerId(1), "web", 0, at(0));
     conv.last_agent = assigned;
-    for (q, wait) in queued {
-        conv.enter(ConvState::Queued, at(*q));
-        conv.enter(ConvState::Human, at(q + wait));
+    for (s, state) in modes {
+        conv.enter(*state, at(*s));
     }
     let last = lines.last().map(|l| l.0).unwrap_or(0);
     conv.enter(ConvState::Closed, at(last + 1));
@@ -134,6 +147,8 @@ fn red_lines_are_found_in_agent_messages_only_and_whatever_the_width() {
         assert!(!red_lines_in(dodge, &rules, None).is_empty(), "{dodge}");
     }
     assert!(red_lines_in("亲，支持微信支付哦", &rules, None).is_empty());
+    // 加微信 and 加我微信 are one word spelled two ways: named once.
+    assert_eq!(red_lines_in("加V信吧", &rules, None).len(), 1);
 }
 
 #[test]
@@ -206,6 +221,21 @@ fn complaints_need_a_human_answer() {
         &[],
     );
     assert_eq!(found, vec![QaRule::NegativeUnanswered]);
+    // With the bot alone nobody is named; with an agent serving, the agent is.
+    let bot_only = [(0, W::Buyer, "太失望了"), (1, W::Bot, "非常抱歉")];
+    let found = findings(&bot_only, &[], Some(UserId(2)));
+    assert_eq!(found[0].agent, None, "{found:?}");
+    let served = [
+        (0, W::Buyer, "在吗"),
+        (5, W::Mei, "在的"),
+        (10, W::Buyer, "你们太垃圾了，发错货了，我要投诉！"),
+    ];
+    let found = findings(&served, &[2], Some(UserId(2)));
+    let left = found
+        .iter()
+        .find(|f| f.rule == QaRule::NegativeUnanswered)
+        .unwrap();
+    assert_eq!(left.agent.as_deref(), Some("mei"), "{found:?}");
     let found = run(
         &[
             (0, W::Buyer, "质量太差了，我要投诉"),
@@ -234,6 +264,21 @@ fn two_hand_overs_are_noted() {
         &[0, 100],
     );
     assert_eq!(found, vec![QaRule::TransferredTwice]);
+    // Passed from one agent straight to another counts too; one hand-over does not.
+    let lines = [(0, W::Buyer, "转人工"), (5, W::Mei, "您好")];
+    let human = |s| (s, ConvState::Human);
+    let passed = [(0, ConvState::Queued), human(1), human(2), human(3)];
+    let found = findings_with_modes(&lines, &passed, Some(UserId(2)));
+    let twice = found
+        .iter()
+        .find(|f| f.rule == QaRule::TransferredTwice)
+        .unwrap();
+    assert_eq!(twice.detail, "转接 3 次");
+    let once = findings_with_modes(&lines, &passed[..2], Some(UserId(2)));
+    assert!(
+        once.iter().all(|f| f.rule != QaRule::TransferredTwice),
+        "{once:?}"
+    );
 }
 
 #[test]
@@ -256,10 +301,23 @@ fn a_buyer_left_unanswered_is_put_down_to_the_agent_given_the_conversation() {
         "{}",
         slow.detail
     );
-    // A buyer message closed on before 3 minutes were up is nobody's to answer late.
+    // A buyer message closed on before 3 minutes were up ("好的", then the agent
+    // closed) was not answered late.
     let found = findings(&lines, &[3], Some(UserId(2)));
+    assert!(
+        found.iter().all(|f| f.rule != QaRule::SlowReply),
+        "closed 1 s after 人呢: {found:?}"
+    );
+    // Left unanswered for more than 3 minutes before the close: the agent's.
+    let left = [
+        (0, W::Buyer, "在吗"),
+        (5, W::Mei, "在的"),
+        (90, W::Buyer, "能改地址吗"),
+        (300, W::Buyer, "人呢"),
+    ];
+    let found = findings(&left, &[3], Some(UserId(2)));
     let late = found.iter().find(|f| f.rule == QaRule::SlowReply).unwrap();
-    assert_eq!(late.agent, None, "closed 1 s after 人呢: {late:?}");
+    assert_eq!(late.agent.as_deref(), Some("mei"), "{late:?}");
     // Never assigned (the buyer waited in the queue): nobody to name.
     let found = findings(&lines, &[3], None);
     let slow = found.iter().find(|f| f.rule == QaRule::SlowFirst).unwrap();
