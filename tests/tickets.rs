@@ -157,6 +157,24 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         assert!(text(res).await.contains("选择有误"), "{bad}");
     }
 
+    // The buyer has since started a new conversation: the follow-up goes there, where
+    // they are, not into the closed one.
+    go_online(&app, &mei).await;
+    let res = call_service(
+        &app,
+        post(
+            &format!("/desk/c/{conv}/close"),
+            Some(&mei),
+            &[("_csrf", &mei.csrf)],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let r = json(call_service(&app, say("还有个问题，运费谁出")).await).await;
+    let latest = r["conversation_id"].as_u64().unwrap();
+    assert_ne!(latest, conv);
+
     // Work it: 处理中, a comment, then 已解决 sends the buyer the follow-up.
     let update = |s: &Sess, status: &str| {
         post(
@@ -193,7 +211,7 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
         call_service(&app, update(&mei, "resolved")).await.status(),
         StatusCode::SEE_OTHER
     );
-    let msgs = json(call_service(&app, conv_messages(&token, conv).to_request()).await).await;
+    let msgs = json(call_service(&app, conv_messages(&token, latest).to_request()).await).await;
     let last = msgs["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["from"], "bot");
     assert!(
@@ -217,7 +235,7 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
     // Reopened and resolved again: the buyer is not told twice.
     call_service(&app, update(&mei, "processing")).await;
     call_service(&app, update(&mei, "resolved")).await;
-    let again = json(call_service(&app, conv_messages(&token, conv).to_request()).await).await;
+    let again = json(call_service(&app, conv_messages(&token, latest).to_request()).await).await;
     assert_eq!(
         again["messages"].as_array().unwrap().len(),
         msgs["messages"].as_array().unwrap().len()

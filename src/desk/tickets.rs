@@ -441,8 +441,23 @@ impl Desk {
     }
 }
 
-/// Sends the buyer of `t` its type's follow-up message in the ticket's conversation;
-/// false when there is no conversation or no text.
+/// A follow-up `template` with the ticket's number and order number filled in; without
+/// an order number, "订单 {{订单号}} 已处理" says 您的订单已处理.
+fn follow_up_text(template: &str, ticket: u64, order_id: &str) -> String {
+    let text = if order_id.is_empty() {
+        template
+            .replace("订单 {{订单号}} ", "您的订单")
+            .replace("订单{{订单号}}", "您的订单")
+            .replace("{{订单号}}", "您的订单")
+    } else {
+        template.replace("{{订单号}}", order_id)
+    };
+    text.replace("{{工单号}}", &ticket.to_string())
+}
+
+/// Sends the buyer of `t` its type's follow-up message in the buyer's latest
+/// conversation (the ticket's, unless the buyer has started another since: a closed
+/// one is not where the buyer reads); false when there is no conversation or no text.
 fn follow_up(
     tx: &WriteTx,
     c: &mut Changes,
@@ -458,14 +473,16 @@ fn follow_up(
     if kind.follow_up.is_empty() {
         return Ok(false);
     }
-    let Some(mut conv) = tx.get_conv(conv_id)? else {
+    let Some(conv) = tx.get_conv(conv_id)? else {
         return Ok(false);
     };
+    let mut conv = tx
+        .convs_of_buyer(conv.buyer, 1)?
+        .into_iter()
+        .next()
+        .unwrap_or(conv);
     let text = compose::fill(
-        &kind
-            .follow_up
-            .replace("{{工单号}}", &t.id.to_string())
-            .replace("{{订单号}}", &t.order_id),
+        &follow_up_text(&kind.follow_up, t.id, &t.order_id),
         settings,
         None,
         &[],
@@ -473,4 +490,26 @@ fn follow_up(
     c.say(&mut conv, Sender::Bot, &text, None, None)?;
     tx.put_conv(&conv)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::follow_up_text;
+
+    #[test]
+    fn a_follow_up_without_an_order_number_speaks_of_the_buyers_order() {
+        let default = "亲，订单 {{订单号}} 已处理（工单 {{工单号}}）";
+        assert_eq!(
+            follow_up_text(default, 7, "TB001"),
+            "亲，订单 TB001 已处理（工单 7）"
+        );
+        assert_eq!(
+            follow_up_text(default, 7, ""),
+            "亲，您的订单已处理（工单 7）"
+        );
+        assert_eq!(
+            follow_up_text("亲，订单{{订单号}}的发票已经补开好啦", 7, ""),
+            "亲，您的订单的发票已经补开好啦"
+        );
+    }
 }
