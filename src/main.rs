@@ -499,14 +499,18 @@ fn metrics(
     };
     let mut timelines = load::timelines(snap.tx(), from, to, shop.tz)?;
     if let Some(a) = agent {
+        // The agent's part of each conversation they served, as the dashboard counts it.
+        let mine: Vec<_> = timelines
+            .iter()
+            .filter_map(|t| t.share(a).map(std::borrow::Cow::into_owned))
+            .collect();
         // Imported history names agents who have no account here.
-        let served = timelines.iter().any(|t| t.served_by(a));
-        if !served && snap.tx().get_user_by_name(a)?.is_none() {
+        if mine.is_empty() && snap.tx().get_user_by_name(a)?.is_none() {
             bail!(
                 "no user named {a:?}, and nobody of that name served a buyer from {from} to {to}"
             );
         }
-        timelines.retain(|t| t.served_by(a));
+        timelines = mine;
     }
     let figures = Figures::of(&timelines, shop);
     let mut value = serde_json::to_value(&figures)?;

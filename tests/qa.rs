@@ -140,6 +140,10 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
     )
     .await;
     assert!(html.contains("质检发现"));
+    assert!(
+        html.contains("渠道 千牛"),
+        "the channel by its name: {html}"
+    );
     let html = text(
         call_service(
             &app,

@@ -50,12 +50,16 @@ impl Desk {
     /// when the day is finished).
     pub async fn day_tally(&self, day: NaiveDate) -> Result<DayTally> {
         let key = day.format("%Y-%m-%d").to_string();
+        let past = day < self.today()?;
+        // Kept in another time zone, the day had other bounds; today is never final.
+        let tz = self.settings()?.tz();
         if let Some(d) = self.store.read()?.get_daily::<DayTally>(&key)?
             && d.is_final()
+            && d.tz == tz.name()
+            && past
         {
             return Ok(d);
         }
-        let past = day < self.today()?;
         let desk = self.clone();
         // Counting a busy day takes a while: off the async workers.
         let d = tokio::task::spawn_blocking(move || -> Result<DayTally> {
@@ -79,6 +83,7 @@ impl Desk {
     /// (so the dashboard reads them); returns how many it kept.
     pub async fn keep_finished_days(&self, days: i64) -> Result<usize> {
         let today = self.today()?;
+        let tz = self.settings()?.tz();
         let mut kept = 0;
         for back in 1..=days {
             let day = today - chrono::Duration::days(back);
@@ -87,7 +92,7 @@ impl Desk {
                 .store
                 .read()?
                 .get_daily::<DayTally>(&key)?
-                .is_some_and(|d| d.is_final());
+                .is_some_and(|d| d.is_final() && d.tz == tz.name());
             if !done && self.day_tally(day).await?.complete {
                 kept += 1;
             }
@@ -278,6 +283,25 @@ mod tests {
             .unwrap();
         let v = desk.metrics(&owner, today, today).await.unwrap();
         assert_eq!(v.total.conversations, 99, "read, not recounted");
+        // Kept in another time zone, the day had other bounds: counted again.
+        let mut other = kept(&desk).expect("kept");
+        other.tz = "Australia/Adelaide".into();
+        desk.store()
+            .write(move |tx| tx.put_daily(&other.day, &other))
+            .await
+            .unwrap();
+        let v = desk.metrics(&owner, today, today).await.unwrap();
+        assert_eq!(v.total.conversations, 1, "recounted");
+        // Today is counted, whatever was kept under its date.
+        let now = desk.today().unwrap();
+        let mut stale = kept(&desk).expect("kept");
+        stale.day = now.format("%Y-%m-%d").to_string();
+        desk.store()
+            .write(move |tx| tx.put_daily(&stale.day, &stale))
+            .await
+            .unwrap();
+        let v = desk.metrics(&owner, now, now).await.unwrap();
+        assert_eq!(v.total.conversations, 0, "nobody wrote today");
         // The two quiet days before are kept too (nothing will change them); then
         // there is nothing left to keep.
         assert_eq!(desk.keep_finished_days(3).await.unwrap(), 2);

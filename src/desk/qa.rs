@@ -5,7 +5,7 @@
 use super::{Actor, Desk, Error, Result};
 use crate::bot::intents::{Intent, detect};
 use crate::bot::normalize::{normalize, simplify};
-use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, Who, agent_login};
+use crate::metrics::{FAST_SECS, HUMAN_SECS, REJECT_RUN, Shop, Timeline, agent_login};
 use crate::model::{
     ConvId, ConvState, Conversation, Finding, Invalid, Message, QaRule, QaSettings, RubricItem,
     Sample, Score, Sender, UserId,
@@ -204,20 +204,22 @@ pub fn inspect(
         if !staffed {
             continue;
         }
-        match &turn.answered {
-            Some((at, Who::Agent(name))) if (*at - turn.start).num_seconds() > HUMAN_SECS => out
-                .push(finding(
+        match (&turn.agent, &turn.answered) {
+            (Some((at, name)), _) if (*at - turn.start).num_seconds() > HUMAN_SECS => {
+                out.push(finding(
                     conv.id,
                     QaRule::SlowReply,
                     Some(name.clone()),
                     None,
                     *at,
                     format!("买家等了 {} 秒才得到回复", (*at - turn.start).num_seconds()),
-                )),
+                ))
+            }
             // Closed before 3 minutes were up ("好的" and the agent closed): no reply was
             // late. A complaint left so is its own rule.
-            None if conv.state == ConvState::Closed
-                && closed.is_some_and(|c| (c - turn.start).num_seconds() > HUMAN_SECS) =>
+            (None, None)
+                if conv.state == ConvState::Closed
+                    && closed.is_some_and(|c| (c - turn.start).num_seconds() > HUMAN_SECS) =>
             {
                 out.push(finding(
                     conv.id,

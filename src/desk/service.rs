@@ -411,6 +411,7 @@ impl<'t, 'a> Changes<'t, 'a> {
         conv.taken_over = false;
         conv.agent = Some(agent);
         conv.last_agent = Some(agent);
+        conv.holders.push((self.now, agent));
         conv.assigned_at = Some(self.now);
         let e = self.tx.append_event(
             self.now,

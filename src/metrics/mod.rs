@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Within this, a reply counts for the 30-second rates.
 pub const FAST_SECS: i64 = 30;
@@ -73,6 +73,11 @@ pub struct Timeline {
     pub group: Option<GroupId>,
     /// The buyer placed an order within 24 hours of the conversation's start.
     pub ordered: bool,
+    /// Who held it, by login name: (when assigned, agent), in order. Empty for
+    /// conversations from before assignments were recorded.
+    pub holders: Vec<(DateTime<Utc>, String)>,
+    /// The last agent who served, by login name (credited with the rating).
+    pub last_agent: Option<String>,
 }
 
 impl Timeline {
@@ -140,6 +145,12 @@ impl Timeline {
             scene: conv.scene.clone(),
             group: conv.group,
             ordered: false,
+            holders: conv
+                .holders
+                .iter()
+                .filter_map(|(at, id)| Some((*at, logins.get(id)?.clone())))
+                .collect(),
+            last_agent: conv.last_agent.and_then(|id| logins.get(&id).cloned()),
         }
     }
 
@@ -174,6 +185,110 @@ impl Timeline {
         out
     }
 
+    /// The agents who served it, by login name, each once: those who held it or wrote
+    /// in it.
+    pub fn served(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let held = self.holders.iter().map(|(_, a)| a.as_str());
+        for a in held.chain(self.agents()).chain(self.last_agent.as_deref()) {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    /// Who the rating is credited to: the last agent who served (the last who wrote, in
+    /// history that does not say).
+    pub fn credited(&self) -> Option<&str> {
+        self.last_agent
+            .as_deref()
+            .or_else(|| self.agents().last().copied())
+    }
+
+    /// `agent`'s part of it, `None` when they did not serve it: the time they held it
+    /// (from each assignment to the next one, or to the buyer leaving human hands),
+    /// with what was written then, and the rating when it is theirs. A conversation
+    /// passed from one agent to another counts for both; each answers for their own
+    /// replies. History without recorded assignments is the agent's whole.
+    pub fn share(&self, agent: &str) -> Option<Cow<'_, Timeline>> {
+        if !self.served().contains(&agent) {
+            return None;
+        }
+        let theirs = self.credited() == Some(agent);
+        if self.holders.is_empty() {
+            return Some(if theirs || self.rating.is_none() {
+                Cow::Borrowed(self)
+            } else {
+                Cow::Owned(Timeline {
+                    rating: None,
+                    reasons: Vec::new(),
+                    ..self.clone()
+                })
+            });
+        }
+        // (start, end, how it ended) of each hold.
+        let mut holds: Vec<(DateTime<Utc>, Option<(DateTime<Utc>, ConvState)>)> = Vec::new();
+        for (i, (start, who)) in self.holders.iter().enumerate() {
+            if who != agent {
+                continue;
+            }
+            let next = self.holders.get(i + 1).map(|(at, _)| *at);
+            let left = self
+                .modes
+                .iter()
+                .find(|(at, s)| *at > *start && *s != ConvState::Human)
+                .map(|(at, s)| (*at, *s));
+            let end = match (next, left) {
+                (Some(n), Some((l, s))) if l <= n => Some((l, s)),
+                (Some(n), _) => Some((n, ConvState::Bot)),
+                (None, l) => l,
+            };
+            holds.push((*start, end));
+        }
+        let within = |at: DateTime<Utc>| {
+            holds.iter().any(|(s, e)| {
+                at >= *s
+                    && match e {
+                        // A message at the very instant of the close was written before it.
+                        Some((e, ConvState::Closed)) => at <= *e,
+                        Some((e, _)) => at < *e,
+                        None => true,
+                    }
+            })
+        };
+        let lines = self
+            .lines
+            .iter()
+            .filter(|l| within(l.at) || matches!(&l.who, Who::Agent(n) if n == agent))
+            .cloned()
+            .collect();
+        let mut modes = Vec::new();
+        for (s, e) in &holds {
+            modes.push((*s, ConvState::Human));
+            if let Some((at, state)) = e {
+                let state = if *state == ConvState::Human {
+                    ConvState::Bot
+                } else {
+                    *state
+                };
+                modes.push((*at, state));
+            }
+        }
+        Some(Cow::Owned(Timeline {
+            lines,
+            modes,
+            invited: self.invited && theirs,
+            rating: self.rating.filter(|_| theirs),
+            reasons: if theirs {
+                self.reasons.clone()
+            } else {
+                Vec::new()
+            },
+            ..self.clone()
+        }))
+    }
+
     /// When it first entered the queue or a human's hands.
     pub fn transferred_at(&self) -> Option<DateTime<Utc>> {
         self.modes
@@ -184,19 +299,54 @@ impl Timeline {
 
     /// The buyer turns: (start, index of the answering line if any).
     pub fn turns(&self) -> Vec<Turn> {
-        let mut turns = Vec::new();
+        // What is written after the close (a ticket's follow-up) answers nothing before.
+        let closed_between = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            self.modes
+                .iter()
+                .any(|(at, s)| *s == ConvState::Closed && *at >= from && *at < to)
+        };
+        let mut turns: Vec<Turn> = Vec::new();
         let mut open: Option<DateTime<Utc>> = None;
+        // The last turn answered by the bot, which an agent may still answer ("非常抱歉，
+        // 正在为您转接" and then the agent) until the buyer writes again.
+        let mut agentless: Option<usize> = None;
         for l in &self.lines {
             match (&l.who, open) {
-                (Who::Buyer, None) => open = Some(l.at),
+                (Who::Buyer, None) => {
+                    open = Some(l.at);
+                    agentless = None;
+                }
                 (Who::Buyer, Some(_)) | (Who::System, _) => {}
                 (who, Some(start)) => {
+                    let human = self.is_human_at(start);
+                    open = None;
+                    if closed_between(start, l.at) {
+                        turns.push(Turn {
+                            start,
+                            answered: None,
+                            agent: None,
+                            human,
+                        });
+                        continue;
+                    }
+                    let agent = match who {
+                        Who::Agent(n) => Some((l.at, n.clone())),
+                        _ => None,
+                    };
+                    agentless = agent.is_none().then_some(turns.len());
                     turns.push(Turn {
                         start,
                         answered: Some((l.at, who.clone())),
-                        human: self.is_human_at(start),
+                        agent,
+                        human,
                     });
-                    open = None;
+                }
+                (Who::Agent(n), None) => {
+                    if let Some(k) = agentless.take()
+                        && !closed_between(turns[k].start, l.at)
+                    {
+                        turns[k].agent = Some((l.at, n.clone()));
+                    }
                 }
                 (_, None) => {}
             }
@@ -205,6 +355,7 @@ impl Timeline {
             turns.push(Turn {
                 start,
                 answered: None,
+                agent: None,
                 human: self.is_human_at(start),
             });
         }
@@ -213,13 +364,6 @@ impl Timeline {
 
     fn is_human_at(&self, at: DateTime<Utc>) -> bool {
         matches!(self.mode_at(at), ConvState::Queued | ConvState::Human)
-    }
-
-    /// Whether `agent` wrote in it.
-    pub fn served_by(&self, agent: &str) -> bool {
-        self.lines
-            .iter()
-            .any(|l| matches!(&l.who, Who::Agent(n) if n == agent))
     }
 
     /// The longest run of agent messages without a buyer message between them.
@@ -255,6 +399,9 @@ pub struct Turn {
     pub start: DateTime<Utc>,
     /// When and by whom it was answered.
     pub answered: Option<(DateTime<Utc>, Who)>,
+    /// When and which agent answered it: the answer, or an agent's reply after the
+    /// bot's (a complaint's apology, then the agent) before the buyer wrote again.
+    pub agent: Option<(DateTime<Utc>, String)>,
     /// Started while the conversation was queued for or served by a human.
     pub human: bool,
 }
@@ -266,8 +413,11 @@ impl Turn {
             .map(|(at, _)| (*at - self.start).num_seconds())
     }
 
-    fn by_agent(&self) -> bool {
-        matches!(self.answered, Some((_, Who::Agent(_))))
+    /// Seconds until an agent answered it.
+    pub fn agent_wait(&self) -> Option<i64> {
+        self.agent
+            .as_ref()
+            .map(|(at, _)| (*at - self.start).num_seconds())
     }
 }
 
@@ -340,13 +490,19 @@ pub struct Shop {
 }
 
 /// The additive counts behind the figures: tallies of days, agents or channels add up
-/// to the tally of their union (distinct buyers add up as buyer-days).
+/// to the tally of their union (distinct buyers through their ids).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Tally {
     pub conversations: u64,
     pub buyers: u64,
     pub transferred_buyers: u64,
+    /// The buyers counted in `buyers` and `transferred_buyers`: a buyer who came on
+    /// two days of a range is one buyer.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub buyer_ids: BTreeSet<u64>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub transferred_ids: BTreeSet<u64>,
     pub buyer_messages: u64,
     /// Conversations with at least one buyer turn.
     pub asked: u64,
@@ -400,17 +556,15 @@ impl Tally {
     /// The tally of `timelines`.
     pub fn of<'a>(timelines: impl IntoIterator<Item = &'a Timeline>, shop: Shop) -> Tally {
         let mut t = Tally::default();
-        let mut buyers = HashSet::new();
-        let mut moved = HashSet::new();
         for tl in timelines {
             t.add(tl, shop);
-            buyers.insert(tl.buyer);
+            t.buyer_ids.insert(tl.buyer.0);
             if tl.transferred_at().is_some() {
-                moved.insert(tl.buyer);
+                t.transferred_ids.insert(tl.buyer.0);
             }
         }
-        t.buyers = buyers.len() as u64;
-        t.transferred_buyers = moved.len() as u64;
+        t.buyers = t.buyer_ids.len() as u64;
+        t.transferred_buyers = t.transferred_ids.len() as u64;
         t
     }
 
@@ -501,17 +655,17 @@ impl Tally {
                 if w <= FAST_SECS {
                     self.fast += 1;
                 }
-                if turn.by_agent() {
-                    self.agent_answered += 1;
-                    self.agent_wait_sum_s += w;
-                    if w <= FAST_SECS {
-                        self.agent_fast += 1;
-                    }
+            }
+            if let Some(w) = turn.agent_wait() {
+                self.agent_answered += 1;
+                self.agent_wait_sum_s += w;
+                if w <= FAST_SECS {
+                    self.agent_fast += 1;
                 }
             }
             if turn.human && is_staffed(turn.start, shop) {
                 self.staffed_turns += 1;
-                if turn.by_agent() && turn.wait().is_some_and(|w| w <= HUMAN_SECS) {
+                if turn.agent_wait().is_some_and(|w| w <= HUMAN_SECS) {
                     self.staffed_fast += 1;
                 }
             }
@@ -542,8 +696,6 @@ impl Tally {
         }
         sum!(
             conversations,
-            buyers,
-            transferred_buyers,
             buyer_messages,
             asked,
             first_n,
@@ -581,6 +733,10 @@ impl Tally {
             human_served,
             human_served_ordered
         );
+        self.buyer_ids.extend(&o.buyer_ids);
+        self.transferred_ids.extend(&o.transferred_ids);
+        self.buyers = self.buyer_ids.len() as u64;
+        self.transferred_buyers = self.transferred_ids.len() as u64;
         for (i, n) in o.levels.iter().enumerate() {
             self.levels[i] += n;
         }
@@ -636,6 +792,8 @@ pub struct DayTally {
     /// How it was counted (`DayTally::VERSION`); a kept day counted otherwise is counted
     /// again.
     pub version: u32,
+    /// The shop time zone it was counted in: the day's bounds move with it.
+    pub tz: String,
     pub all: Tally,
     pub agents: BTreeMap<String, Tally>,
     pub channels: BTreeMap<String, Tally>,
@@ -644,8 +802,9 @@ pub struct DayTally {
 }
 
 impl DayTally {
-    /// The counting rules' version: 2 counts guided and intent bot turns apart.
-    pub const VERSION: u32 = 2;
+    /// The counting rules' version: 2 counts guided and intent bot turns apart; 3 gives
+    /// each agent their own part of a conversation and keeps buyer ids.
+    pub const VERSION: u32 = 3;
 
     /// Whether this kept day is final: complete, and counted by today's rules.
     pub fn is_final(&self) -> bool {
@@ -658,6 +817,7 @@ impl DayTally {
             day: day.to_string(),
             complete: past && timelines.iter().all(Timeline::closed),
             version: DayTally::VERSION,
+            tz: shop.tz.name().to_string(),
             all: Tally::of(timelines, shop),
             ..DayTally::default()
         };
@@ -665,20 +825,11 @@ impl DayTally {
         let mut channels: BTreeMap<&str, Vec<&Timeline>> = BTreeMap::new();
         let mut groups: BTreeMap<u64, Vec<&Timeline>> = BTreeMap::new();
         for t in timelines {
-            // A rating is credited to the last agent who served, not to every one.
-            let served = t.agents();
-            let last = served.last().copied();
-            for a in served {
-                let mine = if t.rating.is_none() || Some(a) == last {
-                    Cow::Borrowed(t)
-                } else {
-                    Cow::Owned(Timeline {
-                        rating: None,
-                        reasons: Vec::new(),
-                        ..t.clone()
-                    })
-                };
-                agents.entry(a).or_default().push(mine);
+            // Each agent their own part; the rating to the last who served.
+            for a in t.served() {
+                if let Some(mine) = t.share(a) {
+                    agents.entry(a).or_default().push(mine);
+                }
             }
             channels.entry(&t.channel).or_default().push(t);
             if let Some(g) = t.group {

@@ -41,6 +41,8 @@ fn tl(id: u64, buyer: u64, lines: &[(i64, Who, Option<&str>)]) -> Timeline {
         scene: None,
         group: None,
         ordered: false,
+        holders: Vec::new(),
+        last_agent: None,
     }
 }
 
@@ -381,7 +383,7 @@ fn a_timeline_is_built_from_stored_records() {
     assert_eq!(t.mode_at(at(29)), ConvState::Bot);
     assert_eq!(t.transferred_at(), Some(at(30)));
     assert_eq!(t.rating, Some(4));
-    assert!(t.served_by("mei") && !t.served_by("tao"));
+    assert!(t.served().contains(&"mei") && !t.served().contains(&"tao"));
 }
 
 #[test]
@@ -439,4 +441,103 @@ fn a_rating_is_credited_to_the_last_agent_who_served() {
     assert_eq!(d.agents["mei"].ratings, 0);
     assert_eq!(d.agents["mei"].conversations, 1, "mei still served it");
     assert_eq!(d.all.ratings, 1);
+}
+
+#[test]
+fn a_conversation_passed_between_agents_counts_for_each_their_own_part() {
+    // Queued at 0, mei from 5, passed to tao at 30 (who wrote last, but only tao
+    // held it at the end), closed at 110; rated 4.
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (0, Who::Bot, Some("intent")),
+            (10, agent("mei"), None),
+            (20, Who::Buyer, None),
+            (25, agent("mei"), None),
+            (40, Who::Buyer, None),
+            (100, agent("tao"), None),
+        ],
+    );
+    t.modes = vec![
+        (at(0), ConvState::Queued),
+        (at(5), ConvState::Human),
+        (at(30), ConvState::Human),
+        (at(110), ConvState::Closed),
+    ];
+    t.holders = vec![(at(5), "mei".into()), (at(30), "tao".into())];
+    t.last_agent = Some("tao".into());
+    t.rating = Some(4);
+    let d = DayTally::of("2026-11-23", std::slice::from_ref(&t), shop(), false);
+    let (mei, tao) = (d.agents["mei"].figures(), d.agents["tao"].figures());
+    // mei answers for 5 s from her assignment and her one reply 5 s after the buyer;
+    // tao for the 70 s from his.
+    assert!(close(mei.human_first_response_avg_s, 5.0), "{mei:?}");
+    assert!(close(mei.human_avg_response_s, 5.0), "{mei:?}");
+    assert!(close(tao.human_first_response_avg_s, 70.0), "{tao:?}");
+    assert!(close(tao.human_avg_response_s, 60.0), "{tao:?}");
+    assert_eq!((mei.ratings, tao.ratings), (0, 1));
+    // The whole shop: from the hand-over.
+    assert!(close(d.all.figures().human_first_response_avg_s, 10.0));
+    // The last holder is credited even without a word written.
+    t.lines.retain(|l| l.who != agent("tao"));
+    let d = DayTally::of("2026-11-23", &[t], shop(), false);
+    assert_eq!(d.agents["tao"].ratings, 1);
+    assert_eq!(d.agents["tao"].conversations, 1);
+}
+
+#[test]
+fn an_agent_answering_after_the_bots_apology_answers_the_turn() {
+    // A complaint hands the buyer over at once: the bot apologises at 0 s and the
+    // agent answers at 2 s. The turn is the agent's, within 30 s and 3 minutes.
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (0, Who::Bot, Some("intent")),
+            (2, agent("mei"), None),
+        ],
+    );
+    t.modes = vec![(at(0), ConvState::Queued), (at(1), ConvState::Human)];
+    let f = Figures::of(&[t], shop());
+    assert!(close(f.human_3min_rate, 1.0), "{f:?}");
+    assert!(close(f.human_response_30s_rate, 1.0), "{f:?}");
+    assert!(close(f.human_avg_response_s, 2.0), "{f:?}");
+    assert!(
+        close(f.avg_response_s, 0.0),
+        "the bot answered first: {f:?}"
+    );
+}
+
+#[test]
+fn what_is_written_after_the_close_answers_nothing() {
+    // A ticket's follow-up hours after the close is no reply to the last question.
+    let mut t = tl(
+        1,
+        1,
+        &[
+            (0, Who::Buyer, None),
+            (5, agent("mei"), None),
+            (20, Who::Buyer, None),
+            (4000, Who::Bot, None),
+        ],
+    );
+    t.modes = vec![(at(0), ConvState::Human), (at(30), ConvState::Closed)];
+    let turns = t.turns();
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[1].answered, None, "{turns:?}");
+    let f = Figures::of(&[t], shop());
+    assert!(close(f.avg_response_s, 5.0), "{f:?}");
+}
+
+#[test]
+fn a_buyer_who_comes_back_on_another_day_is_one_buyer_of_the_range() {
+    let day1 = Tally::of(&[tl(1, 7, &[(0, Who::Buyer, None)])], shop());
+    let day2 = Tally::of(&[tl(2, 7, &[(0, Who::Buyer, None)])], shop());
+    let mut range = Tally::default();
+    range.merge(&day1);
+    range.merge(&day2);
+    assert_eq!((range.conversations, range.buyers), (2, 1));
 }

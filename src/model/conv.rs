@@ -36,6 +36,27 @@ impl fmt::Display for ConvId {
 /// The web chat page's channel name.
 pub const WEB_CHANNEL: &str = "web";
 
+/// How pages name a channel: the platforms' Chinese names for their usual ids
+/// (qianniu → 千牛), any other channel by its id.
+pub fn channel_label(channel: impl AsRef<str>) -> String {
+    let id = channel.as_ref();
+    match id {
+        WEB_CHANNEL => "网页聊天",
+        "qianniu" => "千牛",
+        "taobao" => "淘宝",
+        "tmall" => "天猫",
+        "douyin" | "doudian" => "抖店",
+        "pdd" | "pinduoduo" => "拼多多",
+        "jd" | "jingdong" => "京东",
+        "wechat" | "weixin" | "wecom" | "wxkf" => "微信客服",
+        "kuaishou" => "快手",
+        "xiaohongshu" | "xhs" => "小红书",
+        "youzan" => "有赞",
+        _ => id,
+    }
+    .to_string()
+}
+
 /// A buyer, known per channel by the channel's own id for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Buyer {
@@ -182,6 +203,10 @@ pub struct Conversation {
     /// Every state change, in order: (when, the new state). Metrics read it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modes: Vec<(DateTime<Utc>, ConvState)>,
+    /// Every assignment, in order: (when, the agent given it). Metrics give each agent
+    /// the part they held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<(DateTime<Utc>, UserId)>,
     /// Agents this buyer was moved away from for not answering, while still waiting
     /// for a first answer; not offered the buyer again until it goes back to the bot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -229,6 +254,7 @@ impl Conversation {
             invited_at: None,
             rating: None,
             modes: Vec::new(),
+            holders: Vec::new(),
             passed_over: Vec::new(),
         }
     }
@@ -541,6 +567,13 @@ impl Order {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn channels_are_named_as_sellers_know_them() {
+        assert_eq!(super::channel_label("qianniu"), "千牛");
+        assert_eq!(super::channel_label(super::WEB_CHANNEL), "网页聊天");
+        assert_eq!(super::channel_label("myshop"), "myshop");
+    }
+
     use super::*;
 
     #[test]

@@ -165,7 +165,13 @@ impl SearchPage {
             .map(|(v, l)| (v.to_string(), l.to_string()));
         Ok(SearchPage {
             agents: opts(&q.agent, agents),
-            channels: opts(&q.channel, channels.into_iter().map(|c| (c.clone(), c))),
+            channels: opts(
+                &q.channel,
+                channels.into_iter().map(|c| {
+                    let label = crate::model::conv::channel_label(&c);
+                    (c, label)
+                }),
+            ),
             states: opts(&q.state, states),
             senders: opts(&q.sender, senders),
             ctx,
