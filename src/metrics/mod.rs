@@ -51,6 +51,10 @@ pub struct Line {
     pub band: Option<String>,
 }
 
+/// An agent's hold on a conversation: from when, until when and into what state (open
+/// while they still hold it).
+type Hold = (DateTime<Utc>, Option<(DateTime<Utc>, ConvState)>);
+
 /// A conversation as metrics see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeline {
@@ -228,7 +232,7 @@ impl Timeline {
             });
         }
         // (start, end, how it ended) of each hold.
-        let mut holds: Vec<(DateTime<Utc>, Option<(DateTime<Utc>, ConvState)>)> = Vec::new();
+        let mut holds: Vec<Hold> = Vec::new();
         for (i, (start, who)) in self.holders.iter().enumerate() {
             if who != agent {
                 continue;
