@@ -118,7 +118,7 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
     let csv = String::from_utf8(body[3..].to_vec()).unwrap();
     let row = csv.lines().nth(1).unwrap();
     assert!(
-        row.starts_with("2026-11-20,3,3,24.6667,28.0000,24.6667,28.0000,"),
+        row.starts_with("2026-11-20,3,3,24.7,28.0,24.7,28.0,66.67,"),
         "{row}"
     );
 
@@ -142,6 +142,14 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
     )
     .await;
     assert!(csv.contains("\nmei,2,"), "{csv}");
+    // No bot or hand-over rates for one agent: every buyer they served was handed over.
+    let mei: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("mei,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    assert_eq!((mei[10], mei[11], mei[12]), ("", "", ""), "{csv}");
     let csv = text(
         call_service(
             &app,
@@ -155,7 +163,7 @@ async fn the_dashboard_shows_the_figures_of_imported_history() {
     )
     .await;
     assert!(
-        csv.contains("\njd,1,") && csv.contains("\ntaobao,2,"),
+        csv.contains("\n京东,1,") && csv.contains("\n淘宝,2,"),
         "{csv}"
     );
 

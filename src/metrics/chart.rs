@@ -50,7 +50,7 @@ fn label(v: f64, unit: Unit) -> String {
     };
     match unit {
         Unit::Percent => format!("{}%", num(v * 100.0)),
-        Unit::Seconds => format!("{}s", num(v)),
+        Unit::Seconds => format!("{}秒", num(v)),
         Unit::Count => num(v),
     }
 }
@@ -293,6 +293,13 @@ mod tests {
         assert_eq!(label(0.5, Unit::Count), "0.5");
         assert_eq!(label(2.0, Unit::Count), "2");
         assert_eq!(label(0.125, Unit::Percent), "12.5%");
+    }
+
+    #[test]
+    fn labels_speak_chinese_units() {
+        assert_eq!(label(12.5, Unit::Seconds), "12.5秒");
+        assert_eq!(label(0.5, Unit::Percent), "50%");
+        assert_eq!(label(3.0, Unit::Count), "3");
     }
 
     #[test]

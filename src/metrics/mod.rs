@@ -466,6 +466,8 @@ pub struct Figures {
     pub answer_question_ratio: Option<f64>,
     /// 满意率: (很满意 + 满意) ÷ ratings.
     pub satisfaction_rate: Option<f64>,
+    /// The bot's 满意率: the same over ratings of conversations no agent served.
+    pub bot_satisfaction_rate: Option<f64>,
     /// 评价率: ratings ÷ conversations.
     pub rating_rate: Option<f64>,
     /// 邀评率: invited ÷ conversations.
@@ -540,6 +542,9 @@ pub struct Tally {
     pub bot_intent: u64,
     pub ratings: u64,
     pub satisfied: u64,
+    /// Ratings of conversations no agent served (credited to the bot), and the good ones.
+    pub bot_ratings: u64,
+    pub bot_satisfied: u64,
     pub invited: u64,
     pub reject_risk: u64,
     /// Conversations only the bot served, and those whose buyer ordered within 24 h.
@@ -592,6 +597,10 @@ impl Tally {
             }
             if (1..=5).contains(&level) {
                 self.levels[usize::from(level - 1)] += 1;
+            }
+            if t.served().is_empty() {
+                self.bot_ratings += 1;
+                self.bot_satisfied += u64::from(level >= 4);
             }
             if level <= 2 {
                 for r in &t.reasons {
@@ -730,6 +739,8 @@ impl Tally {
             bot_intent,
             ratings,
             satisfied,
+            bot_ratings,
+            bot_satisfied,
             invited,
             reject_risk,
             bot_only,
@@ -773,6 +784,7 @@ impl Tally {
             first_ask_completion_rate: r(self.transferred_buyers, self.buyers).map(|x| 1.0 - x),
             answer_question_ratio: r(self.human_agent_messages, self.human_buyer_messages),
             satisfaction_rate: r(self.satisfied, self.ratings),
+            bot_satisfaction_rate: r(self.bot_satisfied, self.bot_ratings),
             rating_rate: r(self.ratings, self.conversations),
             invite_rate: r(self.invited, self.conversations),
             reject_risk_conversations: self.reject_risk as usize,

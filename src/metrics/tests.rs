@@ -541,3 +541,14 @@ fn a_buyer_who_comes_back_on_another_day_is_one_buyer_of_the_range() {
     range.merge(&day2);
     assert_eq!((range.conversations, range.buyers), (2, 1));
 }
+
+#[test]
+fn the_bot_is_rated_on_the_conversations_it_served_alone() {
+    let mut bot = tl(1, 1, &[(0, Who::Buyer, None), (1, Who::Bot, Some("exact"))]);
+    bot.rating = Some(2);
+    let mut human = tl(2, 2, &[(0, Who::Buyer, None), (9, agent("mei"), None)]);
+    human.rating = Some(5);
+    let f = Figures::of(&[bot, human], shop());
+    assert!(close(f.satisfaction_rate, 0.5));
+    assert!(close(f.bot_satisfaction_rate, 0.0), "{f:?}");
+}

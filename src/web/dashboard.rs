@@ -406,18 +406,13 @@ pub struct AgentsPage {
 }
 
 fn agent_rows(state: &AppState, v: &MetricsView) -> Result<Vec<AgentRow>, AppError> {
-    let names: std::collections::HashMap<String, String> = state
-        .desk
-        .list_users()?
-        .into_iter()
-        .map(|u| (u.name, u.nickname))
-        .collect();
+    let names = state.desk.nicknames_by_login()?;
     let scores = state.desk.qa_scores()?;
     let mut rows: Vec<AgentRow> = v
         .agents
         .iter()
         .map(|(name, t)| AgentRow {
-            nickname: names.get(name).cloned().unwrap_or_else(|| name.clone()),
+            nickname: super::qa::shown(&names, name),
             qa: scores
                 .get(name)
                 .map(|(pct, n)| format!("{pct:.1}（{n}）"))
@@ -571,44 +566,60 @@ const COLUMNS: [&str; 19] = [
     "人工首次响应时长(秒)",
     "平均响应时长(秒)",
     "人工平均响应时长(秒)",
-    "30秒应答率",
-    "首次30秒应答率",
-    "3分钟人工响应率",
-    "机器人解决率",
-    "转人工率",
-    "首问完成率",
-    "问答比",
-    "满意率",
-    "评价率",
-    "邀评率",
+    "30秒应答率(%)",
+    "首次30秒应答率(%)",
+    "3分钟人工响应率(%)",
+    "机器人解决率(%)",
+    "转人工率(%)",
+    "首问完成率(%)",
+    "问答比(%)",
+    "满意率(%)",
+    "评价率(%)",
+    "邀评率(%)",
     "消息拒收风险会话",
-    "询单转化率(机器人)",
-    "询单转化率(人工)",
+    "询单转化率(机器人)(%)",
+    "询单转化率(人工)(%)",
 ];
 
+/// One CSV row of figures: seconds to one decimal, rates as percentages (as the pages
+/// show them); empty where nothing was measured.
 fn cells(f: &Figures) -> Vec<String> {
-    let n = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let secs = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let pct = |v: Option<f64>| v.map(|v| format!("{:.2}", v * 100.0)).unwrap_or_default();
     vec![
         f.conversations.to_string(),
         f.consulting_buyers.to_string(),
-        n(f.first_response_avg_s),
-        n(f.human_first_response_avg_s),
-        n(f.avg_response_s),
-        n(f.human_avg_response_s),
-        n(f.response_30s_rate),
-        n(f.first_response_30s_rate),
-        n(f.human_3min_rate),
-        n(f.bot_resolution_rate),
-        n(f.transfer_rate),
-        n(f.first_ask_completion_rate),
-        n(f.answer_question_ratio),
-        n(f.satisfaction_rate),
-        n(f.rating_rate),
-        n(f.invite_rate),
+        secs(f.first_response_avg_s),
+        secs(f.human_first_response_avg_s),
+        secs(f.avg_response_s),
+        secs(f.human_avg_response_s),
+        pct(f.response_30s_rate),
+        pct(f.first_response_30s_rate),
+        pct(f.human_3min_rate),
+        pct(f.bot_resolution_rate),
+        pct(f.transfer_rate),
+        pct(f.first_ask_completion_rate),
+        pct(f.answer_question_ratio),
+        pct(f.satisfaction_rate),
+        pct(f.rating_rate),
+        pct(f.invite_rate),
         f.reject_risk_conversations.to_string(),
-        n(f.bot_conversion_rate),
-        n(f.human_conversion_rate),
+        pct(f.bot_conversion_rate),
+        pct(f.human_conversion_rate),
     ]
+}
+
+/// An agent's figures without the ones about the bot or the shop's hand-overs, which
+/// say nothing of one agent (every conversation they served was handed over).
+fn agent_figures(mut f: Figures) -> Figures {
+    f.bot_resolution_rate = None;
+    f.transfer_rate = None;
+    f.first_ask_completion_rate = None;
+    f.bot_conversion_rate = None;
+    f.bot_answer_rate = None;
+    f.bot_satisfaction_rate = None;
+    f.bot_unmatched_rate = None;
+    f
 }
 
 /// GET /dashboard/export?table=… — any dashboard table as CSV (UTF-8 with BOM): `days`,
@@ -653,8 +664,20 @@ pub async fn export(
                 .map(|(d, t)| (d.format("%Y-%m-%d").to_string(), t.figures()))
                 .collect(),
         ),
-        "agents" => figures("客服", rows_of(&v.agents)),
-        "channels" if staff_view => figures("渠道", rows_of(&v.channels)),
+        "agents" => figures(
+            "客服",
+            agent_rows(&state, &v)?
+                .into_iter()
+                .map(|r| (r.nickname, agent_figures(r.f)))
+                .collect(),
+        ),
+        "channels" if staff_view => figures(
+            "渠道",
+            rows_of(&v.channels)
+                .into_iter()
+                .map(|(c, f)| (crate::model::conv::channel_label(&c), f))
+                .collect(),
+        ),
         "groups" if staff_view => figures("技能组", group_rows(&state, &v)?),
         "ratings" => counts(
             ["评价", "数量"],
