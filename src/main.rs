@@ -519,9 +519,12 @@ fn metrics(
     value["agent"] = agent.map(String::from).into();
     if json {
         println!("{value}");
-    } else if let Some(map) = value.as_object() {
-        for (k, v) in map {
-            println!("{k:<28} {v}");
+    } else {
+        let who = agent.map(|a| format!("（客服 {a}）")).unwrap_or_default();
+        println!("数据指标 {from} 至 {to}{who}");
+        for (key, name, unit) in xiaoer::metrics::FIGURE_NAMES {
+            let shown = xiaoer::metrics::shown(value[*key].as_f64(), *unit);
+            println!("{name}\t{shown}");
         }
     }
     Ok(())

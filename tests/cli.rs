@@ -507,6 +507,19 @@ async fn metrics_prints_every_figure_for_a_date_range() {
     assert_eq!(v["bot_resolution_rate"], 0.5);
     assert!(v["satisfaction_rate"].is_null(), "no ratings yet");
     assert_eq!(v["from"], "2026-11-23");
+    // Without --json: the figures as the pages name and show them.
+    let o = xiaoer(
+        &data,
+        &["metrics", "--from", "2026-11-23", "--to", "2026-11-23"],
+        "",
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("数据指标 2026-11-23 至 2026-11-23")
+            && out.contains("首次30秒应答率\t100.0%")
+            && out.contains("满意率\t—"),
+        "{out}"
+    );
 
     // Another day has nothing; bad input is one clear error.
     let o = xiaoer(

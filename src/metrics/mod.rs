@@ -488,6 +488,50 @@ pub struct Figures {
     pub ratings: usize,
 }
 
+/// Each figure of `Figures` as people read it: its JSON key, its name on the pages,
+/// and its unit (rates are fractions shown as percentages).
+pub const FIGURE_NAMES: &[(&str, &str, chart::Unit)] = {
+    use chart::Unit::{Count, Percent, Seconds};
+    &[
+        ("conversations", "会话数", Count),
+        ("consulting_buyers", "咨询人数", Count),
+        ("buyer_messages", "买家消息数", Count),
+        ("first_response_avg_s", "首次响应时长", Seconds),
+        ("human_first_response_avg_s", "人工首次响应时长", Seconds),
+        ("avg_response_s", "平均响应时长", Seconds),
+        ("human_avg_response_s", "人工平均响应时长", Seconds),
+        ("response_30s_rate", "30秒应答率", Percent),
+        ("human_response_30s_rate", "人工30秒应答率", Percent),
+        ("first_response_30s_rate", "首次30秒应答率", Percent),
+        ("human_3min_rate", "3分钟人工响应率", Percent),
+        ("bot_resolution_rate", "机器人解决率", Percent),
+        ("transfer_rate", "转人工率", Percent),
+        ("first_ask_completion_rate", "首问完成率", Percent),
+        ("answer_question_ratio", "问答比", Percent),
+        ("satisfaction_rate", "满意率", Percent),
+        ("bot_satisfaction_rate", "满意率（机器人）", Percent),
+        ("rating_rate", "评价率", Percent),
+        ("invite_rate", "邀评率", Percent),
+        ("reject_risk_conversations", "消息拒收风险会话", Count),
+        ("bot_answer_rate", "机器人应答率", Percent),
+        ("bot_unmatched_rate", "未识别率", Percent),
+        ("bot_conversion_rate", "询单转化率（机器人）", Percent),
+        ("human_conversion_rate", "询单转化率（人工）", Percent),
+        ("ratings", "评价数", Count),
+    ]
+};
+
+/// `value` of a figure in `unit` as the pages show it: "66.7%", "12.5 秒", "—" for
+/// nothing measured.
+pub fn shown(value: Option<f64>, unit: chart::Unit) -> String {
+    match (value, unit) {
+        (None, _) => "—".into(),
+        (Some(v), chart::Unit::Percent) => format!("{:.1}%", v * 100.0),
+        (Some(v), chart::Unit::Seconds) => format!("{v:.1} 秒"),
+        (Some(v), chart::Unit::Count) => format!("{v:.0}"),
+    }
+}
+
 /// What the human-mode rules need to know about the shop.
 #[derive(Debug, Clone, Copy)]
 pub struct Shop {

@@ -552,3 +552,21 @@ fn the_bot_is_rated_on_the_conversations_it_served_alone() {
     assert!(close(f.satisfaction_rate, 0.5));
     assert!(close(f.bot_satisfaction_rate, 0.0), "{f:?}");
 }
+
+#[test]
+fn every_figure_has_a_name_and_a_unit() {
+    let json = serde_json::to_value(Figures::default()).unwrap();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut named: Vec<&str> = FIGURE_NAMES.iter().map(|(k, _, _)| *k).collect();
+    keys.sort_unstable();
+    named.sort_unstable();
+    assert_eq!(keys, named);
+    assert_eq!(shown(Some(0.6667), chart::Unit::Percent), "66.7%");
+    assert_eq!(shown(Some(12.25), chart::Unit::Seconds), "12.2 秒");
+    assert_eq!(shown(None, chart::Unit::Count), "—");
+}
