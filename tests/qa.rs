@@ -139,7 +139,10 @@ async fn red_lines_alert_supervisors_live_and_closed_conversations_are_inspected
         .await,
     )
     .await;
-    assert!(html.contains("质检发现"));
+    assert!(
+        html.contains("质检发现") && html.contains("（小美）"),
+        "{html}"
+    );
     assert!(
         html.contains("渠道 千牛"),
         "the channel by its name: {html}"

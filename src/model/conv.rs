@@ -345,7 +345,7 @@ impl Sender {
 }
 
 /// What the bot knew when it wrote a message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BotMeta {
     /// `exact`, `guided`, `none`, or `unknown` for imported history (which does not
     /// record how the bot matched).

@@ -30,8 +30,9 @@ pub struct TranscriptPage {
     pub messages: Vec<MsgView>,
     /// Staff may open it in the workspace to act on it.
     pub staff: bool,
-    /// What quality inspection found (shown to supervisors and the owner).
-    pub findings: Vec<crate::model::Finding>,
+    /// What quality inspection found (shown to supervisors and the owner), with the
+    /// agent's nickname.
+    pub findings: Vec<(crate::model::Finding, String)>,
 }
 
 /// GET /conversations/{id}
@@ -73,7 +74,15 @@ pub async fn page(
         messages: msgs.into_iter().map(|m| msg_view(m, tz)).collect(),
         staff: me.user.role != Role::Trainer,
         findings: if matches!(me.user.role, Role::Owner | Role::Supervisor) {
-            state.desk.store().read()?.findings_of(conv.id)?
+            let nick = state.desk.nicknames_by_login()?;
+            let found = state.desk.store().read()?.findings_of(conv.id)?;
+            found
+                .into_iter()
+                .map(|f| {
+                    let who = f.agent.as_deref().map(|a| super::qa::shown(&nick, a));
+                    (f, who.unwrap_or_default())
+                })
+                .collect()
         } else {
             Vec::new()
         },

@@ -212,9 +212,10 @@ pub fn msg_view(m: Message, tz: Tz) -> MsgView {
                 _ => "未匹配",
             };
             match (&b.intent, &b.entry) {
+                // An intent's reply is no KB match, found or missed: just the intent.
                 (Some(i), _) => {
                     let i = crate::bot::Intent::parse(i).map_or(i.as_str(), |i| i.label());
-                    format!("{band} · 意图 {i}")
+                    format!("意图 · {i}")
                 }
                 (None, Some(e)) => format!("{band} · {e}"),
                 (None, None) => band.to_string(),
@@ -729,4 +730,40 @@ pub async fn delete_quick(
         .delete_quick_reply(&me.user, id.into_inner())
         .await?;
     Ok(redirect("/desk/quick?done=deleted"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BotMeta, ConvId};
+
+    #[test]
+    fn a_bots_reply_to_an_intent_is_labelled_by_the_intent_alone() {
+        let meta = |band: &str, intent: Option<&str>, entry: Option<&str>| BotMeta {
+            band: band.into(),
+            entry: entry.map(String::from),
+            intent: intent.map(String::from),
+            ..BotMeta::default()
+        };
+        let msg = |bot| Message {
+            conv: ConvId(1),
+            seq: 1,
+            at: Utc::now(),
+            from: Sender::Bot,
+            text: "感谢您的支持".into(),
+            client_msg_id: None,
+            bot: Some(bot),
+        };
+        let tz = chrono_tz::Asia::Shanghai;
+        let note = |b| msg_view(msg(b), tz).note;
+        assert_eq!(
+            note(meta("none", Some("positive"), None)),
+            "意图 · 致谢好评"
+        );
+        assert_eq!(
+            note(meta("exact", None, Some("ship-free"))),
+            "直接回答 · ship-free"
+        );
+        assert_eq!(note(meta("none", None, None)), "未匹配");
+    }
 }
