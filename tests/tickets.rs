@@ -196,6 +196,33 @@ async fn a_ticket_from_a_conversation_is_worked_through_and_the_buyer_is_told() 
             .status(),
         StatusCode::SEE_OTHER
     );
+    // Assigned to mei, the ticket is on her 待办 until it is resolved.
+    let todo = "指派给我、尚未解决的工单</a> <strong class=\"badge";
+    let home = text(call_service(&app, get("/", Some(&mei)).to_request()).await).await;
+    assert!(home.contains(&format!("{todo}\">0</strong>")), "{home}");
+    let mei_id = shop.user_id("mei").0.to_string();
+    let res = call_service(
+        &app,
+        post(
+            &page,
+            Some(&mei),
+            &[
+                ("_csrf", &mei.csrf),
+                ("status", "processing"),
+                ("priority", "2"),
+                ("group", ""),
+                ("assignee", &mei_id),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let home = text(call_service(&app, get("/", Some(&mei)).to_request()).await).await;
+    assert!(
+        home.contains(&format!("{todo} warn\">1</strong>")),
+        "{home}"
+    );
     let res = call_service(
         &app,
         post(

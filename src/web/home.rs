@@ -72,6 +72,16 @@ pub async fn home(
             count: lists.mine.len(),
             href: "/desk",
         });
+        let mine = crate::desk::tickets::TicketFilter {
+            status: "open".into(),
+            assignee: "me".into(),
+            ..Default::default()
+        };
+        todo.push(Todo {
+            label: "指派给我、尚未解决的工单",
+            count: state.desk.tickets(&me.user, &mine)?.len(),
+            href: "/tickets?status=open&assignee=me",
+        });
     }
     if me.user.role == Role::Owner {
         // Buyers' bridges not getting the shop's answers is only seen on 渠道接入.
