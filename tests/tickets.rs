@@ -526,3 +526,84 @@ async fn tickets_are_edited_after_creation_and_filtered_by_assignee_and_group() 
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{q}");
     }
 }
+
+#[actix_web::test]
+async fn a_ticket_goes_to_the_group_its_type_names() {
+    let shop = shop(clock()).await;
+    shop.add("tao", Role::Agent).await;
+    let (mei_id, tao_id) = (shop.user_id("mei"), shop.user_id("tao"));
+    regional_groups(
+        &shop,
+        &[("售前组", "上海", mei_id), ("售后组", "广东", tao_id)],
+    )
+    .await;
+    let groups = shop.state.desk.groups().unwrap();
+    let after_sale = groups.iter().find(|g| g.name == "售后组").unwrap().id;
+    let app = app(&shop).await;
+    let lead = shop.session("lead").await;
+    let mei = shop.session("mei").await;
+    // 退款退货 is handled by 售后组; a group that does not exist is refused.
+    let save = |group: &str| {
+        post(
+            "/tickets/types",
+            Some(&lead),
+            &[
+                ("_csrf", lead.csrf.as_str()),
+                ("id", "6"),
+                ("name", "退款退货"),
+                ("sla_hours", "24"),
+                ("follow_up", ""),
+                ("enabled", "1"),
+                ("group", group),
+            ],
+        )
+        .to_request()
+    };
+    let before = shop.snapshot();
+    assert!(
+        call_service(&app, save("999"))
+            .await
+            .status()
+            .is_client_error()
+    );
+    assert_eq!(shop.snapshot(), before);
+    let res = call_service(&app, save(&after_sale.0.to_string())).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html =
+        text(call_service(&app, get("/tickets/types", Some(&lead)).to_request()).await).await;
+    assert!(
+        html.contains(&format!(
+            "<option value=\"{}\" selected>售后组</option>",
+            after_sale.0
+        )),
+        "{html}"
+    );
+
+    // A buyer in 上海 is served by 售前组; their refund ticket goes to 售后组.
+    let token = api_token(&shop, "qianniu").await;
+    let r = buyer_says(&app, &token, "b1", "上海", "转人工").await;
+    let conv = r["conversation_id"].as_u64().unwrap();
+    let res = call_service(
+        &app,
+        post(
+            "/tickets",
+            Some(&mei),
+            &[
+                ("_csrf", mei.csrf.as_str()),
+                ("kind", "6"),
+                ("priority", "1"),
+                ("conv", &conv.to_string()),
+                ("order_id", ""),
+                ("description", "买家要退货退款"),
+                ("attachments", ""),
+                ("group", ""),
+                ("assignee", ""),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = ticket_id(&location(&res));
+    assert_eq!(shop.state.desk.ticket(id).unwrap().group, Some(after_sale));
+}

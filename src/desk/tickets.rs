@@ -149,6 +149,11 @@ impl Desk {
                 if types.iter().any(|x| x.id != t.id && x.name == t.name) {
                     return Err(store::Error::Conflict(format!("已有类型“{}”", t.name)));
                 }
+                if let Some(g) = t.group
+                    && tx.get_group(g)?.is_none()
+                {
+                    return Err(store::Error::Conflict("没有这个技能组".into()));
+                }
                 tx.append_audit(&audit)?;
                 tx.put_ticket_type(t.clone())
             })
@@ -157,7 +162,7 @@ impl Desk {
     }
 
     /// A new ticket's fields taken from conversation `conv`: its buyer's latest order
-    /// and last messages, and the conversation's group.
+    /// and last messages. The group is left to the type (see `create_ticket`).
     pub fn ticket_prefill(&self, user: &User, conv: ConvId) -> Result<NewTicket> {
         let c = self.check_visible(user, conv)?;
         let r = self.store.read()?;
@@ -188,7 +193,7 @@ impl Desk {
                 format!("买家说：{}", said.join(" / "))
             },
             attachments: Vec::new(),
-            group: c.group,
+            group: None,
             assignee: Some(user.id),
         })
     }
@@ -206,10 +211,16 @@ impl Desk {
             inv.add("kind", "请选择工单类型");
         }
         check_people(&r, n.group, n.assignee, &mut inv)?;
-        let buyer = match n.conv {
-            Some(c) => Some(self.check_visible(user, c)?.buyer),
+        let from = match n.conv {
+            Some(c) => Some(self.check_visible(user, c)?),
             None => None,
         };
+        let buyer = from.as_ref().map(|c| c.buyer);
+        // No group chosen: the type's (退款退货 → 售后组), else the conversation's.
+        let group = n
+            .group
+            .or(kind.as_ref().and_then(|k| k.group))
+            .or(from.and_then(|c| c.group));
         inv.into_result()?;
         drop(r);
         let sla = kind.map(|k| k.sla_hours).unwrap_or(24);
@@ -224,7 +235,7 @@ impl Desk {
             order_id: n.order_id.trim().to_string(),
             description: n.description.trim().to_string(),
             attachments: n.attachments,
-            group: n.group,
+            group,
             assignee: n.assignee,
             due_at: now + Duration::hours(i64::from(sla)),
             created_at: now,

@@ -21,6 +21,10 @@ pub struct TicketType {
     pub follow_up: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The skill group that handles tickets of this type (退款退货 → 售后组); `None`:
+    /// the group of the conversation the ticket comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
 }
 
 fn yes() -> bool {
@@ -79,6 +83,7 @@ impl TicketType {
             sla_hours: sla,
             follow_up: text.into(),
             enabled: true,
+            group: None,
         })
         .collect()
     }

@@ -448,6 +448,7 @@ pub async fn comment(
 pub struct TypesPage {
     pub ctx: PageCtx,
     pub types: Vec<TicketType>,
+    pub groups: Vec<Group>,
 }
 
 /// GET /tickets/types
@@ -459,6 +460,7 @@ pub async fn types(
     Ok(TypesPage {
         ctx,
         types: state.desk.ticket_types()?,
+        groups: state.desk.groups()?,
     })
 }
 
@@ -475,6 +477,9 @@ pub struct TypeForm {
     /// Present when the box is ticked.
     #[serde(default)]
     pub enabled: Option<String>,
+    /// A skill group id; empty for the conversation's group.
+    #[serde(default)]
+    pub group: String,
 }
 
 /// POST /tickets/types — add or change a type.
@@ -489,6 +494,7 @@ pub async fn save_type(
         sla_hours: f.sla_hours.trim().parse().unwrap_or(0),
         follow_up: f.follow_up,
         enabled: f.enabled.is_some(),
+        group: id_or_none(&f.group, GroupId)?,
     };
     state
         .desk
