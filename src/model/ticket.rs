@@ -320,6 +320,7 @@ mod tests {
             sla_hours: 0,
             follow_up: "长".repeat(501),
             enabled: true,
+            group: None,
         };
         assert_eq!(bad.validate().unwrap_err().0.len(), 3);
     }
@@ -333,6 +334,7 @@ mod tests {
             follow_up: "亲，订单 {{订单号}} 已处理（工单 {{工单号}}），{{店铺名}}感谢您的耐心"
                 .into(),
             enabled: true,
+            group: None,
         };
         assert!(t.validate().is_ok());
         for unknown in ["{{订单编号}} 已处理", "{{商品名}}已补发"] {
