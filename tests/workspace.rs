@@ -823,3 +823,105 @@ async fn a_supervisor_monitors_barges_in_takes_over_and_force_closes() {
         "{html}"
     );
 }
+
+fn conv_of(shop: &TestShop, id: u64) -> xiaoer::model::Conversation {
+    use xiaoer::store::prelude::*;
+    let r = shop.state.desk.store().read().unwrap();
+    r.get_conv(xiaoer::model::ConvId(id)).unwrap().unwrap()
+}
+
+/// 主动联系: after a conversation ends, the agent writes to the buyer first, in a new
+/// conversation they serve; the buyer's answer lands there; the buyer is invited to
+/// rate only once they have answered.
+#[actix_web::test]
+async fn an_agent_contacts_a_buyer_after_the_conversation_ended() {
+    let shop = shop().await;
+    let app = app(&shop).await;
+    let token = api_token(&shop, "qianniu").await;
+    let mei = shop.session("mei").await;
+    let r = buyer_says(&app, &token, "b1", "", "转人工").await;
+    let old = r["conversation_id"].as_u64().unwrap();
+    let act = |sess: &Sess, conv: u64, path: &str, text: &str| {
+        let mut form = vec![("_csrf", sess.csrf.clone())];
+        if !text.is_empty() {
+            form.push(("text", text.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post(&format!("/desk/c/{conv}/{path}"), Some(sess), &pairs).to_request()
+    };
+    for (path, text) in [("take", ""), ("send", "亲，在的"), ("close", "")] {
+        let res = call_service(&app, act(&mei, old, path, text)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    let page = text(
+        call_service(
+            &app,
+            get(&format!("/desk/c/{old}"), Some(&mei)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        page.contains(&format!("action=\"/desk/c/{old}/contact\"")),
+        "{page}"
+    );
+
+    // Bad input changes nothing: empty text, a conversation mei may not see.
+    let before = shop.snapshot();
+    let res = call_service(&app, act(&mei, old, "contact", "")).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = call_service(&app, act(&mei, 999, "contact", "在吗")).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(shop.snapshot(), before);
+
+    let res = call_service(&app, act(&mei, old, "contact", "亲，您的订单已经补发了")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let new: u64 = location(&res)
+        .trim_start_matches("/desk/c/")
+        .parse()
+        .unwrap();
+    assert_ne!(new, old);
+    let c = conv_of(&shop, new);
+    assert_eq!(c.state, xiaoer::model::ConvState::Human);
+    assert_eq!(c.agent, Some(shop.user_id("mei")));
+    // The bridge sees mei's message; the buyer's answer lands in that conversation
+    // and the bot stays out of it.
+    let msgs = json(call_service(&app, conv_messages(&token, new).to_request()).await).await;
+    let said: Vec<&str> = msgs["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        said,
+        ["亲，您的订单已经补发了"],
+        "no notice of a hand-over the buyer never asked for"
+    );
+    let r = buyer_says(&app, &token, "b1", "", "好的收到").await;
+    assert_eq!(r["conversation_id"].as_u64(), Some(new));
+    assert_eq!(r["state"], "human");
+    assert!(r["replies"].as_array().unwrap().is_empty(), "{r}");
+    // While it is open, contacting again refuses another agent and goes on for mei.
+    let res = call_service(&app, act(&mei, old, "contact", "还有别的问题吗")).await;
+    assert_eq!(location(&res), format!("/desk/c/{new}"));
+    let lead = shop.session("lead").await;
+    let before = shop.snapshot();
+    let res = call_service(&app, act(&lead, old, "contact", "您好")).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(shop.snapshot(), before);
+
+    // Closed after the buyer answered: invited. Contacted again and never answered:
+    // not invited.
+    call_service(&app, act(&mei, new, "close", "")).await;
+    assert!(conv_of(&shop, new).invited_at.is_some());
+    let res = call_service(&app, act(&mei, new, "contact", "亲，赠品也寄出了")).await;
+    let quiet: u64 = location(&res)
+        .trim_start_matches("/desk/c/")
+        .parse()
+        .unwrap();
+    call_service(&app, act(&mei, quiet, "close", "")).await;
+    let c = conv_of(&shop, quiet);
+    assert_eq!(c.state, xiaoer::model::ConvState::Closed);
+    assert!(c.invited_at.is_none(), "the buyer never answered");
+}

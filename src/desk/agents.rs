@@ -158,6 +158,61 @@ impl Desk {
         .await
     }
 
+    /// Starts a conversation with a buyer (主动联系): the agent writes first (about an
+    /// order, a restock) and the buyer answers in that conversation, served by them.
+    /// A buyer the agent already serves gets the message there; a buyer in another
+    /// open conversation is served there and is refused here. The buyer is invited to
+    /// rate only if they answer (see `Changes::invite`).
+    pub async fn start_conversation(
+        &self,
+        user: &User,
+        buyer: crate::model::BuyerId,
+        text: &str,
+    ) -> Result<ConvId> {
+        if user.role == Role::Trainer {
+            return Err(Error::Forbidden);
+        }
+        check_text(text)?;
+        let now = self.clock.now();
+        let who = user.clone();
+        let (id, events) = self
+            .store
+            .write(move |tx| {
+                let mut b = tx.get_buyer(buyer)?.ok_or(store::Error::NotFound)?;
+                let mut conv = match tx.open_conv_of(buyer)? {
+                    Some(c) if c.state == ConvState::Human && c.agent == Some(who.id) => {
+                        return Ok((c.id, Vec::new()));
+                    }
+                    Some(c) => {
+                        return Err(store::Error::Conflict(format!(
+                            "这位买家正在会话 #{} 中（{}），请在对话里接待",
+                            c.id.0,
+                            c.state.label()
+                        )));
+                    }
+                    None => {
+                        let id = tx.new_conv_id()?;
+                        b.remember_conv(id);
+                        tx.put_buyer(&b)?;
+                        let c = Conversation::start(id, buyer, &b.channel, b.member_level, now);
+                        tx.index_conv_start(&c)?;
+                        c
+                    }
+                };
+                let mut c = Changes::new(tx, now);
+                let reason = format!("{} 主动联系买家", who.nickname);
+                conv.transfer_reason = Some(reason.clone());
+                c.give(&mut conv, who.id, &reason)?;
+                tx.put_conv(&conv)?;
+                Ok((conv.id, c.events))
+            })
+            .await
+            .map_err(conflict)?;
+        self.publish(&events, false);
+        self.agent_send(user, id, text).await?;
+        Ok(id)
+    }
+
     /// An agent's reply to the buyer.
     pub async fn agent_send(&self, user: &User, conv: ConvId, text: &str) -> Result<Message> {
         let text = check_text(text)?.to_string();

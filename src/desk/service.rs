@@ -407,7 +407,30 @@ impl<'t, 'a> Changes<'t, 'a> {
 
     /// Gives `conv` to `agent`, with a notice to the buyer.
     pub fn assign(&mut self, conv: &mut Conversation, agent: UserId) -> store::Result<()> {
-        self.change(conv, Trigger::Assign, "分配给客服")?;
+        self.give(conv, agent, "分配给客服")?;
+        let name = self
+            .tx
+            .get_user(agent)?
+            .map(|u| u.nickname)
+            .unwrap_or_default();
+        self.say(
+            conv,
+            Sender::System,
+            &format!("已为您接通人工客服「{name}」，请问有什么可以帮您？"),
+            None,
+            None,
+        )?;
+        Ok(())
+    }
+
+    /// Gives `conv` to `agent` without telling the buyer (see `assign`).
+    pub fn give(
+        &mut self,
+        conv: &mut Conversation,
+        agent: UserId,
+        reason: &str,
+    ) -> store::Result<()> {
+        self.change(conv, Trigger::Assign, reason)?;
         conv.taken_over = false;
         conv.agent = Some(agent);
         conv.last_agent = Some(agent);
@@ -422,18 +445,6 @@ impl<'t, 'a> Changes<'t, 'a> {
             },
         )?;
         self.events.push(e);
-        let name = self
-            .tx
-            .get_user(agent)?
-            .map(|u| u.nickname)
-            .unwrap_or_default();
-        self.say(
-            conv,
-            Sender::System,
-            &format!("已为您接通人工客服「{name}」，请问有什么可以帮您？"),
-            None,
-            None,
-        )?;
         Ok(())
     }
 

@@ -122,6 +122,7 @@ routes! {
     POST "/desk/c/{id}/release" => workspace::release, Staff;
     POST "/desk/c/{id}/close" => workspace::close, Staff;
     POST "/desk/c/{id}/invite" => workspace::invite, Staff;
+    POST "/desk/c/{id}/contact" => workspace::contact, Staff;
     POST "/desk/c/{id}/transfer" => workspace::transfer, Staff;
     POST "/desk/buyers/{id}" => workspace::save_buyer, Staff;
     GET  "/desk/quick" => workspace::quick, Staff;

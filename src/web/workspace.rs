@@ -533,6 +533,24 @@ pub async fn send(
     Ok(back(id))
 }
 
+/// POST /desk/c/{id}/contact — 主动联系: write to the buyer of this (ended)
+/// conversation first, in a new conversation the writer serves.
+pub async fn contact(
+    state: web::Data<AppState>,
+    me: Require<Staff>,
+    id: web::Path<u64>,
+    CsrfForm(f): CsrfForm<SendForm>,
+) -> Result<HttpResponse, AppError> {
+    let conv = state
+        .desk
+        .check_visible(&me.user, ConvId(id.into_inner()))?;
+    let started = state
+        .desk
+        .start_conversation(&me.user, conv.buyer, &f.text)
+        .await?;
+    Ok(back(started.0))
+}
+
 /// POST /desk/c/{id}/takeover — a supervisor takes it over (接管).
 pub async fn take_over(
     state: web::Data<AppState>,
