@@ -726,6 +726,26 @@ async fn an_agent_serves_a_buyer_live_from_the_workspace() {
     fill(&c, "input[name=password]", "password-123").await;
     submit(&c, "form").await;
     wait_for_text(&c, "老板").await;
+    // The owner takes the buyer's new conversation over (接管); a red line written in
+    // 对话 alerts supervisors there, live (here the owner's own page).
+    c.goto(&format!("{base}/desk/c/2")).await.unwrap();
+    click(&c, "form[action$='/takeover'] button").await;
+    wait_until(&c, "document.getElementById('ws-input') !== null").await;
+    wait_until(&c, "document.getElementById('alerts').hidden").await;
+    fill(&c, "#ws-input", "加我微信吧").await;
+    submit(&c, "#ws-send").await;
+    wait_until(&c, "!document.getElementById('alerts').hidden").await;
+    let alert = c
+        .execute(
+            "return document.querySelector('#alerts li').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        alert.as_str().unwrap().contains("使用了红线词：加微信"),
+        "{alert}"
+    );
     c.goto(&format!("{base}/desk/monitor")).await.unwrap();
     wait_for_text(&c, "进行中的会话").await;
     wait_for_text(&c, "机器人接待").await;
