@@ -268,34 +268,46 @@ const PRODUCT_COLUMNS: [&str; 10] = [
 pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
     let (rows, mut bad) = read_csv_rows(input, &["sku", "name"], |r, cols| {
         let get = |name: &str| cols.get(name).and_then(|&i| r.get(i)).unwrap_or("").trim();
-        let price = |name: &str| -> Result<Option<Price>, String> {
-            match get(name) {
-                "" => Ok(None),
-                s => Price::parse(s)
-                    .map(Some)
-                    .ok_or_else(|| format!("{name}“{s}”不是价格")),
-            }
+        // Every problem of the row is reported at once, not the first only.
+        let mut problems: Vec<String> = Vec::new();
+        let mut price = |name: &str| match get(name) {
+            "" => None,
+            s => Price::parse(s).or_else(|| {
+                problems.push(format!("{name}“{s}”不是价格"));
+                None
+            }),
         };
         let mut p = Product::new(get("sku"), get("name"));
         p.aliases = lines(get("aliases"));
-        p.price = price("price")?;
-        p.final_price = price("final_price")?;
+        p.price = price("price");
+        p.final_price = price("final_price");
         p.stock = match get("stock") {
             "" => None,
-            s => Some(s.parse().map_err(|_| format!("库存“{s}”不是整数"))?),
+            s => s
+                .parse()
+                .map_err(|_| problems.push(format!("库存“{s}”不是整数")))
+                .ok(),
         };
         p.link = Some(get("link").to_string()).filter(|l| !l.is_empty());
         p.image = Some(get("image").to_string()).filter(|l| !l.is_empty());
         p.related = lines(get("related"));
         for l in lines(get("attributes")) {
-            let (k, v) = l
-                .split_once(['=', '＝', ':', '：'])
-                .ok_or_else(|| format!("属性“{l}”应写成 名称=值"))?;
-            p.attributes
-                .insert(k.trim().to_string(), v.trim().to_string());
+            match l.split_once(['=', '＝', ':', '：']) {
+                Some((k, v)) => {
+                    p.attributes
+                        .insert(k.trim().to_string(), v.trim().to_string());
+                }
+                None => problems.push(format!("属性“{l}”应写成 名称=值")),
+            }
         }
-        p.validate().map_err(|inv| inv.to_string())?;
-        Ok(p)
+        if let Err(inv) = p.validate() {
+            problems.push(inv.to_string());
+        }
+        if problems.is_empty() {
+            Ok(p)
+        } else {
+            Err(problems.join("；"))
+        }
     });
     let mut seen = HashSet::new();
     bad.extend(
@@ -586,6 +598,13 @@ mod tests {
         let at: Vec<usize> = lines.iter().map(|(l, _)| *l).collect();
         assert_eq!(at, vec![3, 4, 5, 6], "every bad row at once: {lines:?}");
         assert!(lines[3].1.contains("图片链接"), "{lines:?}");
+        // Every problem of a row at once, not the first only.
+        let many = "sku,name,price,stock,attributes\nE,围巾,abc,x,颜色\n";
+        let why = &read_products(many.as_bytes()).unwrap_err()[0].1;
+        for part in ["price“abc”不是价格", "库存“x”不是整数", "属性“颜色”应写成"]
+        {
+            assert!(why.contains(part), "{part}: {why}");
+        }
         let dup = "sku,name\nA,一\nA,二\n";
         assert_eq!(read_products(dup.as_bytes()).unwrap_err()[0].0, 3);
         assert!(
