@@ -294,6 +294,17 @@ async fn settings_shop_name_shows_in_the_layout() {
     let html = text(res).await;
     assert!(html.contains("我的小店"));
     assert!(html.contains("href=\"/settings\""), "owner sees 设置");
+    // 开店准备: each step links to its page and is ticked once it is done.
+    let done = |html: &str, href: &str| {
+        let at = html.find(&format!("<a href=\"{href}\">")).expect(href);
+        html[at..].split("</li>").next().unwrap().contains("已完成")
+    };
+    for href in ["/settings/groups", "/kb/products", "/settings/channels"] {
+        assert!(!done(&html, href), "{href}");
+    }
+    api_token(&shop, "qianniu").await;
+    let html = text(call_service(&app, get("/", Some(&s)).to_request()).await).await;
+    assert!(done(&html, "/settings/channels") && !done(&html, "/settings/groups"));
 }
 
 #[actix_web::test]

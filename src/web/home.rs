@@ -55,6 +55,21 @@ pub async fn home(
                 href: "/settings/users",
                 done: users > 1,
             },
+            Step {
+                label: "建立技能组（售前、售后……），转人工的买家按组分配",
+                href: "/settings/groups",
+                done: !state.desk.groups()?.is_empty(),
+            },
+            Step {
+                label: "录入商品资料，机器人按商品回答尺码、材质、价格",
+                href: "/kb/products",
+                done: !state.desk.list_products()?.is_empty(),
+            },
+            Step {
+                label: "接入渠道：在店铺页面挂上聊天挂件，或为平台桥接创建 API 令牌",
+                href: "/settings/channels",
+                done: !state.desk.tokens()?.is_empty(),
+            },
         ]
     } else {
         Vec::new()
