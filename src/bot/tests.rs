@@ -97,6 +97,14 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("求券求券🙏", "promo-coupon-get", "(fallback)"),
         // 有X没 asks 有X吗, not "X not yet" (券没领).
         ("有券没", "promo-coupon-get", "promo-coupon-miss"),
+        // A fourth probe's: any city is a place, not the one a phrasing names
+        // ("…你们在北京有店吗").
+        ("下周二之前能到北京吗", "ship-arrive", "cs-shop"),
+        ("长沙两天能到不", "ship-arrive", "(fallback)"),
+        // Browsing, not a question ("我先看看" got 能拿样品看看吗).
+        ("我先看看", "cs-browse", "item-sample"),
+        ("不用转人工了 我自己看看", "cs-browse", "(menu) ship-pickup"),
+        ("我再考虑一下", "cs-browse", "(fallback)"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);

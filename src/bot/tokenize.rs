@@ -92,6 +92,8 @@ pub const STOP: &[&str] = &[
     "谁懂",
     "老板",
     "掌柜",
+    // A place the buyer names (寄到北京, 我在杭州) is any place: the 城市 synonym group.
+    "城市",
     "小姐姐",
     "小哥哥",
     "嘅",
