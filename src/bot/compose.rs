@@ -217,15 +217,22 @@ fn one_order(o: &Order, settings: &ShopSettings) -> String {
 }
 
 /// The numbered menu of a guided reply.
-pub fn menu(questions: &[&str]) -> String {
-    if let [only] = questions {
-        return format!("亲，您是想问“{only}”吗？是的话回复 1 即可～");
+/// `after_miss`: the bot failed the buyer on the message before too, so the menu also
+/// says how to reach a human.
+pub fn menu(questions: &[&str], after_miss: bool) -> String {
+    let mut text = if let [only] = questions {
+        format!("亲，您是想问“{only}”吗？是的话回复 1 即可～")
+    } else {
+        let mut text = String::from("亲，您是想问以下哪个问题呢？");
+        for (i, q) in questions.iter().enumerate() {
+            text.push_str(&format!("\n{}. {q}", i + 1));
+        }
+        text.push_str("\n回复数字即可～");
+        text
+    };
+    if after_miss {
+        text.push_str("\n都不是的话，回复“转人工”联系人工客服。");
     }
-    let mut text = String::from("亲，您是想问以下哪个问题呢？");
-    for (i, q) in questions.iter().enumerate() {
-        text.push_str(&format!("\n{}. {q}", i + 1));
-    }
-    text.push_str("\n回复数字即可～");
     text
 }
 
@@ -427,9 +434,13 @@ mod tests {
     #[test]
     fn menu_numbers_the_options() {
         assert_eq!(
-            menu(&["a", "b"]),
+            menu(&["a", "b"], false),
             "亲，您是想问以下哪个问题呢？\n1. a\n2. b\n回复数字即可～"
         );
-        assert_eq!(menu(&["a"]), "亲，您是想问“a”吗？是的话回复 1 即可～");
+        assert_eq!(
+            menu(&["a"], false),
+            "亲，您是想问“a”吗？是的话回复 1 即可～"
+        );
+        assert!(menu(&["a"], true).ends_with("都不是的话，回复“转人工”联系人工客服。"));
     }
 }

@@ -350,6 +350,10 @@ const GREETINGS: &[&str] = &["你好", "您好", "在吗", "在不在", "在么"
 
 /// Courtesy, degree words and particles that do not change what a short message asks.
 const FILLER: &[&str] = &[
+    // "那算了 谢谢", "不用了 谢谢": a thanks that closes the matter.
+    "算了",
+    "不用了",
+    "没事了",
     "你好",
     "您好",
     "麻烦",
@@ -733,6 +737,8 @@ mod tests {
             "多谢晒",
             "辛苦啦 客服小姐姐真好",
             "谢谢客服",
+            "那算了 谢谢",
+            "不用了，谢谢",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }

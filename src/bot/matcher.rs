@@ -245,7 +245,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
     let named = product::mentioned(&norm, s.products.values());
-    let product = ctx.product.and_then(|sku| s.product(sku)).or(named);
+    // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own.
+    let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
     if let Some(p) = product
         && let Some(ask) = product::ask(&norm, p)
@@ -300,7 +301,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
                 })
                 .collect();
             let questions: Vec<&str> = options.iter().map(|p| p.entry.question.as_str()).collect();
-            r.answer = compose::menu(&questions);
+            r.answer = compose::menu(&questions, ctx.unmatched_streak > 0);
             r
         }
         _ => {

@@ -49,9 +49,10 @@ pub fn normalize(text: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        // Numbers keep every digit (1000元); doubled words stay (谢谢), longer runs and
-        // doubled particles count once.
-        let keep = if c.is_ascii_digit() || (run == 2 && !PARTICLES.contains(c)) {
+        // Numbers and Latin letters keep every one (1000元, XXXL: a size, not a
+        // stammer); doubled words stay (谢谢), longer runs and doubled particles count
+        // once.
+        let keep = if c.is_ascii_alphanumeric() || (run == 2 && !PARTICLES.contains(c)) {
             run
         } else {
             1
@@ -92,6 +93,7 @@ mod tests {
         assert_eq!(normalize("谢谢"), "谢谢");
         assert_eq!(normalize("我看看"), "我看看");
         assert_eq!(normalize("满1000减100"), "满1000减100");
+        assert_eq!(normalize("有XXXL吗"), "有xxxl吗");
     }
 
     #[test]

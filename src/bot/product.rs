@@ -151,7 +151,19 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (
         &["材质", "面料", "材料"],
-        &["材质", "面料", "材料", "什么料", "成分", "什么做的"],
+        &[
+            "材质",
+            "面料",
+            "材料",
+            "什么料",
+            "成分",
+            "什么做的",
+            "纯棉",
+            "全棉",
+            "真皮",
+            "羊毛",
+            "不锈钢",
+        ],
     ),
     (
         &["容量", "规格"],
@@ -188,7 +200,33 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     (&["颜色"], &["颜色", "什么色", "几种色", "哪些色"]),
     (&["产地"], &["产地", "哪里产", "哪产的", "哪里生产"]),
     (&["保质期"], &["保质期", "能放多久", "放多久"]),
-    (&["规格", "容量"], &["规格"]),
+    (
+        &["生产日期"],
+        &[
+            "生产日期",
+            "什么时候生产",
+            "啥时候生产",
+            "哪天生产",
+            "几号生产",
+        ],
+    ),
+    (
+        &["规格", "容量"],
+        &[
+            "规格",
+            "几袋",
+            "几包",
+            "几片",
+            "几粒",
+            "几支",
+            "多少袋",
+            "多少包",
+            "多少片",
+            "多少粒",
+            "一盒",
+            "一箱",
+        ],
+    ),
 ];
 const PRICE_WORDS: &[&str] = &["多少钱", "价格", "价钱", "几块", "到手价", "什么价", "多钱"];
 const STOCK_WORDS: &[&str] = &[
@@ -228,6 +266,22 @@ pub fn points_at_it(norm: &str) -> bool {
 /// asks for ("还有货吗", "有什么颜色呢").
 const BARE: &[&str] = &[
     "请问",
+    "多长时间",
+    "多久",
+    "咋样",
+    "怎样",
+    "如何",
+    "啥",
+    "还是",
+    "能用",
+    "适合",
+    "支持",
+    "一共",
+    "算了",
+    "好吧",
+    "嗯",
+    "那",
+    "用",
     "我穿",
     "我想要",
     "我要",
@@ -288,7 +342,7 @@ pub fn only_asks(norm: &str, product: &Product) -> bool {
     for w in words.into_iter().chain(BARE.iter().copied()) {
         rest = rest.replace(w, "");
     }
-    rest.is_empty()
+    rest.is_empty() || partly_named(norm, product).is_some_and(|(_, all)| all)
 }
 
 /// Longest question that is treated as a product question: longer messages say more
@@ -324,7 +378,10 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
     }
+    // "有白色吗", "黑色还有吗", "粉色没了吗" ask whether it comes in that colour;
+    // "白色透不透" asks about the white one.
     if product.attributes.contains_key("颜色")
+        && (norm.contains('有') || norm.contains('没'))
         && !has(&["什么色", "几种色", "哪些色"])
         && let Some(colour) = colour_asked(norm)
     {
@@ -344,11 +401,65 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Attribute(key.clone()));
     }
     // Any attribute the shop defined, named in the question (e.g. "适用年龄").
-    product
+    if let Some(k) = product
         .attributes
         .keys()
         .find(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
-        .map(|k| Ask::Attribute(k.clone()))
+    {
+        return Some(Ask::Attribute(k.clone()));
+    }
+    partly_named(norm, product).map(|(k, _)| Ask::Attribute(k.clone()))
+}
+
+/// Characters too common in attribute names and values to tie a question to one
+/// ("是否防水", "支持磁吸", "油皮更适合").
+const COMMON: &str = "的是否有不没能可以会要用适合更很最好都也还就和与及或等为在支持一个";
+
+/// The attribute whose name or value shares most of what a short question asks, two
+/// characters at a time: "保温多久" and 保温时长, "支持无线充电吗" and 支持磁吸无线充,
+/// "是鸭绒还是鹅绒" and 填充物=90%白鸭绒, "油皮能用吗" and 适用肤质=油皮混油更适合. At
+/// least two characters and half of the question's own words (without particles and
+/// question words) must be covered; the flag tells whether all of them are. A loose match
+/// answers only when the question points at the product, names nothing else, or the
+/// knowledge base is not sure ("新疆包邮吗" is no question about 产地=新疆阿克苏).
+fn partly_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, bool)> {
+    let rest: Vec<char> = strip_bare(norm).chars().collect();
+    let pairs = |text: &str| -> Vec<[char; 2]> {
+        let chars: Vec<char> = text.to_lowercase().chars().collect();
+        chars
+            .windows(2)
+            .filter(|w| {
+                w.iter()
+                    .all(|c| c.is_alphanumeric() && !COMMON.contains(*c))
+            })
+            .map(|w| [w[0], w[1]])
+            .collect()
+    };
+    let mut best: Option<(&String, usize)> = None;
+    for (k, v) in &product.attributes {
+        let known: Vec<[char; 2]> = pairs(k).into_iter().chain(pairs(v)).collect();
+        let mut covered = vec![false; rest.len()];
+        for (i, w) in rest.windows(2).enumerate() {
+            if known.iter().any(|p| p[..] == *w) {
+                covered[i] = true;
+                covered[i + 1] = true;
+            }
+        }
+        let n = covered.iter().filter(|&&c| c).count();
+        if n >= 2 && n * 2 >= rest.len() && best.is_none_or(|(_, m)| n > m) {
+            best = Some((k, n));
+        }
+    }
+    best.map(|(k, n)| (k, n == rest.len()))
+}
+
+/// `norm` without particles, question words and spaces (`BARE`): what it names.
+fn strip_bare(norm: &str) -> String {
+    let mut rest = norm.to_string();
+    for w in BARE {
+        rest = rest.replace(w, "");
+    }
+    rest
 }
 
 /// The answer to `ask` about `product`; `related` are the related products found.

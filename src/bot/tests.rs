@@ -105,6 +105,10 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("我先看看", "cs-browse", "item-sample"),
         ("不用转人工了 我自己看看", "cs-browse", "(menu) ship-pickup"),
         ("我再考虑一下", "cs-browse", "(fallback)"),
+        // A conversation probe's short after-sale questions.
+        ("到哪了", "ship-track", "(menu) after-refund-time"),
+        ("怎么这么慢", "ship-arrive", "promo-price-diff"),
+        ("发票能开吗", "inv-can", "(menu) inv-amount"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
@@ -250,6 +254,8 @@ fn a_message_of_vague_words_only_is_answered_by_nothing() {
         "对不对",
         "会吗",
         "没有",
+        // A probe's: it got the presale 尾款 answer.
+        "那怎么办",
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::None, "{text}: {:?}", r.candidates);
@@ -433,6 +439,69 @@ fn product_questions_are_answered_from_the_product() {
     }
     assert!(e.reply(&ctx, "有XL吗").answer.contains("S/M/L"));
     assert_eq!(ask(&e, "有货吗").entry.as_deref(), Some("stock"));
+}
+
+#[test]
+fn the_product_record_beats_the_starter_kbs_general_answers() {
+    // A conversation probe's products: the starter KB's general answers ("以包装为准",
+    // "材质在详情页") won over what the seller recorded.
+    let mut cream = Product::new("SUN", "清爽防晒霜");
+    cream
+        .attributes
+        .insert("保质期".into(), "3年，开封后12个月".into());
+    cream
+        .attributes
+        .insert("适用肤质".into(), "油皮混油更适合".into());
+    cream
+        .attributes
+        .insert("是否防水".into(), "防水防汗".into());
+    let mut cup = Product::new("JAR", "焖烧杯");
+    cup.price = Some(Price(10900));
+    cup.attributes.insert("保温时长".into(), "12小时".into());
+    cup.attributes.insert("材质".into(), "316不锈钢内胆".into());
+    let mut nuts = Product::new("NUTS", "每日坚果");
+    nuts.price = Some(Price(7990));
+    nuts.attributes.insert("规格".into(), "30袋×25g".into());
+    nuts.attributes
+        .insert("生产日期".into(), "2026年10月".into());
+    let mut vest = Product::new("VEST", "轻薄羽绒马甲");
+    vest.attributes.insert("填充物".into(), "90%白鹅绒".into());
+    vest.attributes.insert("尺码".into(), "S/M/L/XL/XXL".into());
+    vest.attributes.insert("颜色".into(), "黑/白".into());
+    let e = engine_with(starter::entries(), vec![cream, cup, nuts, vest]);
+    let settings = ShopSettings::default();
+    for (sku, q, said) in [
+        ("SUN", "保质期多久", "3年"),
+        ("SUN", "油皮能用吗", "油皮混油更适合"),
+        ("SUN", "防水吗", "防水防汗"),
+        ("JAR", "保温多久啊", "12小时"),
+        ("JAR", "是316的吗", "316不锈钢"),
+        ("NUTS", "一盒几袋", "30袋"),
+        ("NUTS", "啥时候生产的", "2026年10月"),
+        ("VEST", "是鸭绒还是鹅绒", "90%白鹅绒"),
+        // XXXL is no XL ("xxxl" collapsed to "xl").
+        ("VEST", "有XXXL吗", "暂时没有XXXL"),
+        // A product the message names, not the page's.
+        ("NUTS", "焖烧杯多少钱", "¥109"),
+        // A lead-in does not hide the question.
+        ("VEST", "算了 有L码吗", "有L哦"),
+    ] {
+        let mut ctx = Ctx::new(&settings, Utc::now());
+        ctx.product = Some(sku);
+        let r = e.reply(&ctx, q);
+        assert!(r.answer.contains(said), "{sku} {q}: {}", r.answer);
+    }
+    // Asking about the white one is not asking whether there is white.
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("VEST");
+    let r = e.reply(&ctx, "白色透不透");
+    assert!(!r.answer.contains("有白色"), "{}", r.answer);
+    // A place in the question is not the product's origin.
+    ctx.product = Some("NUTS");
+    assert_eq!(
+        e.reply(&ctx, "新疆包邮吗").entry.as_deref(),
+        Some("ship-remote")
+    );
 }
 
 #[test]

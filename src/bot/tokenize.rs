@@ -142,8 +142,9 @@ pub fn is_stop(term: &str) -> bool {
 }
 
 /// Characters that, with particles, make up messages which ask nothing on their own
-/// ("可以吗", "是不是", "怎么样", "有没有"): yes/no and how-about words, demonstratives.
-const VAGUE: &str = "可以行好是能对有不没咋样怎如何这那会还就都再很更些一";
+/// ("可以吗", "是不是", "怎么样", "有没有", "那怎么办"): yes/no and how-about words,
+/// demonstratives.
+const VAGUE: &str = "可以行好是能对有不没咋样怎如何这那会还就都再很更些一办";
 
 /// Whether the content characters of a message (its characters that are not stop
 /// words) are all vague ones (or none at all): it names nothing an entry is about.

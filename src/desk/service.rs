@@ -145,7 +145,9 @@ fn plan(
     let mut p = Plan {
         scene: reply.scene.clone(),
         menu: reply.menu_ids(),
-        matched: reply.band != Band::None || reply.intent.is_some(),
+        // A guessing menu is a miss too: a second unclear message after it reaches the
+        // offer of a human (picking an option is an exact answer).
+        matched: reply.band == Band::Exact || reply.intent.is_some(),
         day: local_day(at, settings.tz()),
         ..Plan::default()
     };

@@ -381,6 +381,35 @@ async fn two_misses_in_a_row_hand_over() {
 }
 
 #[actix_web::test]
+async fn a_guessing_menu_after_a_miss_offers_a_human_and_counts_as_a_miss() {
+    let (s, a1, _) = shop().await;
+    online(&s, &a1).await;
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "地球到月亮有多远"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.unmatched_streak, 1);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "就上次那个东西啊"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    let menu = o.replies.last().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(menu.contains("回复数字即可"), "{menu}");
+    assert!(menu.contains("回复“转人工”"), "{menu}");
+    assert_eq!(o.conv.unmatched_streak, 2);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "你们那边下雨了吗"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Human, "{:?}", o.replies);
+    assert_eq!(o.conv.transfer_reason.as_deref(), Some("连续两次未能回答"));
+}
+
+#[actix_web::test]
 async fn scene_switches_send_straight_to_a_human_or_turn_the_bot_off() {
     let (s, a1, _) = shop().await;
     online(&s, &a1).await;
