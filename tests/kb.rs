@@ -879,6 +879,51 @@ async fn a_question_saved_as_a_phrasing_in_the_editor_leaves_the_training_queue(
     assert!(html.contains("<strong id=\"cleared-count\">2</strong> 今日已清"));
     assert!(html.contains("支持以旧换新吗"));
     assert!(html.contains("已加为相似问法"));
+
+    // 新建问题 from one queued question, with another queued question among its
+    // phrasings: both leave the queue (the other one stayed).
+    buyer_says(&app, &token, "b4", "", "羽绒服充绒量多少").await;
+    buyer_says(&app, &token, "b5", "", "含绒量是90%吗").await;
+    let html = text(call_service(&app, page()).await).await;
+    assert!(html.contains("<strong id=\"open-count\">3</strong> 待处理"));
+    let from = html
+        .split("羽绒服充绒量多少")
+        .next()
+        .and_then(|h| h.rsplit("data-ids=\"").next())
+        .and_then(|h| h.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!from.is_empty(), "{html}");
+    let form = [
+        ("_csrf", ling.csrf.as_str()),
+        ("question", "羽绒服充绒量多少"),
+        ("similar", "含绒量是90%吗"),
+        ("answer", "充绒量180克，含绒量90%"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+        ("train_ids", from.as_str()),
+    ];
+    let res = call_service(&app, post("/kb/new", Some(&ling), &form).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", text(res).await);
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">1</strong> 待处理"),
+        "{html}"
+    );
+
+    // An import holding the last one as a phrasing settles it too.
+    let file = "{\"id\":\"trade-in\",\"question\":\"以旧换新怎么弄\",\"similar\":[\"支持以旧换新吗\"],\"answer\":\"暂不支持以旧换新\"}\n";
+    let res = call_service(
+        &app,
+        upload("/kb/import?format=jsonl", &ling, &ling.csrf, file),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", text(res).await);
+    let html = text(call_service(&app, page()).await).await;
+    assert!(
+        html.contains("<strong id=\"open-count\">0</strong> 待处理"),
+        "{html}"
+    );
 }
 
 #[actix_web::test]

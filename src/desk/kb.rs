@@ -193,12 +193,20 @@ impl Desk {
         known.insert(entry.id.clone());
         Self::check_entry(&entry, &known, &self.product_skus()?)?;
         // Questions waiting in training that are now one of the entry's phrasings are
-        // answered by it, however the phrasing got there (the editor, an import).
+        // answered by it, however the phrasing got there (the editor, 新建问题 from
+        // another question, an import), besides the questions the caller settles.
+        let phrased = if entry.enabled {
+            self.open_questions_in(entry.phrasings())?
+        } else {
+            Vec::new()
+        };
         let settle = match settle {
-            None if entry.enabled => Some(self.open_questions_in(entry.phrasings())?)
-                .filter(|ids| !ids.is_empty())
-                .map(|ids| (ids, TrainStatus::Added)),
-            settle => settle,
+            Some((mut ids, status)) => {
+                let more: Vec<u64> = phrased.into_iter().filter(|i| !ids.contains(i)).collect();
+                ids.extend(more);
+                Some((ids, status))
+            }
+            None => Some((phrased, TrainStatus::Added)).filter(|(ids, _)| !ids.is_empty()),
         };
         let audit = self.audit(actor, "kb.save", &entry.id, entry.question.clone());
         let stored = entry.clone();
@@ -296,6 +304,14 @@ impl Desk {
             summary.added, summary.replaced, summary.removed
         );
         let audit = self.audit(actor, "kb.import", "知识库", detail);
+        // Queued questions the file's entries now hold as phrasings leave the queue.
+        let mut settling = Vec::new();
+        for e in entries.iter().filter(|e| e.enabled) {
+            let ids = self.open_questions_in(e.phrasings())?;
+            if !ids.is_empty() {
+                settling.push(self.settling(actor, ids, TrainStatus::Added, Some(&e.id)));
+            }
+        }
         self.store
             .write(move |tx| {
                 if replace {
@@ -303,6 +319,9 @@ impl Desk {
                 }
                 for e in &entries {
                     tx.put_entry(e)?;
+                }
+                for s in &settling {
+                    s.apply(tx)?;
                 }
                 tx.mark_kb_seeded()?;
                 tx.append_audit(&audit)
