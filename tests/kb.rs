@@ -574,7 +574,7 @@ async fn synonyms_and_shop_words_change_answers_at_once() {
         post(
             "/kb/words",
             Some(&ling),
-            &[("_csrf", csrf), ("text", "云朵拖鞋\n小二牌")],
+            &[("_csrf", csrf), ("text", "云朵拖鞋\n小二牌\n云朵拖鞋")],
         )
         .to_request(),
     )
@@ -597,6 +597,32 @@ async fn synonyms_and_shop_words_change_answers_at_once() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(res)
+            .await
+            .contains("第 1 行“只有一个词”至少要有两个词")
+    );
+    // A word in two groups would map to one of them only.
+    let res = call_service(
+        &app,
+        post(
+            "/kb/synonyms",
+            Some(&ling),
+            &[
+                ("_csrf", csrf),
+                ("text", "钻绒，钻毛，跑绒，漏绒\n\n跑绒，掉毛"),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(html.contains("“跑绒”同时出现在第 1 行和第 3 行"), "{html}");
+    assert!(
+        html.contains("跑绒，掉毛</textarea>"),
+        "what was typed is kept"
+    );
     let res = call_service(
         &app,
         post(

@@ -20,7 +20,7 @@ use askama_web::WebTemplate;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Largest KB or product file the import takes.
 pub const MAX_IMPORT: usize = 32 * 1024 * 1024;
@@ -630,19 +630,19 @@ pub async fn save_lexicon(
     };
     let mut l = state.desk.lexicon()?;
     let error = if tab == "words" {
-        l.words = lines(&f.text);
-        l.words.dedup();
+        let mut seen = std::collections::HashSet::new();
+        l.words = lines(&f.text)
+            .into_iter()
+            .filter(|w| seen.insert(w.clone()))
+            .collect();
         let bad = l
             .words
             .iter()
             .find(|w| w.chars().count() > 20 || w.chars().any(char::is_whitespace));
         bad.map(|w| format!("“{w}”不是一个词（最多 20 个字，不能有空格）"))
     } else {
-        let bad = lines(&f.text)
-            .into_iter()
-            .find(|l| !l.starts_with('#') && kbfile::read_synonyms(l).is_empty());
         l.synonyms = kbfile::read_synonyms(&f.text);
-        bad.map(|l| format!("“{l}”至少要有两个词，用逗号分开"))
+        synonym_problem(&f.text)
     };
     let error = error.or_else(|| {
         (l.words.len() > MAX_LEXICON || l.synonyms.len() > MAX_LEXICON)
@@ -660,6 +660,30 @@ pub async fn save_lexicon(
     }
     state.desk.save_lexicon(&Actor::user(&me.user), l).await?;
     Ok(redirect(&format!("/kb/{tab}?done=saved")))
+}
+
+/// The first problem of a synonym list, by line: a group of one word, or a word in two
+/// groups (it would map to one of them only: "跑绒" in 钻绒 and 掉毛).
+fn synonym_problem(text: &str) -> Option<String> {
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
+        let content = line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let Some(group) = kbfile::read_synonyms(content).pop() else {
+            return Some(format!("第 {n} 行“{content}”至少要有两个词，用逗号分开"));
+        };
+        let mut in_line = std::collections::HashSet::new();
+        for w in group.into_iter().filter(|w| in_line.insert(w.clone())) {
+            if let Some(m) = first_seen.insert(w.clone(), n) {
+                return Some(format!(
+                    "“{w}”同时出现在第 {m} 行和第 {n} 行：一个词只能属于一组同义词，请合并成一行或删去一处"
+                ));
+            }
+        }
+    }
+    None
 }
 
 #[derive(Template, WebTemplate)]
