@@ -479,6 +479,9 @@ async fn products_are_edited_imported_and_answer_attribute_questions() {
     let page =
         text(call_service(&app, get("/kb/products/T1", Some(&ling)).to_request()).await).await;
     assert!(page.contains("重量=200g\n材质=EVA"), "{page}");
+    // Sold out is marked in the list, not shown as a bare 0.
+    let list = text(call_service(&app, get("/kb/products", Some(&ling)).to_request()).await).await;
+    assert!(list.contains("已售罄"), "{list}");
     let html = tried(&app, &ling, "云朵拖鞋有货吗").await;
     assert!(html.contains("缺货"), "{html}");
     let uri = format!("/kb/try?fragment=1&product=T1&text={}", enc("这个什么材质"));

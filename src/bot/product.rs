@@ -466,15 +466,23 @@ fn strip_bare(norm: &str) -> String {
 pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
     let name = &product.name;
     match ask {
-        Ask::Price => match (product.final_price, product.price) {
-            (Some(f), Some(p)) if f != p => {
-                format!("亲，{name}的到手价是 ¥{f}（原价 ¥{p}），以下单页显示为准哦～")
+        Ask::Price => {
+            let price = match (product.final_price, product.price) {
+                (Some(f), Some(p)) if f != p => {
+                    format!("亲，{name}的到手价是 ¥{f}（原价 ¥{p}），以下单页显示为准哦～")
+                }
+                (Some(f), _) | (None, Some(f)) => {
+                    format!("亲，{name}的价格是 ¥{f}，以下单页显示为准哦～")
+                }
+                (None, None) => format!("亲，{name}的价格以商品页显示为准哦～"),
+            };
+            // A buyer about to pay should know it cannot ship now.
+            if product.stock == Some(0) {
+                format!("{price}不过现在暂时缺货，补货后会第一时间上架，可以先收藏关注哦～")
+            } else {
+                price
             }
-            (Some(f), _) | (None, Some(f)) => {
-                format!("亲，{name}的价格是 ¥{f}，以下单页显示为准哦～")
-            }
-            (None, None) => format!("亲，{name}的价格以商品页显示为准哦～"),
-        },
+        }
         Ask::Stock => match product.stock {
             Some(n) if n > 0 => format!("亲，{name}有现货哦，现在拍下就能安排发货～"),
             _ => format!("亲，{name}暂时缺货了，补货后会第一时间上架，可以先收藏关注哦～"),
@@ -587,6 +595,10 @@ mod tests {
         let mut sold_out = p.clone();
         sold_out.stock = Some(0);
         assert!(answer(&Ask::Stock, &sold_out, &[]).contains("缺货"));
+        assert!(
+            answer(&Ask::Price, &sold_out, &[])
+                .contains("¥79.9（原价 ¥99），以下单页显示为准哦～不过现在暂时缺货")
+        );
         let k = Product::new("K1", "休闲裤");
         assert!(answer(&Ask::Related, &p, &[&k]).contains("休闲裤"));
         assert_eq!(
