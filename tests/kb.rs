@@ -1154,4 +1154,12 @@ async fn an_answer_followed_by_a_call_for_a_human_goes_to_the_training_queue() {
         "{html}"
     );
     assert!(!html.contains("<h2>2 <span"), "{html}");
+
+    // A greeting answered, then a call for a human: the greeting is no question to
+    // learn (a review found "你好" queued).
+    buyer_says(&app, &token, "b3", "", "你好").await;
+    let r = buyer_says(&app, &token, "b3", "", "找真人").await;
+    assert_eq!(r["state"], "queued", "{r}");
+    let html = text(call_service(&app, get("/kb/training", Some(&ling)).to_request()).await).await;
+    assert!(!html.contains("<h2>你好 <span"), "{html}");
 }

@@ -975,6 +975,10 @@ fn answered_before(
     let Some(question) = before.next().filter(|m| m.from == Sender::Buyer) else {
         return Ok(None);
     };
+    // "你好", then "找真人": the greeting was answered right; the buyer wants a human.
+    if crate::bot::intents::only_greets(&crate::bot::normalize::normalize(&question.text)) {
+        return Ok(None);
+    }
     // A pick from the bot's menu or follow-ups ("2", or the option's own question)
     // teaches nothing: the question that brought the menu is queued already.
     let offered = before.next().and_then(|m| m.bot.as_ref()).is_some_and(|b| {
