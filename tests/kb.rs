@@ -716,6 +716,19 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     };
     let engrave = ids_of(&html, "可以刻字吗？");
     assert_eq!(engrave.split(',').count(), 2);
+    // 新建问题 from it: the buyer's words without the stray "？", once.
+    let form = text(
+        call_service(
+            &app,
+            get(&format!("/kb/new?from={engrave}"), Some(&ling)).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        form.contains("value=\"可以刻字吗\"") && !form.contains("可以刻字吗？"),
+        "{form}"
+    );
 
     // Make an entry from the other one, prefilled with the agent's answer.
     let trade = ids_of(&html, "支持以旧换新吗");

@@ -325,11 +325,20 @@ pub async fn new_form(
             .iter()
             .find(|g| g.items.iter().any(|i| i.id == items[0].id))
             .and_then(|g| g.agent_answer.clone());
+        // The buyer's words without the trailing "?" or "！" a phrasing does not need.
         let mut texts: Vec<String> = Vec::new();
         for i in &items {
-            if !texts.contains(&i.text) {
-                texts.push(i.text.clone());
+            let t = i
+                .text
+                .trim()
+                .trim_end_matches(['?', '？', '!', '！', '.', '。', '~', '～'])
+                .to_string();
+            if !t.is_empty() && !texts.contains(&t) {
+                texts.push(t);
             }
+        }
+        if texts.is_empty() {
+            texts.extend(items.first().map(|i| i.text.clone()));
         }
         form.question = texts.remove(0);
         form.similar = texts.join("\n");
