@@ -791,6 +791,11 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     );
     assert!(html.contains("<strong id=\"cleared-count\">3</strong> 今日已清"));
     assert!(html.contains("已加为相似问法") && html.contains("已新建问题"));
+    // 最近处理 names the entry by its question (and the trainer as colleagues see them).
+    assert!(
+        html.contains(">支持定制刻字吗</a></td><td>ling</td>"),
+        "{html}"
+    );
 
     // Settled questions cannot be settled again; bad ids are refused.
     let before = shop.snapshot();
@@ -850,10 +855,14 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
         .to_request(),
     )
     .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/kb/training?done=ignored");
     let html = text(call_service(&app, page()).await).await;
     assert!(html.contains("<strong id=\"cleared-count\">4</strong> 今日已清"));
     assert!(html.contains("已忽略"));
+    // The newest settling is the first row.
+    let rows = &html[html.find("最近处理").unwrap_or(0)..];
+    let first_row = rows.split("</tr>").nth(1).unwrap_or_default();
+    assert!(first_row.contains("已忽略"), "{rows}");
 }
 
 #[actix_web::test]

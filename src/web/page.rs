@@ -111,6 +111,7 @@ fn flash_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "saved" => "已保存",
         "deleted" => "已删除",
+        "ignored" => "已忽略",
         "revoked" => "令牌已撤销",
         "requeued" => "已重新排入投递队列",
         "transferred" => "会话已转交",

@@ -24,8 +24,8 @@ pub struct TrainingPage {
     pub groups: Vec<(TrainGroup, String)>,
     pub open: usize,
     pub cleared_today: u64,
-    /// Recently settled: (item, local time).
-    pub settled: Vec<(TrainingItem, String)>,
+    /// Recently settled, newest first.
+    pub settled: Vec<SettledRow>,
 }
 
 /// GET /kb/training
@@ -48,15 +48,7 @@ pub async fn page(
             .collect(),
         open: q.open,
         cleared_today: q.cleared_today,
-        settled: state
-            .desk
-            .settled_training(20)?
-            .into_iter()
-            .map(|i| {
-                let at = local_label(i.resolved_at.unwrap_or(i.at), tz);
-                (i, at)
-            })
-            .collect(),
+        settled: settled_rows(&state, tz)?,
     })
 }
 
@@ -86,6 +78,48 @@ pub async fn add(
     Ok(redirect("/kb/training?done=saved"))
 }
 
+/// The latest settled questions, newest settling first (items are stored in the order
+/// asked), with the entry's question and the trainer's nickname.
+fn settled_rows(state: &AppState, tz: chrono_tz::Tz) -> Result<Vec<SettledRow>, AppError> {
+    let mut items = state.desk.settled_training(100)?;
+    items.sort_by_key(|i| std::cmp::Reverse(i.resolved_at.unwrap_or(i.at)));
+    items.truncate(20);
+    let nick = state.desk.nicknames_by_login()?;
+    let questions: std::collections::HashMap<String, String> = state
+        .desk
+        .list_entries()?
+        .into_iter()
+        .map(|e| (e.id, e.question))
+        .collect();
+    Ok(items
+        .into_iter()
+        .map(|i| SettledRow {
+            at: local_label(i.resolved_at.unwrap_or(i.at), tz),
+            entry: i.entry.clone().map(|id| {
+                (
+                    questions.get(&id).cloned().unwrap_or_else(|| id.clone()),
+                    id,
+                )
+            }),
+            by: i
+                .resolved_by
+                .as_deref()
+                .map(|b| super::qa::shown(&nick, b))
+                .unwrap_or_default(),
+            item: i,
+        })
+        .collect())
+}
+
+/// One row of 最近处理.
+pub struct SettledRow {
+    pub item: TrainingItem,
+    /// The entry's question and id.
+    pub entry: Option<(String, String)>,
+    pub by: String,
+    pub at: String,
+}
+
 /// POST /kb/training/ignore
 pub async fn ignore(
     state: web::Data<AppState>,
@@ -97,7 +131,7 @@ pub async fn ignore(
         .desk
         .train_ignore(&Actor::user(&me.user), &ids)
         .await?;
-    Ok(redirect("/kb/training?done=saved"))
+    Ok(redirect("/kb/training?done=ignored"))
 }
 
 #[derive(Template, WebTemplate)]
