@@ -250,25 +250,29 @@ impl KbEntry {
         if self.answer.is_empty() {
             inv.add("answer", "请填写答案");
         }
+        // Each answer's problem is shown at its own field (a bad variable in 售前答案
+        // was marked on 答案).
         let answers = [
-            Some(&self.answer),
-            self.pre_sale_answer.as_ref(),
-            self.after_sale_answer.as_ref(),
-        ];
-        if answers
-            .into_iter()
-            .flatten()
-            .chain(self.product_answers.values())
-            .any(|a| a.chars().count() > MAX_TEXT_CHARS)
-        {
-            inv.add("answer", format!("答案最多 {MAX_TEXT_CHARS} 个字"));
-        } else if let Some(trouble) = answers
-            .into_iter()
-            .flatten()
-            .chain(self.product_answers.values())
-            .find_map(|a| super::settings::unknown_variables(a))
-        {
-            inv.add("answer", trouble);
+            ("answer", Some(&self.answer)),
+            ("pre_sale_answer", self.pre_sale_answer.as_ref()),
+            ("after_sale_answer", self.after_sale_answer.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(field, a)| a.map(|a| (field, a)))
+        .chain(
+            self.product_answers
+                .values()
+                .map(|a| ("product_answers", a)),
+        );
+        for (field, a) in answers {
+            if inv.get(field).is_some() {
+                continue;
+            }
+            if a.chars().count() > MAX_TEXT_CHARS {
+                inv.add(field, format!("答案最多 {MAX_TEXT_CHARS} 个字"));
+            } else if let Some(trouble) = super::settings::unknown_variables(a) {
+                inv.add(field, trouble);
+            }
         }
         if let (Some(f), Some(u)) = (self.valid_from, self.valid_until)
             && u <= f
@@ -349,6 +353,24 @@ mod tests {
             e.phrasings().collect::<Vec<_>>(),
             ["如何领优惠券", "如何获取优惠倦"]
         );
+    }
+
+    #[test]
+    fn an_answers_problem_is_reported_at_its_own_field() {
+        let mut e = KbEntry::new("a", "问", "答");
+        e.pre_sale_answer = Some("会员价 {{会员价}}".into());
+        let inv = e.validate().unwrap_err();
+        assert!(
+            inv.get("pre_sale_answer")
+                .is_some_and(|m| m.contains("{{会员价}}")),
+            "{inv:?}"
+        );
+        assert_eq!(inv.get("answer"), None);
+        e.pre_sale_answer = None;
+        e.after_sale_answer = Some("长".repeat(MAX_TEXT_CHARS + 1));
+        let inv = e.validate().unwrap_err();
+        assert!(inv.get("after_sale_answer").is_some(), "{inv:?}");
+        assert_eq!(inv.get("answer"), None);
     }
 
     #[test]
