@@ -164,6 +164,36 @@ async fn a_trainer_creates_an_entry_that_answers_at_once_and_sees_conflicts() {
         );
     }
 
+    // An entry whose validity period has not begun answers nobody yet: that is said,
+    // not reported as conflicts, and the list shows it as 未生效.
+    let later = [
+        ("_csrf", csrf.as_str()),
+        ("id", "promo-1212"),
+        ("question", "双12有什么活动"),
+        ("similar", "双十二有优惠吗"),
+        ("answer", "双12全场满200减30"),
+        ("match_mode", "intelligent"),
+        ("enabled", "1"),
+        ("valid_from", "2026-12-10 00:00"),
+    ];
+    let res = call_service(&app, post("/kb/new", Some(&ling), &later).to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", text(res).await);
+    let html =
+        text(call_service(&app, get("/kb/e/promo-1212", Some(&ling)).to_request()).await).await;
+    assert!(
+        html.contains("本条还未生效（2026-12-10 00:00 起）") && !html.contains("个冲突"),
+        "{html}"
+    );
+    let list =
+        text(call_service(&app, get("/kb?status=pending", Some(&ling)).to_request()).await).await;
+    assert!(
+        list.contains("/kb/e/promo-1212") && list.contains(">未生效</span>"),
+        "{list}"
+    );
+    let on =
+        text(call_service(&app, get("/kb?status=expired", Some(&ling)).to_request()).await).await;
+    assert!(!on.contains("/kb/e/promo-1212"));
+
     // Deleting stops the answers.
     let res = call_service(
         &app,

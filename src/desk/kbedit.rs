@@ -22,7 +22,7 @@ pub struct KbFilter {
     pub category: String,
     #[serde(default)]
     pub scene: String,
-    /// `on`, `off` or `expired`; empty for all.
+    /// `on`, `off`, `pending` (not valid yet) or `expired`; empty for all.
     #[serde(default)]
     pub status: String,
     /// Only entries without similar phrasings.
@@ -43,6 +43,8 @@ pub struct EntryRow {
     pub week: u64,
     /// Past its validity period.
     pub expired: bool,
+    /// Its validity period has not begun.
+    pub pending: bool,
 }
 
 /// A bulk change to chosen entries.
@@ -78,6 +80,9 @@ pub struct PhrasingCheck {
 #[derive(Debug, Clone, Default)]
 pub struct PhrasingChecks {
     pub rows: Vec<PhrasingCheck>,
+    /// Why the entry answers nobody now (停用, 未到有效期, 已过期), if it does not: its
+    /// phrasings then go to other entries or nowhere, which is no conflict.
+    pub inactive: Option<String>,
     /// Standard questions of the starter entries lending phrasings to the entry.
     pub borrowed_from: Vec<String>,
 }
@@ -132,12 +137,14 @@ impl Desk {
                 yesterday: day_hits.get(&e.id).copied().unwrap_or(0),
                 week: week_hits.get(&e.id).copied().unwrap_or(0),
                 expired: e.valid_until.is_some_and(|u| u <= now),
+                pending: e.valid_from.is_some_and(|f| now < f),
                 entry: e,
             })
             .filter(|row| match f.status.as_str() {
                 "on" => row.entry.enabled,
                 "off" => !row.entry.enabled,
                 "expired" => row.expired,
+                "pending" => row.pending,
                 _ => true,
             })
             .collect();
@@ -262,8 +269,23 @@ impl Desk {
                 }
             })
             .collect();
+        let now = self.clock.now();
+        let tz = settings.tz();
+        let inactive = if !entry.enabled {
+            Some("本条已停用".to_string())
+        } else if let Some(f) = entry.valid_from.filter(|f| now < *f) {
+            Some(format!(
+                "本条还未生效（{} 起）",
+                crate::model::settings::local_label(f, tz)
+            ))
+        } else if entry.valid_until.is_some_and(|u| u <= now) {
+            Some("本条已过期".to_string())
+        } else {
+            None
+        };
         Ok(PhrasingChecks {
             rows,
+            inactive,
             borrowed_from: borrowed.from,
         })
     }
