@@ -672,7 +672,9 @@ async fn synonyms_and_shop_words_change_answers_at_once() {
 
 #[actix_web::test]
 async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
-    let shop = shop().await;
+    let clock = staffed_clock();
+    let staff = [("ling", Role::Trainer), ("mei", Role::Agent)];
+    let shop = TestShop::with_team(clock.clone(), &staff).await;
     let app = app(&shop).await;
     let ling = shop.session("ling").await;
     let csrf = ling.csrf.as_str();
@@ -872,9 +874,31 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     assert!(
         text(res)
             .await
-            .contains("没有编号为「no-such-entry」的问题")
+            .contains("没有编号或标准问题为「no-such-entry」的问题")
     );
     assert_eq!(shop.snapshot(), before);
+    // An entry may be named by its standard question, picked from the page's list.
+    assert!(html.contains("<option value=\"支持定制刻字吗\">"), "{html}");
+    buyer_says(&app, &token, "b5", "", "笔筒能定制logo吗").await;
+    let listed = text(call_service(&app, page()).await).await;
+    let more = ids_of(&listed, "笔筒能定制logo吗");
+    let res = call_service(
+        &app,
+        post(
+            "/kb/training/add",
+            Some(&ling),
+            &[("_csrf", csrf), ("ids", &more), ("entry", "支持定制刻字吗")],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/training?done=saved");
+    assert!(
+        tried(&app, &ling, "笔筒能定制logo吗")
+            .await
+            .contains("/kb/e/engrave\"")
+    );
+    clock.advance(chrono::Duration::seconds(30));
     let res = call_service(
         &app,
         post(
@@ -887,7 +911,7 @@ async fn the_training_queue_groups_questions_and_clears_them_in_one_click() {
     .await;
     assert_eq!(location(&res), "/kb/training?done=ignored");
     let html = text(call_service(&app, page()).await).await;
-    assert!(html.contains("<strong id=\"cleared-count\">4</strong> 今日已清"));
+    assert!(html.contains("<strong id=\"cleared-count\">5</strong> 今日已清"));
     assert!(html.contains("已忽略"));
     // The newest settling is the first row.
     let rows = &html[html.find("最近处理").unwrap_or(0)..];

@@ -356,9 +356,19 @@ impl Desk {
         entry_id: &str,
     ) -> Result<KbEntry> {
         let items = self.open_training_items(ids)?;
-        let mut entry = self.store.read()?.get_entry(entry_id)?.ok_or_else(|| {
+        // By id, or by its standard question (picked from the page's list).
+        let r = self.store.read()?;
+        let found = match r.get_entry(entry_id)? {
+            Some(e) => Some(e),
+            None => r
+                .list_entries()?
+                .into_iter()
+                .find(|e| e.question == entry_id),
+        };
+        drop(r);
+        let mut entry = found.ok_or_else(|| {
             Error::Invalid(Invalid::general(format!(
-                "知识库里没有编号为「{entry_id}」的问题，请从列表中选择"
+                "知识库里没有编号或标准问题为「{entry_id}」的问题，请从列表中选择"
             )))
         })?;
         for i in &items {

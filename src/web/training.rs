@@ -26,6 +26,8 @@ pub struct TrainingPage {
     pub cleared_today: u64,
     /// Recently settled, newest first.
     pub settled: Vec<SettledRow>,
+    /// Standard questions to pick from in 加入 (the entry may be named by id too).
+    pub questions: Vec<String>,
 }
 
 /// GET /kb/training
@@ -49,6 +51,13 @@ pub async fn page(
         open: q.open,
         cleared_today: q.cleared_today,
         settled: settled_rows(&state, tz)?,
+        questions: state
+            .desk
+            .list_entries()?
+            .into_iter()
+            .map(|e| e.question)
+            .take(MAX_PICK)
+            .collect(),
     })
 }
 
@@ -77,6 +86,9 @@ pub async fn add(
         .await?;
     Ok(redirect("/kb/training?done=saved"))
 }
+
+/// Most standard questions offered to pick from (a shop's KB is rarely larger).
+const MAX_PICK: usize = 3000;
 
 /// The latest settled questions, newest settling first (items are stored in the order
 /// asked), with the entry's question and the trainer's nickname.
