@@ -135,7 +135,8 @@ const COMPLAINT: &[&str] = &[
     "骗子吧",
     "骗子啊",
 ];
-/// Whole messages that are anger on their own.
+/// Anger on their own, as a whole message or a part of one set apart ("你们客服都是机器
+/// 人吗 垃圾").
 const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望", "骗子"];
 const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
 /// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
@@ -526,7 +527,7 @@ fn asks_something(rest: String) -> Option<String> {
 /// The intent of a message, given its `simplify`-ed and `normalize`-d forms.
 pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if COMPLAINT.iter().any(|w| says(norm, w))
-        || ANGER_ALONE.contains(&norm.trim())
+        || norm.split(' ').any(|part| ANGER_ALONE.contains(&part))
         || simple.chars().any(|c| ANGER_EMOJI.contains(&c))
     {
         return Some(Intent::Complaint);
@@ -689,6 +690,7 @@ mod tests {
             "打12315",
             "😡",
             "滚",
+            "你们客服都是机器人吗 垃圾",
             "太坑了",
             "以后再也不买你们家了",
             "卖这种东西良心不会痛吗",

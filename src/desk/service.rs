@@ -857,9 +857,10 @@ fn apply(
             let bot = p.bot.as_ref().or(p.held.as_ref().filter(|_| nobody));
             if let Some((t, meta)) = bot {
                 // Thanks earn a rating invite only from a buyer who was served and has
-                // not been invited yet; before anything was answered, "嗯嗯" or "😊"
-                // gets a welcome.
+                // not been invited yet; "嗯嗯" or "😊" opening the conversation gets a
+                // welcome, and thanks after a miss a plain reply (it got the welcome).
                 let thanks = said(meta, Intent::Positive);
+                let opening = message.seq <= 1;
                 let served = thanks && served_before(tx, &conv, message.seq)?;
                 let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
                 let text = match (thanks, served, invite) {
@@ -867,8 +868,8 @@ fn apply(
                         compose::COMPLAINT_SORRY_TEXT
                     }
                     (false, ..) | (true, true, true) => t.as_str(),
-                    (true, true, false) => compose::THANKS_TEXT,
-                    (true, false, _) => compose::WELCOME_TEXT,
+                    (true, false, _) if opening => compose::WELCOME_TEXT,
+                    (true, ..) => compose::THANKS_TEXT,
                 };
                 c.say(&mut conv, Sender::Bot, text, Some(meta.clone()), None)?;
                 if meta.band == "exact" {

@@ -1403,6 +1403,14 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
     let o = s.desk.on_buyer_message(msg("b9", "你好")).await.unwrap();
     assert!(!bot_says(&o).contains("评价"), "{}", bot_says(&o));
     assert!(o.conv.invited_at.is_none());
+    // Thanks after a miss: a plain reply, not the welcome ("在的呢" to a 谢谢).
+    s.desk
+        .on_buyer_message(msg("b8", "地球到月亮有多远"))
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b8", "谢谢")).await.unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::THANKS_TEXT);
+    assert!(o.conv.invited_at.is_none());
     // Served, thanks invite once; later thanks get a plain reply.
     s.desk.on_buyer_message(msg("b9", "包邮吗")).await.unwrap();
     let o = s.desk.on_buyer_message(msg("b9", "谢谢")).await.unwrap();
