@@ -22,6 +22,83 @@ pub enum Ask {
         attribute: String,
         value: String,
     },
+    /// Which size to take ("我175 140斤穿啥码"), answered from the shop's size advice
+    /// (尺码建议 "M:105-120斤 L:125-140斤"): the attribute, and the size whose weight
+    /// range holds the weight given, if one does.
+    SizeAdvice {
+        attribute: String,
+        size: Option<String>,
+    },
+}
+
+/// Names shops give their size advice.
+const ADVICE_NAMES: &[&str] = &["尺码建议", "尺码推荐", "尺码表", "尺码参考"];
+
+/// Words asking which size to take.
+const WHICH_SIZE: &[&str] = &[
+    "穿啥码",
+    "穿什么码",
+    "穿多大",
+    "选什么码",
+    "选啥码",
+    "选哪个码",
+    "拿什么码",
+    "拍什么码",
+    "拍啥码",
+    "要什么码",
+    "多大码",
+    "哪个码",
+    "穿几码",
+];
+
+/// A weight in 斤 given in the message ("140斤", "70kg" → 140).
+static WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{2,3})\s*(斤|kg|公斤|千克)").unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A size and its weight range in advice text ("L:125-140斤", "XL 140~160斤").
+static ADVICE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)([0-9]*x*[sml]|\d{2,3}码?)\s*[:：]?\s*(\d{2,3})\s*[-~～至]\s*(\d{2,3})\s*斤")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// The size of `advice` whose weight range holds `jin`.
+fn advised_size(advice: &str, jin: u32) -> Option<String> {
+    ADVICE_RANGE.captures_iter(advice).find_map(|c| {
+        let low: u32 = c.get(2)?.as_str().parse().ok()?;
+        let high: u32 = c.get(3)?.as_str().parse().ok()?;
+        (low <= jin && jin <= high).then(|| c.get(1).map(|m| m.as_str().to_uppercase()))?
+    })
+}
+
+/// The size advice asked for, if the product has some and the message asks which size
+/// to take or gives a weight with a size word.
+fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
+    let key = attribute_named(product, ADVICE_NAMES)?;
+    let weight = WEIGHT.captures(norm).and_then(|c| {
+        let n: u32 = c.get(1)?.as_str().parse().ok()?;
+        Some(if c.get(2)?.as_str() == "斤" {
+            n
+        } else {
+            n * 2
+        })
+    });
+    let asks = WHICH_SIZE.iter().any(|w| norm.contains(w))
+        || (weight.is_some() && (norm.contains('码') || norm.contains("尺寸")));
+    if !asks {
+        return None;
+    }
+    let size = weight.and_then(|w| advised_size(product.attributes.get(key)?, w));
+    Some(Ask::SizeAdvice {
+        attribute: key.clone(),
+        size,
+    })
+}
+
+/// Whether `ask` is the shop's size advice: it answers better than any general entry
+/// about choosing a size.
+pub fn is_advice(ask: &Ask) -> bool {
+    matches!(ask, Ask::SizeAdvice { .. })
 }
 
 /// Colour names a buyer asks for, before 色 ("粉色", "酒红色"); longer first.
@@ -355,6 +432,9 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
+    if let Some(advice) = size_advice(norm, product) {
+        return Some(advice);
+    }
     let has = |words: &[&str]| words.iter().any(|w| norm.contains(w));
     // A size asked for ("41码还有吗") before the stock words in it.
     if let Some(size) = size_asked(norm)
@@ -509,6 +589,19 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 Some(true) => format!("亲，{name}有{value}哦{sold_out}～ 现有{attribute}：{all}"),
                 Some(false) => format!("亲，{name}暂时没有{value}哦，现有{attribute}：{all}"),
                 None => format!("亲，{name}的{attribute}是：{all}"),
+            }
+        }
+        Ask::SizeAdvice { attribute, size } => {
+            let advice = product
+                .attributes
+                .get(attribute)
+                .map(String::as_str)
+                .unwrap_or_default();
+            match size {
+                Some(size) => {
+                    format!("亲，按您的体重，{name}建议选 {size} 哦～（{attribute}：{advice}）")
+                }
+                None => format!("亲，{name}的{attribute}：{advice}，您可以按身高体重对照选择哦～"),
             }
         }
         // Related products that no longer exist leave nothing to recommend.

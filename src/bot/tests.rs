@@ -468,6 +468,10 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
     vest.attributes.insert("填充物".into(), "90%白鹅绒".into());
     vest.attributes.insert("尺码".into(), "S/M/L/XL/XXL".into());
     vest.attributes.insert("颜色".into(), "黑/白".into());
+    vest.attributes.insert(
+        "尺码建议".into(),
+        "S:90-105斤 M:105-120斤 L:125-140斤 XL:140-160斤".into(),
+    );
     let e = engine_with(starter::entries(), vec![cream, cup, nuts, vest]);
     let settings = ShopSettings::default();
     for (sku, q, said) in [
@@ -483,6 +487,12 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         ("VEST", "有XXXL吗", "暂时没有XXXL"),
         // A product the message names, not the page's.
         ("NUTS", "焖烧杯多少钱", "¥109"),
+        // Which size: from the shop's size advice, by the weight given (the general
+        // entry asked for height and weight again).
+        ("VEST", "我175 140斤穿啥码", "建议选 L"),
+        ("VEST", "165 120斤穿什么码", "建议选 M"),
+        ("VEST", "75kg穿多大", "建议选 XL"),
+        ("VEST", "穿什么码合适", "尺码建议：S:90-105斤"),
         // A lead-in does not hide the question.
         ("VEST", "算了 有L码吗", "有L哦"),
     ] {
