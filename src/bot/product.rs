@@ -458,12 +458,14 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
     }
-    // "有白色吗", "黑色还有吗", "粉色没了吗" ask whether it comes in that colour;
-    // "白色透不透" asks about the white one.
+    // "有白色吗", "黑色还有吗", "粉色没了吗", "那黑色呢" ask whether it comes in that
+    // colour; "白色透不透" asks about the white one.
     if product.attributes.contains_key("颜色")
-        && (norm.contains('有') || norm.contains('没'))
         && !has(&["什么色", "几种色", "哪些色"])
         && let Some(colour) = colour_asked(norm)
+        && (norm.contains('有')
+            || norm.contains('没')
+            || strip_bare(&norm.replace(&colour, "")).is_empty())
     {
         return Some(Ask::Offers {
             attribute: "颜色".into(),

@@ -495,6 +495,7 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         ("VEST", "穿什么码合适", "尺码建议：S:90-105斤"),
         // A lead-in does not hide the question.
         ("VEST", "算了 有L码吗", "有L哦"),
+        ("VEST", "那黑色呢", "有黑色哦"),
     ] {
         let mut ctx = Ctx::new(&settings, Utc::now());
         ctx.product = Some(sku);
