@@ -363,6 +363,34 @@ async fn the_list_searches_filters_and_changes_entries_in_bulk() {
         assert!(res.status().is_client_error(), "{bad:?}: {}", res.status());
     }
     assert_eq!(shop.snapshot(), before);
+    // A move without a 板块 shows the list again, saying why, with the rows still ticked.
+    let res = call_service(
+        &app,
+        post(
+            "/kb/bulk",
+            Some(&boss),
+            &[
+                ("_csrf", boss.csrf.as_str()),
+                ("ids", "inv-can"),
+                ("ids", "inv-when"),
+                ("action", "move"),
+                ("category", ""),
+                ("back", "?category=%E5%8F%91%E7%A5%A8"),
+            ],
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(html.contains("请填写要移到的板块"), "{html}");
+    assert!(
+        html.contains("value=\"inv-can\" aria-label=\"选择 inv-can\" checked")
+            && html.contains("value=\"inv-when\" aria-label=\"选择 inv-when\" checked")
+            && !html.contains("value=\"inv-amount\" aria-label=\"选择 inv-amount\" checked"),
+        "{html}"
+    );
+    assert_eq!(shop.snapshot(), before);
 }
 
 #[actix_web::test]

@@ -34,6 +34,30 @@ pub struct ListPage {
     pub filter: KbFilter,
     pub categories: Vec<String>,
     pub scenes: Vec<String>,
+    /// Why a bulk change was refused; the rows that were ticked stay ticked.
+    pub error: Option<String>,
+    pub chosen: Vec<String>,
+}
+
+impl ListPage {
+    fn new(state: &AppState, ctx: PageCtx, filter: KbFilter) -> Result<ListPage, AppError> {
+        let rows = state.desk.kb_rows(&filter)?;
+        let (categories, scenes) = state.desk.kb_facets()?;
+        Ok(ListPage {
+            ctx,
+            total: rows.len(),
+            rows,
+            filter,
+            categories,
+            scenes,
+            error: None,
+            chosen: Vec::new(),
+        })
+    }
+
+    pub fn is_chosen(&self, id: &str) -> bool {
+        self.chosen.iter().any(|c| c == id)
+    }
 }
 
 /// GET /kb
@@ -43,17 +67,7 @@ pub async fn list(
     ctx: PageCtx,
     filter: web::Query<KbFilter>,
 ) -> Result<ListPage, AppError> {
-    let filter = filter.into_inner();
-    let rows = state.desk.kb_rows(&filter)?;
-    let (categories, scenes) = state.desk.kb_facets()?;
-    Ok(ListPage {
-        ctx,
-        total: rows.len(),
-        rows,
-        filter,
-        categories,
-        scenes,
-    })
+    ListPage::new(&state, ctx, filter.into_inner())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +89,7 @@ pub struct BulkForm {
 pub async fn bulk(
     state: web::Data<AppState>,
     me: Require<Trainers>,
+    ctx: PageCtx,
     body: web::Bytes,
     csrf: CsrfHeader,
 ) -> Result<HttpResponse, AppError> {
@@ -93,15 +108,29 @@ pub async fn bulk(
         }
     }
     let change = match f.action.as_str() {
-        "on" => Bulk::Enable,
-        "off" => Bulk::Disable,
-        "move" => Bulk::Move(f.category.clone()),
-        _ => return Err(AppError::BadRequest("请选择批量操作".into())),
+        "on" => Ok(Bulk::Enable),
+        "off" => Ok(Bulk::Disable),
+        "move" => Ok(Bulk::Move(f.category.clone())),
+        _ => Err(AppError::BadRequest("请选择批量操作".into())),
     };
-    state
-        .desk
-        .bulk_entries(&Actor::user(&me.user), &f.ids, change)
-        .await?;
+    let done = match change {
+        Ok(change) => state
+            .desk
+            .bulk_entries(&Actor::user(&me.user), &f.ids, change)
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    // A refused change shows the list again, with why and the rows still ticked.
+    if let Err(AppError::BadRequest(why)) = done {
+        let filter: KbFilter =
+            serde_urlencoded::from_str(f.back.trim_start_matches('?')).unwrap_or_default();
+        let mut page = ListPage::new(&state, ctx, filter)?;
+        page.error = Some(why);
+        page.chosen = f.ids;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    done?;
     let back = if f.back.starts_with('?') || f.back.is_empty() {
         f.back
     } else {
