@@ -1072,6 +1072,11 @@ async fn trainers_mark_sampled_bot_answers_and_see_the_accuracy_and_hot_question
 
     let html = text(call_service(&app, get("/kb/marks", Some(&ling)).to_request()).await).await;
     assert!(html.contains("<strong>—</strong> 机器人准确率"));
+    // The answering entry is named by its question, not its id.
+    assert!(
+        html.contains("命中 <a href=\"/kb/e/ship-free\">包邮吗</a>"),
+        "{html}"
+    );
     assert!(
         html.contains(&format!("name=\"seq\" value=\"{bot_seq}\"")),
         "{html}"

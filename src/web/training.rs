@@ -169,7 +169,8 @@ pub async fn hot(
 #[template(path = "kb/marks.html")]
 pub struct MarksPage {
     pub ctx: PageCtx,
-    pub samples: Vec<(MarkSample, String)>,
+    /// Each sample, its local time and the answering entry's question.
+    pub samples: Vec<(MarkSample, String, String)>,
     pub right: usize,
     pub marked: usize,
 }
@@ -193,6 +194,12 @@ pub async fn marks(
 ) -> Result<MarksPage, AppError> {
     let tz = state.desk.settings()?.tz();
     let (right, marked) = state.desk.bot_accuracy()?;
+    let questions: std::collections::HashMap<String, String> = state
+        .desk
+        .list_entries()?
+        .into_iter()
+        .map(|e| (e.id, e.question))
+        .collect();
     Ok(MarksPage {
         ctx,
         samples: state
@@ -201,7 +208,12 @@ pub async fn marks(
             .into_iter()
             .map(|s| {
                 let at = local_label(s.answer.at, tz);
-                (s, at)
+                let q = s
+                    .entry
+                    .as_ref()
+                    .map(|id| questions.get(id).cloned().unwrap_or_else(|| id.clone()))
+                    .unwrap_or_default();
+                (s, at, q)
             })
             .collect(),
         right,
