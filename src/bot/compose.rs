@@ -81,11 +81,7 @@ pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
     let by_item: Vec<&Order> = orders
         .iter()
         .filter(|o| o.in_progress())
-        .filter(|o| {
-            o.items
-                .iter()
-                .any(|i| i.name.chars().count() >= 2 && compact.contains(&i.name.to_lowercase()))
-        })
+        .filter(|o| o.items.iter().any(|i| names_item(&compact, &i.name)))
         .collect();
     if !by_item.is_empty() {
         return by_item.into_iter().take(MAX_TOLD).collect();
@@ -95,6 +91,18 @@ pub fn orders_about<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
         .filter(|o| o.in_progress())
         .take(MAX_TOLD)
         .collect()
+}
+
+/// Whether a message names an item: all of its name, or two characters of it in a row
+/// ("t恤" for 纯棉T恤, "保温杯" for 316不锈钢保温杯), leaving out pairs with a particle.
+fn names_item(compact: &str, name: &str) -> bool {
+    let name: Vec<char> = name.to_lowercase().chars().collect();
+    name.len() >= 2
+        && name.windows(2).any(|w| {
+            w.iter()
+                .all(|c| c.is_alphanumeric() && !"的了我你是有和".contains(*c))
+                && compact.contains(&w.iter().collect::<String>())
+        })
 }
 
 /// The orders `norm` names by number ("TB101到哪了"), newest first, at most three.

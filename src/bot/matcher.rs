@@ -183,6 +183,18 @@ fn has_or_not(norm: &str) -> Option<String> {
     (stem.starts_with('有') && stem.chars().count() <= 6).then(|| format!("{stem}吗"))
 }
 
+/// Whether `norm` only names another thing for the question before: "那T恤呢",
+/// "保温杯呢", "那这个呢" (short, 呢 at the end, no question word of its own).
+fn follows_on(norm: &str) -> bool {
+    let compact = norm.replace(' ', "");
+    let Some(stem) = compact.strip_suffix('呢') else {
+        return false;
+    };
+    let stem = stem.trim_start_matches('那').trim_end_matches('的');
+    let n = stem.chars().count();
+    (1..=8).contains(&n) && !ASKING.iter().any(|w| stem.contains(w))
+}
+
 /// The reply to one message or one part of it.
 fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // Intents read the whole message (a complaint may open a long rant); ranking reads
@@ -280,6 +292,17 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     }
     let conf = r.confidence;
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
+    // "那T恤呢" after "我的保温杯到哪了": the same question about another thing, when
+    // the message is not a question of its own.
+    if (conf < EXACT || tie)
+        && follows_on(&norm)
+        && let Some(p) = ctx.previous.and_then(|id| s.entries.get(id))
+        && p.entry.active_at(ctx.now)
+    {
+        r.explain.route = Route::FollowOn;
+        let p = p.clone();
+        return answer(s, ctx, r, &p, 1.0);
+    }
     match ranked.first() {
         Some(top) if conf >= EXACT && !tie => {
             let top = top.entry.clone();

@@ -106,6 +106,9 @@ pub struct Ctx<'a> {
     pub menu: &'a [String],
     /// How many turns in a row just went unanswered.
     pub unmatched_streak: u32,
+    /// The entry the bot answered the previous turn with, for a follow-up that only
+    /// names another thing ("那T恤呢").
+    pub previous: Option<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -119,6 +122,7 @@ impl<'a> Ctx<'a> {
             orders: &[],
             menu: &[],
             unmatched_streak: 0,
+            previous: None,
         }
     }
 }
@@ -192,6 +196,8 @@ pub enum Route {
     Order,
     /// An exact, keyword or regex entry.
     Rule,
+    /// "那T恤呢": the previous turn's entry again, about another thing.
+    FollowOn,
     /// Intelligent matching over the knowledge base.
     #[default]
     Match,
@@ -206,6 +212,7 @@ impl Route {
             Route::Product => "商品信息",
             Route::Order => "订单状态",
             Route::Rule => "精确/关键词/正则规则",
+            Route::FollowOn => "接着上一问",
             Route::Match => "智能匹配",
         }
     }
@@ -296,6 +303,7 @@ struct CacheKey {
     menu: Vec<String>,
     /// Whether the previous turn went unanswered (a second miss hands over).
     missed: bool,
+    previous: Option<String>,
     /// The settings fill answer variables.
     settings: u64,
     /// Entries start and stop answering at validity boundaries.
@@ -318,6 +326,7 @@ impl CacheKey {
             order: o.finish(),
             menu: ctx.menu.to_vec(),
             missed: ctx.unmatched_streak >= 1,
+            previous: ctx.previous.map(String::from),
             settings: h.finish(),
             epoch: s.epoch(ctx.now),
         }

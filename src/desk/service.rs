@@ -74,6 +74,8 @@ struct Plan {
     scene: Option<String>,
     menu: Vec<String>,
     matched: bool,
+    /// The entry answering, for a follow-up that names another thing ("那T恤呢").
+    entry: Option<String>,
     /// The shop's local date (YYYY-MM-DD), for the answer counts.
     day: String,
     /// The question goes to the training queue.
@@ -145,6 +147,10 @@ fn plan(
     let mut p = Plan {
         scene: reply.scene.clone(),
         menu: reply.menu_ids(),
+        entry: reply
+            .entry
+            .clone()
+            .filter(|_| reply.band == Band::Exact && reply.intent.is_none()),
         // A guessing menu is a miss too: a second unclear message after it reaches the
         // offer of a human (picking an option is an exact answer).
         matched: reply.band == Band::Exact || reply.intent.is_some(),
@@ -572,12 +578,14 @@ impl Desk {
                 .clone()
                 .or_else(|| conv.as_ref().and_then(|c| c.product.clone()));
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
+            let previous = conv.as_ref().and_then(|c| c.last_entry.clone());
             let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
             ctx.has_order = orders.iter().any(Order::is_after_sale);
             ctx.orders = &orders;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
+            ctx.previous = previous.as_deref();
             let bot = self.bot()?;
             let reply = bot.reply_shared(&ctx, &text);
             let mode = scene_mode(&setup.switches, reply.scene.as_deref(), settings, now);
@@ -800,6 +808,7 @@ fn apply(
             tx.add_training(item)?;
         }
         conv.menu = p.menu.clone();
+        conv.last_entry = p.entry.clone().filter(|_| p.bot.is_some());
         conv.unmatched_streak = if p.matched {
             0
         } else {

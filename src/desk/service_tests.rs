@@ -1092,6 +1092,57 @@ async fn orders_make_a_buyer_after_sale() {
 }
 
 #[actix_web::test]
+async fn a_follow_up_naming_another_thing_asks_the_question_before_again() {
+    let (s, _, _) = shop().await;
+    let order = |id: &str, item: &str, status: &str, logistics: Option<&str>| OrderInput {
+        channel: "web".into(),
+        order_id: id.into(),
+        buyer: "b1".into(),
+        items: vec![crate::model::OrderItem {
+            sku: String::new(),
+            name: item.into(),
+            qty: 1,
+            price: None,
+        }],
+        status: status.into(),
+        logistics: logistics.map(String::from),
+        ..OrderInput::default()
+    };
+    s.desk
+        .record_order(order("A1", "保温杯", "shipped", Some("圆通 8800：运输中")))
+        .await
+        .unwrap();
+    s.desk
+        .record_order(order("A2", "纯棉T恤", "paid", None))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "我的保温杯到哪了"))
+        .await
+        .unwrap();
+    assert!(
+        texts(&o).join("|").contains("A1（保温杯）"),
+        "{:?}",
+        texts(&o)
+    );
+    // "那T恤呢" got the fallback.
+    let o = s.desk.on_buyer_message(msg("b1", "那T恤呢")).await.unwrap();
+    let said = texts(&o).join("|");
+    assert!(
+        said.contains("A2（纯棉T恤）已付款") && !said.contains("A1（保温杯）"),
+        "{said}"
+    );
+    // After a miss there is nothing to follow on from.
+    s.desk
+        .on_buyer_message(msg("b1", "地球到月亮有多远"))
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b1", "那T恤呢")).await.unwrap();
+    assert!(!texts(&o).join("|").contains("A2"), "{:?}", texts(&o));
+}
+
+#[actix_web::test]
 async fn shipping_answers_tell_where_the_buyers_latest_order_stands() {
     let (s, _, _) = shop().await;
     let order = |id: &str, status: &str, logistics: Option<&str>| OrderInput {

@@ -173,6 +173,9 @@ pub struct Conversation {
     /// Unanswered buyer turns in a row.
     #[serde(default)]
     pub unmatched_streak: u32,
+    /// The entry the bot answered the last buyer turn with.
+    #[serde(default)]
+    pub last_entry: Option<String>,
     /// The next message's sequence number.
     pub next_seq: u64,
     #[serde(with = "crate::model::stamp")]
@@ -240,6 +243,7 @@ impl Conversation {
             transfer_reason: None,
             menu: Vec::new(),
             unmatched_streak: 0,
+            last_entry: None,
             next_seq: 1,
             created_at: now,
             updated_at: now,
