@@ -468,6 +468,7 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
     vest.attributes.insert("填充物".into(), "90%白鹅绒".into());
     vest.attributes.insert("尺码".into(), "S/M/L/XL/XXL".into());
     vest.attributes.insert("颜色".into(), "黑/白".into());
+    vest.attributes.insert("面料".into(), "20D尼龙".into());
     vest.attributes.insert(
         "尺码建议".into(),
         "S:90-105斤 M:105-120斤 L:125-140斤 XL:140-160斤".into(),
@@ -483,6 +484,7 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         ("NUTS", "一盒几袋", "30袋"),
         ("NUTS", "啥时候生产的", "2026年10月"),
         ("VEST", "是鸭绒还是鹅绒", "90%白鹅绒"),
+        ("VEST", "啥面料的", "20D尼龙"),
         // XXXL is no XL ("xxxl" collapsed to "xl").
         ("VEST", "有XXXL吗", "暂时没有XXXL"),
         // A product the message names, not the page's.
