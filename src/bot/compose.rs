@@ -253,6 +253,9 @@ pub fn fallback(offer_transfer: bool) -> &'static str {
     }
 }
 
+/// Added to an answer the buyer got on the turn before too.
+pub const AGAIN_TEXT: &str = "\n如果还没解决您的问题，回复“转人工”联系人工客服哦～";
+
 /// The reply to a request for a human.
 pub const TRANSFER_TEXT: &str = "好的，正在为您转接人工客服，请稍候～";
 /// The reply to a complaint: apologise, show it matters, hand over.

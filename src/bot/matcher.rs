@@ -379,6 +379,14 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
     let about = compose::orders_about(&r.explain.normalized, ctx.orders);
     let text = compose::choose(&p.entry, product, ctx.has_order, !about.is_empty());
     r.answer = compose::fill(text, ctx.settings, product, &about);
+    // The same answer twice in a row did not help ("能催一下吗" after 怎么还没发货):
+    // say how to reach a human, unless the answer does.
+    if ctx.previous == Some(p.entry.id.as_str())
+        && r.explain.route != Route::FollowOn
+        && !r.answer.contains("转人工")
+    {
+        r.answer.push_str(compose::AGAIN_TEXT);
+    }
     r.follow_ups = p
         .entry
         .follow_ups

@@ -518,6 +518,26 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
 }
 
 #[test]
+fn the_same_answer_twice_in_a_row_says_how_to_reach_a_human() {
+    let e = starter();
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    let first = e.reply(&ctx, "包邮吗");
+    assert_eq!(first.entry.as_deref(), Some("ship-free"));
+    assert!(!first.answer.contains("转人工"), "{}", first.answer);
+    ctx.previous = Some("ship-free");
+    let again = e.reply(&ctx, "到底包不包邮");
+    assert_eq!(again.entry.as_deref(), Some("ship-free"));
+    assert!(
+        again.answer.ends_with(compose::AGAIN_TEXT),
+        "{}",
+        again.answer
+    );
+    // Another entry, or one that names the way already: as it is.
+    assert!(!e.reply(&ctx, "发什么快递").answer.contains("转人工"));
+}
+
+#[test]
 fn rule_entries_match_by_their_mode() {
     let mut exact = KbEntry::new("code", "暗号", "您好，暗号正确");
     exact.match_mode = MatchMode::Exact;
