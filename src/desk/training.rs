@@ -148,26 +148,39 @@ pub fn group(mut items: Vec<TrainingItem>) -> Vec<Vec<TrainingItem>> {
         }
         exact.entry(key).or_default().push(i);
     }
-    let mut groups: Vec<(HashSet<char>, usize, Vec<TrainingItem>)> = Vec::new();
+    type Group = (HashSet<char>, HashSet<char>, usize, Vec<TrainingItem>);
+    let mut groups: Vec<Group> = Vec::new();
     for key in order {
         let members = exact.remove(&key).unwrap_or_default();
         let set = chars(&key);
+        let named = named_chars(&key);
         let len = key.chars().count();
-        let near = groups.iter_mut().find(|(s, l, _)| {
+        let near = groups.iter_mut().find(|(s, n, l, _)| {
             let (a, b) = (len.min(*l) as f32, len.max(*l) as f32);
-            a / b >= SAME_QUESTION && dice(s, &set) >= SAME_QUESTION
+            (a / b >= SAME_QUESTION && dice(s, &set) >= SAME_QUESTION)
+                || (named.len() >= 2 && *n == named)
         });
         match near {
-            Some((_, _, g)) => g.extend(members),
-            None => groups.push((set, len, members)),
+            Some((_, _, _, g)) => g.extend(members),
+            None => groups.push((set, named, len, members)),
         }
     }
-    let mut out: Vec<Vec<TrainingItem>> = groups.into_iter().map(|(_, _, g)| g).collect();
+    let mut out: Vec<Vec<TrainingItem>> = groups.into_iter().map(|(_, _, _, g)| g).collect();
     for g in &mut out {
         g.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
     }
     out.sort_by(|a, b| b.len().cmp(&a.len()).then(b[0].at.cmp(&a[0].at)));
     out
+}
+
+/// The characters that name what a question is about, without particles and the ways
+/// of asking ("帽子能拆卸吗" and "帽子可以拆卸吗" both name 帽子拆卸).
+fn named_chars(key: &str) -> HashSet<char> {
+    let mut buf = [0u8; 4];
+    key.chars()
+        .filter(|c| !c.is_whitespace() && !"能可以会要吗呢吧么不".contains(*c))
+        .filter(|c| !crate::bot::tokenize::is_stop(c.encode_utf8(&mut buf)))
+        .collect()
 }
 
 /// What two questions have in common when they are the same question: their
@@ -562,14 +575,18 @@ mod tests {
             item(3, "可以刻字吗？", "可以刻字吗", 3),
             item(4, "可以刻字么吗", "可以刻字么吗", 4),
             item(5, "支持货到付款吗", "支持货到付款吗", 5),
+            // A review found these two apart.
+            item(6, "帽子能拆卸吗", "帽子能拆卸吗", 6),
+            item(7, "帽子可以拆卸吗", "帽子可以拆卸吗", 7),
         ]);
         let texts: Vec<Vec<u64>> = groups
             .iter()
             .map(|g| g.iter().map(|i| i.id).collect())
             .collect();
         assert_eq!(texts[0], vec![4, 3, 1], "same words, newest first");
-        assert_eq!(groups.len(), 3);
-        assert_eq!(texts[1], vec![5], "then the most recent single");
+        assert_eq!(texts[1], vec![7, 6], "the same thing asked another way");
+        assert_eq!(groups.len(), 4);
+        assert_eq!(texts[2], vec![5], "then the most recent single");
     }
 
     #[test]
