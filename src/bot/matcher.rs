@@ -184,7 +184,8 @@ fn has_or_not(norm: &str) -> Option<String> {
 }
 
 /// Whether `norm` only names another thing for the question before: "那T恤呢",
-/// "保温杯呢", "那这个呢" (short, 呢 at the end, no question word of its own).
+/// "保温杯呢" (short, 呢 at the end, no question word of its own, and a thing named:
+/// "是的呢" or "好的呢" name nothing).
 fn follows_on(norm: &str) -> bool {
     let compact = norm.replace(' ', "");
     let Some(stem) = compact.strip_suffix('呢') else {
@@ -192,7 +193,14 @@ fn follows_on(norm: &str) -> bool {
     };
     let stem = stem.trim_start_matches('那').trim_end_matches('的');
     let n = stem.chars().count();
-    (1..=8).contains(&n) && !ASKING.iter().any(|w| stem.contains(w))
+    let mut buf = [0u8; 4];
+    let named: std::collections::HashSet<char> = stem
+        .chars()
+        .filter(|c| !super::tokenize::is_stop(c.encode_utf8(&mut buf)))
+        .collect();
+    (1..=8).contains(&n)
+        && !ASKING.iter().any(|w| stem.contains(w))
+        && !super::tokenize::is_vague(&named)
 }
 
 /// The reply to one message or one part of it.
@@ -452,6 +460,23 @@ fn rule_match(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_on_names_a_thing_and_asks_nothing_of_its_own() {
+        for t in ["那t恤呢", "保温杯呢", "那黑色的呢", "那xl呢"] {
+            assert!(follows_on(t), "{t}");
+        }
+        for t in [
+            "是的呢",
+            "好的呢",
+            "那这个呢",
+            "t恤呢多少钱",
+            "那什么时候发货呢",
+            "呢",
+        ] {
+            assert!(!follows_on(t), "{t}");
+        }
+    }
 
     #[test]
     fn menu_numbers() {
