@@ -271,7 +271,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if let Some(p) = product
         && let Some(ask) = product::ask(&norm, p)
         && (named.is_some()
-            || product::is_advice(&ask)
+            || product::is_specific(&ask)
             || product::points_at_it(&norm)
             || product::only_asks(&norm, p)
             || !kb_sure)

@@ -29,6 +29,69 @@ pub enum Ask {
         attribute: String,
         size: Option<String>,
     },
+    /// Whether it fits a model ("p70能用不", "iphone14能用吗"): the attribute listing
+    /// the models (适用机型), the model as asked, and whether the list holds it.
+    Fits {
+        attribute: String,
+        model: String,
+        fits: bool,
+    },
+}
+
+/// Words in the names shops give the list of models a product fits (适用机型, 适用型号,
+/// 兼容机型); not 适用年龄 or 适用人群.
+const FIT_NAMES: &[&str] = &["机型", "型号", "兼容", "适用手机"];
+
+/// Words asking whether it fits.
+const FIT_WORDS: &[&str] = &[
+    "能用",
+    "适用",
+    "适合",
+    "适配",
+    "兼容",
+    "能装",
+    "能套",
+    "可以用",
+    "匹配",
+    "通用",
+    "用得了",
+];
+
+/// A model as buyers write it: letters and digits with a digit in them ("p70",
+/// "iphone14", "mate60pro", "14pro").
+static MODEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[a-z]*\d+[a-z0-9]*").unwrap_or_else(|e| unreachable!("{e}")));
+
+/// Whether the model list `recorded` ("Mate60/Mate60 Pro", "iPhone 15、15 Pro") holds
+/// `model` (compact, lower case): an item equal to it, or one ending in the other
+/// ("15" in "iPhone 15"; "iphone15" for "15"), never a longer model ("mate60pro" is not
+/// "mate60").
+fn fits_model(recorded: &str, model: &str) -> bool {
+    recorded
+        .to_lowercase()
+        .split(['/', ',', '，', '、', ';', '；', '|'])
+        .map(|i| i.replace(' ', ""))
+        .filter(|i| !i.is_empty())
+        .any(|i| i == model || i.ends_with(model) || model.ends_with(i.as_str()))
+}
+
+/// Whether the message asks if the product fits a model it names.
+fn fit_asked(norm: &str, product: &Product) -> Option<Ask> {
+    if !FIT_WORDS.iter().any(|w| norm.contains(w)) {
+        return None;
+    }
+    let key = product
+        .attributes
+        .keys()
+        .find(|k| FIT_NAMES.iter().any(|n| k.contains(n)))?;
+    let compact = norm.replace(' ', "");
+    let model = MODEL.find(&compact)?.as_str().to_string();
+    let fits = fits_model(product.attributes.get(key)?, &model);
+    Some(Ask::Fits {
+        attribute: key.clone(),
+        model,
+        fits,
+    })
 }
 
 /// Names shops give their size advice.
@@ -95,10 +158,10 @@ fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
     })
 }
 
-/// Whether `ask` is the shop's size advice: it answers better than any general entry
-/// about choosing a size.
-pub fn is_advice(ask: &Ask) -> bool {
-    matches!(ask, Ask::SizeAdvice { .. })
+/// Whether `ask` is one only the product's record can answer (which size for this
+/// weight, whether it fits this model): it answers better than any general entry.
+pub fn is_specific(ask: &Ask) -> bool {
+    matches!(ask, Ask::SizeAdvice { .. } | Ask::Fits { .. })
 }
 
 /// Colour names a buyer asks for, before 色 ("粉色", "酒红色"); longer first.
@@ -432,7 +495,7 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
-    if let Some(advice) = size_advice(norm, product) {
+    if let Some(advice) = size_advice(norm, product).or_else(|| fit_asked(norm, product)) {
         return Some(advice);
     }
     let has = |words: &[&str]| words.iter().any(|w| norm.contains(w));
@@ -604,6 +667,23 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                     format!("亲，按您的体重，{name}建议选 {size} 哦～（{attribute}：{advice}）")
                 }
                 None => format!("亲，{name}的{attribute}：{advice}，您可以按身高体重对照选择哦～"),
+            }
+        }
+        Ask::Fits {
+            attribute,
+            model,
+            fits,
+        } => {
+            let all = product
+                .attributes
+                .get(attribute)
+                .map(String::as_str)
+                .unwrap_or_default();
+            let model = model.to_uppercase();
+            if *fits {
+                format!("亲，{name}适用 {model} 哦～（{attribute}：{all}）")
+            } else {
+                format!("亲，{name}暂不适用 {model} 哦，{attribute}：{all}")
             }
         }
         // Related products that no longer exist leave nothing to recommend.

@@ -473,7 +473,14 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         "尺码建议".into(),
         "S:90-105斤 M:105-120斤 L:125-140斤 XL:140-160斤".into(),
     );
-    let e = engine_with(starter::entries(), vec![cream, cup, nuts, vest]);
+    let mut case = Product::new("CASE", "磁吸手机壳");
+    case.attributes
+        .insert("适用机型".into(), "Mate60/Mate60 Pro".into());
+    let mut film = Product::new("FILM", "钢化膜");
+    film.attributes
+        .insert("适用型号".into(), "iPhone 15、15 Pro、15 Pro Max".into());
+    cup.attributes.insert("适用年龄".into(), "3-6岁".into());
+    let e = engine_with(starter::entries(), vec![cream, cup, nuts, vest, case, film]);
     let settings = ShopSettings::default();
     for (sku, q, said) in [
         ("SUN", "保质期多久", "3年"),
@@ -495,6 +502,11 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         ("VEST", "165 120斤穿什么码", "建议选 M"),
         ("VEST", "75kg穿多大", "建议选 XL"),
         ("VEST", "穿什么码合适", "尺码建议：S:90-105斤"),
+        // Whether it fits a model: yes or no against the models recorded.
+        ("CASE", "p70能用不", "暂不适用 P70"),
+        ("CASE", "mate60pro能用吗", "适用 MATE60PRO 哦"),
+        ("FILM", "iphone14能用吗", "暂不适用 IPHONE14"),
+        ("FILM", "15pro适用吗", "适用 15PRO 哦"),
         // A lead-in does not hide the question.
         ("VEST", "算了 有L码吗", "有L哦"),
         ("VEST", "那黑色呢", "有黑色哦"),
@@ -504,6 +516,11 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
         let r = e.reply(&ctx, q);
         assert!(r.answer.contains(said), "{sku} {q}: {}", r.answer);
     }
+    // An age is no model.
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("JAR");
+    let r = e.reply(&ctx, "3岁能用吗");
+    assert!(!r.answer.contains("不适用"), "{}", r.answer);
     // Asking about the white one is not asking whether there is white.
     let mut ctx = Ctx::new(&settings, Utc::now());
     ctx.product = Some("VEST");
