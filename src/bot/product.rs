@@ -406,6 +406,7 @@ pub fn points_at_it(norm: &str) -> bool {
 /// asks for ("还有货吗", "有什么颜色呢").
 const BARE: &[&str] = &[
     "请问",
+    "能用不",
     "多长时间",
     "多久",
     "咋样",

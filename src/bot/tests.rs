@@ -485,6 +485,7 @@ fn the_product_record_beats_the_starter_kbs_general_answers() {
     for (sku, q, said) in [
         ("SUN", "保质期多久", "3年"),
         ("SUN", "油皮能用吗", "油皮混油更适合"),
+        ("SUN", "油皮能用不", "油皮混油更适合"),
         ("SUN", "防水吗", "防水防汗"),
         ("JAR", "保温多久啊", "12小时"),
         ("JAR", "是316的吗", "316不锈钢"),

@@ -76,6 +76,9 @@ struct Plan {
     matched: bool,
     /// The entry answering, for a follow-up that names another thing ("那T恤呢").
     entry: Option<String>,
+    /// The product the answer was about: one the buyer names becomes the chat's
+    /// product ("儿童书包有货吗", then "有粉色吗").
+    product: Option<String>,
     /// The shop's local date (YYYY-MM-DD), for the answer counts.
     day: String,
     /// The question goes to the training queue.
@@ -151,6 +154,7 @@ fn plan(
             .entry
             .clone()
             .filter(|_| reply.band == Band::Exact && reply.intent.is_none()),
+        product: reply.product.clone(),
         // A guessing menu is a miss too: a second unclear message after it reaches the
         // offer of a human (picking an option is an exact answer).
         matched: reply.band == Band::Exact || reply.intent.is_some(),
@@ -809,6 +813,9 @@ fn apply(
         }
         conv.menu = p.menu.clone();
         conv.last_entry = p.entry.clone().filter(|_| p.bot.is_some());
+        if p.product.is_some() {
+            conv.product = p.product.clone();
+        }
         conv.unmatched_streak = if p.matched {
             0
         } else {
@@ -877,7 +884,7 @@ fn apply(
                         compose::COMPLAINT_SORRY_TEXT
                     }
                     (false, ..) | (true, true, true) => t.as_str(),
-                    (true, false, _) if opening => compose::WELCOME_TEXT,
+                    (true, false, _) if opening || !thanks_said(text) => compose::WELCOME_TEXT,
                     (true, ..) => compose::THANKS_TEXT,
                 };
                 c.say(&mut conv, Sender::Bot, text, Some(meta.clone()), None)?;
@@ -964,6 +971,12 @@ fn served_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<b
 
 /// The question the bot answered just before the buyer message `seq` asked for a human,
 /// as a training item (questions the bot did not answer outright are queued already).
+/// Whether the buyer's words thank ("谢谢", "感谢", "thx"), not only agree ("嗯", "好的").
+fn thanks_said(text: &str) -> bool {
+    let t = text.to_lowercase();
+    ["谢", "感恩", "thank", "thx"].iter().any(|w| t.contains(w))
+}
+
 fn answered_before(
     tx: &WriteTx,
     conv: &Conversation,

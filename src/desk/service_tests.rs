@@ -1143,6 +1143,29 @@ async fn a_follow_up_naming_another_thing_asks_the_question_before_again() {
 }
 
 #[actix_web::test]
+async fn a_product_the_buyer_names_becomes_the_chats_product() {
+    let (s, _, _) = shop().await;
+    let mut bag = crate::model::Product::new("BAG-01", "儿童书包");
+    bag.stock = Some(5);
+    bag.attributes.insert("颜色".into(), "樱花粉/天空蓝".into());
+    s.desk.save_product(&Actor::cli(), bag).await.unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "儿童书包有货吗"))
+        .await
+        .unwrap();
+    assert!(texts(&o).join("|").contains("有现货"), "{:?}", texts(&o));
+    assert_eq!(o.conv.product.as_deref(), Some("BAG-01"));
+    // "有粉色吗" got the fallback: no product was in view.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "有粉色吗"))
+        .await
+        .unwrap();
+    assert!(texts(&o).join("|").contains("有粉色哦"), "{:?}", texts(&o));
+}
+
+#[actix_web::test]
 async fn shipping_answers_tell_where_the_buyers_latest_order_stands() {
     let (s, _, _) = shop().await;
     let order = |id: &str, status: &str, logistics: Option<&str>| OrderInput {
@@ -1459,6 +1482,12 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
         .on_buyer_message(msg("b8", "地球到月亮有多远"))
         .await
         .unwrap();
+    let o = s.desk.on_buyer_message(msg("b8", "嗯")).await.unwrap();
+    assert_eq!(
+        bot_says(&o),
+        crate::bot::compose::WELCOME_TEXT,
+        "agreeing is no thanks to be welcome for"
+    );
     let o = s.desk.on_buyer_message(msg("b8", "谢谢")).await.unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::THANKS_TEXT);
     assert!(o.conv.invited_at.is_none());
