@@ -109,6 +109,8 @@ fn everyday_questions_a_review_caught_answered_wrong() {
         ("到哪了", "ship-track", "(menu) after-refund-time"),
         ("怎么这么慢", "ship-arrive", "promo-price-diff"),
         ("发票能开吗", "inv-can", "(menu) inv-amount"),
+        ("退款一般几天能到", "after-refund-time", "ship-arrive"),
+        ("收到的杯子裂了", "ship-damaged", "(menu) ship-damaged"),
     ] {
         let r = ask(&e, text);
         assert_eq!(r.band, Band::Exact, "{text}: {:?}", r.candidates);
