@@ -268,8 +268,15 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own.
     let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
+    // "那鞋子呢" after "多少钱": the same product question about the product named.
+    let again = || {
+        named
+            .filter(|_| follows_on(&norm))
+            .and(ctx.previous_ask)
+            .map(product::carried_ask)
+    };
     if let Some(p) = product
-        && let Some(ask) = product::ask(&norm, p)
+        && let Some(ask) = product::ask(&norm, p).or_else(again)
         && (named.is_some()
             || product::is_specific(&ask)
             || product::points_at_it(&norm)
@@ -286,6 +293,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.confidence = 1.0;
         r.product = Some(p.sku.clone());
         r.answer = product::answer(&ask, p, &related);
+        r.asked = product::carried(&ask);
         return r;
     }
     if let Some(p) = rule_match(s, ctx, &norm) {
@@ -359,6 +367,7 @@ fn blank(norm: &str) -> Reply {
         notify_human: false,
         rating_invite: false,
         product: None,
+        asked: None,
         scene: None,
         explain: Explain {
             normalized: norm.to_string(),

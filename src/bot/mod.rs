@@ -109,6 +109,8 @@ pub struct Ctx<'a> {
     /// The entry the bot answered the previous turn with, for a follow-up that only
     /// names another thing ("那T恤呢").
     pub previous: Option<&'a str>,
+    /// What the previous turn's product question asked (`Reply::asked`).
+    pub previous_ask: Option<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -123,6 +125,7 @@ impl<'a> Ctx<'a> {
             menu: &[],
             unmatched_streak: 0,
             previous: None,
+            previous_ask: None,
         }
     }
 }
@@ -246,6 +249,10 @@ pub struct Reply {
     pub rating_invite: bool,
     /// The product the answer is about.
     pub product: Option<String>,
+    /// What a product question asked, to ask again of another product ("多少钱", then
+    /// "那鞋子呢"): pass it back as `Ctx::previous_ask`.
+    #[serde(skip)]
+    pub asked: Option<String>,
     /// The scene (场景) of the entry that answered.
     pub scene: Option<String>,
     pub explain: Explain,
@@ -304,6 +311,7 @@ struct CacheKey {
     /// Whether the previous turn went unanswered (a second miss hands over).
     missed: bool,
     previous: Option<String>,
+    previous_ask: Option<String>,
     /// The settings fill answer variables.
     settings: u64,
     /// Entries start and stop answering at validity boundaries.
@@ -327,6 +335,7 @@ impl CacheKey {
             menu: ctx.menu.to_vec(),
             missed: ctx.unmatched_streak >= 1,
             previous: ctx.previous.map(String::from),
+            previous_ask: ctx.previous_ask.map(String::from),
             settings: h.finish(),
             epoch: s.epoch(ctx.now),
         }

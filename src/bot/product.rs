@@ -158,6 +158,33 @@ fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
     })
 }
 
+/// What of `ask` carries over to another product ("多少钱", then "那鞋子呢"): price,
+/// stock, related products or an attribute's name; a colour, size or model asked for
+/// belongs to its product.
+pub fn carried(ask: &Ask) -> Option<String> {
+    match ask {
+        Ask::Price => Some(CARRIED_PRICE.into()),
+        Ask::Stock => Some(CARRIED_STOCK.into()),
+        Ask::Related => Some(CARRIED_RELATED.into()),
+        Ask::Attribute(name) => Some(name.clone()),
+        Ask::Offers { .. } | Ask::SizeAdvice { .. } | Ask::Fits { .. } => None,
+    }
+}
+
+const CARRIED_PRICE: &str = "#price";
+const CARRIED_STOCK: &str = "#stock";
+const CARRIED_RELATED: &str = "#related";
+
+/// The question `carried` kept, asked again.
+pub fn carried_ask(kind: &str) -> Ask {
+    match kind {
+        CARRIED_PRICE => Ask::Price,
+        CARRIED_STOCK => Ask::Stock,
+        CARRIED_RELATED => Ask::Related,
+        name => Ask::Attribute(name.to_string()),
+    }
+}
+
 /// Whether `ask` is one only the product's record can answer (which size for this
 /// weight, whether it fits this model): it answers better than any general entry.
 pub fn is_specific(ask: &Ask) -> bool {

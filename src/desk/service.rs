@@ -79,6 +79,8 @@ struct Plan {
     /// The product the answer was about: one the buyer names becomes the chat's
     /// product ("儿童书包有货吗", then "有粉色吗").
     product: Option<String>,
+    /// What a product question asked, for "那鞋子呢" next.
+    asked: Option<String>,
     /// The shop's local date (YYYY-MM-DD), for the answer counts.
     day: String,
     /// The question goes to the training queue.
@@ -155,6 +157,7 @@ fn plan(
             .clone()
             .filter(|_| reply.band == Band::Exact && reply.intent.is_none()),
         product: reply.product.clone(),
+        asked: reply.asked.clone(),
         // A guessing menu is a miss too: a second unclear message after it reaches the
         // offer of a human (picking an option is an exact answer).
         matched: reply.band == Band::Exact || reply.intent.is_some(),
@@ -583,6 +586,7 @@ impl Desk {
                 .or_else(|| conv.as_ref().and_then(|c| c.product.clone()));
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
             let previous = conv.as_ref().and_then(|c| c.last_entry.clone());
+            let previous_ask = conv.as_ref().and_then(|c| c.last_ask.clone());
             let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
             ctx.has_order = orders.iter().any(Order::is_after_sale);
@@ -590,6 +594,7 @@ impl Desk {
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
             ctx.previous = previous.as_deref();
+            ctx.previous_ask = previous_ask.as_deref();
             let bot = self.bot()?;
             let reply = bot.reply_shared(&ctx, &text);
             let mode = scene_mode(&setup.switches, reply.scene.as_deref(), settings, now);
@@ -813,6 +818,7 @@ fn apply(
         }
         conv.menu = p.menu.clone();
         conv.last_entry = p.entry.clone().filter(|_| p.bot.is_some());
+        conv.last_ask = p.asked.clone().filter(|_| p.bot.is_some());
         if p.product.is_some() {
             conv.product = p.product.clone();
         }

@@ -1147,6 +1147,7 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
     let (s, _, _) = shop().await;
     let mut bag = crate::model::Product::new("BAG-01", "儿童书包");
     bag.stock = Some(5);
+    bag.price = Some(crate::model::Price(12900));
     bag.attributes.insert("颜色".into(), "樱花粉/天空蓝".into());
     s.desk.save_product(&Actor::cli(), bag).await.unwrap();
     let o = s
@@ -1163,6 +1164,25 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
         .await
         .unwrap();
     assert!(texts(&o).join("|").contains("有粉色哦"), "{:?}", texts(&o));
+    // "那鞋子呢" after a price: the price of the shoes (it got a menu).
+    let mut shoes = crate::model::Product::new("SHOE-01", "跑步鞋");
+    shoes.aliases = vec!["鞋子".into()];
+    shoes.price = Some(crate::model::Price(25900));
+    s.desk.save_product(&Actor::cli(), shoes).await.unwrap();
+    s.desk
+        .on_buyer_message(msg("b1", "这个多少钱"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "那鞋子呢"))
+        .await
+        .unwrap();
+    assert!(
+        texts(&o).join("|").contains("跑步鞋的价格是 ¥259"),
+        "{:?}",
+        texts(&o)
+    );
 }
 
 #[actix_web::test]

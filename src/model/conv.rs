@@ -176,6 +176,9 @@ pub struct Conversation {
     /// The entry the bot answered the last buyer turn with.
     #[serde(default)]
     pub last_entry: Option<String>,
+    /// What the last buyer turn's product question asked (`bot::Reply::asked`).
+    #[serde(default)]
+    pub last_ask: Option<String>,
     /// The next message's sequence number.
     pub next_seq: u64,
     #[serde(with = "crate::model::stamp")]
@@ -244,6 +247,7 @@ impl Conversation {
             menu: Vec::new(),
             unmatched_streak: 0,
             last_entry: None,
+            last_ask: None,
             next_seq: 1,
             created_at: now,
             updated_at: now,
