@@ -259,9 +259,15 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The ids of the menu offered, for the next turn's `Ctx::menu`.
+    /// The ids of the options offered, for the next turn's `Ctx::menu`: the menu, or
+    /// else the follow-up questions ("第二个" picks the second of either).
     pub fn menu_ids(&self) -> Vec<String> {
-        self.menu.iter().map(|m| m.id.clone()).collect()
+        let offered = if self.menu.is_empty() {
+            &self.follow_ups
+        } else {
+            &self.menu
+        };
+        offered.iter().map(|m| m.id.clone()).collect()
     }
 }
 

@@ -367,6 +367,13 @@ fn pre_and_after_sale_answers_and_follow_ups() {
             question: "退货运费谁出".into()
         }]
     );
+    // "第一个" picks a follow-up when no menu was offered.
+    let offered = r.menu_ids();
+    let mut next = Ctx::new(&settings, Utc::now());
+    next.menu = &offered;
+    let pick = e.reply(&next, "第一个");
+    assert_eq!(pick.entry.as_deref(), Some("fee"), "{pick:?}");
+    assert_eq!(pick.explain.route, Route::Menu);
     ctx.has_order = true;
     let r = e.reply(&ctx, "怎么退货");
     assert_eq!(r.answer, "订单里点退款/售后，寄回售后页面显示的退货地址");
