@@ -268,16 +268,19 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own.
     let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
-    // "那鞋子呢" after "多少钱": the same product question about the product named.
+    // "那鞋子呢" after "多少钱": the same product question about the product named;
+    // "那45呢" after "有44码吗": the same question about another size.
     let again = || {
-        named
-            .filter(|_| follows_on(&norm))
-            .and(ctx.previous_ask)
-            .map(product::carried_ask)
+        let ask = product::carried_ask(ctx.previous_ask?, &norm)?;
+        (follows_on(&norm) && (named.is_some() || matches!(ask, product::Ask::Offers { .. })))
+            .then_some(ask)
     };
     if let Some(p) = product
-        && let Some(ask) = product::ask(&norm, p).or_else(again)
-        && (named.is_some()
+        && let Some((ask, carried)) = again()
+            .map(|a| (a, true))
+            .or_else(|| product::ask(&norm, p).map(|a| (a, false)))
+        && (carried
+            || named.is_some()
             || product::is_specific(&ask)
             || product::points_at_it(&norm)
             || product::only_asks(&norm, p)

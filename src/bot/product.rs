@@ -158,15 +158,19 @@ fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
     })
 }
 
-/// What of `ask` carries over to another product ("多少钱", then "那鞋子呢"): price,
-/// stock, related products or an attribute's name; a colour, size or model asked for
-/// belongs to its product.
+/// What of `ask` carries over to the next message: price, stock, related products or an
+/// attribute's name, asked again of another product ("多少钱", then "那鞋子呢"), and
+/// whether it comes in a size, asked again of another size ("有44码吗", then "那45呢").
+/// A colour is asked again by naming it ("那黑色呢"); a model belongs to its question.
 pub fn carried(ask: &Ask) -> Option<String> {
     match ask {
         Ask::Price => Some(CARRIED_PRICE.into()),
         Ask::Stock => Some(CARRIED_STOCK.into()),
         Ask::Related => Some(CARRIED_RELATED.into()),
         Ask::Attribute(name) => Some(name.clone()),
+        Ask::Offers { attribute, .. } if attribute != "颜色" => {
+            Some(format!("{CARRIED_SIZE}{attribute}"))
+        }
         Ask::Offers { .. } | Ask::SizeAdvice { .. } | Ask::Fits { .. } => None,
     }
 }
@@ -174,14 +178,48 @@ pub fn carried(ask: &Ask) -> Option<String> {
 const CARRIED_PRICE: &str = "#price";
 const CARRIED_STOCK: &str = "#stock";
 const CARRIED_RELATED: &str = "#related";
+/// Followed by the size attribute's name.
+const CARRIED_SIZE: &str = "#size:";
 
-/// The question `carried` kept, asked again.
-pub fn carried_ask(kind: &str) -> Ask {
-    match kind {
+/// The question `carried` kept, asked again by `norm` ("那鞋子呢", "那45呢"); a size
+/// question needs a size in `norm` and is asked of the same product.
+pub fn carried_ask(kind: &str, norm: &str) -> Option<Ask> {
+    Some(match kind {
         CARRIED_PRICE => Ask::Price,
         CARRIED_STOCK => Ask::Stock,
         CARRIED_RELATED => Ask::Related,
-        name => Ask::Attribute(name.to_string()),
+        _ => match kind.strip_prefix(CARRIED_SIZE) {
+            Some(attribute) => Ask::Offers {
+                attribute: attribute.to_string(),
+                value: size_named(norm)?,
+            },
+            None => Ask::Attribute(kind.to_string()),
+        },
+    })
+}
+
+/// The size a "那45呢" names, as shown ("45码", "XL"): the message without 那, 呢, 的
+/// and 码 is a size and nothing else.
+fn size_named(norm: &str) -> Option<String> {
+    // Normalizing made a decimal point a space ("36 5").
+    let dotted = norm.trim().replace(' ', ".");
+    let stem = dotted
+        .trim_start_matches(['那', '.'])
+        .trim_end_matches(['呢', '.'])
+        .trim_end_matches('的')
+        .trim_end_matches(['码', '号']);
+    // Two or three digits, maybe a half ("36.5").
+    let (whole, half) = stem.split_once('.').unwrap_or((stem, "5"));
+    let numeric =
+        (2..=3).contains(&whole.len()) && whole.chars().all(|c| c.is_ascii_digit()) && half == "5";
+    (numeric || letter_rank(&stem.to_uppercase()).is_some()).then(|| shown_size(stem))
+}
+
+/// A size as answers show it: a number with 码 ("41码"), a letter size in capitals.
+fn shown_size(size: &str) -> String {
+    match bare_size(size) {
+        s if s.chars().all(|c| c.is_ascii_digit() || c == '.') => format!("{s}码"),
+        s => s,
     }
 }
 
@@ -342,6 +380,19 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "多少ml",
             "几升",
             "多少升",
+        ],
+    ),
+    (
+        &["版型", "尺码偏差", "尺码说明"],
+        &[
+            "偏码",
+            "偏大",
+            "偏小",
+            "正码",
+            "标准码",
+            "版型",
+            "宽松",
+            "修身",
         ],
     ),
     (
@@ -531,13 +582,9 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(size) = size_asked(norm)
         && let Some(key) = attribute_named(product, SIZE_NAMES)
     {
-        let value = match bare_size(size) {
-            s if s.chars().all(|c| c.is_ascii_digit() || c == '.') => format!("{s}码"),
-            s => s,
-        };
         return Some(Ask::Offers {
             attribute: key.clone(),
-            value,
+            value: shown_size(size),
         });
     }
     if has(PRICE_WORDS) && product.pay_price().is_some() {
@@ -573,12 +620,14 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if let Some((key, _)) = value_named(norm, product) {
         return Some(Ask::Attribute(key.clone()));
     }
-    // Any attribute the shop defined, named in the question (e.g. "适用年龄").
-    if let Some(k) = product
-        .attributes
-        .keys()
-        .find(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
-    {
+    // Any attribute the shop defined, named in the question (e.g. "适用年龄"), or what
+    // one that says whom or what it suits is about ("孩子二年级能背吗": 适用年级).
+    let about = |k: &str| {
+        let about = k.trim_start_matches("适用").trim_start_matches("适合");
+        (about.len() < k.len() && about.chars().count() >= 2 && norm.contains(about))
+            || (k.chars().count() >= 2 && norm.contains(k))
+    };
+    if let Some(k) = product.attributes.keys().find(|k| about(k)) {
         return Some(Ask::Attribute(k.clone()));
     }
     partly_named(norm, product).map(|(k, _)| Ask::Attribute(k.clone()))
@@ -903,6 +952,63 @@ mod tests {
         assert_eq!(size_asked("有500ml的吗"), None);
         // Without sizes on record, the KB answers.
         assert_eq!(ask("有41码吗", &Product::new("X", "杯子")), None);
+    }
+
+    #[test]
+    fn a_size_question_is_asked_again_of_another_size() {
+        let mut shoe = Product::new("SH-01", "帆布鞋");
+        shoe.attributes.insert("尺码".into(), "39-44".into());
+        let first = ask("有44码吗", &shoe).unwrap_or_else(|| panic!("44"));
+        let kind = carried(&first).unwrap_or_else(|| panic!("carried"));
+        for (q, said) in [
+            ("那45呢", "亲，帆布鞋暂时没有45码哦，现有尺码：39-44"),
+            ("40的呢", "亲，帆布鞋有40码哦～ 现有尺码：39-44"),
+            ("那39码呢", "亲，帆布鞋有39码哦～ 现有尺码：39-44"),
+            ("那36 5呢", "亲，帆布鞋暂时没有36.5码哦，现有尺码：39-44"),
+        ] {
+            let a = carried_ask(&kind, q).unwrap_or_else(|| panic!("{q}"));
+            assert_eq!(answer(&a, &shoe, &[]), said, "{q}");
+        }
+        let mut tee = Product::new("T-01", "卫衣");
+        tee.attributes.insert("尺码".into(), "S/M/L".into());
+        let a = carried_ask(&kind, "那xl呢").unwrap_or_else(|| panic!("xl"));
+        assert_eq!(
+            answer(&a, &tee, &[]),
+            "亲，卫衣暂时没有XL哦，现有尺码：S/M/L"
+        );
+        // Not a size: nothing to ask again; a colour is not carried.
+        assert_eq!(carried_ask(&kind, "那鞋子呢"), None);
+        assert_eq!(carried_ask(&kind, "那1000呢"), None);
+        let mut cup = Product::new("CUP-01", "马克杯");
+        cup.attributes.insert("颜色".into(), "白/粉".into());
+        let pink = ask("有粉色吗", &cup).unwrap_or_else(|| panic!("pink"));
+        assert_eq!(carried(&pink), None);
+    }
+
+    #[test]
+    fn the_fit_and_whom_it_suits_are_answered_from_their_attributes() {
+        let mut tee = Product::new("T-01", "卫衣");
+        tee.attributes.insert("尺码".into(), "S/M/L".into());
+        tee.attributes
+            .insert("版型".into(), "宽松版，偏大一码".into());
+        for q in ["偏码吗", "这个偏大还是偏小", "是正码吗"] {
+            assert_eq!(ask(q, &tee), Some(Ask::Attribute("版型".into())), "{q}");
+            assert!(only_asks(q, &tee), "{q}");
+        }
+        let mut bag = Product::new("BAG-01", "儿童书包");
+        bag.attributes.insert("适用年级".into(), "1-3年级".into());
+        assert_eq!(
+            ask("孩子二年级能背吗", &bag),
+            Some(Ask::Attribute("适用年级".into()))
+        );
+        assert_eq!(
+            answer(&Ask::Attribute("适用年级".into()), &bag, &[]),
+            "亲，儿童书包的适用年级是：1-3年级"
+        );
+        // Without a fit on record, "偏大吗" is left to the knowledge base.
+        let mut plain = Product::new("T-02", "短袖");
+        plain.attributes.insert("尺码".into(), "S/M/L".into());
+        assert_eq!(ask("偏大吗", &plain), None);
     }
 
     #[test]

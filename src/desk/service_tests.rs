@@ -1183,6 +1183,19 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
         "{:?}",
         texts(&o)
     );
+    // "那45呢" after "有44码吗": the same question of another size (it got a menu).
+    let mut shoes = crate::model::Product::new("SHOE-01", "跑步鞋");
+    shoes.aliases = vec!["鞋子".into()];
+    shoes.attributes.insert("尺码".into(), "39-44".into());
+    s.desk.save_product(&Actor::cli(), shoes).await.unwrap();
+    s.desk
+        .on_buyer_message(msg("b1", "有44码吗"))
+        .await
+        .unwrap();
+    for (q, said) in [("那45呢", "暂时没有45码"), ("那40的呢", "有40码哦")] {
+        let o = s.desk.on_buyer_message(msg("b1", q)).await.unwrap();
+        assert!(texts(&o).join("|").contains(said), "{q}: {:?}", texts(&o));
+    }
 }
 
 #[actix_web::test]
