@@ -270,6 +270,12 @@ pub const POSITIVE_TEXT: &str =
     "不客气哦亲～ 有问题随时找小二。如果对本次服务满意，麻烦给我们一个评价，谢谢您！";
 /// The reply to thanks from a buyer already invited to rate.
 pub const THANKS_TEXT: &str = "不客气哦亲～ 有问题随时找小二。";
+/// The reply to "好的" or "好的 我去申请" after an answer: an acknowledgement, not
+/// "不客气" to a buyer who thanked nobody.
+pub const ACK_TEXT: &str = "好的亲～ 有问题随时找小二。";
+/// `ACK_TEXT` with the rating invitation.
+pub const ACK_INVITE_TEXT: &str =
+    "好的亲～ 有问题随时找小二。如果对本次服务满意，麻烦给我们一个评价，谢谢您！";
 /// The reply to a friendly "嗯嗯" or "😊" before anything was asked or answered.
 pub const WELCOME_TEXT: &str = "亲～在的呢，请问有什么可以帮您？😊";
 

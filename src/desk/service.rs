@@ -885,12 +885,16 @@ fn apply(
                 let opening = message.seq <= 1;
                 let served = thanks && served_before(tx, &conv, message.seq)?;
                 let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
+                // "好的" is acknowledged, not answered with "不客气".
+                let agreed = !thanks_said(text) && agreed(text);
                 let text = match (thanks, served, invite) {
                     _ if notice.is_some() && said(meta, Intent::Complaint) => {
                         compose::COMPLAINT_SORRY_TEXT
                     }
+                    (true, true, true) if agreed => compose::ACK_INVITE_TEXT,
                     (false, ..) | (true, true, true) => t.as_str(),
                     (true, false, _) if opening || !thanks_said(text) => compose::WELCOME_TEXT,
+                    (true, ..) if agreed => compose::ACK_TEXT,
                     (true, ..) => compose::THANKS_TEXT,
                 };
                 c.say(&mut conv, Sender::Bot, text, Some(meta.clone()), None)?;
@@ -981,6 +985,34 @@ fn served_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<b
 fn thanks_said(text: &str) -> bool {
     let t = text.to_lowercase();
     ["谢", "感恩", "thank", "thx"].iter().any(|w| t.contains(w))
+}
+
+/// Whether a positive message agrees or acknowledges ("好的", "行 我试试", "收到"),
+/// rather than praising ("芒果超好吃").
+fn agreed(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "好的",
+        "好滴",
+        "好嘞",
+        "好哒",
+        "好吧",
+        "好呀",
+        "行",
+        "嗯",
+        "ok",
+        "收到",
+        "知道",
+        "明白",
+        "了解",
+        "懂了",
+        "没问题",
+        "我去",
+        "我试",
+        "可以",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 fn answered_before(

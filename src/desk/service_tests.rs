@@ -1534,6 +1534,17 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
     let o = s.desk.on_buyer_message(msg("b9", "谢谢啦")).await.unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::THANKS_TEXT);
     assert_eq!(o.conv.invited_at, invited, "invited once");
+    // "好的 我去申请" is acknowledged, not thanked for ("不客气" to nobody's thanks).
+    let o = s
+        .desk
+        .on_buyer_message(msg("b9", "好的 我去申请"))
+        .await
+        .unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::ACK_TEXT);
+    s.desk.on_buyer_message(msg("b7", "包邮吗")).await.unwrap();
+    let o = s.desk.on_buyer_message(msg("b7", "好的")).await.unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::ACK_INVITE_TEXT);
+    assert!(o.conv.invited_at.is_some());
 }
 
 #[actix_web::test]
