@@ -74,7 +74,7 @@ pub fn rank(s: &State, index: &SearchIndex, ctx: &Ctx, norm: &str) -> Ranking {
         normalized: norm.to_string(),
         ..Explain::default()
     };
-    let (corrected, fixes) = s.corrector.correct(norm);
+    let (corrected, fixes) = s.corrector.correct(norm, &s.chars.pairs);
     explain.corrections = fixes;
     let pairs = s.analyzer.word_pairs(&corrected);
     explain.synonyms = pairs.iter().filter(|(raw, c)| raw != c).cloned().collect();

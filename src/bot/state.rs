@@ -465,6 +465,9 @@ pub struct CharStats {
     pub docs: u64,
     /// Characters over all indexed entries.
     pub total_len: u64,
+    /// Entries whose phrasings hold each pair of adjacent Chinese characters: what the
+    /// knowledge base writes is no typo ("加钱" in "开发票要加钱吗" is not 价钱).
+    pub pairs: HashMap<[char; 2], u32>,
 }
 
 impl CharStats {
@@ -478,6 +481,25 @@ impl CharStats {
             *n = n.saturating_add_signed(delta);
             if *n == 0 {
                 self.df.remove(c);
+            }
+        }
+        let pairs: HashSet<[char; 2]> = p
+            .phrasings
+            .iter()
+            .flat_map(|ph| {
+                let chars: Vec<char> = ph.compact.chars().collect();
+                chars
+                    .windows(2)
+                    .filter(|w| w.iter().all(|&c| super::typo::is_han(c)))
+                    .map(|w| [w[0], w[1]])
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for pair in pairs {
+            let n = self.pairs.entry(pair).or_default();
+            *n = n.saturating_add_signed(delta);
+            if *n == 0 {
+                self.pairs.remove(&pair);
             }
         }
     }

@@ -10,7 +10,7 @@ const MIN_LEN: usize = 2;
 const MAX_LEN: usize = 4;
 const MAX_DIFF: usize = 1;
 
-fn is_han(c: char) -> bool {
+pub(super) fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
@@ -59,8 +59,15 @@ impl Corrector {
 
     /// Corrects normalized text; returns the text and each `(typo, word)` replaced.
     /// Characters inside any known word of the text are protected, so a correct word
-    /// is never bent into another one (我的花呗 must not become 的话).
-    pub fn correct(&self, norm: &str) -> (String, Vec<(String, String)>) {
+    /// is never bent into another one (我的花呗 must not become 的话), and so is text
+    /// the knowledge base writes itself: `written` holds the pairs of adjacent
+    /// characters in its phrasings, and a window made of them stays ("加钱可以吗"
+    /// beside "开发票要加钱吗", though jieba cuts that 加/钱 and 价钱 is a word).
+    pub fn correct(
+        &self,
+        norm: &str,
+        written: &HashMap<[char; 2], u32>,
+    ) -> (String, Vec<(String, String)>) {
         let chars: Vec<char> = norm.chars().collect();
         let protected = self.protected(&chars);
         let mut out = String::with_capacity(norm.len());
@@ -80,7 +87,9 @@ impl Corrector {
                     i += len;
                     continue 'scan;
                 }
-                if protected[i..i + len].iter().any(|&p| p) {
+                if protected[i..i + len].iter().any(|&p| p)
+                    || win.windows(2).all(|w| written.contains_key(&[w[0], w[1]]))
+                {
                     continue;
                 }
                 let candidates = key(win).and_then(|k| self.by_sound.get(&k));
@@ -124,15 +133,26 @@ mod tests {
         Corrector::new(&words.iter().map(|w| (w.to_string(), 1)).collect())
     }
 
+    /// Corrects `text` with nothing written in the knowledge base besides its words.
+    trait Plain {
+        fn correct_plain(&self, text: &str) -> (String, Vec<(String, String)>);
+    }
+
+    impl Plain for Corrector {
+        fn correct_plain(&self, text: &str) -> (String, Vec<(String, String)>) {
+            self.correct(text, &HashMap::new())
+        }
+    }
+
     #[test]
     fn homophone_typos_become_kb_words() {
         let c = corrector(&["换货", "运费", "发货", "退款", "尺码", "包邮", "在吗"]);
-        assert_eq!(c.correct("可以换或吗").0, "可以换货吗");
-        assert_eq!(c.correct("运非多少").0, "运费多少");
-        assert_eq!(c.correct("退宽多久到").0, "退款多久到");
-        assert_eq!(c.correct("尺吗偏大吗").0, "尺码偏大吗");
-        assert_eq!(c.correct("包油吗").0, "包邮吗");
-        let (text, fixes) = c.correct("什么时候发或");
+        assert_eq!(c.correct_plain("可以换或吗").0, "可以换货吗");
+        assert_eq!(c.correct_plain("运非多少").0, "运费多少");
+        assert_eq!(c.correct_plain("退宽多久到").0, "退款多久到");
+        assert_eq!(c.correct_plain("尺吗偏大吗").0, "尺码偏大吗");
+        assert_eq!(c.correct_plain("包油吗").0, "包邮吗");
+        let (text, fixes) = c.correct_plain("什么时候发或");
         assert_eq!(text, "什么时候发货");
         assert_eq!(fixes, vec![("发或".to_string(), "发货".to_string())]);
     }
@@ -140,12 +160,22 @@ mod tests {
     #[test]
     fn real_words_and_distant_sounds_stay() {
         let c = corrector(&["换货", "发货"]);
-        assert_eq!(c.correct("发货了吗").0, "发货了吗");
-        assert_eq!(c.correct("黄河").0, "黄河", "huang he is not huan huo");
-        assert_eq!(c.correct("sf快递").0, "sf快递");
-        assert_eq!(c.correct("").0, "");
+        assert_eq!(c.correct_plain("发货了吗").0, "发货了吗");
+        assert_eq!(
+            c.correct_plain("黄河").0,
+            "黄河",
+            "huang he is not huan huo"
+        );
+        assert_eq!(c.correct_plain("sf快递").0, "sf快递");
+        assert_eq!(c.correct_plain("").0, "");
         // 的话 sounds like 的花, but 花呗 is a word here: its characters are protected.
         let c = corrector(&["花呗", "的话"]);
-        assert_eq!(c.correct("我的花呗").0, "我的花呗");
+        assert_eq!(c.correct_plain("我的花呗").0, "我的花呗");
+        // What the knowledge base writes is no typo: "加钱" stands in a phrasing.
+        let c = corrector(&["价钱", "发票"]);
+        assert_eq!(c.correct_plain("加钱可以吗").0, "价钱可以吗");
+        let written = HashMap::from([(['加', '钱'], 1), (['要', '加'], 1)]);
+        assert_eq!(c.correct("加钱可以吗", &written).0, "加钱可以吗");
+        assert_eq!(c.correct("开发漂加钱吗", &written).0, "开发票加钱吗");
     }
 }
