@@ -116,6 +116,13 @@ const COMPLAINT: &[&str] = &[
     "忍无可忍",
     "太过分",
     "什么破",
+    "什么质量啊",
+    "啥质量啊",
+    "这什么质量",
+    "这是什么质量",
+    "这啥质量",
+    "质量这么差",
+    "质量真差",
     "再也不买",
     "不会再买",
     "再也不来",
@@ -233,6 +240,10 @@ const ANYONE_THERE: &[&str] = &[
     "有人不",
     "有没有人在",
     "有没有人",
+    // Impatience with no answer coming: "快点回啊", "怎么不回了".
+    "快点回",
+    "怎么不回",
+    "回个话",
 ];
 
 /// Thanks holding a greeting ("你好", "您好"), taken out before greetings are.
@@ -270,6 +281,8 @@ const POSITIVE: &[&str] = &[
     "我试试",
     "我去操作",
     "我去下单",
+    // "算了不买了": the buyer leaves; no question is left.
+    "不买了",
     "那我等等",
     "我等等",
     "我再等等",
@@ -659,6 +672,9 @@ mod tests {
             "我要跟店长说",
             "找你们老板谈",
             "能和真人客服聊聊吗",
+            "快点回啊",
+            "人呢？",
+            "怎么不回了",
         ] {
             assert_eq!(intent(t), Some(Intent::Transfer), "{t}");
         }
@@ -683,6 +699,7 @@ mod tests {
         assert!(only_anyone_there(&norm("有没有人在？")));
         assert!(!only_anyone_there(&norm("人工客服")));
         assert!(!only_anyone_there(&norm("有人买过吗")));
+        assert!(!only_anyone_there(&norm("收件人呢")));
     }
 
     #[test]
@@ -699,6 +716,8 @@ mod tests {
             "滚",
             "你们客服都是机器人吗 垃圾",
             "太坑了",
+            "什么质量啊",
+            "这是什么质量，穿一次就破了",
             "以后再也不买你们家了",
             "卖这种东西良心不会痛吗",
             "你们就是一群骗子",
@@ -750,6 +769,7 @@ mod tests {
             "不用了，谢谢",
             "好的 我去申请",
             "行 我试试",
+            "算了不买了",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }

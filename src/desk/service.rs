@@ -1010,6 +1010,10 @@ fn agreed(text: &str) -> bool {
         "我去",
         "我试",
         "可以",
+        "算了",
+        "不买",
+        "不用了",
+        "没事了",
     ]
     .iter()
     .any(|w| t.contains(w))
