@@ -270,13 +270,16 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
-    let again = || {
-        let ask = product::carried_ask(ctx.previous_ask?, &norm)?;
-        (follows_on(&norm) && (named.is_some() || matches!(ask, product::Ask::Offers { .. })))
-            .then_some(ask)
+    let again = |p| {
+        let ask = product::carried_ask(ctx.previous_ask?, &norm, p)?;
+        let same_product = matches!(
+            ask,
+            product::Ask::Offers { .. } | product::Ask::SizeAdvice { .. }
+        );
+        (follows_on(&norm) && (named.is_some() || same_product)).then_some(ask)
     };
     if let Some(p) = product
-        && let Some((ask, carried)) = again()
+        && let Some((ask, carried)) = again(p)
             .map(|a| (a, true))
             .or_else(|| product::ask(&norm, p).map(|a| (a, false)))
         && (carried

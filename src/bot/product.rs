@@ -22,12 +22,15 @@ pub enum Ask {
         attribute: String,
         value: String,
     },
-    /// Which size to take ("我175 140斤穿啥码"), answered from the shop's size advice
-    /// (尺码建议 "M:105-120斤 L:125-140斤"): the attribute, and the size whose weight
-    /// range holds the weight given, if one does.
+    /// Which size to take ("我175 140斤穿啥码", "宝宝4个月穿多大"), answered from the
+    /// shop's size advice (尺码建议 "M:105-120斤 L:125-140斤", "66:3-6个月 80:1-1.5岁"):
+    /// the attribute, and the size whose weight or age range holds the one given, if
+    /// one does.
     SizeAdvice {
         attribute: String,
         size: Option<String>,
+        /// What the size was chosen by: 体重, or 月龄 for a baby's age.
+        by: &'static str,
     },
     /// Whether it fits a model ("p70能用不", "iphone14能用吗"): the attribute listing
     /// the models (适用机型), the model as asked, and whether the list holds it.
@@ -112,6 +115,10 @@ const WHICH_SIZE: &[&str] = &[
     "多大码",
     "哪个码",
     "穿几码",
+    "穿哪个",
+    "选哪个",
+    "拍哪个",
+    "哪个尺码",
 ];
 
 /// A weight in 斤 given in the message ("140斤", "70kg" → 140).
@@ -134,27 +141,103 @@ fn advised_size(advice: &str, jin: u32) -> Option<String> {
     })
 }
 
+/// A baby's age given in the message ("4个月", "五个月", "2岁", "一岁半").
+static AGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,2}(?:\.5)?|[一二两三四五六七八九十]{1,3})\s*(个半月|个月|岁半|岁)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A size and its age range in advice text ("66:3-6个月", "80 1-1.5岁").
+static ADVICE_AGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)([0-9]*x*[sml]|\d{2,3}码?)\s*[:：]?\s*(\d{1,2}(?:\.\d)?)\s*[-~～至]\s*(\d{1,2}(?:\.\d)?)\s*(个月|月|岁)",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// A number of up to two digits in Chinese numerals ("五", "十一", "两").
+fn chinese_number(text: &str) -> Option<f32> {
+    const DIGITS: &str = "一二三四五六七八九";
+    let digit = |c: char| match c {
+        '两' => Some(2.0),
+        c => DIGITS.chars().position(|d| d == c).map(|i| i as f32 + 1.0),
+    };
+    let chars: Vec<char> = text.chars().collect();
+    match chars.as_slice() {
+        ['十'] => Some(10.0),
+        ['十', d] => Some(10.0 + digit(*d)?),
+        [t, '十'] => Some(digit(*t)? * 10.0),
+        [t, '十', d] => Some(digit(*t)? * 10.0 + digit(*d)?),
+        [d] => digit(*d),
+        _ => None,
+    }
+}
+
+/// The age in months given in `norm`, if any.
+fn age_months(norm: &str) -> Option<f32> {
+    let c = AGE.captures(norm)?;
+    let number = c.get(1)?.as_str();
+    let n = number
+        .parse::<f32>()
+        .ok()
+        .or_else(|| chinese_number(number))?;
+    Some(match c.get(2)?.as_str() {
+        "个月" => n,
+        "个半月" => n + 0.5,
+        "岁" => n * 12.0,
+        _ => n * 12.0 + 6.0,
+    })
+}
+
+/// The size of `advice` whose age range holds `months`.
+fn advised_for_age(advice: &str, months: f32) -> Option<String> {
+    ADVICE_AGE.captures_iter(advice).find_map(|c| {
+        let per = if c.get(4)?.as_str() == "岁" {
+            12.0
+        } else {
+            1.0
+        };
+        let low = c.get(2)?.as_str().parse::<f32>().ok()? * per;
+        let high = c.get(3)?.as_str().parse::<f32>().ok()? * per;
+        (low <= months && months <= high).then(|| c.get(1).map(|m| m.as_str().to_uppercase()))?
+    })
+}
+
+/// The weight in 斤 given in `norm` ("140斤", "70kg" → 140), if any.
+fn weight_jin(norm: &str) -> Option<u32> {
+    let c = WEIGHT.captures(norm)?;
+    let n: u32 = c.get(1)?.as_str().parse().ok()?;
+    Some(if c.get(2)?.as_str() == "斤" {
+        n
+    } else {
+        n * 2
+    })
+}
+
+/// The advice for the weight or age `norm` gives, if it gives one: the size (if a
+/// range holds it) and what it was chosen by.
+fn advised(advice: &str, norm: &str) -> Option<(Option<String>, &'static str)> {
+    if let Some(jin) = weight_jin(norm) {
+        return Some((advised_size(advice, jin), "体重"));
+    }
+    age_months(norm).map(|m| (advised_for_age(advice, m), "月龄"))
+}
+
 /// The size advice asked for, if the product has some and the message asks which size
-/// to take or gives a weight with a size word.
+/// to take or gives a weight or an age with a size word.
 fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
     let key = attribute_named(product, ADVICE_NAMES)?;
-    let weight = WEIGHT.captures(norm).and_then(|c| {
-        let n: u32 = c.get(1)?.as_str().parse().ok()?;
-        Some(if c.get(2)?.as_str() == "斤" {
-            n
-        } else {
-            n * 2
-        })
-    });
+    let given = advised(product.attributes.get(key)?, norm);
     let asks = WHICH_SIZE.iter().any(|w| norm.contains(w))
-        || (weight.is_some() && (norm.contains('码') || norm.contains("尺寸")));
+        || (given.is_some() && (norm.contains('码') || norm.contains("尺寸")));
     if !asks {
         return None;
     }
-    let size = weight.and_then(|w| advised_size(product.attributes.get(key)?, w));
+    let (size, by) = given.unwrap_or((None, "体重"));
     Some(Ask::SizeAdvice {
         attribute: key.clone(),
         size,
+        by,
     })
 }
 
@@ -171,7 +254,8 @@ pub fn carried(ask: &Ask) -> Option<String> {
         Ask::Offers { attribute, .. } if attribute != "颜色" => {
             Some(format!("{CARRIED_SIZE}{attribute}"))
         }
-        Ask::Offers { .. } | Ask::SizeAdvice { .. } | Ask::Fits { .. } => None,
+        Ask::SizeAdvice { attribute, .. } => Some(format!("{CARRIED_ADVICE}{attribute}")),
+        Ask::Offers { .. } | Ask::Fits { .. } => None,
     }
 }
 
@@ -180,21 +264,32 @@ const CARRIED_STOCK: &str = "#stock";
 const CARRIED_RELATED: &str = "#related";
 /// Followed by the size attribute's name.
 const CARRIED_SIZE: &str = "#size:";
+/// Followed by the size advice attribute's name.
+const CARRIED_ADVICE: &str = "#advice:";
 
-/// The question `carried` kept, asked again by `norm` ("那鞋子呢", "那45呢"); a size
-/// question needs a size in `norm` and is asked of the same product.
-pub fn carried_ask(kind: &str, norm: &str) -> Option<Ask> {
+/// The question `carried` kept, asked again by `norm` of `product` ("那鞋子呢",
+/// "那45呢", "那7个月呢"); a size question needs a size in `norm`, size advice a
+/// weight or an age.
+pub fn carried_ask(kind: &str, norm: &str, product: &Product) -> Option<Ask> {
+    if let Some(attribute) = kind.strip_prefix(CARRIED_SIZE) {
+        return Some(Ask::Offers {
+            attribute: attribute.to_string(),
+            value: size_named(norm)?,
+        });
+    }
+    if let Some(attribute) = kind.strip_prefix(CARRIED_ADVICE) {
+        let (size, by) = advised(product.attributes.get(attribute)?, norm)?;
+        return Some(Ask::SizeAdvice {
+            attribute: attribute.to_string(),
+            size,
+            by,
+        });
+    }
     Some(match kind {
         CARRIED_PRICE => Ask::Price,
         CARRIED_STOCK => Ask::Stock,
         CARRIED_RELATED => Ask::Related,
-        _ => match kind.strip_prefix(CARRIED_SIZE) {
-            Some(attribute) => Ask::Offers {
-                attribute: attribute.to_string(),
-                value: size_named(norm)?,
-            },
-            None => Ask::Attribute(kind.to_string()),
-        },
+        _ => Ask::Attribute(kind.to_string()),
     })
 }
 
@@ -243,6 +338,15 @@ fn colour_asked(norm: &str) -> Option<String> {
     COLOURS
         .iter()
         .find(|c| before.iter().any(|b| b.ends_with(*c)))
+        .map(|c| format!("{c}色"))
+}
+
+/// A colour named before 的 ("有没有粉的") that the colours recorded hold: "米的"
+/// or "金的" is only a colour where the product comes in one.
+fn colour_of(norm: &str, recorded: &str) -> Option<String> {
+    COLOURS
+        .iter()
+        .find(|c| recorded.contains(*c) && norm.contains(&format!("{c}的")))
         .map(|c| format!("{c}色"))
 }
 
@@ -393,6 +497,23 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "版型",
             "宽松",
             "修身",
+            // Which size to take, with no size advice on record: the fit tells.
+            "拍多大",
+            "穿多大",
+            "选多大",
+            "拍什么码",
+            "拍几码",
+            "穿几码",
+            "穿什么码",
+            "穿啥码",
+            "拍啥码",
+            "选什么码",
+        ],
+    ),
+    (
+        &["适用季节", "季节"],
+        &[
+            "春天", "夏天", "秋天", "冬天", "春季", "夏季", "秋季", "冬季", "四季",
         ],
     ),
     (
@@ -446,7 +567,28 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
 ];
-const PRICE_WORDS: &[&str] = &["多少钱", "价格", "价钱", "几块", "到手价", "什么价", "多钱"];
+const PRICE_WORDS: &[&str] = &[
+    "多少钱",
+    "价格",
+    "价钱",
+    "几块",
+    "到手价",
+    "什么价",
+    "多钱",
+    "怎么卖",
+    "咋卖",
+    "卖多少",
+];
+/// Why a sold-out product cannot be bought ("怎么下不了单").
+const CANNOT_BUY: &[&str] = &[
+    "下不了单",
+    "下不了",
+    "拍不了",
+    "拍不下",
+    "买不了",
+    "无法下单",
+    "不能下单",
+];
 const STOCK_WORDS: &[&str] = &[
     "有货",
     "有没有货",
@@ -551,6 +693,12 @@ pub fn only_asks(norm: &str, product: &Product) -> bool {
     let mut rest = norm.to_string();
     if let Some(colour) = colour_asked(norm) {
         rest = rest.replace(&colour, "");
+    } else if let Some(colour) = product
+        .attributes
+        .get("颜色")
+        .and_then(|v| colour_of(norm, v))
+    {
+        rest = rest.replace(colour.trim_end_matches('色'), "");
     }
     if let Some(size) = size_asked(norm) {
         rest = rest.replace(size, "").replace(['码', '号'], "");
@@ -590,17 +738,19 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if has(PRICE_WORDS) && product.pay_price().is_some() {
         return Some(Ask::Price);
     }
-    if has(STOCK_WORDS) && product.stock.is_some() {
+    if (has(STOCK_WORDS) && product.stock.is_some())
+        || (has(CANNOT_BUY) && product.stock == Some(0))
+    {
         return Some(Ask::Stock);
     }
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
     }
-    // "有白色吗", "黑色还有吗", "粉色没了吗", "那黑色呢" ask whether it comes in that
-    // colour; "白色透不透" asks about the white one.
-    if product.attributes.contains_key("颜色")
+    // "有白色吗", "黑色还有吗", "粉色没了吗", "那黑色呢", "有没有粉的" ask whether it
+    // comes in that colour; "白色透不透" asks about the white one.
+    if let Some(colours) = product.attributes.get("颜色")
         && !has(&["什么色", "几种色", "哪些色"])
-        && let Some(colour) = colour_asked(norm)
+        && let Some(colour) = colour_asked(norm).or_else(|| colour_of(norm, colours))
         && (norm.contains('有')
             || norm.contains('没')
             || strip_bare(&norm.replace(&colour, "")).is_empty())
@@ -733,7 +883,11 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 None => format!("亲，{name}的{attribute}是：{all}"),
             }
         }
-        Ask::SizeAdvice { attribute, size } => {
+        Ask::SizeAdvice {
+            attribute,
+            size,
+            by,
+        } => {
             let advice = product
                 .attributes
                 .get(attribute)
@@ -741,7 +895,17 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 .unwrap_or_default();
             match size {
                 Some(size) => {
-                    format!("亲，按您的体重，{name}建议选 {size} 哦～（{attribute}：{advice}）")
+                    let whose = if *by == "月龄" {
+                        "宝宝的月龄"
+                    } else {
+                        "您的体重"
+                    };
+                    format!("亲，按{whose}，{name}建议选 {size} 哦～（{attribute}：{advice}）")
+                }
+                None if *by == "月龄" => {
+                    format!(
+                        "亲，{name}的{attribute}：{advice}，您可以按宝宝的月龄和身高对照选择哦～"
+                    )
                 }
                 None => format!("亲，{name}的{attribute}：{advice}，您可以按身高体重对照选择哦～"),
             }
@@ -966,23 +1130,105 @@ mod tests {
             ("那39码呢", "亲，帆布鞋有39码哦～ 现有尺码：39-44"),
             ("那36 5呢", "亲，帆布鞋暂时没有36.5码哦，现有尺码：39-44"),
         ] {
-            let a = carried_ask(&kind, q).unwrap_or_else(|| panic!("{q}"));
+            let a = carried_ask(&kind, q, &shoe).unwrap_or_else(|| panic!("{q}"));
             assert_eq!(answer(&a, &shoe, &[]), said, "{q}");
         }
         let mut tee = Product::new("T-01", "卫衣");
         tee.attributes.insert("尺码".into(), "S/M/L".into());
-        let a = carried_ask(&kind, "那xl呢").unwrap_or_else(|| panic!("xl"));
+        let a = carried_ask(&kind, "那xl呢", &tee).unwrap_or_else(|| panic!("xl"));
         assert_eq!(
             answer(&a, &tee, &[]),
             "亲，卫衣暂时没有XL哦，现有尺码：S/M/L"
         );
         // Not a size: nothing to ask again; a colour is not carried.
-        assert_eq!(carried_ask(&kind, "那鞋子呢"), None);
-        assert_eq!(carried_ask(&kind, "那1000呢"), None);
+        assert_eq!(carried_ask(&kind, "那鞋子呢", &shoe), None);
+        assert_eq!(carried_ask(&kind, "那1000呢", &shoe), None);
         let mut cup = Product::new("CUP-01", "马克杯");
         cup.attributes.insert("颜色".into(), "白/粉".into());
         let pink = ask("有粉色吗", &cup).unwrap_or_else(|| panic!("pink"));
         assert_eq!(carried(&pink), None);
+    }
+
+    #[test]
+    fn a_babys_age_finds_its_size_in_the_advice() {
+        let mut suit = Product::new("BB-01", "婴儿连体衣");
+        suit.attributes
+            .insert("尺码".into(), "59/66/73/80/90".into());
+        let advice = "59:0-3个月 66:3-6个月 73:6-12个月 80:1-1.5岁 90:1.5-2岁";
+        suit.attributes.insert("尺码建议".into(), advice.into());
+        let advised = |q: &str| match ask(q, &suit) {
+            Some(Ask::SizeAdvice { size, by, .. }) => (size, by),
+            other => panic!("{q}: {other:?}"),
+        };
+        assert_eq!(advised("宝宝4个月穿多大码"), (Some("66".into()), "月龄"));
+        assert_eq!(advised("五个月穿哪个"), (Some("66".into()), "月龄"));
+        assert_eq!(advised("2岁穿哪个"), (Some("90".into()), "月龄"));
+        assert_eq!(advised("一岁半穿哪个码"), (Some("80".into()), "月龄"));
+        assert_eq!(advised("三岁穿哪个"), (None, "月龄"));
+        let first = ask("宝宝4个月穿多大码", &suit).unwrap_or_else(|| panic!("4"));
+        assert_eq!(
+            answer(&first, &suit, &[]),
+            format!("亲，按宝宝的月龄，婴儿连体衣建议选 66 哦～（尺码建议：{advice}）")
+        );
+        // "那7个月呢" asks again for another age.
+        let kind = carried(&first).unwrap_or_else(|| panic!("carried"));
+        let again = carried_ask(&kind, "那7个月呢", &suit);
+        assert!(
+            matches!(&again, Some(Ask::SizeAdvice { size: Some(s), .. }) if s == "73"),
+            "{again:?}"
+        );
+        assert_eq!(carried_ask(&kind, "那蓝色呢", &suit), None);
+        assert_eq!(chinese_number("十一"), Some(11.0));
+        assert_eq!(chinese_number("两"), Some(2.0));
+    }
+
+    #[test]
+    fn everyday_product_questions_find_their_attribute() {
+        let mut suit = Product::new("BB-01", "婴儿连体衣");
+        suit.stock = Some(0);
+        suit.price = Some(crate::model::Price(6900));
+        suit.attributes
+            .insert("颜色".into(), "奶白/浅粉/雾蓝".into());
+        suit.attributes.insert("适用季节".into(), "春秋".into());
+        for q in ["有没有粉的", "有粉的吗"] {
+            assert_eq!(
+                ask(q, &suit),
+                Some(Ask::Offers {
+                    attribute: "颜色".into(),
+                    value: "粉色".into()
+                }),
+                "{q}"
+            );
+            assert!(only_asks(q, &suit), "{q}");
+        }
+        assert_eq!(
+            ask("有没有米的", &suit),
+            None,
+            "米 is no colour of this product"
+        );
+        for q in ["冬天能穿吗", "秋天穿合适吗"] {
+            assert_eq!(
+                ask(q, &suit),
+                Some(Ask::Attribute("适用季节".into())),
+                "{q}"
+            );
+        }
+        assert_eq!(ask("这个怎么卖", &suit), Some(Ask::Price));
+        assert_eq!(ask("怎么下不了单啊", &suit), Some(Ask::Stock));
+        suit.stock = Some(3);
+        assert_eq!(
+            ask("怎么下不了单啊", &suit),
+            None,
+            "in stock: not the stock"
+        );
+        let mut shoe = Product::new("SH-01", "跑鞋");
+        shoe.attributes.insert("尺码".into(), "39-45".into());
+        shoe.attributes
+            .insert("版型".into(), "偏小半码，建议拍大一码".into());
+        assert_eq!(
+            ask("平时穿42拍多大", &shoe),
+            Some(Ask::Attribute("版型".into()))
+        );
     }
 
     #[test]
