@@ -267,7 +267,10 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     let named = product::mentioned(&norm, s.products.values());
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own.
     let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
-    let kb_sure = r.confidence >= EXACT && rule_match(s, ctx, &norm).is_none();
+    // Two entries nearly level is no sure answer either ("怎么下不了单" on a sold-out
+    // product: 怎么下单 against 优惠券怎么用).
+    let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
+    let kb_sure = r.confidence >= EXACT && !tie && rule_match(s, ctx, &norm).is_none();
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
     let again = |p| {
@@ -313,7 +316,6 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.confidence = 0.0;
     }
     let conf = r.confidence;
-    let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     // "那T恤呢" after "我的保温杯到哪了": the same question about another thing, when
     // the message is not a question of its own.
     if (conf < EXACT || tie)

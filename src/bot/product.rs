@@ -321,8 +321,17 @@ fn shown_size(size: &str) -> String {
 /// Whether `ask` is one only the product's record can answer (which size for this
 /// weight, whether it fits this model): it answers better than any general entry.
 pub fn is_specific(ask: &Ask) -> bool {
-    matches!(ask, Ask::SizeAdvice { .. } | Ask::Fits { .. })
+    match ask {
+        Ask::SizeAdvice { .. } | Ask::Fits { .. } => true,
+        // How it fits ("平时穿42拍多大" with 版型=偏小半码): the general size entry
+        // can only ask for height and weight.
+        Ask::Attribute(name) => FIT_ATTRIBUTES.contains(&name.as_str()),
+        _ => false,
+    }
 }
+
+/// Names shops give the note on how a product fits.
+const FIT_ATTRIBUTES: &[&str] = &["版型", "尺码偏差", "尺码说明"];
 
 /// Colour names a buyer asks for, before 色 ("粉色", "酒红色"); longer first.
 const COLOURS: &[&str] = &[
@@ -487,7 +496,7 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["版型", "尺码偏差", "尺码说明"],
+        FIT_ATTRIBUTES,
         &[
             "偏码",
             "偏大",
@@ -822,7 +831,26 @@ fn partly_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, boo
             best = Some((k, n));
         }
     }
-    best.map(|(k, n)| (k, n == rest.len()))
+    if let Some((k, n)) = best {
+        return Some((k, n == rest.len()));
+    }
+    // Two characters both found in one attribute, not side by side: "防水吗" and
+    // 材质=尼龙防泼水面料. Never fully named: a sure knowledge-base answer wins.
+    if let [a, b] = rest[..]
+        && ![a, b]
+            .iter()
+            .any(|c| COMMON.contains(*c) || !c.is_alphabetic())
+    {
+        return product
+            .attributes
+            .iter()
+            .find(|(k, v)| {
+                let text = format!("{k}{v}");
+                text.contains(a) && text.contains(b)
+            })
+            .map(|(k, _)| (k, false));
+    }
+    None
 }
 
 /// `norm` without particles, question words and spaces (`BARE`): what it names.
@@ -1221,13 +1249,24 @@ mod tests {
             None,
             "in stock: not the stock"
         );
+        let mut bag = Product::new("SC-01", "书包");
+        bag.attributes
+            .insert("材质".into(), "尼龙防泼水面料".into());
+        assert_eq!(ask("防水吗", &bag), Some(Ask::Attribute("材质".into())));
+        assert!(
+            !only_asks("防水吗", &bag),
+            "a loose match is not the whole question"
+        );
+        assert_eq!(ask("包邮吗", &bag), None);
         let mut shoe = Product::new("SH-01", "跑鞋");
         shoe.attributes.insert("尺码".into(), "39-45".into());
         shoe.attributes
             .insert("版型".into(), "偏小半码，建议拍大一码".into());
-        assert_eq!(
-            ask("平时穿42拍多大", &shoe),
-            Some(Ask::Attribute("版型".into()))
+        let fit = ask("平时穿42拍多大", &shoe);
+        assert_eq!(fit, Some(Ask::Attribute("版型".into())));
+        assert!(
+            fit.as_ref().is_some_and(is_specific),
+            "the fit beats the size entry"
         );
     }
 

@@ -893,7 +893,9 @@ fn apply(
                     }
                     (true, true, true) if agreed => compose::ACK_INVITE_TEXT,
                     (false, ..) | (true, true, true) => t.as_str(),
-                    (true, false, _) if opening || !thanks_said(text) => compose::WELCOME_TEXT,
+                    (true, false, _) if (opening || !thanks_said(text)) && !leaving(text) => {
+                        compose::WELCOME_TEXT
+                    }
                     (true, ..) if agreed => compose::ACK_TEXT,
                     (true, ..) => compose::THANKS_TEXT,
                 };
@@ -1010,13 +1012,18 @@ fn agreed(text: &str) -> bool {
         "我去",
         "我试",
         "可以",
-        "算了",
-        "不买",
-        "不用了",
-        "没事了",
     ]
     .iter()
     .any(|w| t.contains(w))
+        || leaving(text)
+}
+
+/// Whether a positive message takes leave ("算了不买了", "不用了"): no welcome, even
+/// as the first message.
+fn leaving(text: &str) -> bool {
+    ["算了", "不买", "不用了", "没事了"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 fn answered_before(

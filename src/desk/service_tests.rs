@@ -1545,6 +1545,13 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
     let o = s.desk.on_buyer_message(msg("b7", "好的")).await.unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::ACK_INVITE_TEXT);
     assert!(o.conv.invited_at.is_some());
+    // Taking leave first thing is acknowledged, not welcomed.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b6", "算了不买了"))
+        .await
+        .unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::ACK_TEXT);
 }
 
 #[actix_web::test]
