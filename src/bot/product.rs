@@ -547,6 +547,21 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (&["颜色"], &["颜色", "什么色", "几种色", "哪些色"]),
     (&["产地"], &["产地", "哪里产", "哪产的", "哪里生产"]),
+    (
+        &["口味", "味道"],
+        &[
+            "口味",
+            "味道",
+            "什么味",
+            "啥味",
+            "辣的",
+            "辣不辣",
+            "辣吗",
+            "甜的",
+            "甜不甜",
+            "原味",
+        ],
+    ),
     (&["保质期"], &["保质期", "能放多久", "放多久"]),
     (
         &["生产日期"],
@@ -731,6 +746,9 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
+    // "牛肉干有辣的吗" asks 有辣的吗 of the 牛肉干.
+    let unnamed = without_name(norm, product);
+    let norm = unnamed.as_deref().unwrap_or(norm);
     if let Some(advice) = size_advice(norm, product).or_else(|| fit_asked(norm, product)) {
         return Some(advice);
     }
@@ -790,6 +808,16 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Attribute(k.clone()));
     }
     partly_named(norm, product).map(|(k, _)| Ask::Attribute(k.clone()))
+}
+
+/// `norm` without the product's name or alias in it (the longest one found), if one is.
+fn without_name(norm: &str, product: &Product) -> Option<String> {
+    std::iter::once(&product.name)
+        .chain(&product.aliases)
+        .map(|n| super::normalize::normalize(n))
+        .filter(|n| n.chars().count() >= 2 && norm.contains(n.as_str()))
+        .max_by_key(|n| n.chars().count())
+        .map(|n| norm.replacen(&n, "", 1).trim().to_string())
 }
 
 /// Characters too common in attribute names and values to tie a question to one
@@ -1248,6 +1276,18 @@ mod tests {
             ask("怎么下不了单啊", &suit),
             None,
             "in stock: not the stock"
+        );
+        let mut jerky = Product::new("FD-02", "手工牛肉干");
+        jerky.aliases = vec!["牛肉干".into()];
+        jerky
+            .attributes
+            .insert("口味".into(), "原味/麻辣/五香".into());
+        for q in ["牛肉干有辣的吗", "辣不辣", "有什么口味"] {
+            assert_eq!(ask(q, &jerky), Some(Ask::Attribute("口味".into())), "{q}");
+        }
+        assert_eq!(
+            without_name("手工牛肉干多少钱", &jerky).as_deref(),
+            Some("多少钱")
         );
         let mut bag = Product::new("SC-01", "书包");
         bag.attributes
