@@ -116,6 +116,9 @@ const COMPLAINT: &[&str] = &[
     "忍无可忍",
     "太过分",
     "什么破",
+    "这么垃圾",
+    "真垃圾",
+    "太垃圾",
     "什么质量啊",
     "啥质量啊",
     "这什么质量",
@@ -283,6 +286,12 @@ const POSITIVE: &[&str] = &[
     "我去下单",
     // "算了不买了": the buyer leaves; no question is left.
     "不买了",
+    "明天再来",
+    "明天再问",
+    "尽快发货",
+    "尽快发",
+    "早点发货",
+    "早点发",
     "那我等等",
     "我等等",
     "我再等等",
@@ -425,6 +434,15 @@ const FILLER: &[&str] = &[
     "们",
     " ",
 ];
+
+/// What is left of "好的 拍两包" or "行 两样各来一份" once the agreement is taken out:
+/// the buyer says what they buy, and asks nothing.
+static ORDERED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^[那我就先]*(?:(?:拍|来|要|买)了?|[一两二三\d]样各来)[一两二三四五六七八九十\d]+[个份包件盒箱袋瓶斤双条]$",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 fn transfer_patterns() -> &'static [regex::Regex] {
     static RE: std::sync::OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
@@ -579,7 +597,8 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
         && !rest
             .chars()
             .any(|c| PRAISED_NOT.contains(&c) || c.is_ascii_alphanumeric());
-    if (thanks || emoji || praised) && (rest.is_empty() || praised_thing) {
+    let ordered = thanks && ORDERED.is_match(&rest.replace(' ', ""));
+    if (thanks || emoji || praised) && (rest.is_empty() || praised_thing || ordered) {
         return Some(Intent::Positive);
     }
     None
@@ -717,6 +736,7 @@ mod tests {
             "你们客服都是机器人吗 垃圾",
             "太坑了",
             "什么质量啊",
+            "怎么这么垃圾 刚买就坏",
             "这是什么质量，穿一次就破了",
             "以后再也不买你们家了",
             "卖这种东西良心不会痛吗",
@@ -770,6 +790,10 @@ mod tests {
             "好的 我去申请",
             "行 我试试",
             "算了不买了",
+            "好的 拍两包",
+            "行 两样各来一份",
+            "好 那我明天再来",
+            "算了 拍了 尽快发",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -782,6 +806,8 @@ mod tests {
             "好的，那运费谁出",
             "我去申请退款要怎么操作",
             "我试试能不能用券",
+            "好的 拍两包能便宜吗",
+            "拍两包",
             "谢谢，请问什么时候发货",
             "人工客服几点上班",
             "人工费要另外收吗",
