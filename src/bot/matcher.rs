@@ -265,7 +265,21 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
     let named = product::mentioned(&norm, s.products.values());
-    // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own.
+    // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own,
+    // in a knowledge-base answer too ({{商品名}}), and it becomes the chat's product
+    // ("那个榨汁杯能榨冰吗", then "充一次电能用几次").
+    let named_ctx;
+    let ctx = match named {
+        Some(p) => {
+            named_ctx = Ctx {
+                product: Some(p.sku.as_str()),
+                ..ctx.clone()
+            };
+            &named_ctx
+        }
+        None => ctx,
+    };
+    r.product = named.map(|p| p.sku.clone());
     let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
     // Two entries nearly level is no sure answer either ("怎么下不了单" on a sold-out
     // product: 怎么下单 against 优惠券怎么用).

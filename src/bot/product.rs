@@ -123,7 +123,8 @@ const WHICH_SIZE: &[&str] = &[
 
 /// A weight in 斤 given in the message ("140斤", "70kg" → 140).
 static WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{2,3})\s*(斤|kg|公斤|千克)").unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(r"(\d{2,3}|[一二两三四五六七八九十百零]{2,5})\s*(斤|kg|公斤|千克)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// A size and its weight range in advice text ("L:125-140斤", "XL 140~160斤").
@@ -155,8 +156,20 @@ static ADVICE_AGE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-/// A number of up to two digits in Chinese numerals ("五", "十一", "两").
+/// A number below 1,000 in Chinese numerals ("五", "十一", "两", "一百三十", "一百三",
+/// "一百零五").
 fn chinese_number(text: &str) -> Option<f32> {
+    if let Some((hundreds, rest)) = text.split_once('百') {
+        let h = chinese_number(hundreds)?;
+        let rest = match rest.strip_prefix('零') {
+            Some(units) => chinese_number(units)?,
+            // "一百三" is 130.
+            None if rest.chars().count() == 1 && rest != "十" => chinese_number(rest)? * 10.0,
+            None if rest.is_empty() => 0.0,
+            None => chinese_number(rest)?,
+        };
+        return Some(h * 100.0 + rest);
+    }
     const DIGITS: &str = "一二三四五六七八九";
     let digit = |c: char| match c {
         '两' => Some(2.0),
@@ -206,7 +219,11 @@ fn advised_for_age(advice: &str, months: f32) -> Option<String> {
 /// The weight in 斤 given in `norm` ("140斤", "70kg" → 140), if any.
 fn weight_jin(norm: &str) -> Option<u32> {
     let c = WEIGHT.captures(norm)?;
-    let n: u32 = c.get(1)?.as_str().parse().ok()?;
+    let number = c.get(1)?.as_str();
+    let n: u32 = match number.parse() {
+        Ok(n) => n,
+        Err(_) => chinese_number(number)? as u32,
+    };
     Some(if c.get(2)?.as_str() == "斤" {
         n
     } else {
@@ -465,7 +482,29 @@ const SIZE_NAMES: &[&str] = &["尺码", "码数", "尺寸"];
 const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     (
         &["重量", "净重", "净含量"],
-        &["多重", "重量", "几斤", "几克", "多少克", "多少斤", "重不重"],
+        &[
+            "多重",
+            "重量",
+            "几斤",
+            "几克",
+            "多少克",
+            "多少斤",
+            "重不重",
+            "一包",
+            "一袋",
+        ],
+    ),
+    (
+        &["配料", "配料表", "成分"],
+        &[
+            "配料",
+            "成分",
+            "里面有什么",
+            "有什么料",
+            "含什么",
+            "添加剂",
+            "过敏",
+        ],
     ),
     (
         &["材质", "面料", "材料"],
@@ -493,7 +532,20 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "多少ml",
             "几升",
             "多少升",
+            "多大",
+            // Enough for how many ("一个人用够吗", "几个人用的").
+            "几个人",
+            "几人",
+            "一个人",
+            "两个人",
+            "够用",
+            "够吃",
+            "够喝",
         ],
+    ),
+    (
+        &["功率"],
+        &["多少瓦", "几瓦", "功率", "耗电", "费电", "限电", "费不费电"],
     ),
     (
         FIT_ATTRIBUTES,
@@ -650,6 +702,10 @@ pub fn points_at_it(norm: &str) -> bool {
 /// asks for ("还有货吗", "有什么颜色呢").
 const BARE: &[&str] = &[
     "请问",
+    "时候",
+    "别的",
+    "其他",
+    "其它",
     "能用不",
     "多长时间",
     "多久",
@@ -1235,6 +1291,11 @@ mod tests {
         );
         assert_eq!(carried_ask(&kind, "那蓝色呢", &suit), None);
         assert_eq!(chinese_number("十一"), Some(11.0));
+        assert_eq!(chinese_number("一百三十"), Some(130.0));
+        assert_eq!(chinese_number("一百三"), Some(130.0));
+        assert_eq!(chinese_number("一百零五"), Some(105.0));
+        assert_eq!(chinese_number("两百"), Some(200.0));
+        assert_eq!(weight_jin("我一百三十斤穿什么码"), Some(130));
         assert_eq!(chinese_number("两"), Some(2.0));
     }
 
@@ -1277,6 +1338,37 @@ mod tests {
             None,
             "in stock: not the stock"
         );
+        let mut cooker = Product::new("HA-01", "迷你电饭煲");
+        cooker
+            .attributes
+            .insert("容量".into(), "1.6L，适合1-3人".into());
+        cooker.attributes.insert("功率".into(), "400W".into());
+        cooker.attributes.insert("颜色".into(), "白/粉".into());
+        for (q, key) in [
+            ("一个人用够吗", "容量"),
+            ("几个人用的", "容量"),
+            ("多大的", "容量"),
+            ("这个多少瓦", "功率"),
+            ("宿舍限电能用吗", "功率"),
+        ] {
+            assert_eq!(ask(q, &cooker), Some(Ask::Attribute(key.into())), "{q}");
+        }
+        assert!(only_asks("还有别的颜色吗", &cooker));
+        let mut nuts = Product::new("FD-01", "每日坚果");
+        nuts.attributes
+            .insert("配料".into(), "腰果/巴旦木/榛子".into());
+        nuts.attributes
+            .insert("生产日期".into(), "2026年10月".into());
+        nuts.attributes
+            .insert("净含量".into(), "750g（30袋）".into());
+        for (q, key) in [
+            ("里面有什么", "配料"),
+            ("有花生吗 我过敏", "配料"),
+            ("多大一包", "净含量"),
+        ] {
+            assert_eq!(ask(q, &nuts), Some(Ask::Attribute(key.into())), "{q}");
+        }
+        assert!(only_asks("生产日期是啥时候的", &nuts));
         let mut jerky = Product::new("FD-02", "手工牛肉干");
         jerky.aliases = vec!["牛肉干".into()];
         jerky

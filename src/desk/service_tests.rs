@@ -1196,6 +1196,13 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
         let o = s.desk.on_buyer_message(msg("b1", q)).await.unwrap();
         assert!(texts(&o).join("|").contains(said), "{q}: {:?}", texts(&o));
     }
+    // A product named in a question the bot cannot answer still becomes the chat's.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "儿童书包能当枕头吗"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.product.as_deref(), Some("BAG-01"), "{:?}", texts(&o));
 }
 
 #[actix_web::test]
