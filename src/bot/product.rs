@@ -490,8 +490,12 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "多少克",
             "多少斤",
             "重不重",
-            "一包",
-            "一袋",
+            "一包多",
+            "一袋多",
+            "多大一包",
+            "多大一袋",
+            "一包几",
+            "一袋几",
         ],
     ),
     (
@@ -541,6 +545,19 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "够用",
             "够吃",
             "够喝",
+        ],
+    ),
+    (
+        &["续航", "电池", "电池容量"],
+        &[
+            "续航",
+            "充一次电",
+            "充一次",
+            "充满电",
+            "用几次",
+            "待机",
+            "电池",
+            "多久没电",
         ],
     ),
     (
@@ -1343,6 +1360,9 @@ mod tests {
             .attributes
             .insert("容量".into(), "1.6L，适合1-3人".into());
         cooker.attributes.insert("功率".into(), "400W".into());
+        cooker
+            .attributes
+            .insert("续航".into(), "充满电可榨15杯".into());
         cooker.attributes.insert("颜色".into(), "白/粉".into());
         for (q, key) in [
             ("一个人用够吗", "容量"),
@@ -1350,10 +1370,13 @@ mod tests {
             ("多大的", "容量"),
             ("这个多少瓦", "功率"),
             ("宿舍限电能用吗", "功率"),
+            ("充一次电能用几次", "续航"),
+            ("续航多久", "续航"),
         ] {
             assert_eq!(ask(q, &cooker), Some(Ask::Attribute(key.into())), "{q}");
         }
         assert!(only_asks("还有别的颜色吗", &cooker));
+        assert!(only_asks("充一次电能用几次", &cooker));
         let mut nuts = Product::new("FD-01", "每日坚果");
         nuts.attributes
             .insert("配料".into(), "腰果/巴旦木/榛子".into());
@@ -1369,6 +1392,11 @@ mod tests {
             assert_eq!(ask(q, &nuts), Some(Ask::Attribute(key.into())), "{q}");
         }
         assert!(only_asks("生产日期是啥时候的", &nuts));
+        assert_eq!(
+            ask("收到了 有一袋胀袋了", &nuts),
+            None,
+            "a statement, no question"
+        );
         let mut jerky = Product::new("FD-02", "手工牛肉干");
         jerky.aliases = vec!["牛肉干".into()];
         jerky

@@ -893,7 +893,10 @@ fn apply(
                     }
                     (true, true, true) if agreed => compose::ACK_INVITE_TEXT,
                     (false, ..) | (true, true, true) => t.as_str(),
-                    (true, false, _) if (opening || !thanks_said(text)) && !leaving(text) => {
+                    // A bare "嗯嗯" or "😊"; "好的 拍两包" says more than that.
+                    (true, false, _)
+                        if (opening || !thanks_said(text)) && !leaving(text) && bare(text) =>
+                    {
                         compose::WELCOME_TEXT
                     }
                     (true, ..) if agreed => compose::ACK_TEXT,
@@ -1012,16 +1015,32 @@ fn agreed(text: &str) -> bool {
         "我去",
         "我试",
         "可以",
+        // The buyer has ordered or paid ("拍了", "已付款", "拍两包").
+        "拍",
+        "付款",
+        "下单",
+        "尽快发",
+        "早点发",
+        "各来",
     ]
     .iter()
     .any(|w| t.contains(w))
         || leaving(text)
 }
 
+/// Whether a message is at most two Chinese characters besides emoji and punctuation
+/// ("嗯嗯", "好的", "😊").
+fn bare(text: &str) -> bool {
+    text.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+        <= 2
+}
+
 /// Whether a positive message takes leave ("算了不买了", "不用了"): no welcome, even
 /// as the first message.
 fn leaving(text: &str) -> bool {
-    ["算了", "不买", "不用了", "没事了"]
+    ["算了", "不买", "不用了", "没事了", "明天再"]
         .iter()
         .any(|w| text.contains(w))
 }

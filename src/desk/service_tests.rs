@@ -1559,6 +1559,12 @@ async fn only_a_served_buyer_is_invited_to_rate_and_only_once() {
         .await
         .unwrap();
     assert_eq!(bot_says(&o), crate::bot::compose::ACK_TEXT);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b5", "好的 拍两包"))
+        .await
+        .unwrap();
+    assert_eq!(bot_says(&o), crate::bot::compose::ACK_TEXT);
 }
 
 #[actix_web::test]
