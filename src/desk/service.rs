@@ -589,7 +589,9 @@ impl Desk {
             let previous_ask = conv.as_ref().and_then(|c| c.last_ask.clone());
             let mut ctx = Ctx::new(settings, now);
             ctx.product = product.as_deref();
-            ctx.has_order = orders.iter().any(Order::is_after_sale);
+            ctx.has_order = orders.iter().any(Order::is_after_sale)
+                || conv.as_ref().is_some_and(|c| c.bought)
+                || says_bought(&text);
             ctx.orders = &orders;
             ctx.menu = &menu;
             ctx.unmatched_streak = conv.as_ref().map(|c| c.unmatched_streak).unwrap_or(0);
@@ -794,6 +796,7 @@ fn apply(
     // agent may have taken it meanwhile); else the buyer's message is all there is.
     let current = (!fresh).then_some((conv.id, conv.state));
     let plan = plan.filter(|_| current == expected && conv.state == ConvState::Bot);
+    conv.bought |= says_bought(text);
     if let Some(p) = plan {
         if let Some(note) = &p.train {
             tx.add_training(TrainingItem {
@@ -1026,6 +1029,20 @@ fn agreed(text: &str) -> bool {
     .iter()
     .any(|w| t.contains(w))
         || leaving(text)
+}
+
+/// What a buyer who has the goods says: "收到了", "到货", "我买的电饭煲不加热",
+/// "才买三天", "买了一个礼拜了", "已付款". "买了不合适能退吗" asks before buying.
+static BOUGHT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"收到了|收到的|已收到|刚收到|到货了|签收了|已签收|已付款|付款了|已下单|下单了|拍了|我买的|才买|刚买|买了[一两二三四五六七八九十几半\d]+(?:天|个|周|星期|礼拜|月)",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Whether `text` says the buyer has bought or received the goods.
+fn says_bought(text: &str) -> bool {
+    BOUGHT.is_match(text)
 }
 
 /// Whether a message is at most two Chinese characters besides emoji and punctuation

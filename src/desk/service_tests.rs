@@ -1642,3 +1642,32 @@ async fn a_complaint_is_queued_ahead_of_ordinary_buyers_as_its_reply_promises() 
     let first = s.desk.on_buyer_message(msg("b1", "还在吗")).await.unwrap();
     assert_eq!(first.conv.state, ConvState::Queued, "the others still wait");
 }
+
+#[actix_web::test]
+async fn a_buyer_who_says_they_have_the_goods_gets_after_sale_answers() {
+    let (s, _, _) = shop().await;
+    // Before buying: the pre-sale answer.
+    let o = s.desk.on_buyer_message(msg("b1", "能退吗")).await.unwrap();
+    let said = texts(&o).join("|");
+    assert!(said.contains("放心拍"), "{said}");
+    assert!(!o.conv.bought);
+    // "才买三天" without any order from the API: the after-sale answer, from then on.
+    s.desk
+        .on_buyer_message(msg("b2", "我买的杯子才买三天就漏水"))
+        .await
+        .unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "能退吗")).await.unwrap();
+    let said = texts(&o).join("|");
+    assert!(
+        said.contains("签收后7天内") && !said.contains("放心拍"),
+        "{said}"
+    );
+    assert!(o.conv.bought);
+    // Asking before buying is not having bought.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b3", "买了不合适能退吗"))
+        .await
+        .unwrap();
+    assert!(!o.conv.bought, "{:?}", texts(&o));
+}

@@ -179,6 +179,10 @@ pub struct Conversation {
     /// What the last buyer turn's product question asked (`bot::Reply::asked`).
     #[serde(default)]
     pub last_ask: Option<String>,
+    /// The buyer said they bought or received the goods ("收到了", "才买三天"): the
+    /// bot answers as after the sale even without an order from the API.
+    #[serde(default)]
+    pub bought: bool,
     /// The next message's sequence number.
     pub next_seq: u64,
     #[serde(with = "crate::model::stamp")]
@@ -248,6 +252,7 @@ impl Conversation {
             unmatched_streak: 0,
             last_entry: None,
             last_ask: None,
+            bought: false,
             next_seq: 1,
             created_at: now,
             updated_at: now,
