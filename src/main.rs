@@ -444,10 +444,11 @@ fn kb_import(data: PathBuf, file: &std::path::Path, replace: bool) -> anyhow::Re
         .block_on(desk.import_kb(&Actor::cli(), entries, replace))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     eprintln!(
-        "imported {}: {} added, {} replaced, {} removed (the server re-indexes at its next start)",
+        "imported {}: {} added, {} replaced, {} unchanged, {} removed (the server re-indexes at its next start)",
         file.display(),
         s.added,
         s.replaced,
+        s.unchanged,
         s.removed
     );
     Ok(())

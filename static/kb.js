@@ -62,7 +62,7 @@ const report = (el, status, body) => {
       ? `导入成功：${d.products} 个商品`
       : d.conversations !== undefined
         ? `导入成功：${d.conversations} 个会话（${d.messages} 条消息），跳过已导入的 ${d.skipped} 个`
-        : `导入成功：新增 ${d.added} 条，覆盖 ${d.replaced} 条，删除 ${d.removed} 条`;
+        : `导入成功：新增 ${d.added} 条，更新 ${d.replaced} 条，未变 ${d.unchanged} 条，删除 ${d.removed} 条`;
     say(el, "p", text, "flash");
   } else if (body && body.rejected) {
     say(el, "p", `有 ${body.rejected.length} 行不合格，整份文件没有导入。请改正后重新上传：`, "alert");

@@ -262,7 +262,7 @@ fn kb_import_export_round_trip_in_jsonl_and_csv() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("0 added, 2 replaced, 0 removed"),
+        stderr(&o).contains("0 added, 0 replaced, 2 unchanged, 0 removed"),
         "{}",
         stderr(&o)
     );

@@ -13,7 +13,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSummary {
     pub added: usize,
+    /// Entries with the same id, changed by the file.
     pub replaced: usize,
+    /// Entries with the same id that the file holds as they were.
+    pub unchanged: usize,
     pub removed: usize,
 }
 
@@ -289,19 +292,27 @@ impl Desk {
             }
         }
         problems.into_result()?;
-        let replaced = entries.iter().filter(|e| existing.contains(&e.id)).count();
+        let stored: std::collections::HashMap<String, KbEntry> = self
+            .store
+            .read()?
+            .list_entries()?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+        let kept = entries.iter().filter(|e| existing.contains(&e.id)).count();
+        let unchanged = entries
+            .iter()
+            .filter(|e| stored.get(&e.id) == Some(*e))
+            .count();
         let summary = ImportSummary {
-            added: entries.len() - replaced,
-            replaced,
-            removed: if replace {
-                existing.len() - replaced
-            } else {
-                0
-            },
+            added: entries.len() - kept,
+            replaced: kept - unchanged,
+            unchanged,
+            removed: if replace { existing.len() - kept } else { 0 },
         };
         let detail = format!(
-            "新增 {} 条，覆盖 {} 条，删除 {} 条",
-            summary.added, summary.replaced, summary.removed
+            "新增 {} 条，更新 {} 条，未变 {} 条，删除 {} 条",
+            summary.added, summary.replaced, summary.unchanged, summary.removed
         );
         let audit = self.audit(actor, "kb.import", "知识库", detail);
         // Queued questions the file's entries now hold as phrasings leave the queue.
@@ -550,9 +561,21 @@ mod tests {
         assert_eq!(answered(&desk, "包邮吗"), None);
         let mut b = KbEntry::new("b", "包邮吗", "满59包邮");
         b.follow_ups = vec!["a".into()];
-        let s = desk.import_kb(&actor, vec![b], false).await.unwrap();
+        let s = desk
+            .import_kb(&actor, vec![b.clone()], false)
+            .await
+            .unwrap();
         assert_eq!((s.added, s.replaced, s.removed), (1, 0, 0));
         assert_eq!(answered(&desk, "包邮吗").as_deref(), Some("b"));
+        // The same file again changes nothing and says so; an edited entry is updated.
+        let s = desk
+            .import_kb(&actor, vec![b.clone()], false)
+            .await
+            .unwrap();
+        assert_eq!((s.added, s.replaced, s.unchanged), (0, 0, 1));
+        b.answer = "满69包邮".into();
+        let s = desk.import_kb(&actor, vec![b], false).await.unwrap();
+        assert_eq!((s.added, s.replaced, s.unchanged), (0, 1, 0));
     }
 
     #[actix_web::test]

@@ -863,7 +863,8 @@ pub async fn import(
         .await
     {
         Ok(s) => Ok(import_report(Ok(serde_json::json!({
-            "added": s.added, "replaced": s.replaced, "removed": s.removed,
+            "added": s.added, "replaced": s.replaced, "unchanged": s.unchanged,
+            "removed": s.removed,
         })))),
         Err(desk::Error::Invalid(inv)) => Ok(import_report(Err(inv
             .0
