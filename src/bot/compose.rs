@@ -134,17 +134,53 @@ pub fn fill(
     product: Option<&Product>,
     orders: &[&Order],
 ) -> String {
+    fill_with_catalog(template, settings, product, orders, &[])
+}
+
+/// `fill`, with the shop's products for `{{在售商品}}`.
+pub fn fill_with_catalog(
+    template: &str,
+    settings: &ShopSettings,
+    product: Option<&Product>,
+    orders: &[&Order],
+    catalog: &[&Product],
+) -> String {
     if !template.contains("{{") {
         return template.to_string();
     }
     let mut out = String::with_capacity(template.len() + 32);
     for (plain, name) in crate::model::settings::variable_pieces(template) {
         out.push_str(plain);
-        if let Some(name) = name {
-            out.push_str(&value(name, settings, product, orders));
+        match name {
+            Some("在售商品") => out.push_str(&on_sale(catalog)),
+            Some(name) => out.push_str(&value(name, settings, product, orders)),
+            None => {}
         }
     }
     out
+}
+
+/// Products `{{在售商品}}` names at most.
+const ON_SALE: usize = 5;
+
+/// `{{在售商品}}`: a clause naming up to five products in stock, with their prices
+/// ("店里在售的有：每日坚果（¥99）、牛肉干（¥59），可以点开看看～"), or pointing at the
+/// shop's front page when there are none on record.
+fn on_sale(catalog: &[&Product]) -> String {
+    let mut names: Vec<&&Product> = catalog.iter().filter(|p| p.stock != Some(0)).collect();
+    names.sort_by(|a, b| a.sku.cmp(&b.sku));
+    if names.is_empty() {
+        return "也可以看看店铺首页的热销榜呢。".into();
+    }
+    let listed: Vec<String> = names
+        .iter()
+        .take(ON_SALE)
+        .map(|p| match p.pay_price() {
+            Some(price) => format!("{}（¥{price}）", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    format!("店里在售的有：{}，可以点开看看～", listed.join("、"))
 }
 
 /// `{{到手价}}` when the price is not known here: it reads after "到手价是" or "到手价".

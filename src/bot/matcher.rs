@@ -417,7 +417,12 @@ fn answer(s: &State, ctx: &Ctx, mut r: Reply, p: &Prepared, confidence: f32) -> 
     r.product = product.map(|p| p.sku.clone());
     let about = compose::orders_about(&r.explain.normalized, ctx.orders);
     let text = compose::choose(&p.entry, product, ctx.has_order, !about.is_empty());
-    r.answer = compose::fill(text, ctx.settings, product, &about);
+    let catalog: Vec<&crate::model::Product> = if text.contains("在售商品") {
+        s.products.values().collect()
+    } else {
+        Vec::new()
+    };
+    r.answer = compose::fill_with_catalog(text, ctx.settings, product, &about, &catalog);
     // The same answer twice in a row did not help ("能催一下吗" after 怎么还没发货):
     // say how to reach a human, unless the answer does.
     if ctx.previous == Some(p.entry.id.as_str())

@@ -931,3 +931,26 @@ fn an_answer_naming_the_thing_asked_about_orders_close_candidates() {
     // (Without it the two tie, and ties go by id: charger first.)
     assert_eq!(r.candidates[0].id, "earphones", "{:?}", r.candidates);
 }
+
+#[test]
+fn a_recommendation_names_products_in_stock() {
+    let mut rec = KbEntry::new("rec", "有什么推荐的", "亲～说说用途哦；{{在售商品}}");
+    rec.similar = vec!["推荐一下".into(), "你们家都卖些什么".into()];
+    let mut nuts = Product::new("FD-01", "每日坚果");
+    nuts.price = Some(Price(12900));
+    nuts.final_price = Some(Price(9900));
+    let mut cake = Product::new("FD-03", "鲜花饼");
+    cake.stock = Some(0);
+    let jerky = Product::new("FD-02", "牛肉干");
+    let e = engine_with(vec![rec.clone()], vec![nuts, cake, jerky]);
+    let settings = ShopSettings::default();
+    let r = e.reply(&Ctx::new(&settings, Utc::now()), "有什么推荐的");
+    assert_eq!(
+        r.answer, "亲～说说用途哦；店里在售的有：每日坚果（¥99）、牛肉干，可以点开看看～",
+        "sold-out 鲜花饼 is not offered"
+    );
+    // Without products on record: the shop's front page.
+    let bare = engine_with(vec![rec], Vec::new());
+    let r = bare.reply(&Ctx::new(&settings, Utc::now()), "有什么推荐的");
+    assert_eq!(r.answer, "亲～说说用途哦；也可以看看店铺首页的热销榜呢。");
+}

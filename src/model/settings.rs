@@ -130,6 +130,7 @@ impl ShopSettings {
             .into_iter()
             .chain(PRODUCT_VARIABLES)
             .chain(ORDER_VARIABLES)
+            .chain(CATALOG_VARIABLES)
     }
 
     /// Whether humans are on duty at `at`.
@@ -144,6 +145,9 @@ pub const PRODUCT_VARIABLES: [&str; 3] = ["商品名", "到手价", "商品链�
 
 /// Variables filled from the buyer's latest paid order.
 pub const ORDER_VARIABLES: [&str; 1] = ["订单进度"];
+
+/// Variables filled from the shop's products: `{{在售商品}}` names a few in stock.
+pub const CATALOG_VARIABLES: [&str; 1] = ["在售商品"];
 
 /// `text` cut at its `{{name}}` variables: each run of plain text with the variable
 /// name (trimmed) that follows it, if any. An unclosed `{{` is plain text.

@@ -96,7 +96,8 @@ impl TicketType {
             .chain(
                 super::ShopSettings::variable_names()
                     .filter(|v| !super::settings::PRODUCT_VARIABLES.contains(v))
-                    .filter(|v| !super::settings::ORDER_VARIABLES.contains(v)),
+                    .filter(|v| !super::settings::ORDER_VARIABLES.contains(v))
+                    .filter(|v| !super::settings::CATALOG_VARIABLES.contains(v)),
             )
             .collect()
     }
