@@ -1031,11 +1031,12 @@ fn agreed(text: &str) -> bool {
         || leaving(text)
 }
 
-/// What a buyer who has the goods says: "收到了", "到货", "我买的电饭煲不加热",
-/// "才买三天", "买了一个礼拜了", "已付款". "买了不合适能退吗" asks before buying.
+/// What a buyer who has the goods says: "收到货了", "收到的杯子", "到货了",
+/// "我买的电饭煲不加热", "才买三天", "买了一个礼拜了", "已付款". "收到" alone may only
+/// acknowledge a message, and "买了不合适能退吗" asks before buying.
 static BOUGHT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"收到了|收到的|已收到|刚收到|到货了|签收了|已签收|已付款|付款了|已下单|下单了|拍了|我买的|才买|刚买|买了[一两二三四五六七八九十几半\d]+(?:天|个|周|星期|礼拜|月)",
+        r"收到货|收到的|东西收到|货收到|刚收到|到货了|签收了|已签收|已付款|付款了|已下单|下单了|拍了|我买的|才买|刚买|买了[一两二三四五六七八九十几半\d]+(?:天|个|周|星期|礼拜|月)",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
