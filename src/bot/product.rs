@@ -655,8 +655,11 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "多少包",
             "多少片",
             "多少粒",
-            "一盒",
-            "一箱",
+            // "一箱多少袋", not "给我补发一箱新的".
+            "一盒几",
+            "一箱几",
+            "一盒多少",
+            "一箱多少",
         ],
     ),
 ];
@@ -1397,6 +1400,12 @@ mod tests {
             None,
             "a statement, no question"
         );
+        nuts.attributes.insert("规格".into(), "30袋/箱".into());
+        assert_eq!(
+            ask("一箱多少袋", &nuts),
+            Some(Ask::Attribute("规格".into()))
+        );
+        assert_eq!(ask("那给我补发一箱新的", &nuts), None);
         let mut jerky = Product::new("FD-02", "手工牛肉干");
         jerky.aliases = vec!["牛肉干".into()];
         jerky
