@@ -108,8 +108,12 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         }
         return r;
     }
-    // "钱扣了 订单还是待付款": one question and what led to it, not two questions.
-    if !(2..=MAX_PARTS).contains(&parts.len()) || !parts.iter().all(|p| asks(p)) {
+    // "钱扣了 订单还是待付款": one question and what led to it, not two questions;
+    // "那个牛肉干呢 多重" names what the question after it is about.
+    if !(2..=MAX_PARTS).contains(&parts.len())
+        || !parts.iter().all(|p| asks(p))
+        || parts[..parts.len() - 1].iter().any(|p| follows_on(p))
+    {
         return r;
     }
     let mut answered: Vec<Reply> = Vec::new();

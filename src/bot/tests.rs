@@ -954,3 +954,22 @@ fn a_recommendation_names_products_in_stock() {
     let r = bare.reply(&Ctx::new(&settings, Utc::now()), "有什么推荐的");
     assert_eq!(r.answer, "亲～说说用途哦；也可以看看店铺首页的热销榜呢。");
 }
+
+#[test]
+fn naming_another_product_before_a_question_asks_it_of_that_product() {
+    let mut nuts = Product::new("FD-01", "每日坚果");
+    nuts.attributes
+        .insert("净含量".into(), "750g（30袋）".into());
+    nuts.attributes.insert("规格".into(), "30袋/箱".into());
+    let mut jerky = Product::new("FD-02", "手工牛肉干");
+    jerky.aliases = vec!["牛肉干".into()];
+    jerky.attributes.insert("净含量".into(), "250g".into());
+    let e = engine_with(Vec::new(), vec![nuts, jerky]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("FD-01");
+    ctx.previous_ask = Some("规格");
+    let r = e.reply(&ctx, "那个牛肉干呢 多重");
+    assert_eq!(r.answer, "亲，手工牛肉干的净含量是：250g", "{r:?}");
+    assert_eq!(r.product.as_deref(), Some("FD-02"));
+}
