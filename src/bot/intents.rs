@@ -284,6 +284,8 @@ const POSITIVE: &[&str] = &[
     "我试试",
     "我去操作",
     "我去下单",
+    "我去拍",
+    "这就去拍",
     // "算了不买了": the buyer leaves; no question is left.
     "不买了",
     "明天再来",
@@ -439,7 +441,7 @@ const FILLER: &[&str] = &[
 /// the buyer says what they buy, and asks nothing.
 static ORDERED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"^[那我就先]*(?:(?:拍|来|要|买)了?|[一两二三\d]样各来)[一两二三四五六七八九十\d]+[个份包件盒箱袋瓶斤双条]$",
+        r"^[那我就先]*(?:(?:拍|来|要|买)了?|[一两二三\d]样各来)[一两二三四五六七八九十\d]+[个份包件盒箱袋瓶斤双条]$|^[那我就先去这]*(?:拍|下单)了?[^\s错吗么怎呢什几不没啥哪退换]{0,6}$",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -794,6 +796,8 @@ mod tests {
             "行 两样各来一份",
             "好 那我明天再来",
             "算了 拍了 尽快发",
+            "好的谢谢 我去拍了",
+            "好 那我先拍猫砂",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -807,6 +811,8 @@ mod tests {
             "我去申请退款要怎么操作",
             "我试试能不能用券",
             "好的 拍两包能便宜吗",
+            "好的 那我拍错了怎么办",
+            "好 拍了不发货吗",
             "拍两包",
             "谢谢，请问什么时候发货",
             "人工客服几点上班",
