@@ -65,6 +65,10 @@ const OFF_TOPIC: &[&str] = &[
 /// question usually is.
 const MAX_CHARS: usize = 120;
 
+/// Share of its score an entry must keep when the product named in the message is taken
+/// out of it, to answer on its own.
+const NAME_SHARE: f32 = 0.5;
+
 /// Most parts of a message answered one by one.
 const MAX_PARTS: usize = 3;
 /// Confidence each part needs to be answered on its own: a part says less than a whole
@@ -229,7 +233,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .flatten()
         .or_else(|| has_or_not(&norm));
     let ranking = rank::rank(s, index, ctx, asked.as_deref().unwrap_or(&norm));
-    let ranked = ranking.ranked;
+    let mut ranked = ranking.ranked;
     r.explain = ranking.explain;
     r.candidates = ranked.iter().take(5).map(candidate).collect();
     r.confidence = ranking.confidence;
@@ -284,6 +288,28 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         None => ctx,
     };
     r.product = named.map(|p| p.sku.clone());
+    // "牛肉干好吃吗" in a shop selling 牛肉干: the name says which product, not what is
+    // asked. An entry that scores on the name alone ("打开牛肉干有股哈喇味") gives way
+    // to the ranking of the rest of the message; one that keeps most of its score
+    // without the name and stays level with the best there ("芒果怎么保存" beside
+    // 车厘子怎么保存) stays.
+    if let Some(p) = named
+        && let Some(top) = ranked.first()
+        && let Some(rest) = product::without_name(&norm, p)
+    {
+        let again = rank::rank(s, index, ctx, &rest);
+        let kept = again
+            .ranked
+            .iter()
+            .find(|c| c.entry.entry.id == top.entry.entry.id)
+            .map_or(0.0, |c| c.score);
+        let best = again.ranked.first().map_or(0.0, |c| c.score);
+        if kept < NAME_SHARE * top.score || kept < TIE * best {
+            ranked = again.ranked;
+            r.candidates = ranked.iter().take(5).map(candidate).collect();
+            r.confidence = again.confidence;
+        }
+    }
     let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
     // Two entries nearly level is no sure answer either ("怎么下不了单" on a sold-out
     // product: 怎么下单 against 优惠券怎么用).

@@ -11,6 +11,8 @@ use crate::model::Product;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ask {
     Price,
+    /// The price of more than one ("买3袋多少钱", "一对多少钱").
+    PriceOf(u32),
     Stock,
     /// A named attribute (材质, 重量, …).
     Attribute(String),
@@ -38,6 +40,26 @@ pub enum Ask {
         attribute: String,
         model: String,
         fits: bool,
+    },
+    /// An attribute giving one thing per weight, for the weight the buyer gave: its name,
+    /// the weight in 斤 and the part of the value for it.
+    ForWeight {
+        attribute: String,
+        jin: u32,
+        part: String,
+    },
+    /// The product named and nothing asked of it ("牛肉干", "那牛肉干呢", "看看牛肉干"):
+    /// its price, stock and first attributes.
+    Summary,
+    /// Whether it contains something buyers avoid ("有花生吗 我过敏", "含酒精吗",
+    /// "是无谷的吗"): the ingredient attribute (配料, 成分), the thing as asked, the
+    /// word for it the list holds (杏仁 for 坚果) or `None` when the list lacks it or
+    /// says it is free of it, and whether the buyer spoke of an allergy.
+    Contains {
+        attribute: String,
+        asked: String,
+        found: Option<String>,
+        allergy: bool,
     },
 }
 
@@ -97,6 +119,146 @@ fn fit_asked(norm: &str, product: &Product) -> Option<Ask> {
     })
 }
 
+/// Names shops give the ingredient list.
+const INGREDIENT_NAMES: &[&str] = &[
+    "配料",
+    "配料表",
+    "成分",
+    "全成分",
+    "主要成分",
+    "原料",
+    "原料组成",
+];
+
+/// Things buyers ask whether a food, a pet food or a cosmetic contains, each with the
+/// words ingredient lists name it by (the first is how the answer names it when the
+/// buyer used another); longer words first within a group.
+const CONCERNS: &[&[&str]] = &[
+    &["花生"],
+    &[
+        "坚果",
+        "杏仁",
+        "腰果",
+        "核桃",
+        "榛子",
+        "巴旦木",
+        "开心果",
+        "夏威夷果",
+        "碧根果",
+        "松子",
+    ],
+    &[
+        "牛奶",
+        "奶粉",
+        "乳粉",
+        "生牛乳",
+        "牛乳",
+        "乳清",
+        "炼乳",
+        "奶油",
+        "奶酪",
+        "芝士",
+        "奶",
+    ],
+    &["鸡蛋", "蛋黄", "蛋清", "全蛋", "蛋液", "蛋粉"],
+    &["大豆", "黄豆", "豆粉"],
+    &["麸质", "小麦", "面粉"],
+    &["谷物", "玉米", "大米", "燕麦", "大麦", "小麦", "谷"],
+    &["芝麻"],
+    &["海鲜", "虾", "蟹", "贝"],
+    &["鱼", "三文鱼", "金枪鱼", "鳕鱼", "鱼油", "鱼粉"],
+    &["鸡肉", "鸡胸", "鸡肝", "鸡"],
+    &["牛肉"],
+    &["猪肉", "猪"],
+    &["酒精", "乙醇"],
+    &["香精", "香料", "香味剂"],
+    &["色素", "胭脂红", "柠檬黄", "日落黄", "焦糖色"],
+    &["防腐剂", "山梨酸钾", "苯甲酸钠", "尼泊金", "羟苯"],
+    &["诱食剂"],
+    &[
+        "糖",
+        "白砂糖",
+        "蔗糖",
+        "绵白糖",
+        "冰糖",
+        "红糖",
+        "葡萄糖",
+        "麦芽糖",
+        "果葡糖浆",
+        "糖浆",
+    ],
+    &["味精", "谷氨酸钠"],
+    &["激素"],
+];
+
+/// What an ingredient list says its product is free of, before the thing ("无谷",
+/// "0糖", "不含酒精").
+const FREE_OF: &[&str] = &["不含", "无添加", "不添加", "未添加", "无", "零", "0"];
+
+/// Words that make a message mentioning one of `CONCERNS` ask whether it is in it
+/// ("有花生吗", "含不含酒精", "加糖了吗", "花生过敏能吃吗", "是无谷的吗").
+const CONTAINS_WORDS: &[&str] = &["有", "含", "加", "放", "过敏", "无", "添加"];
+
+/// The words to look for in an ingredient list and the word `norm` asks about, longest
+/// word first: a group's first word stands for all of it ("有坚果吗" finds 杏仁), any
+/// other for itself ("有核桃吗" does not). A flavour ("有花生味的吗") is no ingredient
+/// question.
+fn concern_asked(norm: &str) -> Option<(&'static [&'static str], &'static str)> {
+    let mut best: Option<(&[&str], &str)> = None;
+    for group in CONCERNS {
+        for word in group.iter() {
+            let longer = best.is_none_or(|(_, b)| word.chars().count() > b.chars().count());
+            let flavour = norm.contains(&format!("{word}味"));
+            if longer && !flavour && norm.contains(word) {
+                let words = if *word == group[0] {
+                    group
+                } else {
+                    std::slice::from_ref(word)
+                };
+                best = Some((words, word));
+            }
+        }
+    }
+    best
+}
+
+/// Whether the product contains what `norm` asks about, if it asks that and the product
+/// has an ingredient list.
+fn contains_asked(norm: &str, product: &Product) -> Option<Ask> {
+    if !CONTAINS_WORDS.iter().any(|w| norm.contains(w)) {
+        return None;
+    }
+    let key = attribute_named(product, INGREDIENT_NAMES)?;
+    let (group, asked) = concern_asked(norm)?;
+    Some(Ask::Contains {
+        attribute: key.clone(),
+        asked: asked.to_string(),
+        found: ingredient_found(product.attributes.get(key)?, group),
+        allergy: norm.contains("过敏"),
+    })
+}
+
+/// Words holding a word of `CONCERNS` that name something else: 谷氨酸钠 is MSG, not
+/// grain; 木糖醇 is no sugar.
+const NOT_CONCERNS: &[&str] = &["谷氨酸", "糖醇"];
+
+/// The longest word of `group` the ingredient list `list` holds (白砂糖 rather than
+/// 糖); `None` when it holds none or says it is free of one ("无谷", "0糖").
+fn ingredient_found(list: &str, group: &[&str]) -> Option<String> {
+    let free = |word: &str| FREE_OF.iter().any(|f| list.contains(&format!("{f}{word}")));
+    if group.iter().any(|w| free(w)) {
+        return None;
+    }
+    group
+        .iter()
+        .filter(|w| {
+            list.match_indices(**w)
+                .any(|(i, _)| !NOT_CONCERNS.iter().any(|n| list[i..].starts_with(n)))
+        })
+        .max_by_key(|w| w.chars().count())
+        .map(|w| w.to_string())
+}
+
 /// Names shops give their size advice.
 const ADVICE_NAMES: &[&str] = &["尺码建议", "尺码推荐", "尺码表", "尺码参考"];
 
@@ -121,9 +283,9 @@ const WHICH_SIZE: &[&str] = &[
     "哪个尺码",
 ];
 
-/// A weight in 斤 given in the message ("140斤", "70kg" → 140).
+/// A weight in 斤 given in the message ("140斤", "70kg" → 140, a cat's "8斤").
 static WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{2,3}|[一二两三四五六七八九十百零]{2,5})\s*(斤|kg|公斤|千克)")
+    Regex::new(r"(\d{1,3}|[一二两三四五六七八九十百零]{1,5})\s*(斤|kg|公斤|千克)")
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -231,11 +393,22 @@ fn weight_jin(norm: &str) -> Option<u32> {
     })
 }
 
+/// The size a part of size advice chooses ("…选L", "选 XL码", "建议选110").
+static CHOSEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)选\s*([0-9]*x*[sml]|\d{2,3})(?:$|[^a-z0-9])")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
 /// The advice for the weight or age `norm` gives, if it gives one: the size (if a
 /// range holds it) and what it was chosen by.
 fn advised(advice: &str, norm: &str) -> Option<(Option<String>, &'static str)> {
     if let Some(jin) = weight_jin(norm) {
-        return Some((advised_size(advice, jin), "体重"));
+        // "中大型犬12-25kg选L（胸围55-70cm）": the size after 选 in the part for it.
+        let size = advised_size(advice, jin).or_else(|| {
+            let part = weighted_part(advice, jin)?;
+            Some(CHOSEN.captures(part)?.get(1)?.as_str().to_uppercase())
+        });
+        return Some((size, "体重"));
     }
     age_months(norm).map(|m| (advised_for_age(advice, m), "月龄"))
 }
@@ -264,14 +437,19 @@ fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
 /// A colour is asked again by naming it ("那黑色呢"); a model belongs to its question.
 pub fn carried(ask: &Ask) -> Option<String> {
     match ask {
-        Ask::Price => Some(CARRIED_PRICE.into()),
+        Ask::Price | Ask::PriceOf(_) => Some(CARRIED_PRICE.into()),
         Ask::Stock => Some(CARRIED_STOCK.into()),
         Ask::Related => Some(CARRIED_RELATED.into()),
-        Ask::Attribute(name) => Some(name.clone()),
+        Ask::Attribute(name)
+        | Ask::ForWeight {
+            attribute: name, ..
+        } => Some(name.clone()),
         Ask::Offers { attribute, .. } if attribute != "颜色" => {
             Some(format!("{CARRIED_SIZE}{attribute}"))
         }
         Ask::SizeAdvice { attribute, .. } => Some(format!("{CARRIED_ADVICE}{attribute}")),
+        Ask::Contains { asked, .. } => Some(format!("{CARRIED_CONTAINS}{asked}")),
+        Ask::Summary => Some(CARRIED_SUMMARY.into()),
         Ask::Offers { .. } | Ask::Fits { .. } => None,
     }
 }
@@ -279,10 +457,13 @@ pub fn carried(ask: &Ask) -> Option<String> {
 const CARRIED_PRICE: &str = "#price";
 const CARRIED_STOCK: &str = "#stock";
 const CARRIED_RELATED: &str = "#related";
+const CARRIED_SUMMARY: &str = "#summary";
 /// Followed by the size attribute's name.
 const CARRIED_SIZE: &str = "#size:";
 /// Followed by the size advice attribute's name.
 const CARRIED_ADVICE: &str = "#advice:";
+/// Followed by the thing asked whether the product contains.
+const CARRIED_CONTAINS: &str = "#contains:";
 
 /// The question `carried` kept, asked again by `norm` of `product` ("那鞋子呢",
 /// "那45呢", "那7个月呢"); a size question needs a size in `norm`, size advice a
@@ -294,6 +475,21 @@ pub fn carried_ask(kind: &str, norm: &str, product: &Product) -> Option<Ask> {
             value: size_named(norm)?,
         });
     }
+    if let Some(asked) = kind.strip_prefix(CARRIED_CONTAINS) {
+        // Asked again of the product named, in the words first used ("那牛肉干呢"); a
+        // product with no ingredient list on record is sent to its page.
+        return Some(match contains_asked(&format!("有{asked}"), product) {
+            Some(Ask::Contains {
+                attribute, found, ..
+            }) => Ask::Contains {
+                attribute,
+                asked: asked.to_string(),
+                found,
+                allergy: norm.contains("过敏"),
+            },
+            _ => Ask::Attribute(INGREDIENT_NAMES[0].into()),
+        });
+    }
     if let Some(attribute) = kind.strip_prefix(CARRIED_ADVICE) {
         let (size, by) = advised(product.attributes.get(attribute)?, norm)?;
         return Some(Ask::SizeAdvice {
@@ -303,10 +499,16 @@ pub fn carried_ask(kind: &str, norm: &str, product: &Product) -> Option<Ask> {
         });
     }
     Some(match kind {
-        CARRIED_PRICE => Ask::Price,
+        // "那3袋呢" after a price.
+        CARRIED_PRICE => match quantity(norm) {
+            Some(n) if n > 1 => Ask::PriceOf(n),
+            _ => Ask::Price,
+        },
         CARRIED_STOCK => Ask::Stock,
         CARRIED_RELATED => Ask::Related,
-        _ => Ask::Attribute(kind.to_string()),
+        CARRIED_SUMMARY => Ask::Summary,
+        // "那15斤呢" after a feeding question.
+        _ => by_weight(Ask::Attribute(kind.to_string()), norm, product),
     })
 }
 
@@ -339,13 +541,35 @@ fn shown_size(size: &str) -> String {
 /// weight, whether it fits this model): it answers better than any general entry.
 pub fn is_specific(ask: &Ask) -> bool {
     match ask {
-        Ask::SizeAdvice { .. } | Ask::Fits { .. } => true,
+        Ask::SizeAdvice { .. }
+        | Ask::Fits { .. }
+        | Ask::Contains { .. }
+        | Ask::ForWeight { .. }
+        | Ask::PriceOf(_) => true,
         // How it fits ("平时穿42拍多大" with 版型=偏小半码): the general size entry
         // can only ask for height and weight.
-        Ask::Attribute(name) => FIT_ATTRIBUTES.contains(&name.as_str()),
+        // How to wash this product, how it ships: the general entries can only say "see
+        // the label" or name the usual couriers.
+        Ask::Attribute(name) => [FIT_ATTRIBUTES, CARE_NAMES, SHIPPING_NAMES]
+            .iter()
+            .any(|names| names.contains(&name.as_str())),
         _ => false,
     }
 }
+
+/// Names shops give the washing or care instructions.
+const CARE_NAMES: &[&str] = &[
+    "洗涤方式",
+    "洗涤说明",
+    "洗涤",
+    "清洗",
+    "清洁",
+    "保养",
+    "护理",
+];
+
+/// Names shops give how a product ships, when it ships unlike the rest.
+const SHIPPING_NAMES: &[&str] = &["发货", "发货方式", "快递", "物流", "配送"];
 
 /// Names shops give the note on how a product fits.
 const FIT_ATTRIBUTES: &[&str] = &["版型", "尺码偏差", "尺码说明"];
@@ -474,6 +698,19 @@ fn attribute_named<'a>(product: &'a Product, names: &[&str]) -> Option<&'a Strin
         .find_map(|n| product.attributes.get_key_value(*n).map(|(k, _)| k))
 }
 
+/// The first of `names` the product has an attribute for, or else the first attribute
+/// whose name holds one of them (牵引绳长度 for 长度, 滤芯更换 for 更换).
+fn attribute_like<'a>(product: &'a Product, names: &[&str]) -> Option<&'a String> {
+    attribute_named(product, names).or_else(|| {
+        names.iter().find_map(|n| {
+            product
+                .attributes
+                .keys()
+                .find(|k| n.chars().count() >= 2 && k.contains(n))
+        })
+    })
+}
+
 /// Names shops give the size attribute.
 const SIZE_NAMES: &[&str] = &["尺码", "码数", "尺寸"];
 
@@ -589,6 +826,153 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
+        &["长度"],
+        &["多长", "长度", "几米长", "长不长", "够长", "太短"],
+    ),
+    (
+        &["高度", "尺寸", "规格"],
+        &[
+            "多高",
+            "高度",
+            "高不高",
+            "有多高",
+            "矮不矮",
+            "太高",
+            "太矮",
+            "睡矮",
+            "睡高",
+        ],
+    ),
+    (
+        &["噪音", "噪声", "静音", "分贝"],
+        &["声音", "噪音", "吵", "静音", "分贝", "响不响", "动静"],
+    ),
+    (
+        &[
+            "喂食建议",
+            "喂食量",
+            "喂养建议",
+            "喂食",
+            "食用建议",
+            "食用方法",
+            "用法用量",
+            "用量",
+        ],
+        &[
+            "喂多少",
+            "吃多少",
+            "喂几",
+            "吃几",
+            "一天喂",
+            "一天吃",
+            "每天吃",
+            "每天喂",
+            "怎么喂",
+            "怎么吃",
+            "喂食",
+            "用量",
+        ],
+    ),
+    (
+        CARE_NAMES,
+        &[
+            "怎么洗",
+            "机洗",
+            "手洗",
+            "水洗",
+            "能洗",
+            "洗衣机",
+            "烘干",
+            "干洗",
+            "好洗",
+            "难洗",
+            "清洗",
+            "清洁",
+            "洗一次",
+        ],
+    ),
+    (&["更换"], &["多久换", "多久更换", "换一次", "更换", "滤芯"]),
+    (
+        &["填充物", "填充", "内芯"],
+        &[
+            "填的什么",
+            "填充",
+            "里面是什么",
+            "里面什么",
+            "什么芯",
+            "内芯",
+            "棉花",
+            "鸭绒",
+            "鹅绒",
+        ],
+    ),
+    (
+        &["承重"],
+        &[
+            "承重",
+            "承受",
+            "结实吗",
+            "结不结实",
+            "稳不稳",
+            "会不会倒",
+            "会倒吗",
+        ],
+    ),
+    (&["粉尘", "灰尘"], &["粉尘", "灰尘", "灰大", "起灰"]),
+    (
+        &["可冲厕所", "冲厕所", "冲马桶"],
+        &["冲马桶", "冲厕所", "能冲", "可冲"],
+    ),
+    (
+        SHIPPING_NAMES,
+        &[
+            "什么快递",
+            "哪家快递",
+            "啥快递",
+            "什么物流",
+            "哪个快递",
+            "发货方式",
+            "怎么发货",
+        ],
+    ),
+    (
+        &["单只/一对", "一对", "单只"],
+        &[
+            "一只还是",
+            "还是一对",
+            "是一对",
+            "一对吗",
+            "一个还是",
+            "几只装",
+        ],
+    ),
+    (
+        &["适用年龄", "适用阶段", "适用月龄"],
+        &[
+            "幼猫",
+            "小猫",
+            "老猫",
+            "幼犬",
+            "小狗",
+            "老年犬",
+            "多大能",
+            "几个月能",
+        ],
+    ),
+    (
+        &["适用宠物", "适用对象", "适用犬种", "适用"],
+        &[
+            "狗能用",
+            "猫能用",
+            "狗可以用",
+            "猫可以用",
+            "狗狗能",
+            "猫咪能",
+            "什么狗",
+            "什么猫",
+        ],
+    ),
+    (
         &["适用季节", "季节"],
         &[
             "春天", "夏天", "秋天", "冬天", "春季", "夏季", "秋季", "冬季", "四季",
@@ -617,7 +1001,7 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     (&["颜色"], &["颜色", "什么色", "几种色", "哪些色"]),
     (&["产地"], &["产地", "哪里产", "哪产的", "哪里生产"]),
     (
-        &["口味", "味道"],
+        &["口味", "味道", "香型", "香味", "气味"],
         &[
             "口味",
             "味道",
@@ -629,6 +1013,8 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "甜的",
             "甜不甜",
             "原味",
+            "好吃",
+            "好不好吃",
         ],
     ),
     (&["保质期"], &["保质期", "能放多久", "放多久"]),
@@ -675,6 +1061,27 @@ const PRICE_WORDS: &[&str] = &[
     "咋卖",
     "卖多少",
 ];
+/// A number of items in a message ("买3袋", "两件", "一对").
+static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(?:个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// How many items `norm` asks about, if it names a number of them; a pair is two.
+fn quantity(norm: &str) -> Option<u32> {
+    let c = QUANTITY.captures(norm)?;
+    let number = c.get(1)?.as_str();
+    let n = number
+        .parse::<u32>()
+        .ok()
+        .or_else(|| chinese_number(number).map(|n| n as u32))?;
+    Some(if c.get(0)?.as_str().ends_with('对') {
+        n * 2
+    } else {
+        n
+    })
+}
+
 /// Why a sold-out product cannot be bought ("怎么下不了单").
 const CANNOT_BUY: &[&str] = &[
     "下不了单",
@@ -819,16 +1226,93 @@ const MAX_CHARS: usize = 16;
 /// What `norm` (a normalized message) asks about `product`, if it is a short product
 /// question this product can answer.
 pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
+    ask_plain(norm, product).map(|a| by_weight(a, norm, product))
+}
+
+/// `ask` as an answer for the weight `norm` gives, where it asks for an attribute
+/// whose value gives one thing per weight ("我家猫8斤 一天喂多少" and 喂食建议 "3kg猫
+/// 每天约45g；4kg猫每天约55g"): the part for that weight.
+fn by_weight(ask: Ask, norm: &str, product: &Product) -> Ask {
+    let Ask::Attribute(key) = &ask else {
+        return ask;
+    };
+    let part = weight_jin(norm).and_then(|jin| {
+        let value = product.attributes.get(key)?;
+        Some((jin, weighted_part(value, jin)?.to_string()))
+    });
+    match part {
+        Some((jin, part)) => Ask::ForWeight {
+            attribute: key.clone(),
+            jin,
+            part,
+        },
+        None => ask,
+    }
+}
+
+/// A weight, or a range of weights, in a part of a value ("4kg猫每天约55g", "中型犬
+/// 5-12kg选M", "6kg以上每天约75g", "10斤以内").
+static PART_WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d+(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d+(?:\.\d+)?))?\s*(kg|公斤|千克|斤)\s*(以上|以下|以内)?")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// The part of `value` (split at ；，。 and new lines) for a weight of `jin` 斤: the
+/// first whose range or bound holds it, else one naming that weight to within 0.5 kg.
+fn weighted_part(value: &str, jin: u32) -> Option<&str> {
+    let kg = jin as f32 / 2.0;
+    let mut near: Option<&str> = None;
+    for part in value
+        .split(['；', ';', '，', ',', '。', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some(c) = PART_WEIGHT.captures(part) else {
+            continue;
+        };
+        let per = if &c[3] == "斤" { 0.5 } else { 1.0 };
+        let Ok(low) = c[1].parse::<f32>() else {
+            continue;
+        };
+        let low = low * per;
+        let high = c.get(2).and_then(|h| h.as_str().parse::<f32>().ok());
+        let holds = match (high, c.get(4).map(|b| b.as_str())) {
+            (Some(high), _) => low <= kg && kg <= high * per,
+            (None, Some("以上")) => kg >= low,
+            (None, Some(_)) => kg <= low,
+            (None, None) => {
+                if near.is_none() && (kg - low).abs() <= 0.5 {
+                    near = Some(part);
+                }
+                false
+            }
+        };
+        if holds {
+            return Some(part);
+        }
+    }
+    near
+}
+
+fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
     // "牛肉干有辣的吗" asks 有辣的吗 of the 牛肉干.
     let unnamed = without_name(norm, product);
+    if unnamed
+        .as_deref()
+        .is_some_and(|rest| strip_bare(&strip_words(rest, SUMMARY_WORDS)).is_empty())
+    {
+        return Some(Ask::Summary);
+    }
     let norm = unnamed.as_deref().unwrap_or(norm);
     if let Some(advice) = size_advice(norm, product).or_else(|| fit_asked(norm, product)) {
         return Some(advice);
     }
-    let has = |words: &[&str]| words.iter().any(|w| norm.contains(w));
+    // "要多长时间" asks how long it takes, not the length.
+    let timeless = norm.replace("多长时间", "多久");
+    let has = |words: &[&str]| words.iter().any(|w| timeless.contains(w));
     // A size asked for ("41码还有吗") before the stock words in it.
     if let Some(size) = size_asked(norm)
         && let Some(key) = attribute_named(product, SIZE_NAMES)
@@ -838,8 +1322,14 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
             value: shown_size(size),
         });
     }
+    if let Some(contains) = contains_asked(norm, product) {
+        return Some(contains);
+    }
     if has(PRICE_WORDS) && product.pay_price().is_some() {
-        return Some(Ask::Price);
+        return Some(match quantity(norm) {
+            Some(n) if n > 1 => Ask::PriceOf(n),
+            _ => Ask::Price,
+        });
     }
     if (has(STOCK_WORDS) && product.stock.is_some())
         || (has(CANNOT_BUY) && product.stock == Some(0))
@@ -863,9 +1353,19 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
             value: colour,
         });
     }
+    // An attribute named as the shop names it ("噪音多大") before the words that
+    // usually ask for another (多大: 容量).
+    if let Some(key) = product
+        .attributes
+        .keys()
+        .filter(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
+        .max_by_key(|k| k.chars().count())
+    {
+        return Some(Ask::Attribute(key.clone()));
+    }
     for (names, words) in ATTRIBUTE_WORDS {
         if has(words)
-            && let Some(key) = attribute_named(product, names)
+            && let Some(key) = attribute_like(product, names)
         {
             return Some(Ask::Attribute(key.clone()));
         }
@@ -887,7 +1387,7 @@ pub fn ask(norm: &str, product: &Product) -> Option<Ask> {
 }
 
 /// `norm` without the product's name or alias in it (the longest one found), if one is.
-fn without_name(norm: &str, product: &Product) -> Option<String> {
+pub fn without_name(norm: &str, product: &Product) -> Option<String> {
     std::iter::once(&product.name)
         .chain(&product.aliases)
         .map(|n| super::normalize::normalize(n))
@@ -959,12 +1459,26 @@ fn partly_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, boo
 
 /// `norm` without particles, question words and spaces (`BARE`): what it names.
 fn strip_bare(norm: &str) -> String {
-    let mut rest = norm.to_string();
-    for w in BARE {
+    strip_words(norm, BARE)
+}
+
+/// `text` without any of `words`, removed in their order.
+fn strip_words(text: &str, words: &[&str]) -> String {
+    let mut rest = text.to_string();
+    for w in words {
         rest = rest.replace(w, "");
     }
     rest
 }
+
+/// Words that, besides the product's name and `BARE`, ask for nothing in particular
+/// ("看看牛肉干", "介绍一下坚果").
+const SUMMARY_WORDS: &[&str] = &[
+    "看看", "介绍", "详细", "详情", "了解", "想问", "问问", "问下",
+];
+
+/// Longest attribute value a summary shows (size tables are left to their question).
+const SUMMARY_VALUE_CHARS: usize = 30;
 
 /// The answer to `ask` about `product`; `related` are the related products found.
 pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
@@ -986,6 +1500,20 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             } else {
                 price
             }
+        }
+        Ask::PriceOf(n) => {
+            let Some(each) = product.pay_price() else {
+                return format!("亲，{name}的价格以商品页显示为准哦～");
+            };
+            let total = crate::model::Price(each.0.saturating_mul(u64::from(*n)));
+            let sold_out = if product.stock == Some(0) {
+                "不过现在暂时缺货，补货后会第一时间上架哦～"
+            } else {
+                ""
+            };
+            format!(
+                "亲，{name}到手价 ¥{each}/件，{n}件共 ¥{total}，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～{sold_out}"
+            )
         }
         Ask::Stock => match product.stock {
             Some(n) if n > 0 => format!("亲，{name}有现货哦，现在拍下就能安排发货～"),
@@ -1030,7 +1558,7 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                     let whose = if *by == "月龄" {
                         "宝宝的月龄"
                     } else {
-                        "您的体重"
+                        "这个体重"
                     };
                     format!("亲，按{whose}，{name}建议选 {size} 哦～（{attribute}：{advice}）")
                 }
@@ -1057,6 +1585,72 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 format!("亲，{name}适用 {model} 哦～（{attribute}：{all}）")
             } else {
                 format!("亲，{name}暂不适用 {model} 哦，{attribute}：{all}")
+            }
+        }
+        Ask::ForWeight {
+            attribute,
+            jin,
+            part,
+        } => {
+            let kg = *jin as f32 / 2.0;
+            format!("亲，按体重{jin}斤（{kg}kg），{name}的{attribute}：{part}哦～")
+        }
+        Ask::Summary => {
+            let price = match (product.final_price, product.price) {
+                (Some(f), Some(p)) if f != p => format!("到手价 ¥{f}（原价 ¥{p}）"),
+                (Some(f), _) | (None, Some(f)) => format!("¥{f}"),
+                (None, None) => String::new(),
+            };
+            let stock = match product.stock {
+                Some(0) => "暂时缺货",
+                Some(_) => "有现货",
+                None => "",
+            };
+            let head = [price.as_str(), stock]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("，");
+            let facts: Vec<String> = product
+                .attributes
+                .iter()
+                .filter(|(_, v)| v.chars().count() <= SUMMARY_VALUE_CHARS)
+                .take(3)
+                .map(|(k, v)| format!("{k}：{v}"))
+                .collect();
+            let mut text = format!("亲，{name}");
+            if !head.is_empty() {
+                text = format!("{text}：{head}");
+            }
+            if !facts.is_empty() {
+                text = format!("{text}。{}", facts.join("；"));
+            }
+            format!("{text}～想了解哪方面可以直接问我哦")
+        }
+        Ask::Contains {
+            attribute,
+            asked,
+            found,
+            allergy,
+        } => {
+            let list = product
+                .attributes
+                .get(attribute)
+                .map(String::as_str)
+                .unwrap_or_default();
+            match (found, allergy) {
+                (Some(found), true) => format!(
+                    "亲，{name}的{attribute}里有{found}哦（{attribute}：{list}），对{asked}过敏的话不建议购买～"
+                ),
+                (Some(found), false) => {
+                    format!("亲，{name}的{attribute}里有{found}哦～（{attribute}：{list}）")
+                }
+                (None, true) => format!(
+                    "亲，{name}的{attribute}里没有{asked}哦（{attribute}：{list}），过敏体质请以包装上的过敏原提示为准～"
+                ),
+                (None, false) => {
+                    format!("亲，{name}的{attribute}里没有{asked}哦～（{attribute}：{list}）")
+                }
             }
         }
         // Related products that no longer exist leave nothing to recommend.
@@ -1113,6 +1707,213 @@ mod tests {
         p.attributes.insert("适用季节".into(), "春夏".into());
         p.related = vec!["K1".into()];
         p
+    }
+
+    fn jerky() -> Product {
+        let mut p = Product::new("FD-02", "手工牛肉干");
+        p.attributes.insert(
+            "配料".into(),
+            "牛肉、白砂糖、食用盐、花生油、谷氨酸钠".into(),
+        );
+        p.attributes
+            .insert("口味".into(), "原味/麻辣/花生味".into());
+        p
+    }
+
+    #[test]
+    fn whether_it_contains_something_is_answered_from_the_ingredients() {
+        let p = jerky();
+        let asked = |text: &str| ask(text, &p);
+        let contains = |asked: &str, found: Option<&str>, allergy: bool| Ask::Contains {
+            attribute: "配料".into(),
+            asked: asked.into(),
+            found: found.map(Into::into),
+            allergy,
+        };
+        assert_eq!(
+            asked("有花生吗 我过敏"),
+            Some(contains("花生", Some("花生"), true))
+        );
+        assert_eq!(asked("含糖吗"), Some(contains("糖", Some("白砂糖"), false)));
+        // 谷氨酸钠 is no grain; "无" in the question still asks.
+        assert_eq!(asked("是无谷的吗"), Some(contains("谷", None, false)));
+        assert_eq!(asked("有鸡蛋吗"), Some(contains("鸡蛋", None, false)));
+        // A flavour, not an ingredient.
+        assert_eq!(asked("有花生味的吗"), Some(Ask::Attribute("口味".into())));
+        assert_eq!(
+            answer(&contains("花生", Some("花生"), true), &p, &[]),
+            "亲，手工牛肉干的配料里有花生哦（配料：牛肉、白砂糖、食用盐、花生油、谷氨酸钠），对花生过敏的话不建议购买～"
+        );
+        assert_eq!(
+            answer(&contains("鸡蛋", None, true), &p, &[]),
+            "亲，手工牛肉干的配料里没有鸡蛋哦（配料：牛肉、白砂糖、食用盐、花生油、谷氨酸钠），过敏体质请以包装上的过敏原提示为准～"
+        );
+        // A list that says it is free of it, and one word standing for another.
+        let mut food = Product::new("CAT-01", "无谷猫粮");
+        food.attributes
+            .insert("原料组成".into(), "无谷配方；鲜鸡肉、三文鱼、鸡油".into());
+        assert_eq!(
+            ask("含谷物吗", &food),
+            Some(Ask::Contains {
+                attribute: "原料组成".into(),
+                asked: "谷物".into(),
+                found: None,
+                allergy: false
+            })
+        );
+        assert!(
+            matches!(ask("有鱼吗", &food), Some(Ask::Contains { found: Some(f), .. }) if f == "三文鱼")
+        );
+        // A word that is not a group's first stands for itself.
+        assert!(matches!(
+            ask("有鸡胸吗", &food),
+            Some(Ask::Contains { found: None, .. })
+        ));
+        // No ingredient list: nothing to answer from, and carried, the page tells.
+        assert_eq!(contains_asked("有花生吗", &tee()), None);
+        assert_eq!(
+            carried_ask("#contains:花生", "那t恤呢", &tee()),
+            Some(Ask::Attribute("配料".into()))
+        );
+        // Carried to another product ("那猫粮呢").
+        let kind = carried(&contains("花生", Some("花生"), false)).unwrap_or_default();
+        assert_eq!(
+            carried_ask(&kind, "那猫粮呢", &food),
+            Some(Ask::Contains {
+                attribute: "原料组成".into(),
+                asked: "花生".into(),
+                found: None,
+                allergy: false
+            })
+        );
+    }
+
+    fn fountain() -> Product {
+        let mut p = Product::new("PET-05", "宠物饮水机");
+        p.price = Some(Price(15900));
+        p.final_price = Some(Price(11900));
+        p.stock = Some(150);
+        for (k, v) in [
+            ("容量", "2.5L"),
+            ("噪音", "≤30分贝"),
+            ("滤芯更换", "建议每月更换一次"),
+            ("清洗", "建议每周清洗一次"),
+            ("适用", "猫狗通用"),
+            (
+                "喂水建议",
+                "一个超长的说明文字，超过了摘要里能显示的三十个字符的长度限制哦",
+            ),
+        ] {
+            p.attributes.insert(k.into(), v.into());
+        }
+        p
+    }
+
+    #[test]
+    fn attributes_named_as_shops_name_them_are_found() {
+        let p = fountain();
+        for (q, key) in [
+            // The name itself wins over 多大 (容量).
+            ("噪音多大", "噪音"),
+            ("声音大吗", "噪音"),
+            ("多大", "容量"),
+            // A key holding the group's name.
+            ("滤芯多久换", "滤芯更换"),
+            ("多久清洗一次", "清洗"),
+            ("狗能用吗", "适用"),
+        ] {
+            assert_eq!(ask(q, &p), Some(Ask::Attribute(key.into())), "{q}");
+        }
+        let mut leash = Product::new("PET-04", "牵引绳");
+        leash.attributes.insert("牵引绳长度".into(), "1.2米".into());
+        assert_eq!(
+            ask("多长", &leash),
+            Some(Ask::Attribute("牵引绳长度".into()))
+        );
+        // How long it takes is no length.
+        assert_eq!(ask("发货要多长时间", &leash), None);
+        // Washing instructions on record beat the general care entry.
+        assert!(is_specific(&Ask::Attribute("清洗".into())));
+        assert!(!is_specific(&Ask::Attribute("噪音".into())));
+    }
+
+    #[test]
+    fn a_weight_picks_its_part_of_the_value() {
+        let mut food = Product::new("PET-01", "成猫粮");
+        food.attributes.insert(
+            "喂食建议".into(),
+            "3kg猫每天约45g；4kg猫每天约55g；6kg以上每天约75g".into(),
+        );
+        let weighed = |q: &str| ask(q, &food);
+        assert_eq!(
+            weighed("我家猫8斤 一天喂多少"),
+            Some(Ask::ForWeight {
+                attribute: "喂食建议".into(),
+                jin: 8,
+                part: "4kg猫每天约55g".into()
+            })
+        );
+        assert!(
+            matches!(weighed("15斤的猫吃多少"), Some(Ask::ForWeight { part, .. }) if part == "6kg以上每天约75g")
+        );
+        // No part for 10斤 (5 kg is 1 kg from the nearest point): the whole value.
+        assert_eq!(
+            weighed("10斤吃多少"),
+            Some(Ask::Attribute("喂食建议".into()))
+        );
+        assert_eq!(
+            answer(&weighed("一天喂多少 8斤").unwrap_or(Ask::Stock), &food, &[]),
+            "亲，按体重8斤（4kg），成猫粮的喂食建议：4kg猫每天约55g哦～"
+        );
+        // "那12斤呢" carries the attribute and takes the new weight.
+        assert!(matches!(
+            carried_ask("喂食建议", "那12斤呢", &food),
+            Some(Ask::ForWeight { part, .. }) if part == "6kg以上每天约75g"
+        ));
+        // Size advice by kilogram ranges names the size chosen.
+        let mut harness = Product::new("PET-04", "胸背带");
+        harness.attributes.insert(
+            "尺码建议".into(),
+            "小型犬2-5kg选S（胸围30-40cm）；中型犬5-12kg选M；中大型犬12-25kg选L".into(),
+        );
+        assert!(matches!(
+            ask("金毛30斤穿什么码", &harness),
+            Some(Ask::SizeAdvice { size: Some(s), .. }) if s == "L"
+        ));
+        assert!(matches!(
+            ask("柯基20斤选哪个码", &harness),
+            Some(Ask::SizeAdvice { size: Some(s), .. }) if s == "M"
+        ));
+    }
+
+    #[test]
+    fn a_number_of_items_is_priced_together() {
+        let p = fountain();
+        assert_eq!(ask("买3个多少钱", &p), Some(Ask::PriceOf(3)));
+        assert_eq!(ask("一对多少钱", &p), Some(Ask::PriceOf(2)));
+        assert_eq!(ask("一个多少钱", &p), Some(Ask::Price));
+        assert_eq!(
+            answer(&Ask::PriceOf(3), &p, &[]),
+            "亲，宠物饮水机到手价 ¥119/件，3件共 ¥357，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～"
+        );
+        assert_eq!(carried_ask("#price", "那两个呢", &p), Some(Ask::PriceOf(2)));
+    }
+
+    #[test]
+    fn naming_the_product_alone_gets_a_summary() {
+        let mut p = fountain();
+        p.aliases = vec!["饮水机".into()];
+        for q in ["饮水机", "那饮水机呢", "看看饮水机", "饮水机有吗"] {
+            assert_eq!(ask(q, &p), Some(Ask::Summary), "{q}");
+        }
+        assert_eq!(ask("饮水机多少钱", &p), Some(Ask::Price));
+        // Long values are left to their own question.
+        assert_eq!(
+            answer(&Ask::Summary, &p, &[]),
+            "亲，宠物饮水机：到手价 ¥119（原价 ¥159），有现货。容量：2.5L；噪音：≤30分贝；滤芯更换：建议每月更换一次～想了解哪方面可以直接问我哦"
+        );
+        p.stock = Some(0);
+        assert!(answer(&Ask::Summary, &p, &[]).contains("暂时缺货"));
     }
 
     #[test]
@@ -1389,7 +2190,7 @@ mod tests {
             .insert("净含量".into(), "750g（30袋）".into());
         for (q, key) in [
             ("里面有什么", "配料"),
-            ("有花生吗 我过敏", "配料"),
+            ("有没有添加剂", "配料"),
             ("多大一包", "净含量"),
         ] {
             assert_eq!(ask(q, &nuts), Some(Ask::Attribute(key.into())), "{q}");

@@ -973,3 +973,39 @@ fn naming_another_product_before_a_question_asks_it_of_that_product() {
     assert_eq!(r.answer, "亲，手工牛肉干的净含量是：250g", "{r:?}");
     assert_eq!(r.product.as_deref(), Some("FD-02"));
 }
+
+#[test]
+fn a_product_name_alone_does_not_pick_an_entry_that_mentions_it() {
+    let mut spoiled = KbEntry::new("spoiled", "吃的东西变质了", "请先不要食用");
+    spoiled.similar = vec!["打开牛肉干有股哈喇味".into(), "零食受潮了".into()];
+    let mut keep = KbEntry::new("keep", "芒果怎么保存", "放阴凉处");
+    keep.similar = vec!["芒果放冰箱吗".into()];
+    let cherries = KbEntry::new("cherries", "车厘子怎么保存", "冷藏");
+    let ship = KbEntry::new("ship", "发什么快递", "中通");
+    let mut jerky = Product::new("FD-02", "手工牛肉干");
+    jerky.aliases = vec!["牛肉干".into()];
+    jerky.attributes.insert("口味".into(), "原味/麻辣".into());
+    let e = engine_with(
+        vec![spoiled, keep, cherries, ship],
+        vec![
+            jerky,
+            Product::new("FR-01", "芒果"),
+            Product::new("FR-02", "车厘子"),
+        ],
+    );
+    // Taste asked of the product, not a spoiled-food complaint.
+    let r = ask(&e, "牛肉干好吃吗");
+    assert_eq!(r.entry, None, "{r:?}");
+    assert_eq!(r.answer, "亲，手工牛肉干的口味是：原味/麻辣");
+    // Nothing of the product's record answers it: the entry is not offered either.
+    let r = ask(&e, "牛肉干咸吗");
+    assert_eq!(r.band, Band::None, "{r:?}");
+    // The rest of the message still names the trouble; an entry about the product
+    // named keeps it; a general question still gets its entry.
+    assert_eq!(
+        ask(&e, "牛肉干有股哈喇味").entry.as_deref(),
+        Some("spoiled")
+    );
+    assert_eq!(ask(&e, "芒果怎么保存").entry.as_deref(), Some("keep"));
+    assert_eq!(ask(&e, "牛肉干发什么快递").entry.as_deref(), Some("ship"));
+}
