@@ -545,7 +545,11 @@ pub fn is_specific(ask: &Ask) -> bool {
         | Ask::Fits { .. }
         | Ask::Contains { .. }
         | Ask::ForWeight { .. }
-        | Ask::PriceOf(_) => true,
+        | Ask::PriceOf(_)
+        // The stock on record, and whether this product comes in a size or colour,
+        // beat the general "what the page lets you pick is in stock".
+        | Ask::Stock
+        | Ask::Offers { .. } => true,
         // How it fits ("平时穿42拍多大" with 版型=偏小半码): the general size entry
         // can only ask for height and weight.
         // How to wash this product, how it ships: the general entries can only say "see

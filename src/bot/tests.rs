@@ -1009,3 +1009,19 @@ fn a_product_name_alone_does_not_pick_an_entry_that_mentions_it() {
     assert_eq!(ask(&e, "芒果怎么保存").entry.as_deref(), Some("keep"));
     assert_eq!(ask(&e, "牛肉干发什么快递").entry.as_deref(), Some("ship"));
 }
+
+#[test]
+fn the_stock_on_record_beats_the_general_stock_entry() {
+    let mut stock = KbEntry::new("stock", "有货吗", "页面上能选的就有货");
+    stock.similar = vec!["还有货吗".into(), "现在有现货吗".into()];
+    let mut harness = Product::new("PET-04", "胸背带");
+    harness.stock = Some(0);
+    harness.attributes.insert("尺码".into(), "S/M/L/XL".into());
+    let e = engine_with(vec![stock], vec![harness]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("PET-04");
+    let r = e.reply(&ctx, "那就是L吧 有货吗");
+    assert_eq!(r.entry, None, "{r:?}");
+    assert!(r.answer.contains("暂时缺货"), "{}", r.answer);
+}
