@@ -887,7 +887,10 @@ fn apply(
                 let thanks = said(meta, Intent::Positive);
                 let opening = message.seq <= 1;
                 let served = thanks && served_before(tx, &conv, message.seq)?;
-                let invite = served && conv.invited_at.is_none() && conv.rating.is_none();
+                let invite = served
+                    && conv.invited_at.is_none()
+                    && conv.rating.is_none()
+                    && !complained_before(tx, &conv, message.seq)?;
                 // "好的" is acknowledged, not answered with "不客气".
                 let agreed = !thanks_said(text) && agreed(text);
                 let text = match (thanks, served, invite) {
@@ -977,18 +980,28 @@ fn served_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<b
     if conv.last_agent_at.is_some() {
         return Ok(true);
     }
-    let recent = tx.messages_after(conv.id, seq.saturating_sub(21), 20)?;
-    Ok(recent.iter().any(|m| {
-        m.seq < seq
-            && m.from == Sender::Bot
-            && m.bot
-                .as_ref()
-                .is_some_and(|b| b.band == "exact" && b.intent.is_none())
-    }))
+    recent_bot_reply(tx, conv, seq, |b| b.band == "exact" && b.intent.is_none())
 }
 
-/// The question the bot answered just before the buyer message `seq` asked for a human,
-/// as a training item (questions the bot did not answer outright are queued already).
+/// Whether one of the bot's last replies before message `seq` answered a complaint: no
+/// time to ask for a rating.
+fn complained_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<bool> {
+    recent_bot_reply(tx, conv, seq, |b| said(b, Intent::Complaint))
+}
+
+/// Whether one of the bot's replies among the 20 messages before `seq` is `such`.
+fn recent_bot_reply(
+    tx: &WriteTx,
+    conv: &Conversation,
+    seq: u64,
+    such: impl Fn(&BotMeta) -> bool,
+) -> store::Result<bool> {
+    let recent = tx.messages_after(conv.id, seq.saturating_sub(21), 20)?;
+    Ok(recent
+        .iter()
+        .any(|m| m.seq < seq && m.from == Sender::Bot && m.bot.as_ref().is_some_and(&such)))
+}
+
 /// Whether the buyer's words thank ("谢谢", "感谢", "thx"), not only agree ("嗯", "好的").
 fn thanks_said(text: &str) -> bool {
     let t = text.to_lowercase();
@@ -1032,11 +1045,12 @@ fn agreed(text: &str) -> bool {
 }
 
 /// What a buyer who has the goods says: "收到货了", "收到的杯子", "到货了",
-/// "我买的电饭煲不加热", "才买三天", "买了一个礼拜了", "已付款". "收到" alone may only
-/// acknowledge a message, and "买了不合适能退吗" asks before buying.
+/// "我买的电饭煲不加热", "才买三天", "买了一个礼拜了", "已付款", "我昨天拍的四件套怎么还
+/// 没发货", "已经拆了一小包", "装好了晃得厉害", "洗了一次就掉毛". "收到" alone may only acknowledge a message, and "买了不合适能退吗" or "拍的
+/// 时候选什么" asks before buying.
 static BOUGHT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"收到货|收到的|东西收到|货收到|刚收到|到货了|签收了|已签收|已付款|付款了|已下单|下单了|拍了|我买的|才买|刚买|买了[一两二三四五六七八九十几半\d]+(?:天|个|周|星期|礼拜|月)",
+        r"收到货|收到的|东西收到|货收到|刚收到|到货了|签收了|已签收|已付款|付款了|已下单|下单了|拍了|我买的|才买|刚买|(?:我|昨天|前天|今天|上周|之前|前几天|早上|刚刚?)[拍买]的|还没发货|还不发货|怎么没发货|拆了|拆开了|已经拆|打开了|装好了|安装好了|(?:用|吃|穿|洗)了[一两二三四五六七八九十几半\d]+(?:次|天|个|周|回|顿)|买了[一两二三四五六七八九十几半\d]+(?:天|个|周|星期|礼拜|月)",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });

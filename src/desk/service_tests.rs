@@ -615,6 +615,15 @@ async fn no_human_notices_tell_the_truth() {
     assert_eq!(t[0], COMPLAINT_SORRY_TEXT);
     assert!(t[1].contains("非人工服务时间"), "{t:?}");
     assert!(t.iter().all(|x| !x.contains("转接")), "{t:?}");
+    // Served after the complaint, the buyer's "嗯" gets no request for a rating.
+    s.desk.on_buyer_message(msg("b2", "包邮吗")).await.unwrap();
+    let o = s.desk.on_buyer_message(msg("b2", "嗯")).await.unwrap();
+    assert!(o.conv.invited_at.is_none(), "{:?}", texts(&o));
+    assert!(
+        texts(&o).iter().all(|x| !x.contains("评价")),
+        "{:?}",
+        texts(&o)
+    );
 
     // Bot-only within staffed hours: no talk of off-hours; a complaint is still
     // apologised for.
@@ -1663,8 +1672,36 @@ async fn a_buyer_who_says_they_have_the_goods_gets_after_sale_answers() {
         "{said}"
     );
     assert!(o.conv.bought);
+    // Goods opened, put together or used: the buyer has them.
+    for (buyer, text) in [
+        ("b5", "已经拆了一小包 剩下4包没动"),
+        ("b6", "猫爬架装好了晃得厉害"),
+        ("b7", "浴巾洗了一次掉毛好严重"),
+    ] {
+        let o = s.desk.on_buyer_message(msg(buyer, text)).await.unwrap();
+        assert!(o.conv.bought, "{text}");
+    }
+    // An order that has not shipped yet: changing the address after paying.
+    s.desk
+        .on_buyer_message(msg("b4", "我昨天拍的四件套怎么还没发货"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b4", "地址填错了 能改吗"))
+        .await
+        .unwrap();
+    let said = texts(&o).join("|");
+    assert!(said.contains("订单详情里点“修改地址”"), "{said}");
     // Asking before buying is not having bought, nor is "收到" for a message.
-    for text in ["买了不合适能退吗", "收到"] {
+    for text in [
+        "买了不合适能退吗",
+        "收到",
+        "拍的时候选什么颜色",
+        "多久发货",
+        "洗了会缩水吗",
+        "吃了会胖吗",
+    ] {
         let o = s.desk.on_buyer_message(msg("b3", text)).await.unwrap();
         assert!(!o.conv.bought, "{text}: {:?}", texts(&o));
     }
