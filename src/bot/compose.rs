@@ -204,9 +204,32 @@ fn value(
         },
         ("到手价", None) => PRICE_ON_PAGE.into(),
         ("商品链接", Some(p)) => p.link.clone().unwrap_or_default(),
+        ("商品参数", Some(p)) => parameters(p),
         ("订单进度", _) => progress(orders, settings),
         _ => String::new(),
     }
+}
+
+/// Attributes `{{商品参数}}` lists at most.
+const PARAMETERS: usize = 6;
+
+/// Longest attribute value `{{商品参数}}` shows (size tables have their own question).
+const PARAMETER_CHARS: usize = 40;
+
+/// `{{商品参数}}`: a sentence giving the product's first attributes as recorded
+/// ("猫爬架的参数：尺寸：高150cm；材质：剑麻。"), or nothing when none are.
+fn parameters(p: &Product) -> String {
+    let listed: Vec<String> = p
+        .attributes
+        .iter()
+        .filter(|(_, v)| v.chars().count() <= PARAMETER_CHARS)
+        .take(PARAMETERS)
+        .map(|(k, v)| format!("{k}：{v}"))
+        .collect();
+    if listed.is_empty() {
+        return String::new();
+    }
+    format!("{}的参数：{}。", p.name, listed.join("；"))
 }
 
 /// `{{订单进度}}`: where each of `orders` stands, one sentence each, from what the
@@ -379,6 +402,15 @@ mod tests {
             "我的小店的纯棉T恤到手价¥79.9，48小时内发中通、圆通、韵达，客服时间09:00-23:00"
         );
         assert_eq!(fill("{{商品名}}有货", &s, None, &[]), "这款商品有货");
+        let mut tree = Product::new("PET-03", "猫爬架");
+        tree.attributes.insert("尺寸".into(), "高150cm".into());
+        tree.attributes.insert("材质".into(), "剑麻".into());
+        let spec = "亲～{{商品参数}}更多参数见详情页";
+        assert_eq!(
+            fill(spec, &s, Some(&tree), &[]),
+            "亲～猫爬架的参数：尺寸：高150cm；材质：剑麻。更多参数见详情页"
+        );
+        assert_eq!(fill(spec, &s, None, &[]), "亲～更多参数见详情页");
         // Without a product the price is the page's, said once.
         assert_eq!(
             fill("{{商品名}}现在到手价是{{到手价}}", &s, None, &[]),

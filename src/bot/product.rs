@@ -1304,12 +1304,12 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     }
     // "牛肉干有辣的吗" asks 有辣的吗 of the 牛肉干.
     let unnamed = without_name(norm, product);
-    if unnamed
+    // The name and nothing asked ("那牛肉干呢", "看看牛肉干"); "鲜花饼还有吗" asks the
+    // stock, found first.
+    let summary = unnamed
         .as_deref()
         .is_some_and(|rest| strip_bare(&strip_words(rest, SUMMARY_WORDS)).is_empty())
-    {
-        return Some(Ask::Summary);
-    }
+        .then_some(Ask::Summary);
     let norm = unnamed.as_deref().unwrap_or(norm);
     if let Some(advice) = size_advice(norm, product).or_else(|| fit_asked(norm, product)) {
         return Some(advice);
@@ -1387,7 +1387,9 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(k) = product.attributes.keys().find(|k| about(k)) {
         return Some(Ask::Attribute(k.clone()));
     }
-    partly_named(norm, product).map(|(k, _)| Ask::Attribute(k.clone()))
+    partly_named(norm, product)
+        .map(|(k, _)| Ask::Attribute(k.clone()))
+        .or(summary)
 }
 
 /// `norm` without the product's name or alias in it (the longest one found), if one is.
@@ -1910,6 +1912,7 @@ mod tests {
         for q in ["饮水机", "那饮水机呢", "看看饮水机", "饮水机有吗"] {
             assert_eq!(ask(q, &p), Some(Ask::Summary), "{q}");
         }
+        assert_eq!(ask("饮水机还有吗", &p), Some(Ask::Stock));
         assert_eq!(ask("饮水机多少钱", &p), Some(Ask::Price));
         // Long values are left to their own question.
         assert_eq!(

@@ -141,7 +141,7 @@ impl ShopSettings {
 }
 
 /// Variables filled from the product in view.
-pub const PRODUCT_VARIABLES: [&str; 3] = ["商品名", "到手价", "商品链接"];
+pub const PRODUCT_VARIABLES: [&str; 4] = ["商品名", "到手价", "商品链接", "商品参数"];
 
 /// Variables filled from the buyer's latest paid order.
 pub const ORDER_VARIABLES: [&str; 1] = ["订单进度"];
