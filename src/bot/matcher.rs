@@ -65,6 +65,9 @@ const OFF_TOPIC: &[&str] = &[
 /// question usually is.
 const MAX_CHARS: usize = 120;
 
+/// Words comparing two things ("和四件套比哪个好").
+const COMPARING: &[&str] = &["比", "区别", "不同", "哪个好", "哪个更"];
+
 /// Share of its score an entry must keep when the product named in the message is taken
 /// out of it, to answer on its own.
 const NAME_SHARE: f32 = 0.5;
@@ -273,21 +276,28 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
     let named = product::mentioned(&norm, s.products.values());
+    // "这个和你家猫粮一起拍 满多少包邮", "和四件套比哪个更适合夏天用": another product named
+    // beside the one in view, which stays the chat's product unless the named product's
+    // own record answers.
+    let beside = named.is_some_and(|p| {
+        ctx.product.is_some_and(|sku| sku != p.sku)
+            && (product::points_at_it(&norm) || COMPARING.iter().any(|w| norm.contains(w)))
+    });
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own,
     // in a knowledge-base answer too ({{商品名}}), and it becomes the chat's product
     // ("那个榨汁杯能榨冰吗", then "充一次电能用几次").
     let named_ctx;
     let ctx = match named {
-        Some(p) => {
+        Some(p) if !beside => {
             named_ctx = Ctx {
                 product: Some(p.sku.as_str()),
                 ..ctx.clone()
             };
             &named_ctx
         }
-        None => ctx,
+        _ => ctx,
     };
-    r.product = named.map(|p| p.sku.clone());
+    r.product = named.filter(|_| !beside).map(|p| p.sku.clone());
     // "牛肉干好吃吗" in a shop selling 牛肉干: the name says which product, not what is
     // asked. An entry that scores on the name alone ("打开牛肉干有股哈喇味") gives way
     // to the ranking of the rest of the message; one that keeps most of its score
@@ -352,6 +362,18 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if let Some(p) = rule_match(s, ctx, &norm) {
         r.explain.route = Route::Rule;
         return answer(s, ctx, r, &p, 1.0);
+    }
+    // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named and no
+    // sure entry: what the shop has of them.
+    if !kb_sure {
+        let several = product::all_mentioned(&norm, s.products.values());
+        if several.len() >= 2 {
+            r.explain.route = Route::Product;
+            r.band = Band::Exact;
+            r.confidence = 1.0;
+            r.answer = product::listing(&several);
+            return r;
+        }
     }
     r.explain.route = Route::Match;
     // "外卖怎么还没到", "滴滴打车退款怎么还没到": a shop question about something that is

@@ -924,6 +924,24 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (&["粉尘", "灰尘"], &["粉尘", "灰尘", "灰大", "起灰"]),
     (
+        &["安装", "安装方式", "组装"],
+        &[
+            "安装",
+            "组装",
+            "自己装",
+            "要装吗",
+            "需要装",
+            "好装",
+            "难装",
+            "怎么装",
+            "装起来",
+        ],
+    ),
+    (
+        &["电源", "供电", "电压", "充电方式", "供电方式"],
+        &["插电", "usb", "供电", "电压", "电源", "用电池", "充电的"],
+    ),
+    (
         &["可冲厕所", "冲厕所", "冲马桶"],
         &["冲马桶", "冲厕所", "能冲", "可冲"],
     ),
@@ -1679,6 +1697,51 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
     }
 }
 
+/// Every product a message names (by name or alias), in the order first named.
+pub fn all_mentioned<'a>(
+    norm: &str,
+    products: impl Iterator<Item = &'a Product>,
+) -> Vec<&'a Product> {
+    let mut found: Vec<(usize, &Product)> = products
+        .filter_map(|p| {
+            std::iter::once(&p.name)
+                .chain(p.aliases.iter())
+                .map(|n| n.to_lowercase())
+                .filter(|n| n.chars().count() >= 2)
+                .filter_map(|n| norm.find(n.as_str()))
+                .min()
+                .map(|at| (at, p))
+        })
+        .collect();
+    found.sort_by_key(|(at, p)| (*at, p.sku.clone()));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// What the shop has of several products named at once: each with its price and stock.
+pub fn listing(products: &[&Product]) -> String {
+    let each: Vec<String> = products
+        .iter()
+        .map(|p| {
+            let price = p.pay_price().map(|f| format!("到手价 ¥{f}"));
+            let stock = match p.stock {
+                Some(0) => Some("暂时缺货"),
+                Some(_) => Some("有现货"),
+                None => None,
+            };
+            let facts: Vec<String> = price.into_iter().chain(stock.map(String::from)).collect();
+            if facts.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{}（{}）", p.name, facts.join("，"))
+            }
+        })
+        .collect();
+    format!(
+        "亲，店里有：{}，想了解哪一款可以直接问我哦～",
+        each.join("；")
+    )
+}
+
 /// The product a message names (by name or alias, longest name first), if any.
 pub fn mentioned<'a>(
     norm: &str,
@@ -1805,6 +1868,8 @@ mod tests {
             ("滤芯更换", "建议每月更换一次"),
             ("清洗", "建议每周清洗一次"),
             ("适用", "猫狗通用"),
+            ("电源", "USB 5V供电"),
+            ("安装", "免安装，插上即用"),
             (
                 "喂水建议",
                 "一个超长的说明文字，超过了摘要里能显示的三十个字符的长度限制哦",
@@ -1826,7 +1891,9 @@ mod tests {
             // A key holding the group's name.
             ("滤芯多久换", "滤芯更换"),
             ("多久清洗一次", "清洗"),
+            ("要自己装吗", "安装"),
             ("狗能用吗", "适用"),
+            ("插电的还是usb的", "电源"),
         ] {
             assert_eq!(ask(q, &p), Some(Ask::Attribute(key.into())), "{q}");
         }

@@ -1025,3 +1025,41 @@ fn the_stock_on_record_beats_the_general_stock_entry() {
     assert_eq!(r.entry, None, "{r:?}");
     assert!(r.answer.contains("暂时缺货"), "{}", r.answer);
 }
+
+#[test]
+fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
+    let free = KbEntry::new("free", "满多少包邮", "满59包邮");
+    let mut litter = Product::new("PET-02", "豆腐猫砂");
+    litter.aliases = vec!["猫砂".into()];
+    litter.price = Some(Price(2990));
+    litter.stock = Some(80);
+    let mut food = Product::new("PET-01", "成猫粮");
+    food.aliases = vec!["猫粮".into()];
+    food.price = Some(Price(9900));
+    food.stock = Some(0);
+    let e = engine_with(vec![free], vec![litter, food]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("PET-02");
+    let r = e.reply(&ctx, "这个和你家猫粮一起拍 满多少包邮");
+    assert_eq!(r.entry.as_deref(), Some("free"), "{r:?}");
+    assert_eq!(
+        r.product.as_deref(),
+        Some("PET-02"),
+        "the litter stays in view"
+    );
+    let r = e.reply(&ctx, "和猫粮比哪个好");
+    assert_ne!(r.product.as_deref(), Some("PET-01"), "{r:?}");
+    // Named alone, the other product is the one asked about.
+    let r = e.reply(&ctx, "猫粮满多少包邮");
+    assert_eq!(r.product.as_deref(), Some("PET-01"));
+    // Two named with no sure entry: what the shop has of them.
+    let r = e.reply(
+        &Ctx::new(&settings, Utc::now()),
+        "你家有没有猫砂和猫粮 推荐下",
+    );
+    assert_eq!(
+        r.answer,
+        "亲，店里有：豆腐猫砂（到手价 ¥29.9，有现货）；成猫粮（到手价 ¥99，暂时缺货），想了解哪一款可以直接问我哦～"
+    );
+}
