@@ -241,7 +241,16 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     r.candidates = ranked.iter().take(5).map(candidate).collect();
     r.confidence = ranking.confidence;
 
-    if let Some(p) = menu_pick(s, ctx, &norm) {
+    // An option picked by its words gives way to the product's own record ("怎么洗"
+    // after the follow-up 能机洗吗, with 洗涤方式 on record); a number never does.
+    if let Some(p) = menu_pick(s, ctx, &norm)
+        && (pick_number(&norm.replace(" ", "")).is_some()
+            || !ctx
+                .product
+                .and_then(|sku| s.product(sku))
+                .and_then(|p| product::ask(&norm, p))
+                .is_some_and(|a| product::is_specific(&a)))
+    {
         r.explain.route = Route::Menu;
         return answer(s, ctx, r, &p, 1.0);
     }
@@ -363,11 +372,11 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.explain.route = Route::Rule;
         return answer(s, ctx, r, &p, 1.0);
     }
-    // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named and no
-    // sure entry: what the shop has of them.
+    // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named, nothing
+    // else asked, and no sure entry: what the shop has of them.
     if !kb_sure {
         let several = product::all_mentioned(&norm, s.products.values());
-        if several.len() >= 2 {
+        if several.len() >= 2 && product::only_names(&norm, &several) {
             r.explain.route = Route::Product;
             r.band = Band::Exact;
             r.confidence = 1.0;

@@ -16,6 +16,8 @@ pub enum Ask {
     Stock,
     /// A named attribute (材质, 重量, …).
     Attribute(String),
+    /// Two attributes asked at once ("插电的还是usb的 费电吗": 电源, 功率).
+    Attributes(String, String),
     /// 推荐 / 搭配: related products.
     Related,
     /// Whether it comes in a colour or a size ("有粉色吗", "有41码吗"): the attribute
@@ -441,6 +443,7 @@ pub fn carried(ask: &Ask) -> Option<String> {
         Ask::Stock => Some(CARRIED_STOCK.into()),
         Ask::Related => Some(CARRIED_RELATED.into()),
         Ask::Attribute(name)
+        | Ask::Attributes(name, _)
         | Ask::ForWeight {
             attribute: name, ..
         } => Some(name.clone()),
@@ -554,12 +557,22 @@ pub fn is_specific(ask: &Ask) -> bool {
         // can only ask for height and weight.
         // How to wash this product, how it ships: the general entries can only say "see
         // the label" or name the usual couriers.
-        Ask::Attribute(name) => [FIT_ATTRIBUTES, CARE_NAMES, SHIPPING_NAMES]
-            .iter()
-            .any(|names| names.contains(&name.as_str())),
+        Ask::Attribute(name) => specific_attribute(name),
+        Ask::Attributes(first, second) => specific_attribute(first) || specific_attribute(second),
         _ => false,
     }
 }
+
+/// Whether the attribute `name` answers better than any general entry: how it fits,
+/// how to wash or install this product, how it ships.
+fn specific_attribute(name: &str) -> bool {
+    [FIT_ATTRIBUTES, CARE_NAMES, SHIPPING_NAMES, INSTALL_NAMES]
+        .iter()
+        .any(|names| names.contains(&name))
+}
+
+/// Names shops give how a product is put together.
+const INSTALL_NAMES: &[&str] = &["安装", "安装方式", "组装"];
 
 /// Names shops give the washing or care instructions.
 const CARE_NAMES: &[&str] = &[
@@ -924,7 +937,7 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (&["粉尘", "灰尘"], &["粉尘", "灰尘", "灰大", "起灰"]),
     (
-        &["安装", "安装方式", "组装"],
+        INSTALL_NAMES,
         &[
             "安装",
             "组装",
@@ -1385,11 +1398,26 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     {
         return Some(Ask::Attribute(key.clone()));
     }
+    // "插电的还是usb的 费电吗" asks two things: both are answered when different words
+    // ask for different attributes (one word asking for two, like 多大, is one question).
+    let mut found: Vec<(&String, &str)> = Vec::new();
     for (names, words) in ATTRIBUTE_WORDS {
-        if has(words)
+        if let Some(word) = words.iter().find(|w| timeless.contains(**w))
             && let Some(key) = attribute_like(product, names)
+            && found
+                .iter()
+                .all(|(k, w)| *k != key && !w.contains(word) && !word.contains(w))
         {
-            return Some(Ask::Attribute(key.clone()));
+            found.push((key, word));
+        }
+    }
+    // In the order asked.
+    found.sort_by_key(|(_, w)| timeless.find(w));
+    match found.as_slice() {
+        [] => {}
+        [(key, _)] => return Some(Ask::Attribute((*key).clone())),
+        [(first, _), (second, _), ..] => {
+            return Some(Ask::Attributes((*first).clone(), (*second).clone()));
         }
     }
     if let Some((key, _)) = value_named(norm, product) {
@@ -1543,6 +1571,13 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             Some(n) if n > 0 => format!("亲，{name}有现货哦，现在拍下就能安排发货～"),
             _ => format!("亲，{name}暂时缺货了，补货后会第一时间上架，可以先收藏关注哦～"),
         },
+        Ask::Attributes(first, second) => {
+            let told = |key: &str| match product.attributes.get(key) {
+                Some(v) => format!("{key}是：{v}"),
+                None => format!("{key}请以商品详情页为准"),
+            };
+            format!("亲，{name}的{}；{}", told(first), told(second))
+        }
         Ask::Attribute(key) => match product.attributes.get(key) {
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
@@ -1715,6 +1750,28 @@ pub fn all_mentioned<'a>(
         .collect();
     found.sort_by_key(|(at, p)| (*at, p.sku.clone()));
     found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Words joining or recommending products named together ("饮水机和猫砂 推荐下").
+const JOINING: &[&str] = &["推荐", "和", "跟", "与", "还有", "或者", "下"];
+
+/// Whether `norm` names `products` and asks nothing else of them: at most two
+/// characters are left once their names, `JOINING`, `SUMMARY_WORDS` and `BARE` are
+/// taken out ("猫用的饮水机" leaves 猫); "枕头和浴巾是一个地方发货吗" asks where they ship
+/// from.
+pub fn only_names(norm: &str, products: &[&Product]) -> bool {
+    let mut names: Vec<String> = products
+        .iter()
+        .flat_map(|p| std::iter::once(&p.name).chain(p.aliases.iter()))
+        .map(|n| n.to_lowercase())
+        .collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    let mut rest = norm.to_string();
+    for n in &names {
+        rest = rest.replace(n.as_str(), "");
+    }
+    let rest = strip_bare(&strip_words(&strip_words(&rest, JOINING), SUMMARY_WORDS));
+    rest.chars().count() <= 2
 }
 
 /// What the shop has of several products named at once: each with its price and stock.
@@ -1903,6 +1960,17 @@ mod tests {
             ask("多长", &leash),
             Some(Ask::Attribute("牵引绳长度".into()))
         );
+        // Two things asked, in the order asked.
+        let mut fountain2 = fountain();
+        fountain2.attributes.insert("功率".into(), "2W".into());
+        let both = ask("插电的还是usb的 费电吗", &fountain2).unwrap_or(Ask::Stock);
+        assert_eq!(both, Ask::Attributes("电源".into(), "功率".into()));
+        assert_eq!(
+            answer(&both, &fountain2, &[]),
+            "亲，宠物饮水机的电源是：USB 5V供电；功率是：2W"
+        );
+        // One word asking for two attributes is one question.
+        assert_eq!(ask("多大", &fountain2), Some(Ask::Attribute("容量".into())));
         // How long it takes is no length.
         assert_eq!(ask("发货要多长时间", &leash), None);
         // Washing instructions on record beat the general care entry.

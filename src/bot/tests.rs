@@ -1063,3 +1063,24 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
         "亲，店里有：豆腐猫砂（到手价 ¥29.9，有现货）；成猫粮（到手价 ¥99，暂时缺货），想了解哪一款可以直接问我哦～"
     );
 }
+
+#[test]
+fn an_option_picked_by_its_words_gives_way_to_the_products_record() {
+    let care = KbEntry::new("care", "怎么洗", "请看洗标");
+    let mut set = Product::new("HOME-01", "四件套");
+    set.attributes
+        .insert("洗涤方式".into(), "30℃以下机洗，不可漂白".into());
+    let e = engine_with(vec![care], vec![set]);
+    let settings = ShopSettings::default();
+    let offered = vec!["care".to_string()];
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("HOME-01");
+    ctx.menu = &offered;
+    let r = e.reply(&ctx, "怎么洗");
+    assert_eq!(
+        r.answer, "亲，四件套的洗涤方式是：30℃以下机洗，不可漂白",
+        "{r:?}"
+    );
+    // A number picks the option.
+    assert_eq!(e.reply(&ctx, "1").entry.as_deref(), Some("care"));
+}
