@@ -1526,7 +1526,20 @@ fn strip_words(text: &str, words: &[&str]) -> String {
 /// Words that, besides the product's name and `BARE`, ask for nothing in particular
 /// ("看看牛肉干", "介绍一下坚果").
 const SUMMARY_WORDS: &[&str] = &[
-    "看看", "介绍", "详细", "详情", "了解", "想问", "问问", "问下",
+    "看看",
+    "介绍",
+    "详细",
+    "详情",
+    "了解",
+    "想问",
+    "问问",
+    "问下",
+    "你们家",
+    "你家",
+    "店里",
+    "在卖",
+    "有卖",
+    "卖",
 ];
 
 /// Longest attribute value a summary shows (size tables are left to their question).
@@ -2044,7 +2057,14 @@ mod tests {
     fn naming_the_product_alone_gets_a_summary() {
         let mut p = fountain();
         p.aliases = vec!["饮水机".into()];
-        for q in ["饮水机", "那饮水机呢", "看看饮水机", "饮水机有吗"] {
+        for q in [
+            "饮水机",
+            "那饮水机呢",
+            "看看饮水机",
+            "饮水机有吗",
+            "你家有饮水机吗",
+            "有卖饮水机吗",
+        ] {
             assert_eq!(ask(q, &p), Some(Ask::Summary), "{q}");
         }
         assert_eq!(ask("饮水机还有吗", &p), Some(Ask::Stock));

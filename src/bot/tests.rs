@@ -1053,11 +1053,11 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     // Named alone, the other product is the one asked about.
     let r = e.reply(&ctx, "猫粮满多少包邮");
     assert_eq!(r.product.as_deref(), Some("PET-01"));
-    // Two named with no sure entry: what the shop has of them.
-    let r = e.reply(
-        &Ctx::new(&settings, Utc::now()),
-        "你家有没有猫砂和猫粮 推荐下",
-    );
+    // Two named, nothing else asked and no sure entry: what the shop has of them.
+    let fresh = Ctx::new(&settings, Utc::now());
+    let r = e.reply(&fresh, "猫砂和猫粮是一个地方发货吗");
+    assert!(!r.answer.contains("店里有"), "{r:?}");
+    let r = e.reply(&fresh, "你家有没有猫用的猫砂和猫粮 推荐下");
     assert_eq!(
         r.answer,
         "亲，店里有：豆腐猫砂（到手价 ¥29.9，有现货）；成猫粮（到手价 ¥99，暂时缺货），想了解哪一款可以直接问我哦～"
