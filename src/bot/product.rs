@@ -110,7 +110,8 @@ fn fit_asked(norm: &str, product: &Product) -> Option<Ask> {
     let key = product
         .attributes
         .keys()
-        .find(|k| FIT_NAMES.iter().any(|n| k.contains(n)))?;
+        // 兼容系统 (安卓8.0及以上) is no list of models.
+        .find(|k| FIT_NAMES.iter().any(|n| k.contains(n)) && !k.contains("系统"))?;
     let compact = norm.replace(' ', "");
     let model = MODEL.find(&compact)?.as_str().to_string();
     let fits = fits_model(product.attributes.get(key)?, &model);
@@ -412,8 +413,25 @@ fn advised(advice: &str, norm: &str) -> Option<(Option<String>, &'static str)> {
         });
         return Some((size, "体重"));
     }
+    if let Some(length) = FOOT.captures(norm) {
+        // "脚长25.5穿多大" with "25.5cm穿41": the size the advice gives for that length
+        // (normalizing made the decimal point a space).
+        let cm = length[1].replace(' ', ".");
+        let size = Regex::new(&format!(
+            r"{}\s*(?:cm|厘米)?\s*(?:穿|选|拍)\s*(\d{{2}})",
+            regex::escape(&cm)
+        ))
+        .ok()
+        .and_then(|re| Some(re.captures(advice)?.get(1)?.as_str().to_string()));
+        return Some((size, "脚长"));
+    }
     age_months(norm).map(|m| (advised_for_age(advice, m), "月龄"))
 }
+
+/// A foot length given in the message ("脚长25.5", "脚长 24cm").
+static FOOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"脚长\s*(\d{2}(?:[ .]\d)?)").unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 /// The size advice asked for, if the product has some and the message asks which size
 /// to take or gives a weight or an age with a size word.
@@ -566,13 +584,19 @@ pub fn is_specific(ask: &Ask) -> bool {
 /// Whether the attribute `name` answers better than any general entry: how it fits,
 /// how to wash or install this product, how it ships.
 fn specific_attribute(name: &str) -> bool {
-    [FIT_ATTRIBUTES, CARE_NAMES, SHIPPING_NAMES, INSTALL_NAMES]
-        .iter()
-        .any(|names| names.contains(&name))
+    [
+        FIT_ATTRIBUTES,
+        ADVICE_NAMES,
+        CARE_NAMES,
+        SHIPPING_NAMES,
+        INSTALL_NAMES,
+    ]
+    .iter()
+    .any(|names| names.iter().any(|n| name.contains(n)))
 }
 
 /// Names shops give how a product is put together.
-const INSTALL_NAMES: &[&str] = &["安装", "安装方式", "组装"];
+const INSTALL_NAMES: &[&str] = &["安装", "安装方式", "组装", "搭建方式", "搭建"];
 
 /// Names shops give the washing or care instructions.
 const CARE_NAMES: &[&str] = &[
@@ -587,6 +611,9 @@ const CARE_NAMES: &[&str] = &[
 
 /// Names shops give how a product ships, when it ships unlike the rest.
 const SHIPPING_NAMES: &[&str] = &["发货", "发货方式", "快递", "物流", "配送"];
+
+/// How it fits, or else the size advice that says it ("标准码，按脚长选…").
+const FIT_OR_ADVICE: &[&str] = &["版型", "尺码偏差", "尺码说明", "尺码建议", "尺码推荐"];
 
 /// Names shops give the note on how a product fits.
 const FIT_ATTRIBUTES: &[&str] = &["版型", "尺码偏差", "尺码说明"];
@@ -728,12 +755,20 @@ fn attribute_like<'a>(product: &'a Product, names: &[&str]) -> Option<&'a String
     })
 }
 
+/// Words too loose to ask a second thing beside another ("收起来多大" is one question,
+/// "搭起来麻烦吗 一个人能弄不" no question of how many it fits).
+const WEAK: &[&str] = &["多大", "一个人", "能装"];
+
 /// Names shops give the size attribute.
 const SIZE_NAMES: &[&str] = &["尺码", "码数", "尺寸"];
 
 /// Words that ask for each attribute, by the names shops give it (the first one the
 /// product has is answered); capacity comes before size, so "容量多大" is capacity.
 const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
+    (
+        &["收纳尺寸", "收纳", "折叠尺寸"],
+        &["收起来", "收纳", "折叠后", "折起来", "叠起来"],
+    ),
     (
         &["重量", "净重", "净含量"],
         &[
@@ -778,10 +813,12 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "真皮",
             "羊毛",
             "不锈钢",
+            "什么钢",
+            "生锈",
         ],
     ),
     (
-        &["容量", "规格"],
+        &["容量", "规格", "适用人数", "人数"],
         &[
             "容量",
             "装多少",
@@ -799,6 +836,10 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "够用",
             "够吃",
             "够喝",
+            "睡得下",
+            "能睡",
+            "够睡",
+            "够住",
         ],
     ),
     (
@@ -819,7 +860,7 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         &["多少瓦", "几瓦", "功率", "耗电", "费电", "限电", "费不费电"],
     ),
     (
-        FIT_ATTRIBUTES,
+        FIT_OR_ADVICE,
         &[
             "偏码",
             "偏大",
@@ -906,6 +947,7 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "清洗",
             "清洁",
             "洗一次",
+            "洗碗机",
         ],
     ),
     (&["更换"], &["多久换", "多久更换", "换一次", "更换", "滤芯"]),
@@ -948,6 +990,97 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "难装",
             "怎么装",
             "装起来",
+            "搭起来",
+            "搭建",
+            "好搭",
+            "难搭",
+            "怎么搭",
+            "速开",
+        ],
+    ),
+    (
+        &["厚度", "厚"],
+        &[
+            "多厚",
+            "厚度",
+            "厚不厚",
+            "薄不薄",
+            "太薄",
+            "几毫米",
+            "几mm",
+            "多少mm",
+        ],
+    ),
+    (
+        &[
+            "耐温",
+            "耐温范围",
+            "耐热",
+            "温度范围",
+            "适用温度",
+            "保温时长",
+            "保温",
+        ],
+        &["开水", "热水", "耐高温", "耐热", "耐温", "多少度", "烫"],
+    ),
+    (
+        &[
+            "配件",
+            "包装清单",
+            "套装包含",
+            "件数",
+            "清单",
+            "赠品",
+            "配置",
+            "包含",
+            "刀座",
+            "杯盖",
+            "锅盖",
+        ],
+        &[
+            "配件",
+            "送什么",
+            "送啥",
+            "赠品",
+            "带盖",
+            "有盖",
+            "盖子",
+            "刀架",
+            "刀座",
+            "都有啥",
+            "都有什么",
+            "包含",
+            "几件",
+            "几把",
+            "清单",
+            "附带",
+            "带什么",
+        ],
+    ),
+    (
+        &["兼容系统", "适用系统", "系统要求", "兼容"],
+        &[
+            "能连",
+            "连接",
+            "苹果",
+            "iphone",
+            "安卓",
+            "ios",
+            "鸿蒙",
+            "华为手机",
+        ],
+    ),
+    (
+        &["功能", "功能特点", "特点"],
+        &[
+            "预约",
+            "定时",
+            "有什么功能",
+            "啥功能",
+            "能测",
+            "测血压",
+            "测心率",
+            "功能",
         ],
     ),
     (
@@ -1411,6 +1544,10 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
             found.push((key, word));
         }
     }
+    // A loose word beside a sure one is part of the sure one's question.
+    if found.iter().any(|(_, w)| !WEAK.contains(w)) {
+        found.retain(|(_, w)| !WEAK.contains(w));
+    }
     // In the order asked.
     found.sort_by_key(|(_, w)| timeless.find(w));
     match found.as_slice() {
@@ -1627,10 +1764,10 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 .unwrap_or_default();
             match size {
                 Some(size) => {
-                    let whose = if *by == "月龄" {
-                        "宝宝的月龄"
-                    } else {
-                        "这个体重"
+                    let whose = match *by {
+                        "月龄" => "宝宝的月龄",
+                        "脚长" => "这个脚长",
+                        _ => "这个体重",
                     };
                     format!("亲，按{whose}，{name}建议选 {size} 哦～（{attribute}：{advice}）")
                 }
@@ -1638,6 +1775,9 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                     format!(
                         "亲，{name}的{attribute}：{advice}，您可以按宝宝的月龄和身高对照选择哦～"
                     )
+                }
+                None if *by == "脚长" => {
+                    format!("亲，{name}的{attribute}：{advice}，您可以按脚长对照选择哦～")
                 }
                 None => format!("亲，{name}的{attribute}：{advice}，您可以按身高体重对照选择哦～"),
             }
@@ -1989,6 +2129,96 @@ mod tests {
         // Washing instructions on record beat the general care entry.
         assert!(is_specific(&Ask::Attribute("清洗".into())));
         assert!(!is_specific(&Ask::Attribute("噪音".into())));
+    }
+
+    #[test]
+    fn outdoor_and_kitchen_questions_find_their_attribute() {
+        let mut tent = Product::new("SP-03", "帐篷");
+        for (k, v) in [
+            ("适用人数", "3-4人"),
+            ("收纳尺寸", "直径约85cm"),
+            ("重量", "约4.2kg"),
+            ("搭建方式", "全自动弹开"),
+        ] {
+            tent.attributes.insert(k.into(), v.into());
+        }
+        assert_eq!(
+            ask("4个人睡得下吗", &tent),
+            Some(Ask::Attribute("适用人数".into()))
+        );
+        // A loose word (多大, 一个人) beside a sure one is part of its question.
+        assert_eq!(
+            ask("收起来多大 重不重", &tent),
+            Some(Ask::Attributes("收纳尺寸".into(), "重量".into()))
+        );
+        assert_eq!(
+            ask("搭起来麻烦吗 一个人能弄不", &tent),
+            Some(Ask::Attribute("搭建方式".into()))
+        );
+        assert!(is_specific(&Ask::Attribute("搭建方式".into())));
+        let mut band = Product::new("SP-04", "手环");
+        band.attributes
+            .insert("兼容系统".into(), "安卓8.0及以上、iOS 12.0及以上".into());
+        band.attributes.insert("功能".into(), "心率、血氧".into());
+        // A system requirement is no list of models to check iphone8 against.
+        assert_eq!(
+            ask("iphone8能用吗", &band),
+            Some(Ask::Attribute("兼容系统".into()))
+        );
+        assert_eq!(
+            ask("能测血压吗", &band),
+            Some(Ask::Attribute("功能".into()))
+        );
+        let mut knives = Product::new("KT-02", "刀具套装");
+        knives
+            .attributes
+            .insert("件数".into(), "6件套，另含刀座".into());
+        knives
+            .attributes
+            .insert("刀身厚度".into(), "斩骨刀3.5mm".into());
+        knives.attributes.insert("清洗方式".into(), "手洗".into());
+        assert_eq!(
+            ask("有刀架吗", &knives),
+            Some(Ask::Attribute("件数".into()))
+        );
+        assert_eq!(
+            ask("多厚", &knives),
+            Some(Ask::Attribute("刀身厚度".into()))
+        );
+        assert_eq!(
+            ask("能放洗碗机吗", &knives),
+            Some(Ask::Attribute("清洗方式".into()))
+        );
+        assert!(is_specific(&Ask::Attribute("清洗方式".into())));
+        let mut bottle = Product::new("SP-06", "水杯");
+        bottle.attributes.insert("容量".into(), "1000ml".into());
+        bottle.attributes.insert("耐温".into(), "-10~96℃".into());
+        assert_eq!(
+            ask("能装开水吗", &bottle),
+            Some(Ask::Attribute("耐温".into()))
+        );
+        assert_eq!(
+            ask("能装多少", &bottle),
+            Some(Ask::Attribute("容量".into()))
+        );
+        // Shoes: the size for a foot length, and the fit from the size advice.
+        let mut shoe = Product::new("SP-01", "跑鞋");
+        shoe.attributes.insert(
+            "尺码建议".into(),
+            "标准码，按脚长选：25cm穿40，25.5cm穿41，26cm穿42".into(),
+        );
+        assert_eq!(
+            ask(&crate::bot::normalize::normalize("脚长25.5穿多大"), &shoe),
+            Some(Ask::SizeAdvice {
+                attribute: "尺码建议".into(),
+                size: Some("41".into()),
+                by: "脚长"
+            })
+        );
+        assert_eq!(
+            ask("41码偏大还是偏小", &shoe),
+            Some(Ask::Attribute("尺码建议".into()))
+        );
     }
 
     #[test]
