@@ -65,8 +65,19 @@ const OFF_TOPIC: &[&str] = &[
 /// question usually is.
 const MAX_CHARS: usize = 120;
 
-/// Words comparing two things ("和四件套比哪个好").
-const COMPARING: &[&str] = &["比", "区别", "不同", "哪个好", "哪个更"];
+/// Words setting two things side by side ("和四件套比哪个好", "这个和猫粮一起拍"); "这个
+/// 猫粮好不好" is about the cat food alone.
+const COMPARING: &[&str] = &[
+    "比",
+    "区别",
+    "不同",
+    "哪个好",
+    "哪个更",
+    "和",
+    "跟",
+    "一起",
+    "加上",
+];
 
 /// Share of its score an entry must keep when the product named in the message is taken
 /// out of it, to answer on its own.
@@ -289,8 +300,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
     let beside = named.is_some_and(|p| {
-        ctx.product.is_some_and(|sku| sku != p.sku)
-            && (product::points_at_it(&norm) || COMPARING.iter().any(|w| norm.contains(w)))
+        ctx.product.is_some_and(|sku| sku != p.sku) && COMPARING.iter().any(|w| norm.contains(w))
     });
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own,
     // in a knowledge-base answer too ({{商品名}}), and it becomes the chat's product

@@ -1053,6 +1053,8 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     // Named alone, the other product is the one asked about.
     let r = e.reply(&ctx, "猫粮满多少包邮");
     assert_eq!(r.product.as_deref(), Some("PET-01"));
+    let r = e.reply(&ctx, "这个猫粮满多少包邮");
+    assert_eq!(r.product.as_deref(), Some("PET-01"));
     // Two named, nothing else asked and no sure entry: what the shop has of them.
     let fresh = Ctx::new(&settings, Utc::now());
     let r = e.reply(&fresh, "猫砂和猫粮是一个地方发货吗");
