@@ -383,14 +383,20 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         return answer(s, ctx, r, &p, 1.0);
     }
     // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named, nothing
-    // else asked, and no sure entry: what the shop has of them.
+    // else asked, and no sure entry: what the shop has of them; "买手环加鞋一共多少":
+    // what they cost together.
     if !kb_sure {
         let several = product::all_mentioned(&norm, s.products.values());
-        if several.len() >= 2 && product::only_names(&norm, &several) {
+        let answer = match several.len() {
+            2.. if product::asks_price(&norm) => product::total(&several),
+            2.. if product::only_names(&norm, &several) => Some(product::listing(&several)),
+            _ => None,
+        };
+        if let Some(answer) = answer {
             r.explain.route = Route::Product;
             r.band = Band::Exact;
             r.confidence = 1.0;
-            r.answer = product::listing(&several);
+            r.answer = answer;
             return r;
         }
     }

@@ -582,7 +582,7 @@ pub fn is_specific(ask: &Ask) -> bool {
 }
 
 /// Whether the attribute `name` answers better than any general entry: how it fits,
-/// how to wash or install this product, how it ships.
+/// how to wash or install this product, how it ships, its warranty.
 fn specific_attribute(name: &str) -> bool {
     [
         FIT_ATTRIBUTES,
@@ -590,10 +590,14 @@ fn specific_attribute(name: &str) -> bool {
         CARE_NAMES,
         SHIPPING_NAMES,
         INSTALL_NAMES,
+        WARRANTY_NAMES,
     ]
     .iter()
     .any(|names| names.iter().any(|n| name.contains(n)))
 }
+
+/// Names shops give the warranty ("整机一年保修，全国联保" says more than "see the page").
+const WARRANTY_NAMES: &[&str] = &["保修", "质保", "保修期", "售后保障"];
 
 /// Names shops give how a product is put together.
 const INSTALL_NAMES: &[&str] = &["安装", "安装方式", "组装", "搭建方式", "搭建"];
@@ -1101,7 +1105,19 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "哪个快递",
             "发货方式",
             "怎么发货",
+            "顺丰",
+            "今天发",
+            "当天发",
+            "今天能发",
+            "多久发",
+            "什么时候发",
+            "几天发",
+            "发货时间",
         ],
+    ),
+    (
+        WARRANTY_NAMES,
+        &["保修", "质保", "保多久", "去哪修", "维修", "包换"],
     ),
     (
         &["单只/一对", "一对", "单只"],
@@ -1354,8 +1370,11 @@ const BARE: &[&str] = &[
 /// product's page that is a question about the product, even where a knowledge-base
 /// entry is worded the same way. "价格保护吗" asks about more than the price.
 pub fn only_asks(norm: &str, product: &Product) -> bool {
+    // Only the words for attributes this product has: "什么时候发" is a shop question
+    // unless the product has its own 发货.
     let mut words: Vec<&str> = ATTRIBUTE_WORDS
         .iter()
+        .filter(|(names, _)| attribute_like(product, names).is_some())
         .flat_map(|(_, w)| w.iter().copied())
         .chain(PRICE_WORDS.iter().copied())
         .chain(STOCK_WORDS.iter().copied())
@@ -1927,6 +1946,30 @@ pub fn only_names(norm: &str, products: &[&Product]) -> bool {
     rest.chars().count() <= 2
 }
 
+/// The price of several products named together ("买手环加鞋一共多少"): each one's and
+/// the sum, when all have a price.
+pub fn total(products: &[&Product]) -> Option<String> {
+    let prices: Vec<crate::model::Price> = products
+        .iter()
+        .map(|p| p.pay_price())
+        .collect::<Option<_>>()?;
+    let sum = crate::model::Price(prices.iter().map(|p| p.0).sum());
+    let each: Vec<String> = products
+        .iter()
+        .zip(&prices)
+        .map(|(p, price)| format!("{} ¥{price}", p.name))
+        .collect();
+    Some(format!(
+        "亲，{}，一起买共 ¥{sum}，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～",
+        each.join(" + ")
+    ))
+}
+
+/// Whether `norm` asks what things cost ("一共多少", "多少钱").
+pub fn asks_price(norm: &str) -> bool {
+    PRICE_WORDS.iter().any(|w| norm.contains(w)) || norm.contains("一共多少")
+}
+
 /// What the shop has of several products named at once: each with its price and stock.
 pub fn listing(products: &[&Product]) -> String {
     let each: Vec<String> = products
@@ -2169,6 +2212,20 @@ mod tests {
             ask("能测血压吗", &band),
             Some(Ask::Attribute("功能".into()))
         );
+        // Its own shipping promise and warranty beat the shop's general answers.
+        band.attributes
+            .insert("发货".into(), "24小时内发货，默认顺丰".into());
+        band.attributes.insert("保修".into(), "整机一年质保".into());
+        assert_eq!(
+            ask("今天拍今天发吗", &band),
+            Some(Ask::Attribute("发货".into()))
+        );
+        assert_eq!(
+            ask("坏了去哪修", &band),
+            Some(Ask::Attribute("保修".into()))
+        );
+        assert!(is_specific(&Ask::Attribute("发货".into())));
+        assert!(is_specific(&Ask::Attribute("保修".into())));
         let mut knives = Product::new("KT-02", "刀具套装");
         knives
             .attributes

@@ -1059,6 +1059,11 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     let fresh = Ctx::new(&settings, Utc::now());
     let r = e.reply(&fresh, "猫砂和猫粮是一个地方发货吗");
     assert!(!r.answer.contains("店里有"), "{r:?}");
+    let r = e.reply(&fresh, "买猫砂加猫粮一共多少");
+    assert_eq!(
+        r.answer,
+        "亲，豆腐猫砂 ¥29.9 + 成猫粮 ¥99，一起买共 ¥128.9，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～"
+    );
     let r = e.reply(&fresh, "你家有没有猫用的猫砂和猫粮 推荐下");
     assert_eq!(
         r.answer,
