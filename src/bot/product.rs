@@ -1760,15 +1760,20 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             } else {
                 offers_size(all, value)
             };
-            let sold_out = if product.stock == Some(0) {
-                "，不过现在暂时缺货，补货后会第一时间上架"
-            } else {
-                ""
-            };
-            match offered {
-                Some(true) => format!("亲，{name}有{value}哦{sold_out}～ 现有{attribute}：{all}"),
-                Some(false) => format!("亲，{name}暂时没有{value}哦，现有{attribute}：{all}"),
-                None => format!("亲，{name}的{attribute}是：{all}"),
+            // Sold out, the list is what it comes in, not what is there now.
+            let sold_out = product.stock == Some(0);
+            match (offered, sold_out) {
+                (Some(true), false) => format!("亲，{name}有{value}哦～ 现有{attribute}：{all}"),
+                (Some(true), true) => format!(
+                    "亲，{name}有{value}这个规格，不过现在暂时缺货，补货后会第一时间上架哦～（{attribute}：{all}）"
+                ),
+                (Some(false), false) => {
+                    format!("亲，{name}暂时没有{value}哦，现有{attribute}：{all}")
+                }
+                (Some(false), true) => {
+                    format!("亲，{name}没有{value}哦，而且现在暂时缺货～（{attribute}：{all}）")
+                }
+                (None, _) => format!("亲，{name}的{attribute}是：{all}"),
             }
         }
         Ask::SizeAdvice {
@@ -2488,7 +2493,8 @@ mod tests {
         let mut sold_out = tee.clone();
         sold_out.stock = Some(0);
         let a = ask("有xl吗", &sold_out).unwrap_or_else(|| panic!("xl"));
-        assert!(answer(&a, &sold_out, &[]).contains("缺货"));
+        let said = answer(&a, &sold_out, &[]);
+        assert!(said.contains("缺货") && !said.contains("现有"), "{said}");
         // Letter ranges are read in order.
         assert_eq!(offers_size("S-XXL", "2xl码"), Some(true));
         assert_eq!(offers_size("S-XL", "xxl"), Some(false));
