@@ -1247,19 +1247,25 @@ const PRICE_WORDS: &[&str] = &[
 ];
 /// A number of items in a message ("买3袋", "两件", "一对").
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(?:个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对)")
+    Regex::new(
+        r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对)(套|装)?",
+    )
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// How many items `norm` asks about, if it names a number of them; a pair is two.
+/// "6件套多少钱" and "3包装" name what one item holds.
 fn quantity(norm: &str) -> Option<u32> {
     let c = QUANTITY.captures(norm)?;
+    if c.get(3).is_some() {
+        return None;
+    }
     let number = c.get(1)?.as_str();
     let n = number
         .parse::<u32>()
         .ok()
         .or_else(|| chinese_number(number).map(|n| n as u32))?;
-    Some(if c.get(0)?.as_str().ends_with('对') {
+    Some(if c.get(2)?.as_str() == "对" {
         n * 2
     } else {
         n
@@ -2338,6 +2344,7 @@ mod tests {
         assert_eq!(ask("买3个多少钱", &p), Some(Ask::PriceOf(3)));
         assert_eq!(ask("一对多少钱", &p), Some(Ask::PriceOf(2)));
         assert_eq!(ask("一个多少钱", &p), Some(Ask::Price));
+        assert_eq!(ask("6件套多少钱", &p), Some(Ask::Price));
         assert_eq!(
             answer(&Ask::PriceOf(3), &p, &[]),
             "亲，宠物饮水机到手价 ¥119/件，3件共 ¥357，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～"
