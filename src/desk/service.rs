@@ -886,11 +886,18 @@ fn apply(
                 // welcome, and thanks after a miss a plain reply (it got the welcome).
                 let thanks = said(meta, Intent::Positive);
                 let opening = message.seq <= 1;
-                let served = thanks && served_before(tx, &conv, message.seq)?;
+                // The bot's last replies, read once: whether it served the buyer, and
+                // whether it just answered a complaint (no time to ask for a rating).
+                let recent = if thanks {
+                    recent_bot_replies(tx, &conv, message.seq)?
+                } else {
+                    Vec::new()
+                };
+                let served = thanks && served_before(&conv, &recent);
                 let invite = served
                     && conv.invited_at.is_none()
                     && conv.rating.is_none()
-                    && !complained_before(tx, &conv, message.seq)?;
+                    && !recent.iter().any(|b| said(b, Intent::Complaint));
                 // "好的" is acknowledged, not answered with "不客气".
                 let agreed = !thanks_said(text) && agreed(text);
                 let text = match (thanks, served, invite) {
@@ -974,32 +981,23 @@ fn anyone_on_duty(tx: &WriteTx) -> store::Result<bool> {
         .any(|s| matches!(s.state, Online | Busy)))
 }
 
-/// Whether the buyer was served before message `seq`: a human wrote, or the bot answered
-/// a question (an exact answer, not a reply to thanks or a menu) in the last messages.
-fn served_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<bool> {
-    if conv.last_agent_at.is_some() {
-        return Ok(true);
-    }
-    recent_bot_reply(tx, conv, seq, |b| b.band == "exact" && b.intent.is_none())
+/// Whether the buyer was served: a human wrote, or one of the bot's `recent` replies
+/// answered a question (an exact answer, not a reply to thanks or a menu).
+fn served_before(conv: &Conversation, recent: &[BotMeta]) -> bool {
+    conv.last_agent_at.is_some()
+        || recent
+            .iter()
+            .any(|b| b.band == "exact" && b.intent.is_none())
 }
 
-/// Whether one of the bot's last replies before message `seq` answered a complaint: no
-/// time to ask for a rating.
-fn complained_before(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<bool> {
-    recent_bot_reply(tx, conv, seq, |b| said(b, Intent::Complaint))
-}
-
-/// Whether one of the bot's replies among the 20 messages before `seq` is `such`.
-fn recent_bot_reply(
-    tx: &WriteTx,
-    conv: &Conversation,
-    seq: u64,
-    such: impl Fn(&BotMeta) -> bool,
-) -> store::Result<bool> {
-    let recent = tx.messages_after(conv.id, seq.saturating_sub(21), 20)?;
-    Ok(recent
-        .iter()
-        .any(|m| m.seq < seq && m.from == Sender::Bot && m.bot.as_ref().is_some_and(&such)))
+/// What the bot's replies among the 20 messages before `seq` say of themselves.
+fn recent_bot_replies(tx: &WriteTx, conv: &Conversation, seq: u64) -> store::Result<Vec<BotMeta>> {
+    Ok(tx
+        .messages_after(conv.id, seq.saturating_sub(21), 20)?
+        .into_iter()
+        .filter(|m| m.seq < seq && m.from == Sender::Bot)
+        .filter_map(|m| m.bot)
+        .collect())
 }
 
 /// Whether the buyer's words thank ("谢谢", "感谢", "thx"), not only agree ("嗯", "好的").
