@@ -417,16 +417,20 @@ fn advised(advice: &str, norm: &str) -> Option<(Option<String>, &'static str)> {
         // "脚长25.5穿多大" with "25.5cm穿41": the size the advice gives for that length
         // (normalizing made the decimal point a space).
         let cm = length[1].replace(' ', ".");
-        let size = Regex::new(&format!(
-            r"{}\s*(?:cm|厘米)?\s*(?:穿|选|拍)\s*(\d{{2}})",
-            regex::escape(&cm)
-        ))
-        .ok()
-        .and_then(|re| Some(re.captures(advice)?.get(1)?.as_str().to_string()));
+        let size = FOOT_SIZE
+            .captures_iter(advice)
+            .find(|c| c[1] == cm)
+            .map(|c| c[2].to_string());
         return Some((size, "脚长"));
     }
     age_months(norm).map(|m| (advised_for_age(advice, m), "月龄"))
 }
+
+/// A foot length and the size for it in advice text ("25.5cm穿41", "24厘米选38").
+static FOOT_SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{2}(?:\.\d)?)\s*(?:cm|厘米)?\s*(?:穿|选|拍)\s*(\d{2})")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 /// A foot length given in the message ("脚长25.5", "脚长 24cm").
 static FOOT: LazyLock<Regex> = LazyLock::new(|| {
@@ -1602,8 +1606,8 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
 
 /// `norm` without the product's name or alias in it (the longest one found), if one is.
 pub fn without_name(norm: &str, product: &Product) -> Option<String> {
-    std::iter::once(&product.name)
-        .chain(&product.aliases)
+    product
+        .names()
         .map(|n| super::normalize::normalize(n))
         .filter(|n| n.chars().count() >= 2 && norm.contains(n.as_str()))
         .max_by_key(|n| n.chars().count())
@@ -1843,12 +1847,7 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 (Some(f), _) | (None, Some(f)) => format!("¥{f}"),
                 (None, None) => String::new(),
             };
-            let stock = match product.stock {
-                Some(0) => "暂时缺货",
-                Some(_) => "有现货",
-                None => "",
-            };
-            let head = [price.as_str(), stock]
+            let head = [price.as_str(), stock_note(product).unwrap_or_default()]
                 .into_iter()
                 .filter(|p| !p.is_empty())
                 .collect::<Vec<_>>()
@@ -1922,8 +1921,7 @@ pub fn all_mentioned<'a>(
 ) -> Vec<&'a Product> {
     let mut found: Vec<(usize, &Product)> = products
         .filter_map(|p| {
-            std::iter::once(&p.name)
-                .chain(p.aliases.iter())
+            p.names()
                 .map(|n| n.to_lowercase())
                 .filter(|n| n.chars().count() >= 2)
                 .filter_map(|n| norm.find(n.as_str()))
@@ -1945,7 +1943,7 @@ const JOINING: &[&str] = &["推荐", "和", "跟", "与", "还有", "或者", "�
 pub fn only_names(norm: &str, products: &[&Product]) -> bool {
     let mut names: Vec<String> = products
         .iter()
-        .flat_map(|p| std::iter::once(&p.name).chain(p.aliases.iter()))
+        .flat_map(|p| p.names())
         .map(|n| n.to_lowercase())
         .collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
@@ -1981,18 +1979,21 @@ pub fn asks_price(norm: &str) -> bool {
     PRICE_WORDS.iter().any(|w| norm.contains(w)) || norm.contains("一共多少")
 }
 
+/// The stock in a few words ("有现货", "暂时缺货"), when it is on record.
+fn stock_note(p: &Product) -> Option<&'static str> {
+    p.stock.map(|n| if n == 0 { "暂时缺货" } else { "有现货" })
+}
+
 /// What the shop has of several products named at once: each with its price and stock.
 pub fn listing(products: &[&Product]) -> String {
     let each: Vec<String> = products
         .iter()
         .map(|p| {
             let price = p.pay_price().map(|f| format!("到手价 ¥{f}"));
-            let stock = match p.stock {
-                Some(0) => Some("暂时缺货"),
-                Some(_) => Some("有现货"),
-                None => None,
-            };
-            let facts: Vec<String> = price.into_iter().chain(stock.map(String::from)).collect();
+            let facts: Vec<String> = price
+                .into_iter()
+                .chain(stock_note(p).map(String::from))
+                .collect();
             if facts.is_empty() {
                 p.name.clone()
             } else {
@@ -2013,7 +2014,7 @@ pub fn mentioned<'a>(
 ) -> Option<&'a Product> {
     let mut best: Option<(&Product, usize)> = None;
     for p in products {
-        for n in std::iter::once(&p.name).chain(p.aliases.iter()) {
+        for n in p.names() {
             let n = n.to_lowercase();
             let len = n.chars().count();
             if len >= 2 && norm.contains(&n) && best.is_none_or(|(_, l)| len > l) {

@@ -217,9 +217,10 @@ impl State {
     }
 
     fn build_with(data: KbData, borrow: bool) -> State {
-        let names = data.products.iter().flat_map(|p| {
-            std::iter::once(p.name.as_str()).chain(p.aliases.iter().map(String::as_str))
-        });
+        let names = data
+            .products
+            .iter()
+            .flat_map(|p| p.names().map(String::as_str));
         // The shop's own words: product names and aliases, and the entries' keywords.
         let keywords = data
             .entries

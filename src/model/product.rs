@@ -102,6 +102,11 @@ pub struct Product {
 }
 
 impl Product {
+    /// Its name, then its aliases: every name buyers may call it by.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.name).chain(&self.aliases)
+    }
+
     /// A product with only a SKU and a name.
     pub fn new(sku: &str, name: &str) -> Product {
         Product {
