@@ -566,9 +566,24 @@ async fn products_are_edited_imported_and_answer_attribute_questions() {
     let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(shop.snapshot(), before);
-    let csv = "sku,name,price,related\nT2,云朵袜,19,T1\n";
+    // A related product that is neither stored nor in the file is reported.
+    let csv = "sku,name,price,related\nT2,云朵袜,19,T1 NOPE\n";
     let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
-    assert_eq!(json(res).await["done"]["products"], 1);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(res).await.contains("没有这些相关商品：NOPE"));
+    assert_eq!(shop.snapshot(), before);
+    // Related SKUs one per line or side by side, stored or in the same file.
+    let csv = "sku,name,price,related\nT2,云朵袜,19,T1 T4\nT4,船袜,9,\"T1\nT2\"\n";
+    let res = call_service(&app, upload("/kb/products/import", &ling, csrf, csv)).await;
+    assert_eq!(json(res).await["done"]["products"], 2);
+    let res = call_service(&app, get("/kb/products/T2", Some(&ling)).to_request()).await;
+    assert!(text(res).await.contains("T1\nT4"));
+    let res = call_service(
+        &app,
+        post("/kb/products/T4/delete", Some(&ling), &[("_csrf", csrf)]).to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/kb/products?done=deleted");
     let res = call_service(&app, get("/kb/products/export", Some(&ling)).to_request()).await;
     let named = res
         .headers()

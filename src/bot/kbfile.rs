@@ -122,6 +122,15 @@ pub fn lines(cell: &str) -> Vec<String> {
         .collect()
 }
 
+/// The SKUs of a cell: one per line, or separated by spaces, commas or 、 ("NZ-01 NZ-03",
+/// "A1,A2"); SKUs hold no spaces.
+pub fn skus(cell: &str) -> Vec<String> {
+    cell.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；'))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn flag(cell: &str, default: bool) -> Result<bool, String> {
     match cell.trim() {
         "" => Ok(default),
@@ -290,7 +299,7 @@ pub fn read_products(input: impl Read) -> Result<Vec<Product>, Vec<BadLine>> {
         };
         p.link = Some(get("link").to_string()).filter(|l| !l.is_empty());
         p.image = Some(get("image").to_string()).filter(|l| !l.is_empty());
-        p.related = lines(get("related"));
+        p.related = skus(get("related"));
         for l in lines(get("attributes")) {
             match l.split_once(['=', '＝', ':', '：']) {
                 Some((k, v)) => {
@@ -605,6 +614,12 @@ mod tests {
         {
             assert!(why.contains(part), "{part}: {why}");
         }
+        // Related SKUs side by side or one per line.
+        let related = "sku,name,related\nA,一,\"B C、D\nE\"\n";
+        assert_eq!(
+            read_products(related.as_bytes()).unwrap()[0].related,
+            ["B", "C", "D", "E"]
+        );
         let dup = "sku,name\nA,一\nA,二\n";
         assert_eq!(read_products(dup.as_bytes()).unwrap_err()[0].0, 3);
         assert!(

@@ -135,7 +135,7 @@ impl Desk {
         Ok(self.store.read()?.entry_ids()?.into_iter().collect())
     }
 
-    fn product_skus(&self) -> Result<HashSet<String>> {
+    pub(super) fn product_skus(&self) -> Result<HashSet<String>> {
         Ok(self.store.read()?.product_skus()?.into_iter().collect())
     }
 

@@ -318,6 +318,22 @@ impl Desk {
                 problems.add("file", format!("商品编码 {} 重复", p.sku));
             }
         }
+        // Related products must exist, in the file or already stored.
+        let stored = self.product_skus()?;
+        for p in &products {
+            let unknown: Vec<&str> = p
+                .related
+                .iter()
+                .filter(|r| !seen.contains(*r) && !stored.contains(*r))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                problems.add(
+                    "file",
+                    format!("{}：没有这些相关商品：{}", p.sku, unknown.join("、")),
+                );
+            }
+        }
         problems.into_result()?;
         let _order = self.kb_lock.lock().await;
         let n = products.len();

@@ -122,7 +122,7 @@ impl ProductForm {
         };
         p.link = Some(self.link.trim().to_string()).filter(|l| !l.is_empty());
         p.image = Some(self.image.trim().to_string()).filter(|l| !l.is_empty());
-        p.related = lines(&self.related);
+        p.related = kbfile::skus(&self.related);
         let unknown: Vec<&str> = p
             .related
             .iter()
