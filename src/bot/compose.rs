@@ -312,6 +312,19 @@ pub fn fallback(offer_transfer: bool) -> &'static str {
     }
 }
 
+/// Added to the answers to the parts of a message that could be answered, naming the
+/// parts that could not ("「一家三口够吗」这个…").
+pub fn not_answered(parts: &[&str]) -> Option<String> {
+    if parts.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = parts.iter().map(|p| format!("“{p}”")).collect();
+    Some(format!(
+        "{}这个问题小二还答不准，需要的话回复“转人工”，人工客服帮您看哦～",
+        named.join("、")
+    ))
+}
+
 /// Added to an answer the buyer got on the turn before too.
 pub const AGAIN_TEXT: &str = "\n如果还没解决您的问题，回复“转人工”联系人工客服哦～";
 

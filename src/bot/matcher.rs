@@ -83,7 +83,7 @@ const COMPARING: &[&str] = &[
 /// out of it, to answer on its own.
 const NAME_SHARE: f32 = 0.5;
 
-/// Most parts of a message answered one by one.
+/// Most parts of a message answered one by one (and two more that ask nothing).
 const MAX_PARTS: usize = 3;
 /// Confidence each part needs to be answered on its own: a part says less than a whole
 /// message ("买两件呢" after "能便宜点吗" is about the price, not how to order).
@@ -126,36 +126,79 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         }
         return r;
     }
-    // "钱扣了 订单还是待付款": one question and what led to it, not two questions;
     // "那个牛肉干呢 多重" names what the question after it is about.
-    if !(2..=MAX_PARTS).contains(&parts.len())
-        || !parts.iter().all(|p| asks(p))
+    if parts.len() < 2
+        || parts.iter().filter(|p| asks(p)).count() > MAX_PARTS
+        || parts.len() > MAX_PARTS + 2
         || parts[..parts.len() - 1].iter().any(|p| follows_on(p))
     {
         return r;
     }
+    // "钱扣了 订单还是待付款": one question and what led to it, not two questions, when
+    // the whole message is answered; when it is not, the parts that ask about the product
+    // are answered from its record ("收起来多大 重不重 我要放电动车上"), and the others
+    // are named.
+    // An answer found by the words the whole message shares with the record gives way
+    // to answers to its parts ("能调色温吗 有没有频闪 孩子写作业用": two attributes).
+    let searched = r.explain.route == Route::Search;
+    let whole_sure = r.band == Band::Exact && !searched;
+    // "沙发发什么物流 床垫呢": the same question of both, which the whole message
+    // answered.
+    if whole_sure && (!parts.iter().all(|p| asks(p)) || parts.last().is_some_and(|p| follows_on(p)))
+    {
+        return r;
+    }
+    let asking = |p: &&str| if whole_sure { asks(p) } else { asks_loosely(p) };
     let mut answered: Vec<Reply> = Vec::new();
-    for part in parts {
+    let mut missed: Vec<&str> = Vec::new();
+    // Whether every answered part asks something of its own ("怎么回事" does not).
+    let mut topical = true;
+    for part in parts.into_iter().filter(asking) {
         let one = reply_one(s, index, ctx, part);
         if one.band != Band::Exact
             || one.confidence < PART_SURE
             || one.intent.is_some()
             || one.explain.route == Route::Menu
         {
-            return r;
+            if whole_sure {
+                return r;
+            }
+            missed.push(part);
+            continue;
         }
         if answered.iter().any(|a| a.answer == one.answer) {
             continue;
         }
+        topical &= !only_wonders(part);
         answered.push(one);
     }
-    if answered.len() < 2 {
+    // A whole message answered with confidence is split only into two answers or more.
+    // A whole message answered by the words it shares with the record gives way to a
+    // sure product question among its parts, to two answers, or to an answer to every
+    // question in it ("已经拆了一小包 剩下4包没动 能退吗" asks whether it can go back,
+    // whatever 包装 says of small bags). Otherwise the product's own record must answer
+    // a part: a short part of a long story is no sure question on its own ("怎么处理"
+    // after "拉链是坏的"), but beside a product question it is one more question
+    // ("能便宜点不 2199有点贵 包邮包上楼行不").
+    let by_record = answered.iter().any(|a| a.explain.route == Route::Product);
+    let accept = if whole_sure {
+        answered.len() >= 2
+    } else if searched {
+        by_record || answered.len() >= 2 || (missed.is_empty() && topical && !answered.is_empty())
+    } else {
+        answered
+            .iter()
+            .any(|a| matches!(a.explain.route, Route::Product | Route::Search))
+    };
+    if !accept {
         return r;
     }
     let first = answered.remove(0);
     let whole = std::mem::replace(&mut r, first);
+    let missed = compose::not_answered(&missed);
     r.answer = std::iter::once(r.answer.as_str())
         .chain(answered.iter().map(|a| a.answer.as_str()))
+        .chain(missed.as_deref())
         .collect::<Vec<_>>()
         .join("\n");
     r.also = answered.iter().filter_map(|a| a.entry.clone()).collect();
@@ -196,6 +239,45 @@ const ASKING: &[&str] = &[
 /// its end ("包邮吗", "发顺丰不").
 fn asks(part: &str) -> bool {
     part.ends_with(['吗', '么', '嘛', '呢', '不', '没']) || ASKING.iter().any(|w| part.contains(w))
+}
+
+/// `asks`, or the same word twice around 不 or 没 ("重不重", "辣不辣"): a question too,
+/// but beside a sure answer to the rest of the message one too loose to answer alone
+/// ("要自己装吗 难不难" is one question).
+fn asks_loosely(part: &str) -> bool {
+    let chars: Vec<char> = part.chars().collect();
+    asks(part)
+        || chars
+            .windows(3)
+            .any(|w| w[0] == w[2] && matches!(w[1], '不' | '没'))
+}
+
+/// Phrases asking what happened or what to do, about nothing named.
+const WONDERING: &[&str] = &[
+    "怎么回事",
+    "咋回事",
+    "什么情况",
+    "啥情况",
+    "怎么办",
+    "咋办",
+    "怎么弄",
+    "咋弄",
+    "为什么",
+    "为啥",
+    "怎么样",
+];
+
+/// Whether `part` only wonders ("怎么回事", "这咋办啊"): a question, but about whatever
+/// the rest of the message says.
+fn only_wonders(part: &str) -> bool {
+    let mut rest = part.to_string();
+    for w in WONDERING {
+        rest = rest.replace(w, "");
+    }
+    rest.len() < part.len()
+        && rest
+            .chars()
+            .all(|c| "这那个是该要啊呀呢吗了啦 ".contains(c))
 }
 
 /// "有X没" (有券没, 有货没) as "有X吗": the colloquial yes-or-no question, whose final 没
@@ -344,6 +426,33 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // product: 怎么下单 against 优惠券怎么用).
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     let kb_sure = r.confidence >= EXACT && !tie && rule_match(s, ctx, &norm).is_none();
+    // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
+    // about each product named, answered for each (their prices add up further down).
+    let several = product::all_mentioned(&norm, s.products.values());
+    if several.len() >= 2 && !product::asks_price(&norm) {
+        // Nothing asked but the names is a listing (below).
+        let each: Vec<String> = several
+            .iter()
+            .take(MAX_PARTS)
+            .filter_map(|p| {
+                let ask = product::ask(&norm, p).or_else(|| {
+                    match product::search(&norm, p).as_slice() {
+                        [one, ..] if !kb_sure => Some(product::Ask::Attribute(one.clone())),
+                        _ => None,
+                    }
+                })?;
+                (ask != product::Ask::Summary).then(|| product::answer(&ask, p, &[]))
+            })
+            .collect();
+        if each.len() >= 2 {
+            r.explain.route = Route::Product;
+            r.band = Band::Exact;
+            r.confidence = 1.0;
+            r.product = None;
+            r.answer = each.join("\n");
+            return r;
+        }
+    }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
     let again = |p| {
@@ -360,23 +469,12 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             .or_else(|| product::ask(&norm, p).map(|a| (a, false)))
         && (carried
             || named.is_some()
-            || product::is_specific(&ask)
+            || product::beats_kb(&ask, &norm, p)
             || product::points_at_it(&norm)
             || product::only_asks(&norm, p)
             || !kb_sure)
     {
-        let related: Vec<_> = p
-            .related
-            .iter()
-            .filter_map(|sku| s.products.get(sku))
-            .collect();
-        r.explain.route = Route::Product;
-        r.band = Band::Exact;
-        r.confidence = 1.0;
-        r.product = Some(p.sku.clone());
-        r.answer = product::answer(&ask, p, &related);
-        r.asked = product::carried(&ask);
-        return r;
+        return from_record(s, r, p, &ask);
     }
     if let Some(p) = rule_match(s, ctx, &norm) {
         r.explain.route = Route::Rule;
@@ -386,7 +484,6 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // else asked, and no sure entry: what the shop has of them; "买手环加鞋一共多少":
     // what they cost together.
     if !kb_sure {
-        let several = product::all_mentioned(&norm, s.products.values());
         let answer = match several.len() {
             2.. if product::asks_price(&norm) => product::total(&several),
             2.. if product::only_names(&norm, &several) => Some(product::listing(&several)),
@@ -397,6 +494,23 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             r.band = Band::Exact;
             r.confidence = 1.0;
             r.answer = answer;
+            return r;
+        }
+    }
+    // "我胯有点大 会不会紧啊", "长钱包放得下不": a question in the buyer's own words,
+    // about what one or two of the product's attributes say.
+    if !kb_sure
+        && norm.split(' ').any(asks_loosely)
+        && let Some(p) = product
+    {
+        let ask = match product::search(&norm, p).as_slice() {
+            [one] => Some(product::Ask::Attribute(one.clone())),
+            [a, b, ..] => Some(product::Ask::Attributes(a.clone(), b.clone())),
+            [] => None,
+        };
+        if let Some(ask) = ask {
+            let mut r = from_record(s, r, p, &ask);
+            r.explain.route = Route::Search;
             return r;
         }
     }
@@ -449,6 +563,22 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             r
         }
     }
+}
+
+/// `r` answering `ask` from `p`'s record.
+fn from_record(s: &State, mut r: Reply, p: &crate::model::Product, ask: &product::Ask) -> Reply {
+    let related: Vec<_> = p
+        .related
+        .iter()
+        .filter_map(|sku| s.products.get(sku))
+        .collect();
+    r.explain.route = Route::Product;
+    r.band = Band::Exact;
+    r.confidence = 1.0;
+    r.product = Some(p.sku.clone());
+    r.answer = product::answer(ask, p, &related);
+    r.asked = product::carried(ask);
+    r
 }
 
 fn blank(norm: &str) -> Reply {

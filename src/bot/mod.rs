@@ -185,7 +185,7 @@ pub struct Explain {
 }
 
 /// The path through the engine that produced a reply (`menu`, `intent`, `product`,
-/// `rule` or `match` in JSON).
+/// `search`, `order`, `rule`, `followon` or `match` in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Route {
@@ -195,6 +195,9 @@ pub enum Route {
     Intent,
     /// A question about the product, answered from its record.
     Product,
+    /// A question in the buyer's own words, answered by the product's attributes that
+    /// share most of its words.
+    Search,
     /// A message naming one of the buyer's orders, answered with where it stands.
     Order,
     /// An exact, keyword or regex entry.
@@ -213,6 +216,7 @@ impl Route {
             Route::Menu => "选择了上一轮的选项",
             Route::Intent => "内置意图",
             Route::Product => "商品信息",
+            Route::Search => "商品信息（按用词查找）",
             Route::Order => "订单状态",
             Route::Rule => "精确/关键词/正则规则",
             Route::FollowOn => "接着上一问",
@@ -540,7 +544,7 @@ impl Engine {
             return None;
         }
         // A question about the product in view: its record answers first.
-        let from_record = (reply.explain.route == Route::Product)
+        let from_record = matches!(reply.explain.route, Route::Product | Route::Search)
             .then(|| {
                 let p = state.product(reply.product.as_deref()?)?;
                 Some(Assist {

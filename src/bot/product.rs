@@ -585,20 +585,56 @@ pub fn is_specific(ask: &Ask) -> bool {
     }
 }
 
-/// Whether the attribute `name` answers better than any general entry: how it fits,
-/// how to wash or install this product, how it ships, its warranty.
-fn specific_attribute(name: &str) -> bool {
-    [
-        FIT_ATTRIBUTES,
-        ADVICE_NAMES,
-        CARE_NAMES,
-        SHIPPING_NAMES,
-        INSTALL_NAMES,
-        WARRANTY_NAMES,
-    ]
-    .iter()
-    .any(|names| names.iter().any(|n| name.contains(n)))
+/// Whether the record's answer to `ask` beats a sure knowledge-base answer to `norm`:
+/// a specific ask (`is_specific`), an attribute the message asks for by its name or
+/// by a word for it ("板子是啥材料" with 材质 on record: the general entry can only say
+/// "see the page"), or what else there is when this product is sold out.
+pub fn beats_kb(ask: &Ask, norm: &str, product: &Product) -> bool {
+    // Not the lists of colours and sizes: "颜色跟图片差好多" is about 色差, not which
+    // colours there are.
+    let worded = |key: &str| {
+        !["颜色", "尺码"].contains(&key)
+            && (norm.contains(key)
+                || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
+                    attribute_like(product, names).is_some_and(|k| k == key)
+                        && words.iter().any(|w| norm.contains(w))
+                }))
+    };
+    is_specific(ask)
+        || match ask {
+            Ask::Attribute(key) => worded(key),
+            Ask::Attributes(first, second) => worded(first) || worded(second),
+            Ask::Related => product.stock == Some(0),
+            _ => false,
+        }
 }
+
+/// Whether the attribute `name` answers better than any general entry: how it fits,
+/// how to wash or install this product, how it ships, its warranty and return rules,
+/// and any yes-or-no the shop wrote down ("是否掉色").
+fn specific_attribute(name: &str) -> bool {
+    // "是否掉色", "是否透": the shop's own yes or no about this product.
+    name.starts_with("是否")
+        || [
+            FIT_ATTRIBUTES,
+            ADVICE_NAMES,
+            CARE_NAMES,
+            SHIPPING_NAMES,
+            INSTALL_NAMES,
+            WARRANTY_NAMES,
+            RETURN_NAMES,
+            DAMAGE_NAMES,
+        ]
+        .iter()
+        .any(|names| names.iter().any(|n| name.contains(n)))
+}
+
+/// Names shops give the product's own return rules ("拆封后不支持7天无理由" says more than
+/// the shop's general policy).
+const RETURN_NAMES: &[&str] = &["退换", "退货", "退换货", "退换政策", "无理由"];
+
+/// Names shops give what to do when the product arrives broken.
+const DAMAGE_NAMES: &[&str] = &["破损", "破损处理", "运输破损"];
 
 /// Names shops give the warranty ("整机一年保修，全国联保" says more than "see the page").
 const WARRANTY_NAMES: &[&str] = &["保修", "质保", "保修期", "售后保障"];
@@ -708,9 +744,14 @@ fn value_words(value: &str) -> impl Iterator<Item = &str> {
 /// that value as normalized: a question whether the product is that.
 fn value_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, String)> {
     product.attributes.iter().find_map(|(k, v)| {
+        // "可以" (可冲厕所=可以，少量多次冲) names nothing.
         value_words(v)
             .map(super::normalize::normalize)
-            .find(|w| w.chars().count() >= 2 && norm.contains(w.as_str()))
+            .find(|w| {
+                w.chars().count() >= 2
+                    && !w.chars().all(|c| COMMON.contains(c))
+                    && norm.contains(w.as_str())
+            })
             .map(|w| (k, w))
     })
 }
@@ -892,8 +933,83 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["长度"],
-        &["多长", "长度", "几米长", "长不长", "够长", "太短"],
+        &["长度", "衣长", "裙长", "裤长", "尺寸"],
+        &[
+            "多长",
+            "长度",
+            "几米长",
+            "长不长",
+            "够长",
+            "太短",
+            "太长",
+            "拖地",
+            "到脚踝",
+            "盖住",
+            "盖屁股",
+            "衣长",
+            "裙长",
+            "裤长",
+        ],
+    ),
+    (
+        &["硬度", "软硬", "软硬度"],
+        &[
+            "软还是硬",
+            "硬还是软",
+            "软硬",
+            "硬不硬",
+            "软不软",
+            "太软",
+            "太硬",
+            "偏软",
+            "偏硬",
+            "硬度",
+        ],
+    ),
+    (
+        &["环保等级", "环保", "甲醛", "环保标准"],
+        &["甲醛", "环保", "检测报告", "有毒", "孕妇能"],
+    ),
+    (
+        RETURN_NAMES,
+        &[
+            "能退",
+            "可以退",
+            "包退",
+            "退吗",
+            "无理由",
+            "七天",
+            "7天",
+            "能换吗",
+            "可以换吗",
+        ],
+    ),
+    (
+        DAMAGE_NAMES,
+        &[
+            "碎了", "破了", "破损", "裂了", "划痕", "划了", "缺口", "磕", "压坏", "摔坏",
+        ],
+    ),
+    (
+        &["少件", "缺件", "少件处理"],
+        &["少件", "少了", "缺件", "少螺丝", "少发", "没收到配件"],
+    ),
+    (
+        &["配送说明", "配送方式", "送货", "配送"],
+        &[
+            "上楼",
+            "楼层",
+            "几楼",
+            "楼梯",
+            "电梯",
+            "送货上门",
+            "送上门",
+            "送到家",
+            "送到楼",
+            "自提",
+            "搬上",
+            "楼",
+        ],
     ),
     (
         &["高度", "尺寸", "规格"],
@@ -987,6 +1103,21 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (&["粉尘", "灰尘"], &["粉尘", "灰尘", "灰大", "起灰"]),
     (
+        &["是否透", "透不透", "透明度", "透光"],
+        &["透不透", "透吗", "会透", "透不", "走光", "透肉", "透光"],
+    ),
+    (
+        &["是否掉色", "掉色", "褪色"],
+        &["掉色", "褪色", "掉不掉色", "染色", "串色", "浮色"],
+    ),
+    (&["是否起球", "起球"], &["起球", "起毛球"]),
+    (&["是否钻绒", "钻绒", "跑绒"], &["钻绒", "跑绒", "漏绒"]),
+    (
+        &["是否扎", "扎不扎", "手感"],
+        &["扎不扎", "扎人", "扎吗", "刺挠", "扎皮肤"],
+    ),
+    (&["弹力", "弹性"], &["弹力", "弹性", "有弹", "弹不弹"]),
+    (
         INSTALL_NAMES,
         &[
             "安装",
@@ -999,6 +1130,8 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "怎么装",
             "装起来",
             "搭起来",
+            "上门装",
+            "安装费",
             "搭建",
             "好搭",
             "难搭",
@@ -1007,13 +1140,15 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["厚度", "厚"],
+        &["厚度", "厚薄", "厚"],
         &[
             "多厚",
             "厚度",
             "厚不厚",
             "薄不薄",
             "太薄",
+            "保暖",
+            "冷不冷",
             "几毫米",
             "几mm",
             "多少mm",
@@ -1297,7 +1432,29 @@ const STOCK_WORDS: &[&str] = &[
     "断货",
     "没货",
 ];
-const RELATED_WORDS: &[&str] = &["推荐", "搭配", "配什么", "还有什么", "类似的", "同款"];
+/// Words asking when a sold-out product is back ("啥时候有货" is in `STOCK_WORDS`).
+const RESTOCK_WORDS: &[&str] = &["补货", "到货", "什么时候有", "啥时候有", "几号有", "登记"];
+
+/// The attribute holding a fee asked about with a price word: one the message asks for
+/// by its words whose value names an amount in 元 ("安装方式=…上门安装需另付80元").
+fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
+    ATTRIBUTE_WORDS.iter().find_map(|(names, words)| {
+        let key = attribute_like(product, names)?;
+        (words.iter().any(|w| norm.contains(w)) && product.attributes.get(key)?.contains('元'))
+            .then_some(key)
+    })
+}
+
+const RELATED_WORDS: &[&str] = &[
+    "推荐",
+    "搭配",
+    "配什么",
+    "还有什么",
+    "类似的",
+    "同款",
+    "差不多的",
+    "别的款",
+];
 
 /// Words that point at the product in front of the buyer.
 const DEICTIC: &[&str] = &[
@@ -1522,14 +1679,26 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(contains) = contains_asked(norm, product) {
         return Some(contains);
     }
+    // "师傅上门装多少钱", "5楼加多少钱": a fee the shop wrote down, not the price.
+    if has(PRICE_WORDS)
+        && let Some(key) = fee_asked(&timeless, product)
+    {
+        return Some(Ask::Attribute(key.clone()));
+    }
     if has(PRICE_WORDS) && product.pay_price().is_some() {
         return Some(match quantity(norm) {
             Some(n) if n > 1 => Ask::PriceOf(n),
             _ => Ask::Price,
         });
     }
+    // "没货的话 有别的推荐吗": what else there is, for a sold-out product.
+    if has(RELATED_WORDS) && !product.related.is_empty() && product.stock == Some(0) {
+        return Some(Ask::Related);
+    }
     if (has(STOCK_WORDS) && product.stock.is_some())
         || (has(CANNOT_BUY) && product.stock == Some(0))
+        // "什么时候补货": the shop's own note, else the general answer.
+        || (has(RESTOCK_WORDS) && product.stock == Some(0) && restock_note(product).is_some())
     {
         return Some(Ask::Stock);
     }
@@ -1675,6 +1844,101 @@ fn partly_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, boo
     None
 }
 
+/// Characters that say nothing of what a question is about ("我", "那个", "了"), on top of
+/// `COMMON`, when a question is looked up in the attributes by the words it shares.
+const NOISE: &str = "我你您他她们这那个了吧啊呀吗呢么哦嘛呗着过还请问亲就下";
+
+/// Least evidence (see `search`) for an attribute to answer without two characters side
+/// by side: three characters found in no other attribute.
+const FOUND: f32 = 3.0;
+
+/// Share of the best attribute's evidence a second one with two characters side by side
+/// needs to be answered too ("能调色吗 频闪不": 调光方式 and 护眼).
+const SECOND: f32 = 0.75;
+
+/// Attributes whose values are the choices a buyer picks (颜色, 尺码): naming one says
+/// which to buy ("先拍一条深蓝28的 几天能到"), not what is asked.
+const CHOICE_NAMES: &[&str] = &["颜色", "尺码", "尺寸", "规格", "款式"];
+
+/// The attribute, or the two, that a question in the buyer's own words is about, found
+/// by what it shares with each attribute's name and value: "我胯有点大 会不会紧啊" and
+/// 尺码建议=…胯大或肩宽建议大一码, "长钱包放得下不" and 容量=…放不下长钱包, "床垫软还是硬
+/// 的 我腰不好" and both 硬度 and 适用人群. Each character of the question (without the
+/// product's name, particles and question words) found in one attribute only counts 1,
+/// in two 0.5, in more nothing; two side by side in an attribute count 2 more. The best
+/// attribute needs two side by side or `FOUND`; a second close to it (`SECOND`) with two
+/// side by side is answered too.
+/// Only Chinese characters count, and the colours and sizes the buyer picks do not.
+pub fn search(norm: &str, product: &Product) -> Vec<String> {
+    let mut asked = without_name(norm, product).unwrap_or_else(|| norm.to_string());
+    for name in CHOICE_NAMES {
+        if let Some(v) = product.attributes.get(*name) {
+            for w in value_words(v).filter(|w| w.chars().count() >= 2) {
+                asked = asked.replace(w, " ");
+            }
+        }
+    }
+    let chars: Vec<char> = strip_bare(&asked)
+        .chars()
+        .map(|c| {
+            if c.is_alphabetic() && !c.is_ascii() && !COMMON.contains(c) && !NOISE.contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let texts: Vec<(&String, Vec<char>)> = product
+        .attributes
+        .iter()
+        .map(|(k, v)| (k, format!("{k}={v}").to_lowercase().chars().collect()))
+        .collect();
+    let has = |text: &[char], c: char| text.contains(&c);
+    let pair = |text: &[char], a: char, b: char| text.windows(2).any(|w| w[0] == a && w[1] == b);
+    let mut distinct: Vec<char> = chars.iter().copied().filter(|c| *c != ' ').collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // (score, whether two characters stand side by side in it, name)
+    let mut scored: Vec<(f32, bool, &String)> = texts
+        .iter()
+        .filter_map(|(k, text)| {
+            let single: f32 = distinct
+                .iter()
+                .filter(|c| has(text, **c))
+                .map(|c| match texts.iter().filter(|(_, t)| has(t, *c)).count() {
+                    1 => 1.0,
+                    2 => 0.5,
+                    _ => 0.0,
+                })
+                .sum();
+            let pairs = chars
+                .windows(2)
+                .filter(|w| w[0] != ' ' && w[1] != ' ' && pair(text, w[0], w[1]))
+                .count();
+            let score = single + 2.0 * pairs as f32;
+            (pairs > 0 || score >= FOUND).then_some((score, pairs > 0, *k))
+        })
+        .collect();
+    // Best first; level ones in the record's order.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        [(a, _, first), (b, true, second), ..] if *b >= SECOND * a => {
+            // In the order asked.
+            let at = |key: &String| {
+                texts
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .and_then(|(_, text)| chars.iter().position(|c| *c != ' ' && has(text, *c)))
+            };
+            let mut two = vec![(*first).clone(), (*second).clone()];
+            two.sort_by_key(at);
+            two
+        }
+        [(_, _, first), ..] => vec![(*first).clone()],
+        [] => Vec::new(),
+    }
+}
+
 /// `norm` without particles, question words and spaces (`BARE`): what it names.
 fn strip_bare(norm: &str) -> String {
     strip_words(norm, BARE)
@@ -1748,7 +2012,10 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
         }
         Ask::Stock => match product.stock {
             Some(n) if n > 0 => format!("亲，{name}有现货哦，现在拍下就能安排发货～"),
-            _ => format!("亲，{name}暂时缺货了，补货后会第一时间上架，可以先收藏关注哦～"),
+            _ => match restock_note(product) {
+                Some(note) => format!("亲，{name}暂时缺货了：{note}"),
+                None => format!("亲，{name}暂时缺货了，补货后会第一时间上架，可以先收藏关注哦～"),
+            },
         },
         Ask::Attributes(first, second) => {
             let told = |key: &str| match product.attributes.get(key) {
@@ -1980,6 +2247,21 @@ pub fn asks_price(norm: &str) -> bool {
 }
 
 /// The stock in a few words ("有现货", "暂时缺货"), when it is on record.
+/// Names shops give the note on when a sold-out product is back.
+const RESTOCK_NAMES: &[&str] = &[
+    "补货",
+    "补货时间",
+    "到货时间",
+    "缺货说明",
+    "预计到货",
+    "上新时间",
+];
+
+/// The shop's note on when a sold-out product is back ("预计12月15日左右补货").
+fn restock_note(p: &Product) -> Option<&String> {
+    attribute_like(p, RESTOCK_NAMES).and_then(|k| p.attributes.get(k))
+}
+
 fn stock_note(p: &Product) -> Option<&'static str> {
     p.stock.map(|n| if n == 0 { "暂时缺货" } else { "有现货" })
 }
@@ -2007,18 +2289,28 @@ pub fn listing(products: &[&Product]) -> String {
     )
 }
 
-/// The product a message names (by name or alias, longest name first), if any.
+/// The product a message names (by name or alias), if any: the longest name, then the
+/// one named first ("你家沙发 床垫 甲醛都多少"), then the lowest SKU, so the same message
+/// always names the same product.
 pub fn mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
 ) -> Option<&'a Product> {
-    let mut best: Option<(&Product, usize)> = None;
+    let mut best: Option<(&Product, (usize, std::cmp::Reverse<usize>))> = None;
     for p in products {
         for n in p.names() {
             let n = n.to_lowercase();
             let len = n.chars().count();
-            if len >= 2 && norm.contains(&n) && best.is_none_or(|(_, l)| len > l) {
-                best = Some((p, len));
+            let Some(at) = norm.find(&n).filter(|_| len >= 2) else {
+                continue;
+            };
+            let rank = (len, std::cmp::Reverse(at));
+            let better = match best {
+                None => true,
+                Some((b, r)) => rank > r || (rank == r && p.sku < b.sku),
+            };
+            if better {
+                best = Some((p, rank));
             }
         }
     }
@@ -2794,6 +3086,111 @@ mod tests {
         }
     }
 
+    /// A product stocked as a furniture shop fills it, in its own words.
+    fn sofa() -> Product {
+        let mut p = Product::new("JJ-01", "北欧科技布三人位布艺沙发");
+        p.aliases = vec!["沙发".into()];
+        p.price = Some(Price(259900));
+        p.final_price = Some(Price(219900));
+        p.stock = Some(18);
+        for (k, v) in [
+            ("尺寸", "长210cm×深88cm×高85cm（三人位）；另有双人位长180cm"),
+            ("面料", "科技布（防水防猫抓），外套可拆洗"),
+            ("颜色", "浅灰、燕麦色、墨绿"),
+            (
+                "包装",
+                "整装发货不拆分；入户门和电梯门宽需≥90cm（或能竖立通过）",
+            ),
+            ("安装方式", "只需自己拧上沙发腿，无需师傅"),
+            (
+                "配送说明",
+                "德邦物流送货上门，一楼免费；无电梯每层楼加收20元上楼费",
+            ),
+            ("退换", "支持7天无理由退货，需保持原包装完好"),
+            ("破损", "签收时当着物流面开箱验货，有破损可拒收或拍照"),
+            ("硬度", "中等偏软；翻面另一面偏硬"),
+            ("适用人群", "腰不好建议睡偏硬那面"),
+        ] {
+            p.attributes.insert(k.into(), v.into());
+        }
+        p
+    }
+
+    #[test]
+    fn a_question_in_the_buyers_words_finds_the_attribute_that_shares_them() {
+        let p = sofa();
+        for (q, want) in [
+            ("家里养了两只猫 会不会抓烂 套子能拆下来洗不", vec!["面料"]),
+            ("那我家入户门宽85的 能搬进来吗", vec!["包装"]),
+        ] {
+            assert_eq!(search(q, &p), want, "{q}");
+        }
+        // Two attributes level: both.
+        let mut lamp = Product::new("JJ-07", "吸顶灯");
+        lamp.attributes
+            .insert("调光方式".into(), "遥控器，无极调光调色".into());
+        lamp.attributes
+            .insert("护眼".into(), "无频闪，显色指数Ra≥90".into());
+        assert_eq!(search("能调色吗 频闪不", &lamp), ["调光方式", "护眼"]);
+        // A colour named is what to buy, not what is asked; one loose character is
+        // no evidence; the product's own name says nothing.
+        for q in [
+            "先拍一个燕麦色 几天能到",
+            "在吗",
+            "这个沙发怎么样",
+            "好的 那我先拍灯 沙发等老公回来商量",
+        ] {
+            assert!(search(q, &p).is_empty(), "{q}: {:?}", search(q, &p));
+        }
+    }
+
+    #[test]
+    fn fees_restocking_and_the_products_own_rules_answer_from_the_record() {
+        let p = sofa();
+        // A fee the shop wrote down is no price.
+        assert_eq!(
+            ask("5楼加多少钱", &p),
+            Some(Ask::Attribute("配送说明".into()))
+        );
+        assert_eq!(ask("多少钱", &p), Some(Ask::Price));
+        assert_eq!(
+            ask("软还是硬的 我腰不好", &p),
+            Some(Ask::Attribute("硬度".into()))
+        );
+        // The product's own return and damage rules beat the shop's general ones.
+        for (q, key) in [("不喜欢能退吗", "退换"), ("到了碎了怎么办", "破损")] {
+            let a = ask(q, &p);
+            assert_eq!(a, Some(Ask::Attribute(key.into())), "{q}");
+            assert!(is_specific(&a.unwrap_or(Ask::Price)), "{q}");
+        }
+        // A yes-or-no the shop wrote down is the product's own.
+        assert!(is_specific(&Ask::Attribute("是否掉色".into())));
+        // The words asking for an attribute make the record beat a general entry.
+        let a = Ask::Attribute("面料".into());
+        assert!(beats_kb(&a, "什么面料的", &p));
+        assert!(!beats_kb(&a, "防不防水", &p));
+        // When a sold-out product is back, as the shop wrote it; and what else there is.
+        let mut desk = Product::new("JJ-04", "电脑桌");
+        desk.stock = Some(0);
+        desk.related = vec!["JJ-01".into()];
+        desk.attributes
+            .insert("缺货说明".into(), "预计12月5日左右补货".into());
+        assert_eq!(ask("什么时候补货", &desk), Some(Ask::Stock));
+        // Without a note the general answer says more than "sold out".
+        let mut unnoted = desk.clone();
+        unnoted.attributes.clear();
+        assert_eq!(ask("什么时候补货", &unnoted), None);
+        assert_eq!(
+            answer(&Ask::Stock, &desk, &[]),
+            "亲，电脑桌暂时缺货了：预计12月5日左右补货"
+        );
+        let related = ask("没货的话 有别的推荐吗", &desk);
+        assert_eq!(related, Some(Ask::Related));
+        assert!(beats_kb(&Ask::Related, "有别的推荐吗", &desk));
+        // In stock, "到货" is about delivery, not the stock.
+        assert_eq!(ask("什么时候到货", &p), None);
+    }
+
     #[test]
     fn products_are_found_by_name_or_alias() {
         let p = tee();
@@ -2808,5 +3205,18 @@ mod tests {
             Some("T1")
         );
         assert_eq!(mentioned("什么时候发货", all.iter()), None);
+        // Two names as long: the one named first, whatever the order of the products.
+        let sofa = Product::new("A", "沙发");
+        let bed = Product::new("B", "床垫");
+        for all in [[sofa.clone(), bed.clone()], [bed, sofa]] {
+            assert_eq!(
+                mentioned("床垫呢 跟沙发比哪个快", all.iter()).map(|p| &p.sku[..]),
+                Some("B")
+            );
+            assert_eq!(
+                mentioned("你家沙发 床垫 甲醛都多少", all.iter()).map(|p| &p.sku[..]),
+                Some("A")
+            );
+        }
     }
 }

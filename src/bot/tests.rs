@@ -916,6 +916,107 @@ fn a_message_asking_two_things_gets_both_answered_in_order() {
 }
 
 #[test]
+fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
+    let mut tent = Product::new("TENT", "全自动速开帐篷");
+    tent.attributes = [
+        ("收纳尺寸", "直径约85cm"),
+        ("重量", "约4.2kg"),
+        ("容量", "3-4人"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let e = engine_with(starter::entries(), vec![tent]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("TENT");
+    // Too long to be one product question; the situation asks nothing of its own, and
+    // "重不重" asks as much as "重吗".
+    let r = e.reply(&ctx, "收起来多大 重不重 我要放电动车上");
+    assert_eq!(r.band, Band::Exact, "{r:?}");
+    assert!(
+        r.answer.contains("直径约85cm") && r.answer.contains("约4.2kg"),
+        "{}",
+        r.answer
+    );
+    assert!(!r.answer.contains("答不准"), "{}", r.answer);
+    // A part nothing answers is named, not dropped.
+    let r = e.reply(&ctx, "收起来多大 山顶上风大会不会被吹跑");
+    assert!(r.answer.contains("直径约85cm"), "{}", r.answer);
+    assert!(
+        r.answer
+            .contains("“山顶上风大会不会被吹跑”这个问题小二还答不准"),
+        "{}",
+        r.answer
+    );
+    // Beside a part the record answers, a part the knowledge base is sure of is
+    // answered too.
+    let cheaper = e.reply(&ctx, "能便宜点不").answer;
+    let r = e.reply(&ctx, "能便宜点不 收起来多大 我要放电动车上");
+    assert_eq!(
+        r.answer,
+        format!("{cheaper}\n亲，全自动速开帐篷的收纳尺寸是：直径约85cm")
+    );
+    // Without one, a short part of a long story is no sure question.
+    let r = e.reply(&ctx, "拿到手发现拉链是坏的 怎么处理");
+    assert_ne!(r.explain.route, Route::Product, "{r:?}");
+    // A question in the buyer's own words: the attribute sharing them.
+    let r = e.reply(&ctx, "我家是电动车 收纳后直径多少能放下");
+    assert!(r.answer.contains("直径约85cm"), "{r:?}");
+    assert_eq!(r.explain.route, Route::Search);
+    // A message answered whole stays one answer ("钱扣了 订单还是待付款" above).
+    let r = e.reply(&ctx, "在吗 重不重");
+    assert!(
+        r.answer.contains("约4.2kg") && !r.answer.contains("答不准"),
+        "{}",
+        r.answer
+    );
+}
+
+#[test]
+fn the_same_question_about_several_products_named_is_answered_for_each() {
+    let mut sofa = Product::new("JJ-01", "布艺沙发");
+    sofa.aliases = vec!["沙发".into()];
+    sofa.attributes
+        .insert("环保等级".into(), "E0级板材，海绵无甲醛胶".into());
+    sofa.attributes
+        .insert("发货".into(), "付款后7天内发货，物流3-7天到".into());
+    let mut bed = Product::new("JJ-02", "乳胶床垫");
+    bed.aliases = vec!["床垫".into()];
+    bed.attributes
+        .insert("环保等级".into(), "乳胶无甲醛".into());
+    bed.attributes
+        .insert("发货".into(), "48小时内发货，3-5天到".into());
+    let e = engine_with(starter::entries(), vec![sofa, bed]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("JJ-01");
+    for (text, first, second) in [
+        (
+            "你家沙发 床垫 甲醛都多少啊 刚怀孕",
+            "海绵无甲醛胶",
+            "乳胶无甲醛",
+        ),
+        // In the order named, and the same question of the one after 呢.
+        (
+            "那床垫呢 那个是几天到 跟沙发比哪个快",
+            "48小时内发货",
+            "付款后7天内发货",
+        ),
+        ("沙发什么时候发货 床垫呢", "付款后7天内发货", "48小时内发货"),
+    ] {
+        let r = e.reply(&ctx, text);
+        let (a, b) = (r.answer.find(first), r.answer.find(second));
+        assert!(
+            a.is_some() && b.is_some() && a < b,
+            "{text}: {} {:?}",
+            r.answer,
+            r.explain
+        );
+    }
+}
+
+#[test]
 fn an_answer_naming_the_thing_asked_about_orders_close_candidates() {
     // Neither phrasing names the earphones; the second entry's answer does.
     let mut charger = KbEntry::new("charger", "这个怎么用", "插上电源，指示灯亮起即可使用");
