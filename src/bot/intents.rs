@@ -144,6 +144,18 @@ const COMPLAINT: &[&str] = &[
     "听不懂人话",
     "骗子吧",
     "骗子啊",
+    "客服真不行",
+    "客服太不行",
+    "体验真差",
+    "体验太差",
+    "体验很差",
+    "购物体验差",
+    "说话不算数",
+    "前后矛盾",
+    "到底哪个对",
+    "到底哪个是对的",
+    "到底听谁的",
+    "自相矛盾",
 ];
 /// Anger on their own, as a whole message or a part of one set apart ("你们客服都是机器
 /// 人吗 垃圾").
@@ -301,6 +313,19 @@ const POSITIVE: &[&str] = &[
     "那我等等",
     "我等等",
     "我再等等",
+    "等补货",
+    "等到货",
+    "有问题再找你",
+    "有问题再问",
+    "有事再找你",
+    "有需要再找你",
+    "再联系",
+    "收藏了",
+    "先收藏",
+    "加购了",
+    "拜拜",
+    "再见",
+    "bye",
     "已付款",
     "付款了",
     "付好了",
@@ -410,6 +435,9 @@ const FILLER: &[&str] = &[
     "小姐姐",
     "小哥哥",
     "客服",
+    "老板",
+    "掌柜",
+    "记得",
     "请",
     "亲",
     "呢",
@@ -449,6 +477,23 @@ static ORDERED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
+
+/// What is left of "算了 我先量量门 谢谢" or "好的 我再考虑考虑" once the thanks are
+/// taken out: the buyer goes away to measure, think or ask at home, and asks nothing
+/// ("好吧 我再看看" is the knowledge base's: browsing).
+static LEAVING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^[那我就先再等]*(?:量量|量一下|商量|考虑|想想|想一想|问问)[^\s吗么呢什几不没啥哪怎?]{0,6}$",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Good-byes: with one, a message that asks nothing closes the conversation ("好的 那我
+/// 先拍灯 沙发等老公回来商量 拜拜👋").
+const FAREWELL: &[&str] = &["拜拜", "再见", "bye"];
+
+/// Characters that make a message a question.
+const QUESTION_MARKS: &[char] = &['吗', '么', '?', '？', '怎', '啥', '什', '几', '哪'];
 
 fn transfer_patterns() -> &'static [regex::Regex] {
     static RE: std::sync::OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
@@ -603,8 +648,12 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
         && !rest
             .chars()
             .any(|c| PRAISED_NOT.contains(&c) || c.is_ascii_alphanumeric());
-    let ordered = thanks && ORDERED.is_match(&rest.replace(' ', ""));
+    let compact_rest = rest.replace(' ', "");
+    let ordered = thanks && (ORDERED.is_match(&compact_rest) || LEAVING.is_match(&compact_rest));
     if (thanks || emoji || praised) && (rest.is_empty() || praised_thing || ordered) {
+        return Some(Intent::Positive);
+    }
+    if FAREWELL.iter().any(|w| norm.contains(w)) && !norm.contains(QUESTION_MARKS) {
         return Some(Intent::Positive);
     }
     None
@@ -803,6 +852,15 @@ mod tests {
             "好的谢谢 我去拍了",
             "好 那我先拍猫砂",
             "好 等你们消息",
+            "拜拜",
+            "好吧 那我拍了 记得早点发哦",
+            "行 那我拍1.6的原木色 谢谢老板",
+            "好的 那我先拍灯 沙发等老公回来商量 拜拜👋",
+            "算了 我先量量门 谢谢",
+            "好的 我再考虑考虑",
+            "好 我再等等 有问题再找你",
+            "好吧 我等补货 谢了",
+            "行吧 那我先收藏了",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
@@ -861,6 +919,10 @@ mod tests {
             "我没有要投诉 就是问问什么时候发货",
             "我不会投诉的，想问下怎么退货",
             "今天天气真好",
+            "拜拜之前问下 什么时候发货",
+            "好的 我再看看有没有优惠券",
+            "好吧 我再看看",
+            "谢谢 量一下要怎么量",
         ] {
             assert_eq!(intent(t), None, "{t}");
         }
@@ -870,5 +932,12 @@ mod tests {
     fn complaint_wins_over_transfer_and_thanks() {
         assert_eq!(intent("我要投诉，转人工"), Some(Intent::Complaint));
         assert_eq!(intent("谢谢，差评"), Some(Intent::Complaint));
+        for t in [
+            "你们这客服真不行",
+            "这次购物体验真差",
+            "你又说不自提 到底哪个对😤",
+        ] {
+            assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
+        }
     }
 }

@@ -461,7 +461,10 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             ask,
             product::Ask::Offers { .. } | product::Ask::SizeAdvice { .. }
         );
-        (follows_on(&norm) && (named.is_some() || same_product)).then_some(ask)
+        // "我都说了165 130斤啊" after a size question: the weight is the answer to it.
+        let weight_given =
+            matches!(ask, product::Ask::SizeAdvice { .. }) && product::ask(&norm, p).is_none();
+        ((follows_on(&norm) && (named.is_some() || same_product)) || weight_given).then_some(ask)
     };
     if let Some(p) = product
         && let Some((ask, carried)) = again(p)

@@ -292,10 +292,14 @@ static WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-/// A size and its weight range in advice text ("L:125-140斤", "XL 140~160斤").
+/// A size and its weight range in advice text ("L:125-140斤", "XL 140~160斤", "M:155-163cm
+/// 95-108斤", "26:腰围67cm 92-100斤"): after a colon other figures may come first. A size
+/// letter follows no letter or digit ("67cm 92-100斤" names no size M).
 static ADVICE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)([0-9]*x*[sml]|\d{2,3}码?)\s*[:：]?\s*(\d{2,3})\s*[-~～至]\s*(\d{2,3})\s*斤")
-        .unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(
+        r"(?i)(?:^|[^a-z0-9])([0-9]*x*[sml]|\d{2,3}码?)\s*(?:[:：][^；;\n]*?|\s*)(\d{2,3})\s*[-~～至]\s*(\d{2,3})\s*斤",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// The size of `advice` whose weight range holds `jin`.
@@ -316,7 +320,7 @@ static AGE: LazyLock<Regex> = LazyLock::new(|| {
 /// A size and its age range in advice text ("66:3-6个月", "80 1-1.5岁").
 static ADVICE_AGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)([0-9]*x*[sml]|\d{2,3}码?)\s*[:：]?\s*(\d{1,2}(?:\.\d)?)\s*[-~～至]\s*(\d{1,2}(?:\.\d)?)\s*(个月|月|岁)",
+        r"(?i)(?:^|[^a-z0-9])([0-9]*x*[sml]|\d{2,3}码?)\s*[:：]?\s*(\d{1,2}(?:\.\d)?)\s*[-~～至]\s*(\d{1,2}(?:\.\d)?)\s*(个月|月|岁)",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -1649,11 +1653,16 @@ fn weighted_part(value: &str, jin: u32) -> Option<&str> {
 }
 
 fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
+    // "牛肉干有辣的吗" asks 有辣的吗 of the 牛肉干.
+    let unnamed = without_name(norm, product);
+    // Which size, for the weight given, however long the message ("我165 130斤 想穿宽松点
+    // 拿哪个码").
+    if let Some(advice) = size_advice(unnamed.as_deref().unwrap_or(norm), product) {
+        return Some(advice);
+    }
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
-    // "牛肉干有辣的吗" asks 有辣的吗 of the 牛肉干.
-    let unnamed = without_name(norm, product);
     // The name and nothing asked ("那牛肉干呢", "看看牛肉干"); "鲜花饼还有吗" asks the
     // stock, found first.
     let summary = unnamed
@@ -2186,17 +2195,25 @@ pub fn all_mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
 ) -> Vec<&'a Product> {
-    let mut found: Vec<(usize, &Product)> = products
+    // Each product's first and longest name in the message, as a byte span.
+    let mut found: Vec<((usize, usize), &Product)> = products
         .filter_map(|p| {
             p.names()
                 .map(|n| n.to_lowercase())
                 .filter(|n| n.chars().count() >= 2)
-                .filter_map(|n| norm.find(n.as_str()))
-                .min()
-                .map(|at| (at, p))
+                .filter_map(|n| norm.find(n.as_str()).map(|at| (at, at + n.len())))
+                .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))
+                .map(|span| (span, p))
         })
         .collect();
-    found.sort_by_key(|(at, p)| (*at, p.sku.clone()));
+    // "运动水杯" names the sports bottle, not also the 水杯 inside it.
+    let spans: Vec<(usize, usize)> = found.iter().map(|(s, _)| *s).collect();
+    found.retain(|((at, end), _)| {
+        !spans
+            .iter()
+            .any(|&(a, e)| a <= *at && *end <= e && (a, e) != (*at, *end))
+    });
+    found.sort_by_key(|((at, _), p)| (*at, p.sku.clone()));
     found.into_iter().map(|(_, p)| p).collect()
 }
 
@@ -3192,6 +3209,34 @@ mod tests {
     }
 
     #[test]
+    fn size_advice_reads_rows_with_heights_and_waists_before_the_weights() {
+        let dress = "S:身高150-158cm 体重80-95斤；M:155-163cm 95-108斤；L:160-168cm 108-120斤";
+        assert_eq!(advised_size(dress, 100).as_deref(), Some("M"));
+        assert_eq!(advised_size(dress, 85).as_deref(), Some("S"));
+        let jeans = "25:腰围64cm 体重85-92斤；26:腰围67cm 92-100斤；27:腰围70cm 100-108斤";
+        // 95斤 is size 26; the "m" of "67cm" is no size M.
+        assert_eq!(advised_size(jeans, 95).as_deref(), Some("26"));
+        assert_eq!(
+            advised_size("宽松版，M:90-110斤；L:110-130斤", 120).as_deref(),
+            Some("L")
+        );
+        assert_eq!(advised_size("XL 140~160斤", 150).as_deref(), Some("XL"));
+        // However long the message, a weight and a size question are a size question.
+        let mut hoodie = Product::new("NZ-03", "加绒卫衣");
+        hoodie
+            .attributes
+            .insert("尺码建议".into(), "宽松版，M:90-110斤；L:110-130斤".into());
+        assert_eq!(
+            ask("我165 130斤 想穿宽松点 拿哪个码", &hoodie),
+            Some(Ask::SizeAdvice {
+                attribute: "尺码建议".into(),
+                size: Some("L".into()),
+                by: "体重",
+            })
+        );
+    }
+
+    #[test]
     fn products_are_found_by_name_or_alias() {
         let p = tee();
         let q = Product::new("T2", "T恤");
@@ -3205,6 +3250,16 @@ mod tests {
             Some("T1")
         );
         assert_eq!(mentioned("什么时候发货", all.iter()), None);
+        // A name inside another product's longer name is not named on its own.
+        let mut cup = Product::new("C1", "保温杯");
+        cup.aliases = vec!["水杯".into()];
+        let bottle = Product::new("C2", "运动水杯");
+        let cups = [cup, bottle];
+        let named: Vec<&str> = all_mentioned("运动水杯能装开水吗", cups.iter())
+            .iter()
+            .map(|p| &p.sku[..])
+            .collect();
+        assert_eq!(named, ["C2"]);
         // Two names as long: the one named first, whatever the order of the products.
         let sofa = Product::new("A", "沙发");
         let bed = Product::new("B", "床垫");

@@ -974,6 +974,23 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
 }
 
 #[test]
+fn a_weight_given_after_a_size_question_answers_it() {
+    let mut hoodie = Product::new("NZ-03", "加绒卫衣");
+    hoodie
+        .attributes
+        .insert("尺码建议".into(), "宽松版，M:90-110斤；L:110-130斤".into());
+    let e = engine_with(starter::entries(), vec![hoodie]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("NZ-03");
+    let first = e.reply(&ctx, "穿什么码合适");
+    assert!(first.answer.contains("尺码建议"), "{}", first.answer);
+    ctx.previous_ask = first.asked.as_deref();
+    let r = e.reply(&ctx, "我都说了165 130斤啊");
+    assert!(r.answer.contains("建议选 L"), "{}", r.answer);
+}
+
+#[test]
 fn the_same_question_about_several_products_named_is_answered_for_each() {
     let mut sofa = Product::new("JJ-01", "布艺沙发");
     sofa.aliases = vec!["沙发".into()];

@@ -188,7 +188,7 @@ fn plan(
             p.scene = None;
             if unmatched_streak >= 1 {
                 bot = None;
-                p.transfer = Some("连续两次未能回答".into());
+                p.transfer = Some(MISSED_TWICE.into());
             } else {
                 bot = Some((compose::fallback(false).to_string(), m));
             }
@@ -219,7 +219,7 @@ fn plan(
         }
         _ if reply.offer_transfer && reply.intent.is_none() => {
             bot = None;
-            p.transfer = Some("连续两次未能回答".into());
+            p.transfer = Some(MISSED_TWICE.into());
         }
         _ => {}
     }
@@ -262,6 +262,13 @@ pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     // NaiveDate's own Display writes this form, without format!'s strftime parsing.
     at.with_timezone(&tz).date_naive().to_string()
 }
+
+/// Why a buyer the bot failed twice in a row is handed over.
+const MISSED_TWICE: &str = "连续两次未能回答";
+
+/// Before the off-hours notice to a buyer handed over because the bot did not
+/// understand: the notice alone reads as an answer to the question.
+const MISSED_LEAD: &str = "抱歉，这个问题小二没能理解😥 ";
 
 /// The honest "no human now" reply, with when humans are back.
 fn off_hours_text(settings: &ShopSettings, at: DateTime<Utc>) -> String {
@@ -873,7 +880,14 @@ fn apply(
             let unattended = nobody && reception.off_hours_reply;
             let notice = if unattended {
                 let settings = tx.get_settings()?;
-                (!settings.is_staffed(now)).then(|| off_hours_text(&settings, now))
+                (!settings.is_staffed(now)).then(|| {
+                    let text = off_hours_text(&settings, now);
+                    if p.transfer.as_deref() == Some(MISSED_TWICE) {
+                        format!("{MISSED_LEAD}{text}")
+                    } else {
+                        text
+                    }
+                })
             } else {
                 None
             };

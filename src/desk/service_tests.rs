@@ -615,6 +615,24 @@ async fn no_human_notices_tell_the_truth() {
     assert_eq!(t[0], COMPLAINT_SORRY_TEXT);
     assert!(t[1].contains("非人工服务时间"), "{t:?}");
     assert!(t.iter().all(|x| !x.contains("转接")), "{t:?}");
+    // Off-hours, two questions in a row not understood: the notice says so first.
+    s.desk
+        .on_buyer_message(msg("b3", "嘟嘟嘟嘟"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(msg("b3", "叭叭叭叭"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    let t = texts(&o);
+    assert!(
+        t.last().is_some_and(
+            |x| x.starts_with("抱歉，这个问题小二没能理解😥 ") && x.contains("非人工服务时间")
+        ),
+        "{t:?}"
+    );
     // Served after the complaint, the buyer's "嗯" gets no request for a rating.
     s.desk.on_buyer_message(msg("b2", "包邮吗")).await.unwrap();
     let o = s.desk.on_buyer_message(msg("b2", "嗯")).await.unwrap();
