@@ -83,6 +83,11 @@ const COMPARING: &[&str] = &[
 /// out of it, to answer on its own.
 const NAME_SHARE: f32 = 0.5;
 
+/// Words of a problem with the goods or a request to send them back.
+const AFTER_SALE: &[&str] = &[
+    "退", "换", "坏", "破", "碎", "裂", "划", "少了", "缺", "味", "质量", "瑕疵", "补发",
+];
+
 /// Most parts of a message answered one by one (and two more that ask nothing).
 const MAX_PARTS: usize = 3;
 /// Confidence each part needs to be answered on its own: a part says less than a whole
@@ -104,6 +109,27 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         _ => compose::named_orders(&r.explain.normalized, ctx.orders),
     };
     if !named.is_empty() {
+        // "我订单号TB9002 帮我申请退货吧": a problem with the goods or a return is no
+        // question of where they are; what is asked beside the number is answered.
+        let mut rest = r.explain.normalized.clone();
+        for o in &named {
+            rest = rest.replace(&o.order_id.to_lowercase(), " ");
+        }
+        let rest = rest.replace("订单号", " ").replace("订单", " ");
+        let problem = AFTER_SALE.iter().any(|w| rest.contains(w));
+        if problem {
+            // About the orders named only.
+            let orders: Vec<crate::model::Order> = named.iter().map(|o| (*o).clone()).collect();
+            let only = Ctx {
+                orders: &orders,
+                ..ctx.clone()
+            };
+            let beside = reply_one(s, index, &only, rest.trim());
+            if beside.band == Band::Exact && beside.intent.is_none() {
+                return beside;
+            }
+            return r;
+        }
         r.band = Band::Exact;
         r.confidence = 1.0;
         r.menu.clear();
@@ -320,6 +346,13 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .collect::<String>()
         .trim()
         .to_string();
+    // "沙法套能拆洗吗": a product's name typed by sound is the name, unless the knowledge
+    // base writes those characters side by side itself.
+    let norm = if s.products.is_empty() {
+        norm
+    } else {
+        s.product_typos.correct(&norm, &s.chars.pairs).0
+    };
     let mut r = blank(&norm);
 
     // "不用转人工 我就问下包邮吗": the question, without the words about humans.
@@ -661,7 +694,14 @@ fn menu_pick(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
         return None;
     }
     let compact = norm.replace(' ', "");
-    let n = pick_number(&compact);
+    // "是的" to "您是想问“X”吗？": the one option of a guessing menu (after an answer,
+    // its one related question was not asked about).
+    let n = pick_number(&compact).or_else(|| {
+        (ctx.menu.len() == 1
+            && ctx.previous.is_none()
+            && YES.contains(&compact.trim_end_matches(['啊', '呀', '呢', '哦'])))
+        .then_some(1)
+    });
     ctx.menu
         .iter()
         .enumerate()
@@ -670,6 +710,22 @@ fn menu_pick(s: &State, ctx: &Ctx, norm: &str) -> Option<Arc<Prepared>> {
         .map(|(_, p)| p.clone())
         .filter(|p| p.entry.active_at(ctx.now))
 }
+
+/// A yes to a menu of one question ("您是想问“X”吗？").
+const YES: &[&str] = &[
+    "是",
+    "是的",
+    "对",
+    "对的",
+    "对对",
+    "嗯",
+    "嗯嗯",
+    "没错",
+    "就是",
+    "就是这个",
+    "是这个",
+    "yes",
+];
 
 /// `2`, `2号`, `第2个`, `二`, `第二个`, `选2`, `我选第二个` → 2.
 fn pick_number(compact: &str) -> Option<usize> {

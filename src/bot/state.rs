@@ -165,6 +165,9 @@ impl Prepared {
 pub struct State {
     pub analyzer: Analyzer,
     pub corrector: Arc<Corrector>,
+    /// Homophone typos of the products' names, aliases and attribute names ("沙法" for
+    /// 沙发), corrected before a message is matched with the products.
+    pub product_typos: Arc<Corrector>,
     pub entries: HashMap<String, Arc<Prepared>>,
     /// Entries by their index key (see `index::key`).
     pub by_key: HashMap<u64, Arc<Prepared>>,
@@ -256,8 +259,20 @@ impl State {
             count(&mut vocab, p, 1);
             chars.count(p, 1);
         }
+        let product_words: HashMap<String, u32> = data
+            .products
+            .iter()
+            .flat_map(|p| {
+                p.names()
+                    .chain(p.attributes.keys())
+                    .map(|w| super::normalize::normalize(w))
+                    .collect::<Vec<_>>()
+            })
+            .map(|w| (w, 1))
+            .collect();
         let mut state = State {
             corrector: Arc::new(Corrector::new(&vocab)),
+            product_typos: Arc::new(Corrector::new(&product_words)),
             analyzer,
             by_key: HashMap::new(),
             rules: Vec::new(),

@@ -340,6 +340,16 @@ fn a_guided_menu_is_answered_by_number_or_text() {
     let by_text = e.reply(&ctx, "换货运费谁出");
     assert_eq!(by_text.entry.as_deref(), Some("swap-fee"));
     assert_eq!(by_text.explain.route, Route::Menu);
+    // A yes to a menu of one question picks it; a yes after an answer with one related
+    // question does not.
+    let one = vec!["ret-how".to_string()];
+    ctx.menu = &one;
+    for yes in ["是的", "对", "嗯"] {
+        let pick = e.reply(&ctx, yes);
+        assert_eq!(pick.entry.as_deref(), Some("ret-how"), "{yes}");
+    }
+    ctx.previous = Some("ret-fee");
+    assert_ne!(e.reply(&ctx, "是的").entry.as_deref(), Some("ret-how"));
     // Without the menu, "2" means nothing.
     assert_eq!(
         e.reply(&Ctx::new(&settings, Utc::now()), "2").band,
@@ -988,6 +998,27 @@ fn a_weight_given_after_a_size_question_answers_it() {
     ctx.previous_ask = first.asked.as_deref();
     let r = e.reply(&ctx, "我都说了165 130斤啊");
     assert!(r.answer.contains("建议选 L"), "{}", r.answer);
+}
+
+#[test]
+fn a_products_name_typed_by_sound_names_it() {
+    let mut sofa = Product::new("JJ-01", "布艺沙发");
+    sofa.aliases = vec!["沙发".into()];
+    sofa.attributes
+        .insert("面料".into(), "科技布，外套可拆洗".into());
+    let mut bed = Product::new("JJ-02", "乳胶床垫");
+    bed.aliases = vec!["床垫".into()];
+    bed.attributes
+        .insert("面料".into(), "针织面料，外套带拉链可拆洗".into());
+    let e = engine_with(starter::entries(), vec![sofa, bed]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("JJ-02");
+    let r = e.reply(&ctx, "沙法套能拆洗吗");
+    assert_eq!(r.product.as_deref(), Some("JJ-01"), "{r:?}");
+    assert!(r.answer.contains("科技布"), "{}", r.answer);
+    // A word the knowledge base writes stays itself ("包邮" is no product).
+    assert!(e.reply(&ctx, "包邮吗").explain.normalized.contains("包邮"));
 }
 
 #[test]

@@ -1384,6 +1384,11 @@ async fn order_updates_keep_what_they_leave_out_and_stay_their_buyers() {
         named.contains("TB101") && !named.contains("TB102"),
         "{named}"
     );
+    // A request beside the number is answered, not where the order is.
+    for text in ["我订单号TB101 帮我申请退货吧", "TB101 到了有划痕"] {
+        let asked = ask(text).await;
+        assert!(!asked.contains("物流最新进度"), "{text}: {asked}");
+    }
     let by_item = ask("我的保温杯什么时候发货").await;
     assert!(
         by_item.contains("TB102") && !by_item.contains("TB101"),
