@@ -1789,7 +1789,7 @@ pub fn without_name(norm: &str, product: &Product) -> Option<String> {
         .map(|n| super::normalize::normalize(n))
         .filter(|n| n.chars().count() >= 2 && norm.contains(n.as_str()))
         .max_by_key(|n| n.chars().count())
-        .map(|n| norm.replacen(&n, "", 1).trim().to_string())
+        .map(|n| norm.replace(&n, "").trim().to_string())
 }
 
 /// Characters too common in attribute names and values to tie a question to one
@@ -1979,6 +1979,8 @@ const SUMMARY_WORDS: &[&str] = &[
     "在卖",
     "有卖",
     "卖",
+    // "你们家有卫衣没".
+    "有没",
 ];
 
 /// Longest attribute value a summary shows (size tables are left to their question).
@@ -2677,6 +2679,8 @@ mod tests {
             assert_eq!(ask(q, &p), Some(Ask::Summary), "{q}");
         }
         assert_eq!(ask("饮水机还有吗", &p), Some(Ask::Stock));
+        // The name twice is still only the name.
+        assert_eq!(ask("饮水机呢 你们家有饮水机没", &p), Some(Ask::Summary));
         assert_eq!(ask("饮水机多少钱", &p), Some(Ask::Price));
         // Long values are left to their own question.
         assert_eq!(

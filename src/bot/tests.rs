@@ -932,6 +932,7 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
         ("收纳尺寸", "直径约85cm"),
         ("重量", "约4.2kg"),
         ("容量", "3-4人"),
+        ("少件", "少件少地钉联系客服免费补发"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -974,6 +975,9 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
     let r = e.reply(&ctx, "我家是电动车 收纳后直径多少能放下");
     assert!(r.answer.contains("直径约85cm"), "{r:?}");
     assert_eq!(r.explain.route, Route::Search);
+    // A problem told, with no question word: what the record says of it.
+    let r = e.reply(&ctx, "帐篷到了 杆子有一根裂了 还少了两个地钉");
+    assert!(r.answer.contains("免费补发"), "{r:?}");
     // A message answered whole stays one answer ("钱扣了 订单还是待付款" above).
     let r = e.reply(&ctx, "在吗 重不重");
     assert!(
