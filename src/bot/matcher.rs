@@ -83,6 +83,10 @@ const COMPARING: &[&str] = &[
 /// out of it, to answer on its own.
 const NAME_SHARE: f32 = 0.5;
 
+/// The knowledge base's 板块 for questions about the goods themselves, which a product's
+/// record answers better.
+const GOODS: &str = "商品";
+
 /// Words of a problem with the goods: a message telling one asks what to do about it
 /// ("衣柜到了 门板上有一道划痕 还少了一包螺丝").
 const PROBLEMS: &[&str] = &[
@@ -187,7 +191,23 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // An answer found by the words the whole message shares with the record gives way
     // to answers to its parts ("能调色温吗 有没有频闪 孩子写作业用": two attributes).
     let searched = r.explain.route == Route::Search;
-    let whole_sure = r.band == Band::Exact && !searched;
+    // A general entry about the goods (板块 商品) answering the whole message gives way to
+    // the product's record answering a part ("衣长多少 能盖住屁股不": 衣长约68cm, not "see
+    // the size chart"); one about shipping or after-sale stays ("我3天前拍的手环怎么还没
+    // 发货？？" is no question of when it ships).
+    let general = r.band == Band::Exact
+        && r.explain.route == Route::Match
+        && r.entry
+            .as_ref()
+            .and_then(|id| s.entries.get(id))
+            .is_some_and(|p| p.entry.category == GOODS)
+        && parts.iter().filter(|p| asks_loosely(p)).any(|p| {
+            matches!(
+                reply_one(s, index, ctx, p).explain.route,
+                Route::Product | Route::Search
+            )
+        });
+    let whole_sure = r.band == Band::Exact && !searched && !general;
     // "沙发发什么物流 床垫呢": the same question of both, which the whole message
     // answered.
     if whole_sure && (!parts.iter().all(|p| asks(p)) || parts.last().is_some_and(|p| follows_on(p)))

@@ -600,8 +600,10 @@ pub fn beats_kb(ask: &Ask, norm: &str, product: &Product) -> bool {
         !["颜色", "尺码"].contains(&key)
             && (norm.contains(key)
                 || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
-                    attribute_like(product, names).is_some_and(|k| k == key)
-                        && words.iter().any(|w| norm.contains(w))
+                    words.iter().any(|w| {
+                        norm.contains(w)
+                            && group_attribute(product, names, w).is_some_and(|k| k == key)
+                    })
                 }))
     };
     is_specific(ask)
@@ -805,6 +807,22 @@ fn attribute_like<'a>(product: &'a Product, names: &[&str]) -> Option<&'a String
                 .keys()
                 .find(|k| n.chars().count() >= 2 && k.contains(n))
         })
+    })
+}
+
+/// The attribute a group's word asks for: one with a name of the group, or else one whose
+/// value holds the word itself ("衣长多少" with 版型=oversize落肩，衣长约68cm).
+fn group_attribute<'a>(product: &'a Product, names: &[&str], word: &str) -> Option<&'a String> {
+    attribute_like(product, names).or_else(|| {
+        (word.chars().count() >= 2)
+            .then(|| {
+                product
+                    .attributes
+                    .iter()
+                    .find(|(_, v)| v.contains(word))
+                    .map(|(k, _)| k)
+            })
+            .flatten()
     })
 }
 
@@ -1743,7 +1761,7 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     let mut found: Vec<(&String, &str)> = Vec::new();
     for (names, words) in ATTRIBUTE_WORDS {
         if let Some(word) = words.iter().find(|w| timeless.contains(**w))
-            && let Some(key) = attribute_like(product, names)
+            && let Some(key) = group_attribute(product, names, word)
             && found
                 .iter()
                 .all(|(k, w)| *k != key && !w.contains(word) && !word.contains(w))

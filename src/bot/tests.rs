@@ -968,6 +968,28 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
         r.answer,
         format!("{cheaper}\n亲，全自动速开帐篷的收纳尺寸是：直径约85cm")
     );
+    // A general entry answering the whole gives way to the record answering a part,
+    // here by a word its value holds.
+    let mut hoodie = Product::new("NZ-03", "宽松加绒连帽卫衣");
+    hoodie
+        .attributes
+        .insert("版型".into(), "oversize落肩，衣长约68cm（M码）".into());
+    let e2 = engine_with(starter::entries(), vec![hoodie]);
+    let mut on_hoodie = Ctx::new(&settings, Utc::now());
+    on_hoodie.product = Some("NZ-03");
+    let r = e2.reply(&on_hoodie, "衣长多少 能盖住屁股不");
+    assert!(r.answer.contains("衣长约68cm"), "{r:?}");
+    // Not one about shipping: a late parcel is no question of when it ships.
+    let text = "我3天前拍的卫衣怎么还没发货？？说好48小时发的";
+    let before = e2.reply(&on_hoodie, text).entry;
+    let mut shipping = Product::new("NZ-03", "宽松加绒连帽卫衣");
+    shipping
+        .attributes
+        .insert("发货".into(), "付款后48小时内发货".into());
+    let e3 = engine_with(starter::entries(), vec![shipping]);
+    let r = e3.reply(&on_hoodie, text);
+    assert_eq!(r.entry, before, "{r:?}");
+    assert_ne!(r.explain.route, Route::Product, "{r:?}");
     // Without one, a short part of a long story is no sure question.
     let r = e.reply(&ctx, "拿到手发现拉链是坏的 怎么处理");
     assert_ne!(r.explain.route, Route::Product, "{r:?}");
