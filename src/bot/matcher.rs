@@ -502,6 +502,18 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
     // about each product named, answered for each (their prices add up further down).
     let several = product::all_mentioned(&norm, s.products.values());
+    // "沙发加吸顶灯一共多少钱": each price and the sum, before the price of one of them.
+    if several.len() >= 2
+        && product::asks_price(&norm)
+        && let Some(answer) = product::total(&several)
+    {
+        r.explain.route = Route::Product;
+        r.band = Band::Exact;
+        r.confidence = 1.0;
+        r.product = None;
+        r.answer = answer;
+        return r;
+    }
     if several.len() >= 2 && !product::asks_price(&norm) {
         // Nothing asked but the names is a listing (below).
         let each: Vec<String> = several
@@ -561,7 +573,6 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // what they cost together.
     if !kb_sure {
         let answer = match several.len() {
-            2.. if product::asks_price(&norm) => product::total(&several),
             2.. if product::only_names(&norm, &several) => Some(product::listing(&several)),
             _ => None,
         };

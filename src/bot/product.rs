@@ -1249,6 +1249,26 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
+        &[
+            "控制方式",
+            "调光方式",
+            "智能控制",
+            "连接方式",
+            "智能",
+            "遥控",
+        ],
+        &[
+            "手机控制",
+            "app",
+            "小爱",
+            "天猫精灵",
+            "语音控制",
+            "遥控",
+            "米家",
+            "智能家居",
+        ],
+    ),
+    (
         &["电源", "供电", "电压", "充电方式", "供电方式"],
         &["插电", "usb", "供电", "电压", "电源", "用电池", "充电的"],
     ),
@@ -1705,6 +1725,16 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     }
     if let Some(contains) = contains_asked(norm, product) {
         return Some(contains);
+    }
+    // "为啥页面写599 你说459": the list price and the price paid, both named.
+    if let (Some(list), Some(pay)) = (product.price, product.final_price)
+        && list != pay
+        && [list, pay].iter().all(|p| {
+            let yuan = (p.0 / 100).to_string();
+            p.0 % 100 == 0 && norm.contains(&yuan)
+        })
+    {
+        return Some(Ask::Price);
     }
     // "师傅上门装多少钱", "5楼加多少钱": a fee the shop wrote down, not the price.
     if has(PRICE_WORDS)
@@ -3171,6 +3201,10 @@ mod tests {
         lamp.attributes
             .insert("护眼".into(), "无频闪，显色指数Ra≥90".into());
         assert_eq!(search("能调色吗 频闪不", &lamp), ["调光方式", "护眼"]);
+        assert_eq!(
+            ask("小爱同学能连不", &lamp),
+            Some(Ask::Attribute("调光方式".into()))
+        );
         // A colour named is what to buy, not what is asked; one loose character is
         // no evidence; the product's own name says nothing.
         for q in [
@@ -3192,6 +3226,8 @@ mod tests {
             Some(Ask::Attribute("配送说明".into()))
         );
         assert_eq!(ask("多少钱", &p), Some(Ask::Price));
+        // Both prices named: which is which.
+        assert_eq!(ask("为啥页面写2599 你说2199", &p), Some(Ask::Price));
         assert_eq!(
             ask("软还是硬的 我腰不好", &p),
             Some(Ask::Attribute("硬度".into()))

@@ -1061,6 +1061,8 @@ fn the_same_question_about_several_products_named_is_answered_for_each() {
         .insert("环保等级".into(), "乳胶无甲醛".into());
     bed.attributes
         .insert("发货".into(), "48小时内发货，3-5天到".into());
+    sofa.final_price = Some(Price(219900));
+    bed.final_price = Some(Price(159900));
     let e = engine_with(starter::entries(), vec![sofa, bed]);
     let settings = ShopSettings::default();
     let mut ctx = Ctx::new(&settings, Utc::now());
@@ -1078,6 +1080,8 @@ fn the_same_question_about_several_products_named_is_answered_for_each() {
             "付款后7天内发货",
         ),
         ("沙发什么时候发货 床垫呢", "付款后7天内发货", "48小时内发货"),
+        // With a price asked: each price and the sum, not the price of one.
+        ("床垫加沙发一共多少钱", "乳胶床垫 ¥1599", "布艺沙发 ¥2199"),
     ] {
         let r = e.reply(&ctx, text);
         let (a, b) = (r.answer.find(first), r.answer.find(second));
