@@ -1125,6 +1125,10 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     ),
     (&["粉尘", "灰尘"], &["粉尘", "灰尘", "灰大", "起灰"]),
     (
+        &["表面工艺", "涂装", "油漆", "表面处理"],
+        &["什么漆", "油漆", "刷漆", "刷的", "涂装", "涂层"],
+    ),
+    (
         &["是否透", "透不透", "透明度", "透光"],
         &["透不透", "透吗", "会透", "透不", "走光", "透肉", "透光"],
     ),
@@ -1154,6 +1158,8 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "搭起来",
             "上门装",
             "安装费",
+            "师傅",
+            "来装",
             "搭建",
             "好搭",
             "难搭",
@@ -3226,6 +3232,10 @@ mod tests {
             Some(Ask::Attribute("配送说明".into()))
         );
         assert_eq!(ask("多少钱", &p), Some(Ask::Price));
+        assert_eq!(
+            ask("要师傅来装吗 还是我自己弄", &p),
+            Some(Ask::Attribute("安装方式".into()))
+        );
         // Both prices named: which is which.
         assert_eq!(ask("为啥页面写2599 你说2199", &p), Some(Ask::Price));
         assert_eq!(
