@@ -196,6 +196,7 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // the size chart"); one about shipping or after-sale stays ("我3天前拍的手环怎么还没
     // 发货？？" is no question of when it ships).
     let general = r.band == Band::Exact
+        && !s.products.is_empty()
         && r.explain.route == Route::Match
         && r.entry
             .as_ref()

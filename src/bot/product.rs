@@ -600,8 +600,10 @@ pub fn beats_kb(ask: &Ask, norm: &str, product: &Product) -> bool {
         !["颜色", "尺码"].contains(&key)
             && (norm.contains(key)
                 || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
+                    // A loose word ("一个人能弄不") is no sure question of its own.
                     words.iter().any(|w| {
-                        norm.contains(w)
+                        !WEAK.contains(w)
+                            && norm.contains(w)
                             && group_attribute(product, names, w).is_some_and(|k| k == key)
                     })
                 }))
@@ -3253,6 +3255,13 @@ mod tests {
         // The words asking for an attribute make the record beat a general entry.
         let a = Ask::Attribute("面料".into());
         assert!(beats_kb(&a, "什么面料的", &p));
+        let mut tent = Product::new("SP-03", "帐篷");
+        tent.attributes.insert("适用人数".into(), "3-4人".into());
+        assert!(!beats_kb(
+            &Ask::Attribute("适用人数".into()),
+            "一个人能弄不",
+            &tent
+        ));
         assert!(!beats_kb(&a, "防不防水", &p));
         // When a sold-out product is back, as the shop wrote it; and what else there is.
         let mut desk = Product::new("JJ-04", "电脑桌");
