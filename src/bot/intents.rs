@@ -653,7 +653,11 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if (thanks || emoji || praised) && (rest.is_empty() || praised_thing || ordered) {
         return Some(Intent::Positive);
     }
-    if FAREWELL.iter().any(|w| norm.contains(w)) && !norm.contains(QUESTION_MARKS) {
+    // Unless it also says something is wrong ("东西坏了 再见" is the knowledge base's).
+    if FAREWELL.iter().any(|w| norm.contains(w))
+        && !norm.contains(QUESTION_MARKS)
+        && !norm.contains(PRAISED_NOT)
+    {
         return Some(Intent::Positive);
     }
     None
@@ -920,6 +924,8 @@ mod tests {
             "我不会投诉的，想问下怎么退货",
             "今天天气真好",
             "拜拜之前问下 什么时候发货",
+            "东西坏了 再见",
+            "少发了一件 拜拜",
             "好的 我再看看有没有优惠券",
             "好吧 我再看看",
             "谢谢 量一下要怎么量",
