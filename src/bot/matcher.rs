@@ -195,19 +195,26 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // the product's record answering a part ("衣长多少 能盖住屁股不": 衣长约68cm, not "see
     // the size chart"); one about shipping or after-sale stays ("我3天前拍的手环怎么还没
     // 发货？？" is no question of when it ships).
-    let general = r.band == Band::Exact
+    // The parts' replies found on the way are kept for the answers below.
+    let mut replies: Vec<Option<Reply>> = parts.iter().map(|_| None).collect();
+    let mut general = false;
+    if r.band == Band::Exact
         && !s.products.is_empty()
         && r.explain.route == Route::Match
         && r.entry
             .as_ref()
             .and_then(|id| s.entries.get(id))
             .is_some_and(|p| p.entry.category == GOODS)
-        && parts.iter().filter(|p| asks_loosely(p)).any(|p| {
-            matches!(
-                reply_one(s, index, ctx, p).explain.route,
-                Route::Product | Route::Search
-            )
-        });
+    {
+        for (i, part) in parts.iter().enumerate().filter(|(_, p)| asks_loosely(p)) {
+            let one = reply_one(s, index, ctx, part);
+            general = matches!(one.explain.route, Route::Product | Route::Search);
+            replies[i] = Some(one);
+            if general {
+                break;
+            }
+        }
+    }
     let whole_sure = r.band == Band::Exact && !searched && !general;
     // "沙发发什么物流 床垫呢": the same question of both, which the whole message
     // answered.
@@ -220,8 +227,10 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     let mut missed: Vec<&str> = Vec::new();
     // Whether every answered part asks something of its own ("怎么回事" does not).
     let mut topical = true;
-    for part in parts.into_iter().filter(asking) {
-        let one = reply_one(s, index, ctx, part);
+    for (i, part) in parts.into_iter().enumerate().filter(|(_, p)| asking(p)) {
+        let one = replies[i]
+            .take()
+            .unwrap_or_else(|| reply_one(s, index, ctx, part));
         if one.band != Band::Exact
             || one.confidence < PART_SURE
             || one.intent.is_some()
@@ -508,12 +517,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && product::asks_price(&norm)
         && let Some(answer) = product::total(&several)
     {
-        r.explain.route = Route::Product;
-        r.band = Band::Exact;
-        r.confidence = 1.0;
         r.product = None;
-        r.answer = answer;
-        return r;
+        return settled(r, answer);
     }
     if several.len() >= 2 && !product::asks_price(&norm) {
         // Nothing asked but the names is a listing (below).
@@ -531,12 +536,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             })
             .collect();
         if each.len() >= 2 {
-            r.explain.route = Route::Product;
-            r.band = Band::Exact;
-            r.confidence = 1.0;
             r.product = None;
-            r.answer = each.join("\n");
-            return r;
+            return settled(r, each.join("\n"));
         }
     }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
@@ -572,18 +573,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named, nothing
     // else asked, and no sure entry: what the shop has of them; "买手环加鞋一共多少":
     // what they cost together.
-    if !kb_sure {
-        let answer = match several.len() {
-            2.. if product::only_names(&norm, &several) => Some(product::listing(&several)),
-            _ => None,
-        };
-        if let Some(answer) = answer {
-            r.explain.route = Route::Product;
-            r.band = Band::Exact;
-            r.confidence = 1.0;
-            r.answer = answer;
-            return r;
-        }
+    if !kb_sure && several.len() >= 2 && product::only_names(&norm, &several) {
+        return settled(r, product::listing(&several));
     }
     // "我胯有点大 会不会紧啊", "长钱包放得下不": a question in the buyer's own words,
     // about what one or two of the product's attributes say.
@@ -660,12 +651,17 @@ fn from_record(s: &State, mut r: Reply, p: &crate::model::Product, ask: &product
         .iter()
         .filter_map(|sku| s.products.get(sku))
         .collect();
+    r.product = Some(p.sku.clone());
+    r.asked = product::carried(ask);
+    settled(r, product::answer(ask, p, &related))
+}
+
+/// `r` answering with `answer`, found in the products' records.
+fn settled(mut r: Reply, answer: String) -> Reply {
     r.explain.route = Route::Product;
     r.band = Band::Exact;
     r.confidence = 1.0;
-    r.product = Some(p.sku.clone());
-    r.answer = product::answer(ask, p, &related);
-    r.asked = product::carried(ask);
+    r.answer = answer;
     r
 }
 

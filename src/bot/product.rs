@@ -1963,6 +1963,11 @@ pub fn search(norm: &str, product: &Product) -> Vec<String> {
     let mut distinct: Vec<char> = chars.iter().copied().filter(|c| *c != ' ').collect();
     distinct.sort_unstable();
     distinct.dedup();
+    // How many attributes hold each character of the question.
+    let held: std::collections::HashMap<char, usize> = distinct
+        .iter()
+        .map(|&c| (c, texts.iter().filter(|(_, t)| has(t, c)).count()))
+        .collect();
     // (score, whether two characters stand side by side in it, name)
     let mut scored: Vec<(f32, bool, &String)> = texts
         .iter()
@@ -1970,9 +1975,9 @@ pub fn search(norm: &str, product: &Product) -> Vec<String> {
             let single: f32 = distinct
                 .iter()
                 .filter(|c| has(text, **c))
-                .map(|c| match texts.iter().filter(|(_, t)| has(t, *c)).count() {
-                    1 => 1.0,
-                    2 => 0.5,
+                .map(|c| match held.get(c) {
+                    Some(1) => 1.0,
+                    Some(2) => 0.5,
                     _ => 0.0,
                 })
                 .sum();

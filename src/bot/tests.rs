@@ -22,6 +22,17 @@ fn starter() -> Engine {
     engine_with(starter::entries(), Vec::new())
 }
 
+/// A product with its aliases and attributes, as a shop fills them in.
+fn stocked(sku: &str, name: &str, aliases: &[&str], attributes: &[(&str, &str)]) -> Product {
+    let mut p = Product::new(sku, name);
+    p.aliases = aliases.iter().map(|a| a.to_string()).collect();
+    p.attributes = attributes
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    p
+}
+
 fn ask(engine: &Engine, text: &str) -> Reply {
     let settings = ShopSettings::default();
     engine.reply(&Ctx::new(&settings, Utc::now()), text)
@@ -927,16 +938,17 @@ fn a_message_asking_two_things_gets_both_answered_in_order() {
 
 #[test]
 fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
-    let mut tent = Product::new("TENT", "全自动速开帐篷");
-    tent.attributes = [
-        ("收纳尺寸", "直径约85cm"),
-        ("重量", "约4.2kg"),
-        ("容量", "3-4人"),
-        ("少件", "少件少地钉联系客服免费补发"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let tent = stocked(
+        "TENT",
+        "全自动速开帐篷",
+        &[],
+        &[
+            ("收纳尺寸", "直径约85cm"),
+            ("重量", "约4.2kg"),
+            ("容量", "3-4人"),
+            ("少件", "少件少地钉联系客服免费补发"),
+        ],
+    );
     let e = engine_with(starter::entries(), vec![tent]);
     let settings = ShopSettings::default();
     let mut ctx = Ctx::new(&settings, Utc::now());
@@ -970,10 +982,12 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
     );
     // A general entry answering the whole gives way to the record answering a part,
     // here by a word its value holds.
-    let mut hoodie = Product::new("NZ-03", "宽松加绒连帽卫衣");
-    hoodie
-        .attributes
-        .insert("版型".into(), "oversize落肩，衣长约68cm（M码）".into());
+    let hoodie = stocked(
+        "NZ-03",
+        "宽松加绒连帽卫衣",
+        &[],
+        &[("版型", "oversize落肩，衣长约68cm（M码）")],
+    );
     let e2 = engine_with(starter::entries(), vec![hoodie]);
     let mut on_hoodie = Ctx::new(&settings, Utc::now());
     on_hoodie.product = Some("NZ-03");
@@ -982,10 +996,12 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
     // Not one about shipping: a late parcel is no question of when it ships.
     let text = "我3天前拍的卫衣怎么还没发货？？说好48小时发的";
     let before = e2.reply(&on_hoodie, text).entry;
-    let mut shipping = Product::new("NZ-03", "宽松加绒连帽卫衣");
-    shipping
-        .attributes
-        .insert("发货".into(), "付款后48小时内发货".into());
+    let shipping = stocked(
+        "NZ-03",
+        "宽松加绒连帽卫衣",
+        &[],
+        &[("发货", "付款后48小时内发货")],
+    );
     let e3 = engine_with(starter::entries(), vec![shipping]);
     let r = e3.reply(&on_hoodie, text);
     assert_eq!(r.entry, before, "{r:?}");
@@ -1011,10 +1027,12 @@ fn a_message_not_answered_whole_gets_its_parts_answered_and_the_rest_named() {
 
 #[test]
 fn a_weight_given_after_a_size_question_answers_it() {
-    let mut hoodie = Product::new("NZ-03", "加绒卫衣");
-    hoodie
-        .attributes
-        .insert("尺码建议".into(), "宽松版，M:90-110斤；L:110-130斤".into());
+    let hoodie = stocked(
+        "NZ-03",
+        "加绒卫衣",
+        &[],
+        &[("尺码建议", "宽松版，M:90-110斤；L:110-130斤")],
+    );
     let e = engine_with(starter::entries(), vec![hoodie]);
     let settings = ShopSettings::default();
     let mut ctx = Ctx::new(&settings, Utc::now());
@@ -1028,14 +1046,18 @@ fn a_weight_given_after_a_size_question_answers_it() {
 
 #[test]
 fn a_products_name_typed_by_sound_names_it() {
-    let mut sofa = Product::new("JJ-01", "布艺沙发");
-    sofa.aliases = vec!["沙发".into()];
-    sofa.attributes
-        .insert("面料".into(), "科技布，外套可拆洗".into());
-    let mut bed = Product::new("JJ-02", "乳胶床垫");
-    bed.aliases = vec!["床垫".into()];
-    bed.attributes
-        .insert("面料".into(), "针织面料，外套带拉链可拆洗".into());
+    let sofa = stocked(
+        "JJ-01",
+        "布艺沙发",
+        &["沙发"],
+        &[("面料", "科技布，外套可拆洗")],
+    );
+    let bed = stocked(
+        "JJ-02",
+        "乳胶床垫",
+        &["床垫"],
+        &[("面料", "针织面料，外套带拉链可拆洗")],
+    );
     let e = engine_with(starter::entries(), vec![sofa, bed]);
     let settings = ShopSettings::default();
     let mut ctx = Ctx::new(&settings, Utc::now());
@@ -1049,18 +1071,24 @@ fn a_products_name_typed_by_sound_names_it() {
 
 #[test]
 fn the_same_question_about_several_products_named_is_answered_for_each() {
-    let mut sofa = Product::new("JJ-01", "布艺沙发");
-    sofa.aliases = vec!["沙发".into()];
-    sofa.attributes
-        .insert("环保等级".into(), "E0级板材，海绵无甲醛胶".into());
-    sofa.attributes
-        .insert("发货".into(), "付款后7天内发货，物流3-7天到".into());
-    let mut bed = Product::new("JJ-02", "乳胶床垫");
-    bed.aliases = vec!["床垫".into()];
-    bed.attributes
-        .insert("环保等级".into(), "乳胶无甲醛".into());
-    bed.attributes
-        .insert("发货".into(), "48小时内发货，3-5天到".into());
+    let mut sofa = stocked(
+        "JJ-01",
+        "布艺沙发",
+        &["沙发"],
+        &[
+            ("环保等级", "E0级板材，海绵无甲醛胶"),
+            ("发货", "付款后7天内发货，物流3-7天到"),
+        ],
+    );
+    let mut bed = stocked(
+        "JJ-02",
+        "乳胶床垫",
+        &["床垫"],
+        &[
+            ("环保等级", "乳胶无甲醛"),
+            ("发货", "48小时内发货，3-5天到"),
+        ],
+    );
     sofa.final_price = Some(Price(219900));
     bed.final_price = Some(Price(159900));
     let e = engine_with(starter::entries(), vec![sofa, bed]);
