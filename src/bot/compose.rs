@@ -298,10 +298,13 @@ pub fn menu(questions: &[&str], after_miss: bool) -> String {
         text
     };
     if after_miss {
-        text.push_str("\n都不是的话，回复“转人工”联系人工客服。");
+        text.push_str(MENU_HUMAN);
     }
     text
 }
+
+/// The end of a guessing menu after a miss, offering a human.
+const MENU_HUMAN: &str = "\n都不是的话，回复“转人工”联系人工客服。";
 
 /// What the bot says when it cannot answer; the second miss in a row offers a human.
 pub fn fallback(offer_transfer: bool) -> &'static str {
@@ -309,6 +312,25 @@ pub fn fallback(offer_transfer: bool) -> &'static str {
         "抱歉，小二没能理解您的问题😥 已为您转接人工客服，请稍候；您也可以换个说法再问我。"
     } else {
         "抱歉，这个问题小二还不太明白，您可以换个说法再问一次，或回复“转人工”联系人工客服。"
+    }
+}
+
+/// Whether `text` is the first miss's reply or a menu after a miss, which offer a human.
+pub fn offers_human(text: &str) -> bool {
+    text == fallback(false) || text.ends_with(MENU_HUMAN)
+}
+
+/// `text` (see [`offers_human`]) for a shop where no human can be reached now:
+/// "回复“转人工”" would lead nowhere, so it says when humans are back (`back`, "明天
+/// 09:00"), or, with the bot serving alone, only asks the buyer to rephrase.
+pub fn without_humans(text: &str, back: Option<&str>) -> String {
+    let later = match back {
+        Some(back) => format!("人工客服 {back} 上班，届时回复“转人工”即可联系"),
+        None => "说得具体些小二更容易找到答案哦".to_string(),
+    };
+    match text.strip_suffix(MENU_HUMAN) {
+        Some(menu) => format!("{menu}\n都不是的话，可以换个说法再问；{later}。"),
+        None => format!("抱歉，这个问题小二还不太明白，您可以换个说法再问一次；{later}。"),
     }
 }
 
@@ -540,5 +562,16 @@ mod tests {
             "亲，您是想问“a”吗？是的话回复 1 即可～"
         );
         assert!(menu(&["a"], true).ends_with("都不是的话，回复“转人工”联系人工客服。"));
+        // With nobody to take the buyer, the menu tells when humans are back instead.
+        assert!(offers_human(&menu(&["a", "b"], true)) && offers_human(fallback(false)));
+        assert!(!offers_human(&menu(&["a"], false)) && !offers_human("包邮哦"));
+        let m = without_humans(&menu(&["a", "b"], true), Some("明天 09:00"));
+        assert!(m.starts_with(&menu(&["a", "b"], false)), "{m}");
+        assert!(
+            m.ends_with(
+                "都不是的话，可以换个说法再问；人工客服 明天 09:00 上班，届时回复“转人工”即可联系。"
+            ),
+            "{m}"
+        );
     }
 }

@@ -893,8 +893,22 @@ fn apply(
             };
             // A scene set to go straight to a human with no human at work: the bot
             // answers after all, and the buyer still waits for a human.
-            let bot = p.bot.as_ref().or(p.held.as_ref().filter(|_| nobody));
-            if let Some((t, meta)) = bot {
+            let mut bot = p.bot.clone().or(p.held.clone().filter(|_| nobody));
+            // A first miss offers "回复“转人工”": not while nobody could take the buyer.
+            if let Some((text, _)) = bot.as_mut().filter(|(t, _)| compose::offers_human(t)) {
+                let settings = tx.get_settings()?;
+                let back = if reception.bot_only {
+                    Some(None)
+                } else if !settings.is_staffed(now) && !anyone_on_duty(tx)? {
+                    Some(Some(humans_back_label(&settings, now)))
+                } else {
+                    None
+                };
+                if let Some(back) = back {
+                    *text = compose::without_humans(text, back.as_deref());
+                }
+            }
+            if let Some((t, meta)) = &bot {
                 // Thanks earn a rating invite only from a buyer who was served and has
                 // not been invited yet; "嗯嗯" or "😊" opening the conversation gets a
                 // welcome, and thanks after a miss a plain reply (it got the welcome).

@@ -615,11 +615,19 @@ async fn no_human_notices_tell_the_truth() {
     assert_eq!(t[0], COMPLAINT_SORRY_TEXT);
     assert!(t[1].contains("非人工服务时间"), "{t:?}");
     assert!(t.iter().all(|x| !x.contains("转接")), "{t:?}");
-    // Off-hours, two questions in a row not understood: the notice says so first.
-    s.desk
+    // Off-hours, two questions in a row not understood: the first reply tells when
+    // humans are back rather than to ask for one; the second notice says so first.
+    let o = s
+        .desk
         .on_buyer_message(msg("b3", "嘟嘟嘟嘟"))
         .await
         .unwrap();
+    assert_eq!(
+        texts(&o),
+        vec![
+            "抱歉，这个问题小二还不太明白，您可以换个说法再问一次；人工客服 今天 09:00 上班，届时回复“转人工”即可联系。"
+        ]
+    );
     let o = s
         .desk
         .on_buyer_message(msg("b3", "叭叭叭叭"))
@@ -668,6 +676,18 @@ async fn no_human_notices_tell_the_truth() {
     assert_eq!(
         texts(&o),
         vec![COMPLAINT_SORRY_TEXT.to_string(), BOT_ONLY_TEXT.to_string()]
+    );
+    // Nor is a buyer the bot does not understand told to ask for one.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b5", "嘟嘟嘟嘟"))
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&o),
+        vec![
+            "抱歉，这个问题小二还不太明白，您可以换个说法再问一次；说得具体些小二更容易找到答案哦。"
+        ]
     );
 }
 
