@@ -399,6 +399,29 @@ const PRAISED_NOT: &[char] = &[
     '吗', '么', '?', '不', '没', '怎', '啥', '什', '几', '多', '哪', '能', '会', '坏', '烂', '破',
     '差', '但', '却', '退', '换', '少', '错',
 ];
+/// Words of a problem with the goods: a message telling one asks what to do about it
+/// ("衣柜到了 门板上有一道划痕 还少了一包螺丝").
+pub(super) const PROBLEMS: &[&str] = &[
+    "坏",
+    "破",
+    "碎",
+    "裂",
+    "划痕",
+    "划了",
+    "少了",
+    "缺了",
+    "掉色",
+    "起球",
+    "开胶",
+    "瑕疵",
+    "变形",
+    "异味",
+    "味道大",
+    "线头",
+    "受潮",
+    "发霉",
+];
+
 /// How many characters may stand beside praise ("包装" in "包装很用心").
 const PRAISED_THING: usize = 4;
 
@@ -657,6 +680,7 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     if FAREWELL.iter().any(|w| norm.contains(w))
         && !norm.contains(QUESTION_MARKS)
         && !norm.contains(PRAISED_NOT)
+        && !PROBLEMS.iter().any(|w| norm.contains(w))
     {
         return Some(Intent::Positive);
     }
@@ -926,6 +950,7 @@ mod tests {
             "拜拜之前问下 什么时候发货",
             "东西坏了 再见",
             "少发了一件 拜拜",
+            "收到的衣服有线头 拜拜",
             "好的 我再看看有没有优惠券",
             "好吧 我再看看",
             "谢谢 量一下要怎么量",

@@ -87,26 +87,6 @@ const NAME_SHARE: f32 = 0.5;
 /// record answers better.
 const GOODS: &str = "商品";
 
-/// Words of a problem with the goods: a message telling one asks what to do about it
-/// ("衣柜到了 门板上有一道划痕 还少了一包螺丝").
-const PROBLEMS: &[&str] = &[
-    "坏",
-    "破",
-    "碎",
-    "裂",
-    "划痕",
-    "划了",
-    "少了",
-    "缺了",
-    "掉色",
-    "起球",
-    "开胶",
-    "瑕疵",
-    "变形",
-    "异味",
-    "味道大",
-];
-
 /// Words of a problem with the goods or a request to send them back.
 const AFTER_SALE: &[&str] = &[
     "退", "换", "坏", "破", "碎", "裂", "划", "少了", "缺", "味", "质量", "瑕疵", "补发",
@@ -579,7 +559,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "我胯有点大 会不会紧啊", "长钱包放得下不": a question in the buyer's own words,
     // about what one or two of the product's attributes say.
     if !kb_sure
-        && (norm.split(' ').any(asks_loosely) || PROBLEMS.iter().any(|w| norm.contains(w)))
+        && (norm.split(' ').any(asks_loosely) || intents::PROBLEMS.iter().any(|w| norm.contains(w)))
         && let Some(p) = product
     {
         let ask = match product::search(&norm, p).as_slice() {

@@ -3,7 +3,7 @@
 //! knowledge base, but sounds exactly like one (toneless pinyin) and differs from it in
 //! at most one character, is replaced by that word.
 
-use pinyin::ToPinyin;
+use pinyin::{ToPinyin, ToPinyinMulti};
 use std::collections::{HashMap, HashSet};
 
 const MIN_LEN: usize = 2;
@@ -27,6 +27,28 @@ fn key(chars: &[char]) -> Option<String> {
     Some(out)
 }
 
+/// The sounds a word of the knowledge base may have: its default reading, and each
+/// reading with one character read another way (瑜伽 is yu qie by default, yu jia as said,
+/// so 瑜珈 is its typo).
+fn sounds(chars: &[char]) -> Vec<String> {
+    let Some(default) = key(chars) else {
+        return Vec::new();
+    };
+    let plain: Vec<&str> = default.split(' ').collect();
+    let mut out = vec![default.clone()];
+    for (i, c) in chars.iter().enumerate() {
+        for p in c.to_pinyin_multi().into_iter().flatten() {
+            let mut alt = plain.clone();
+            alt[i] = p.plain();
+            let alt = alt.join(" ");
+            if !out.contains(&alt) {
+                out.push(alt);
+            }
+        }
+    }
+    out
+}
+
 /// The knowledge base's vocabulary, indexed by sound.
 #[derive(Default)]
 pub struct Corrector {
@@ -40,11 +62,10 @@ impl Corrector {
         let mut by_sound: HashMap<String, Vec<(u32, String)>> = HashMap::new();
         for (w, &n) in counts {
             let chars: Vec<char> = w.chars().collect();
-            if (MIN_LEN..=MAX_LEN).contains(&chars.len())
-                && chars.iter().all(|&c| is_han(c))
-                && let Some(k) = key(&chars)
-            {
-                by_sound.entry(k).or_default().push((n, w.clone()));
+            if (MIN_LEN..=MAX_LEN).contains(&chars.len()) && chars.iter().all(|&c| is_han(c)) {
+                for k in sounds(&chars) {
+                    by_sound.entry(k).or_default().push((n, w.clone()));
+                }
             }
         }
         for v in by_sound.values_mut() {
@@ -152,6 +173,10 @@ mod tests {
         assert_eq!(c.correct_plain("退宽多久到").0, "退款多久到");
         assert_eq!(c.correct_plain("尺吗偏大吗").0, "尺码偏大吗");
         assert_eq!(c.correct_plain("包油吗").0, "包邮吗");
+        // A word's other readings count: 伽 reads qie by default, jia in 瑜伽.
+        let c2 = corrector(&["瑜伽", "银行"]);
+        assert_eq!(c2.correct_plain("瑜珈垫多厚").0, "瑜伽垫多厚");
+        assert_eq!(c2.correct_plain("银航卡").0, "银行卡");
         let (text, fixes) = c.correct_plain("什么时候发或");
         assert_eq!(text, "什么时候发货");
         assert_eq!(fixes, vec![("发或".to_string(), "发货".to_string())]);
