@@ -520,6 +520,13 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             return settled(r, each.join("\n"));
         }
     }
+    // "有没有猫用的饮水机和猫砂 推荐下", "有桌子吗" in a shop with a dining table and a
+    // desk: two or more of the shop's products named, nothing else asked, and no sure
+    // entry: what the shop has of them, not the first one's summary.
+    if !kb_sure && several.len() >= 2 && product::only_names(&norm, &several) {
+        r.product = None;
+        return settled(r, product::listing(&several));
+    }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
     let again = |p| {
@@ -549,12 +556,6 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if let Some(p) = rule_match(s, ctx, &norm) {
         r.explain.route = Route::Rule;
         return answer(s, ctx, r, &p, 1.0);
-    }
-    // "有没有猫用的饮水机和猫砂 推荐下": two or more of the shop's products named, nothing
-    // else asked, and no sure entry: what the shop has of them; "买手环加鞋一共多少":
-    // what they cost together.
-    if !kb_sure && several.len() >= 2 && product::only_names(&norm, &several) {
-        return settled(r, product::listing(&several));
     }
     // "我胯有点大 会不会紧啊", "长钱包放得下不": a question in the buyer's own words,
     // about what one or two of the product's attributes say.

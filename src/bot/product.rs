@@ -1843,6 +1843,7 @@ pub fn without_name(norm: &str, product: &Product) -> Option<String> {
     product
         .names()
         .map(|n| super::normalize::normalize(n))
+        .chain(kind_words(product))
         .filter(|n| n.chars().count() >= 2 && norm.contains(n.as_str()))
         .max_by_key(|n| n.chars().count())
         .map(|n| norm.replace(&n, "").trim().to_string())
@@ -2253,7 +2254,26 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
     }
 }
 
-/// Every product a message names (by name or alias), in the order first named.
+/// Characters whose word with 子 is no product ("孩子", "样子", "个子").
+const NOT_KINDS: &str = "儿孩样日法个下一些阵辈点肚房妻胖瘦小大老";
+
+/// What buyers call the kind of product each name ends in: the last character with 子
+/// ("裙子" for 连衣裙, "桌子" for 书桌, "杯子" for 保温杯).
+fn kind_words(p: &Product) -> Vec<String> {
+    let mut out: Vec<String> = p
+        .names()
+        .filter(|n| n.chars().count() >= 2)
+        .filter_map(|n| n.chars().last())
+        .filter(|&c| super::typo::is_han(c) && c != '子' && !NOT_KINDS.contains(c))
+        .map(|c| format!("{c}子"))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every product a message names (by name or alias, else by its kind, see
+/// [`kind_words`]), in the order first named.
 pub fn all_mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
@@ -2266,6 +2286,11 @@ pub fn all_mentioned<'a>(
                 .filter(|n| n.chars().count() >= 2)
                 .filter_map(|n| norm.find(n.as_str()).map(|at| (at, at + n.len())))
                 .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))
+                .or_else(|| {
+                    kind_words(p)
+                        .iter()
+                        .find_map(|k| norm.find(k.as_str()).map(|at| (at, at + k.len())))
+                })
                 .map(|span| (span, p))
         })
         .collect();
@@ -2292,6 +2317,7 @@ pub fn only_names(norm: &str, products: &[&Product]) -> bool {
         .iter()
         .flat_map(|p| p.names())
         .map(|n| n.to_lowercase())
+        .chain(products.iter().flat_map(|p| kind_words(p)))
         .collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
     let mut rest = norm.to_string();
@@ -2371,17 +2397,21 @@ pub fn listing(products: &[&Product]) -> String {
 
 /// The product a message names (by name or alias), if any: the longest name, then the
 /// one named first ("你家沙发 床垫 甲醛都多少"), then the lowest SKU, so the same message
-/// always names the same product.
+/// always names the same product. A kind ("裙子", see [`kind_words`]) ranks below any
+/// name.
 pub fn mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
 ) -> Option<&'a Product> {
     let mut best: Option<(&Product, (usize, std::cmp::Reverse<usize>))> = None;
     for p in products {
-        for n in p.names() {
-            let n = n.to_lowercase();
-            let len = n.chars().count();
-            let Some(at) = norm.find(&n).filter(|_| len >= 2) else {
+        let names = p
+            .names()
+            .map(|n| (n.to_lowercase(), n.chars().count()))
+            .filter(|&(_, len)| len >= 2);
+        let kinds = kind_words(p).into_iter().map(|k| (k, 1));
+        for (n, len) in names.chain(kinds) {
+            let Some(at) = norm.find(&n) else {
                 continue;
             };
             let rank = (len, std::cmp::Reverse(at));
@@ -3355,5 +3385,27 @@ mod tests {
                 Some("A")
             );
         }
+        // Buyers call a product by its kind: 裙子 is the 连衣裙, 桌子 the 书桌 (below any
+        // name), and 孩子 or 个子 name nothing.
+        let mut dress = Product::new("D", "法式碎花雪纺裙");
+        dress.aliases = vec!["连衣裙".into()];
+        let mut desk = Product::new("E", "儿童学习桌");
+        desk.aliases = vec!["书桌".into()];
+        let all = [dress, desk];
+        let sku = |text: &str| mentioned(text, all.iter()).map(|p| p.sku.clone());
+        assert_eq!(sku("店里有裙子吗 约会穿的").as_deref(), Some("D"));
+        assert_eq!(sku("那个桌子多高").as_deref(), Some("E"));
+        assert_eq!(sku("桌子和连衣裙").as_deref(), Some("D"));
+        assert_eq!(sku("孩子个子小穿什么码"), None);
+        let both: Vec<&str> = all_mentioned("裙子和桌子都有货吗", all.iter())
+            .iter()
+            .map(|p| &p.sku[..])
+            .collect();
+        assert_eq!(both, ["D", "E"]);
+        assert!(only_names(
+            "有裙子和桌子吗",
+            &all.iter().collect::<Vec<_>>()
+        ));
+        assert_eq!(without_name("裙子多长", &all[0]).as_deref(), Some("多长"));
     }
 }

@@ -1276,6 +1276,17 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
         r.answer,
         "亲，店里有：豆腐猫砂（到手价 ¥29.9，有现货）；成猫粮（到手价 ¥99，暂时缺货），想了解哪一款可以直接问我哦～"
     );
+    // Named by their kind (桌子 for two tables):
+    // the listing, not the first one's summary.
+    let dining = stocked("T-1", "实木餐桌", &[], &[("尺寸", "1.4m")]);
+    let desk = stocked("T-2", "电脑书桌", &[], &[("尺寸", "1.2m")]);
+    let e = engine_with(Vec::new(), vec![dining, desk]);
+    let r = e.reply(&fresh, "有桌子吗");
+    assert_eq!(
+        r.answer,
+        "亲，店里有：实木餐桌；电脑书桌，想了解哪一款可以直接问我哦～"
+    );
+    assert_eq!(r.product, None);
 }
 
 #[test]
