@@ -21,10 +21,12 @@ pub enum Ask {
     /// 推荐 / 搭配: related products.
     Related,
     /// Whether it comes in a colour or a size ("有粉色吗", "有41码吗"): the attribute
-    /// holding the choices (颜色, 尺码) and the value asked, as shown ("粉色", "41码").
+    /// holding the choices (颜色, 尺码) and the value asked, as shown ("粉色", "41码"),
+    /// and a colour asked beside a size ("黑色M码有货吗").
     Offers {
         attribute: String,
         value: String,
+        colour: Option<String>,
     },
     /// Which size to take ("我175 140斤穿啥码", "宝宝4个月穿多大"), answered from the
     /// shop's size advice (尺码建议 "M:105-120斤 L:125-140斤", "66:3-6个月 80:1-1.5岁"):
@@ -502,6 +504,7 @@ pub fn carried_ask(kind: &str, norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Offers {
             attribute: attribute.to_string(),
             value: size_named(norm)?,
+            colour: None,
         });
     }
     if let Some(asked) = kind.strip_prefix(CARRIED_CONTAINS) {
@@ -685,6 +688,19 @@ fn colour_asked(norm: &str) -> Option<String> {
         .iter()
         .find(|c| before.iter().any(|b| b.ends_with(*c)))
         .map(|c| format!("{c}色"))
+}
+
+/// The colour `norm` asks for of the colours `recorded` (see [`colour_asked`] and
+/// [`colour_of`]), with its shade when they hold it ("浅蓝色" with 浅蓝 recorded, not 蓝色).
+fn colour_named(norm: &str, recorded: &str) -> Option<String> {
+    let colour = colour_asked(norm).or_else(|| colour_of(norm, recorded))?;
+    let base = colour.trim_end_matches('色');
+    let shade = norm
+        .find(base)
+        .and_then(|at| norm[..at].chars().next_back())
+        .map(|c| format!("{c}{base}"))
+        .filter(|shade| recorded.contains(shade.as_str()));
+    Some(shade.map_or(colour, |s| format!("{s}色")))
 }
 
 /// A colour named before 的 ("有没有粉的") that the colours recorded hold: "米的"
@@ -1729,6 +1745,10 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Offers {
             attribute: key.clone(),
             value: shown_size(size),
+            colour: product
+                .attributes
+                .get("颜色")
+                .and_then(|all| colour_named(norm, all)),
         });
     }
     if let Some(contains) = contains_asked(norm, product) {
@@ -1774,7 +1794,7 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     // comes in that colour; "白色透不透" asks about the white one.
     if let Some(colours) = product.attributes.get("颜色")
         && !has(&["什么色", "几种色", "哪些色"])
-        && let Some(colour) = colour_asked(norm).or_else(|| colour_of(norm, colours))
+        && let Some(colour) = colour_named(norm, colours)
         && (norm.contains('有')
             || norm.contains('没')
             || strip_bare(&norm.replace(&colour, "")).is_empty())
@@ -1782,6 +1802,7 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Offers {
             attribute: "颜色".into(),
             value: colour,
+            colour: None,
         });
     }
     // An attribute named as the shop names it ("噪音多大") before the words that
@@ -2101,17 +2122,48 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
         },
-        Ask::Offers { attribute, value } => {
+        Ask::Offers {
+            attribute,
+            value,
+            colour,
+        } => {
             let Some(all) = product.attributes.get(attribute) else {
                 return format!("亲，{name}的{attribute}请以商品详情页为准哦～");
             };
+            let has_colour = |all: &str, c: &str| all.contains(c.trim_end_matches('色'));
             let offered = if attribute == "颜色" {
-                Some(all.contains(value.trim_end_matches('色')))
+                Some(has_colour(all, value))
             } else {
                 offers_size(all, value)
             };
             // Sold out, the list is what it comes in, not what is there now.
             let sold_out = product.stock == Some(0);
+            // "黑色M码有货吗": both, when the size list could be read.
+            if let (Some(c), Some(colours), Some(size_ok)) =
+                (colour, product.attributes.get("颜色"), offered)
+            {
+                let missing: Vec<&str> = [
+                    (!has_colour(colours, c)).then_some(c.as_str()),
+                    (!size_ok).then_some(value.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let lists = format!("颜色：{colours}；{attribute}：{all}");
+                return match (missing.as_slice(), sold_out) {
+                    ([], false) => format!("亲，{name}有{c}{value}哦～ 现有{lists}"),
+                    ([], true) => format!(
+                        "亲，{name}有{c}{value}这个规格，不过现在暂时缺货，补货后会第一时间上架哦～（{lists}）"
+                    ),
+                    (_, false) => {
+                        format!("亲，{name}暂时没有{}哦，现有{lists}", missing.join("和"))
+                    }
+                    (_, true) => format!(
+                        "亲，{name}没有{}哦，而且现在暂时缺货～（{lists}）",
+                        missing.join("和")
+                    ),
+                };
+            }
             match (offered, sold_out) {
                 (Some(true), false) => format!("亲，{name}有{value}哦～ 现有{attribute}：{all}"),
                 (Some(true), true) => format!(
@@ -2907,6 +2959,38 @@ mod tests {
         let a = ask("有xl吗", &sold_out).unwrap_or_else(|| panic!("xl"));
         let said = answer(&a, &sold_out, &[]);
         assert!(said.contains("缺货") && !said.contains("现有"), "{said}");
+        // A colour beside the size: both are answered.
+        let mut jeans = Product::new("NZ-02", "牛仔裤");
+        jeans.attributes.insert("尺码".into(), "25 26 27 28".into());
+        jeans
+            .attributes
+            .insert("颜色".into(), "深蓝、浅蓝、黑色".into());
+        for (q, said) in [
+            (
+                "浅蓝色27码有吗",
+                "亲，牛仔裤有浅蓝色27码哦～ 现有颜色：深蓝、浅蓝、黑色；尺码：25 26 27 28",
+            ),
+            (
+                "黑色30码有货吗",
+                "亲，牛仔裤暂时没有30码哦，现有颜色：深蓝、浅蓝、黑色；尺码：25 26 27 28",
+            ),
+            (
+                "有白色的26码吗",
+                "亲，牛仔裤暂时没有白色哦，现有颜色：深蓝、浅蓝、黑色；尺码：25 26 27 28",
+            ),
+            (
+                "白色l码还有吗",
+                "亲，牛仔裤暂时没有白色和L哦，现有颜色：深蓝、浅蓝、黑色；尺码：25 26 27 28",
+            ),
+            // The shade recorded, not the colour inside it.
+            (
+                "有浅蓝色吗",
+                "亲，牛仔裤有浅蓝色哦～ 现有颜色：深蓝、浅蓝、黑色",
+            ),
+        ] {
+            let a = ask(q, &jeans).unwrap_or_else(|| panic!("{q}"));
+            assert_eq!(answer(&a, &jeans, &[]), said, "{q}");
+        }
         // Letter ranges are read in order.
         assert_eq!(offers_size("S-XXL", "2xl码"), Some(true));
         assert_eq!(offers_size("S-XL", "xxl"), Some(false));
@@ -3000,7 +3084,8 @@ mod tests {
                 ask(q, &suit),
                 Some(Ask::Offers {
                     attribute: "颜色".into(),
-                    value: "粉色".into()
+                    value: "粉色".into(),
+                    colour: None,
                 }),
                 "{q}"
             );
