@@ -79,6 +79,10 @@ const COMPARING: &[&str] = &[
     "加上",
 ];
 
+/// Words telling another product is worn with the one in view ("163 110斤 里面要穿毛衣
+/// 拿m还是l" on the hoodie's page): the question is about the one in view.
+const WORN_WITH: &[&str] = &["里面", "内搭", "外面套", "套在"];
+
 /// Share of its score an entry must keep when the product named in the message is taken
 /// out of it, to answer on its own.
 const NAME_SHARE: f32 = 0.5;
@@ -444,9 +448,9 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "这个和你家猫粮一起拍 满多少包邮", "和四件套比哪个更适合夏天用": another product named
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
-    let beside = named.is_some_and(|p| {
-        ctx.product.is_some_and(|sku| sku != p.sku) && COMPARING.iter().any(|w| norm.contains(w))
-    });
+    let other = named.is_some_and(|p| ctx.product.is_some_and(|sku| sku != p.sku));
+    let worn = other && WORN_WITH.iter().any(|w| norm.contains(w));
+    let beside = worn || (other && COMPARING.iter().any(|w| norm.contains(w)));
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own,
     // in a knowledge-base answer too ({{商品名}}), and it becomes the chat's product
     // ("那个榨汁杯能榨冰吗", then "充一次电能用几次").
@@ -484,7 +488,12 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             r.confidence = again.confidence;
         }
     }
-    let product = named.or_else(|| ctx.product.and_then(|sku| s.product(sku)));
+    let in_view = || ctx.product.and_then(|sku| s.product(sku));
+    let product = if worn {
+        in_view()
+    } else {
+        named.or_else(in_view)
+    };
     // Two entries nearly level is no sure answer either ("怎么下不了单" on a sold-out
     // product: 怎么下单 against 优惠券怎么用).
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);

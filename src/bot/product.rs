@@ -443,13 +443,22 @@ static FOOT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"脚长\s*(\d{2}(?:[ .]\d)?)").unwrap_or_else(|e| unreachable!("{e}"))
 });
 
+/// Two sizes to choose from ("拿m还是l", "27或28").
+static SIZE_CHOICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[^a-z0-9])(?:[2-5]?x*[sml]|\d{2,3})\s*(?:还是|或者|或)\s*(?:[2-5]?x*[sml]|\d{2,3})(?:$|[^a-z0-9])",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
 /// The size advice asked for, if the product has some and the message asks which size
 /// to take or gives a weight or an age with a size word.
 fn size_advice(norm: &str, product: &Product) -> Option<Ask> {
     let key = attribute_named(product, ADVICE_NAMES)?;
     let given = advised(product.attributes.get(key)?, norm);
     let asks = WHICH_SIZE.iter().any(|w| norm.contains(w))
-        || (given.is_some() && (norm.contains('码') || norm.contains("尺寸")));
+        || (given.is_some()
+            && (norm.contains('码') || norm.contains("尺寸") || SIZE_CHOICE.is_match(norm)));
     if !asks {
         return None;
     }
@@ -3423,6 +3432,14 @@ mod tests {
         hoodie
             .attributes
             .insert("尺码建议".into(), "宽松版，M:90-110斤；L:110-130斤".into());
+        assert_eq!(
+            ask("163 110斤 拿m还是l", &hoodie),
+            Some(Ask::SizeAdvice {
+                attribute: "尺码建议".into(),
+                size: Some("M".into()),
+                by: "体重",
+            })
+        );
         assert_eq!(
             ask("我165 130斤 想穿宽松点 拿哪个码", &hoodie),
             Some(Ask::SizeAdvice {

@@ -1276,6 +1276,20 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
         r.answer,
         "亲，店里有：豆腐猫砂（到手价 ¥29.9，有现货）；成猫粮（到手价 ¥99，暂时缺货），想了解哪一款可以直接问我哦～"
     );
+    // Worn under the one in view, another product is no question about itself.
+    let hoodie = stocked(
+        "NZ-03",
+        "加绒卫衣",
+        &[],
+        &[("尺码建议", "M:90-110斤；L:110-130斤")],
+    );
+    let cardigan = stocked("NZ-04", "针织开衫", &["毛衣"], &[("尺码建议", "S:80-95斤")]);
+    let e = engine_with(Vec::new(), vec![hoodie, cardigan]);
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("NZ-03");
+    let r = e.reply(&ctx, "163 110斤 里面要穿毛衣 拿m还是l");
+    assert_eq!(r.product.as_deref(), Some("NZ-03"), "{r:?}");
+    assert!(r.answer.contains("加绒卫衣"), "{r:?}");
     // Named by their kind (桌子 for two tables):
     // the listing, not the first one's summary.
     let dining = stocked("T-1", "实木餐桌", &[], &[("尺寸", "1.4m")]);
