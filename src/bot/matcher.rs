@@ -449,8 +449,14 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
     let other = named.is_some_and(|p| ctx.product.is_some_and(|sku| sku != p.sku));
-    let worn = other && WORN_WITH.iter().any(|w| norm.contains(w));
-    let beside = worn || (other && COMPARING.iter().any(|w| norm.contains(w)));
+    // "这个壶泡绿茶行吗 我买了你家龙井": the one in view, pointed at by its name.
+    let in_view_asked = other
+        && (WORN_WITH.iter().any(|w| norm.contains(w))
+            || ctx
+                .product
+                .and_then(|sku| s.product(sku))
+                .is_some_and(|p| product::pointed_at(&norm, p)));
+    let beside = in_view_asked || (other && COMPARING.iter().any(|w| norm.contains(w)));
     // A product the message names ("焖烧杯多少钱" on the nuts' page) before the page's own,
     // in a knowledge-base answer too ({{商品名}}), and it becomes the chat's product
     // ("那个榨汁杯能榨冰吗", then "充一次电能用几次").
@@ -489,7 +495,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         }
     }
     let in_view = || ctx.product.and_then(|sku| s.product(sku));
-    let product = if worn {
+    let product = if in_view_asked {
         in_view()
     } else {
         named.or_else(in_view)

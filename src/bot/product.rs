@@ -608,9 +608,18 @@ pub fn is_specific(ask: &Ask) -> bool {
 pub fn beats_kb(ask: &Ask, norm: &str, product: &Product) -> bool {
     // Not the lists of colours and sizes: "颜色跟图片差好多" is about 色差, not which
     // colours there are.
+    // A fee the shop wrote down ("木盒要加钱吗"): the general entries only know the price.
+    let fee = |key: &str| {
+        (PRICE_WORDS
+            .iter()
+            .chain(FEE_WORDS)
+            .any(|w| norm.contains(w)))
+            && fee_asked(norm, product).is_some_and(|k| k == key)
+    };
     let worded = |key: &str| {
         !["颜色", "尺码"].contains(&key)
             && (norm.contains(key)
+                || fee(key)
                 || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
                     // A loose word ("一个人能弄不") is no sure question of its own.
                     words.iter().any(|w| {
@@ -644,6 +653,7 @@ fn specific_attribute(name: &str) -> bool {
             WARRANTY_NAMES,
             RETURN_NAMES,
             DAMAGE_NAMES,
+            QUALITY_NAMES,
         ]
         .iter()
         .any(|names| names.iter().any(|n| name.contains(n)))
@@ -655,6 +665,9 @@ const RETURN_NAMES: &[&str] = &["退换", "退货", "退换货", "退换政策",
 
 /// Names shops give what to do when the product arrives broken.
 const DAMAGE_NAMES: &[&str] = &["破损", "破损处理", "运输破损"];
+
+/// Names shops give what to do about a quality problem ("受潮结块、异味、霉变拍照联系客服").
+const QUALITY_NAMES: &[&str] = &["质量问题", "质量问题处理", "售后说明"];
 
 /// Names shops give the warranty ("整机一年保修，全国联保" says more than "see the page").
 const WARRANTY_NAMES: &[&str] = &["保修", "质保", "保修期", "售后保障"];
@@ -787,6 +800,41 @@ fn value_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, Stri
             })
             .map(|w| (k, w))
     })
+}
+
+/// Two things to choose between ("是浓香还是清香的", "实木的还是板材的").
+static CHOICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\p{Han}{2,})的?还是是?(\p{Han}{2,})").unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// The attribute whose value holds one of two things the message chooses between, as
+/// the last characters before 还是 or the first after it ("铁观音是浓香还是清香的" with
+/// 香型=清香型（…不是浓香碳焙型）); the one holding both first.
+fn choice_named<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
+    let c = CHOICE.captures(norm)?;
+    let before: Vec<char> = c[1].chars().collect();
+    let after: Vec<char> = c[2].chars().collect();
+    // The longest end of each side some value holds, two characters at least.
+    let held = |v: &str| {
+        let first = (2..=before.len().min(4))
+            .rev()
+            .map(|n| before[before.len() - n..].iter().collect::<String>())
+            .find(|w| v.contains(w.as_str()));
+        let second = (2..=after.len().min(4))
+            .rev()
+            .map(|n| after[..n].iter().collect::<String>())
+            .find(|w| v.contains(w.as_str()));
+        usize::from(first.is_some()) + usize::from(second.is_some())
+    };
+    // Reversed, so the first of those holding as much wins.
+    product
+        .attributes
+        .iter()
+        .rev()
+        .map(|(k, v)| (held(v), k))
+        .filter(|&(n, _)| n > 0)
+        .max_by_key(|&(n, _)| n)
+        .map(|(_, k)| k)
 }
 
 /// Whether the sizes recorded ("S/M/L/XL", "35-40", "36 37 38") include `asked`, or
@@ -1037,6 +1085,20 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         DAMAGE_NAMES,
         &[
             "碎了", "破了", "破损", "裂了", "划痕", "划了", "缺口", "磕", "压坏", "摔坏",
+        ],
+    ),
+    (
+        QUALITY_NAMES,
+        &[
+            "受潮",
+            "返潮",
+            "发霉",
+            "霉变",
+            "结块",
+            "有异味",
+            "变质",
+            "坏了",
+            "质量问题",
         ],
     ),
     (
@@ -1399,9 +1461,16 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
     (&["颜色"], &["颜色", "什么色", "几种色", "哪些色"]),
     (&["产地"], &["产地", "哪里产", "哪产的", "哪里生产"]),
     (
-        &["口味", "味道", "香型", "香味", "气味"],
+        &["口味", "口感", "味道", "香型", "香味", "气味"],
         &[
             "口味",
+            "口感",
+            "苦不苦",
+            "苦吗",
+            "不苦",
+            "怕苦",
+            "苦涩",
+            "涩不涩",
             "味道",
             "什么味",
             "啥味",
@@ -1416,6 +1485,113 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (&["保质期"], &["保质期", "能放多久", "放多久"]),
+    (
+        &[
+            "储存方法",
+            "保存方法",
+            "储存方式",
+            "存放方法",
+            "储存",
+            "保存",
+            "存放",
+        ],
+        &[
+            "怎么保存",
+            "怎么存",
+            "咋保存",
+            "如何保存",
+            "怎么储存",
+            "放冰箱",
+            "冰箱里",
+            "冷藏",
+            "冷冻",
+            "存放",
+            "防潮",
+        ],
+    ),
+    (
+        &[
+            "冲泡方法",
+            "冲泡方式",
+            "泡法",
+            "食用方法",
+            "冲泡",
+            "喝法",
+            "使用方法",
+        ],
+        &[
+            "怎么泡",
+            "能泡",
+            "适合泡",
+            "泡绿茶",
+            "泡红茶",
+            "泡白茶",
+            "泡普洱",
+            "泡乌龙",
+            "咋泡",
+            "如何泡",
+            "怎么冲",
+            "水温",
+            "几度的水",
+            "多少度的水",
+            "开水泡",
+            "投多少",
+            "放多少茶",
+            "泡几次",
+            "能泡几",
+            "几泡",
+            "怎么煮",
+            "煮着喝",
+            "煮几分钟",
+            "怎么喝",
+        ],
+    ),
+    (
+        &["年份", "采摘时间", "采制时间", "生产年份", "制作时间"],
+        &[
+            "哪年",
+            "哪一年",
+            "几几年",
+            "今年的",
+            "新茶",
+            "陈茶",
+            "几年的",
+            "放了几年",
+            "存了几年",
+            "什么时候采",
+            "啥时候采",
+        ],
+    ),
+    (
+        &[
+            "适合人群",
+            "适用人群",
+            "人群",
+            "禁忌",
+            "注意事项",
+            "禁忌人群",
+        ],
+        &[
+            "胃不好",
+            "胃不太好",
+            "胃寒",
+            "肠胃",
+            "孕妇",
+            "怀孕",
+            "哺乳",
+            "睡不着",
+            "失眠",
+            "睡眠",
+            "晚上喝",
+            "糖尿病",
+            "高血压",
+            "什么人",
+            "适合谁",
+            "老人能",
+            "小孩能",
+            "孩子能",
+        ],
+    ),
     (
         &["生产日期"],
         &[
@@ -1462,7 +1638,7 @@ const PRICE_WORDS: &[&str] = &[
 /// A number of items in a message ("买3袋", "两件", "一对").
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对)(套|装)?",
+        r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对|饼)(套|装)?",
     )
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -1510,13 +1686,43 @@ const STOCK_WORDS: &[&str] = &[
 /// Words asking when a sold-out product is back ("啥时候有货" is in `STOCK_WORDS`).
 const RESTOCK_WORDS: &[&str] = &["补货", "到货", "什么时候有", "啥时候有", "几号有", "登记"];
 
+/// Words asking whether something costs extra ("木盒要加钱吗", "上楼收费吗").
+const FEE_WORDS: &[&str] = &["加钱", "收费", "收钱", "另收", "要钱", "另外付", "额外"];
+
+/// Characters of a fee question that name no thing ("木盒要加钱吗" names 木盒).
+const FEE_CHARS: &str = "多少钱价格块元加要收费另付额外贵便宜几个这那吧呢吗啊呀";
+
 /// The attribute holding a fee asked about with a price word: one the message asks for
-/// by its words whose value names an amount in 元 ("安装方式=…上门安装需另付80元").
+/// by its words whose value names an amount in 元 ("安装方式=…上门安装需另付80元"), else
+/// one with a clause naming an amount and two of the message's own characters
+/// ("木盒要加钱吗" with 包装=…可另购木质茶饼盒（+35元）); the product's names are no thing.
 fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
-    ATTRIBUTE_WORDS.iter().find_map(|(names, words)| {
+    let grouped = ATTRIBUTE_WORDS.iter().find_map(|(names, words)| {
         let key = attribute_like(product, names)?;
         (words.iter().any(|w| norm.contains(w)) && product.attributes.get(key)?.contains('元'))
             .then_some(key)
+    });
+    if grouped.is_some() {
+        return grouped;
+    }
+    let mut names: Vec<String> = product.names().map(|n| n.to_lowercase()).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    let rest = names
+        .iter()
+        .fold(norm.to_string(), |rest, n| rest.replace(n.as_str(), ""));
+    let mut thing: Vec<char> = rest
+        .chars()
+        .filter(|&c| super::typo::is_han(c) && !COMMON.contains(c) && !FEE_CHARS.contains(c))
+        .collect();
+    thing.dedup();
+    if thing.len() < 2 {
+        return None;
+    }
+    product.attributes.iter().find_map(|(k, v)| {
+        v.split(['，', '；', '。', ';', ','])
+            .filter(|clause| clause.contains('元'))
+            .any(|clause| thing.iter().filter(|c| clause.contains(**c)).count() >= 2)
+            .then_some(k)
     })
 }
 
@@ -1530,6 +1736,24 @@ const RELATED_WORDS: &[&str] = &[
     "差不多的",
     "别的款",
 ];
+
+/// Whether `norm` points at `product` by name ("这个壶泡绿茶行吗 我买了你家龙井" on the
+/// teapot's page, whose alias is 壶): another product named beside it is no question
+/// about itself.
+pub fn pointed_at(norm: &str, product: &Product) -> bool {
+    let names: Vec<String> = product
+        .names()
+        .map(|n| n.to_lowercase())
+        .chain(kind_words(product))
+        .collect();
+    DEICTIC.iter().filter(|d| d.starts_with('这')).any(|d| {
+        norm.match_indices(d).any(|(at, _)| {
+            names
+                .iter()
+                .any(|n| norm[at + d.len()..].starts_with(n.as_str()))
+        })
+    })
+}
 
 /// Words that point at the product in front of the buyer.
 const DEICTIC: &[&str] = &[
@@ -1731,6 +1955,10 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(advice) = size_advice(unnamed.as_deref().unwrap_or(norm), product) {
         return Some(advice);
     }
+    // "铁观音是浓香还是清香的 我喜欢浓一点的": a choice the record holds, however long.
+    if let Some(key) = choice_named(unnamed.as_deref().unwrap_or(norm), product) {
+        return Some(Ask::Attribute(key.clone()));
+    }
     if norm.chars().count() > MAX_CHARS {
         return None;
     }
@@ -1773,8 +2001,9 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     {
         return Some(Ask::Price);
     }
-    // "师傅上门装多少钱", "5楼加多少钱": a fee the shop wrote down, not the price.
-    if has(PRICE_WORDS)
+    // "师傅上门装多少钱", "5楼加多少钱", "木盒要加钱吗": a fee the shop wrote down, not
+    // the price.
+    if (has(PRICE_WORDS) || has(FEE_WORDS))
         && let Some(key) = fee_asked(&timeless, product)
     {
         return Some(Ask::Attribute(key.clone()));
@@ -3352,6 +3581,58 @@ mod tests {
         ] {
             assert!(search(q, &p).is_empty(), "{q}: {:?}", search(q, &p));
         }
+    }
+
+    #[test]
+    fn tea_questions_find_their_attribute() {
+        let mut tea = Product::new("CY-03", "云南普洱熟茶饼");
+        tea.aliases = vec!["普洱".into()];
+        tea.final_price = Some(Price(22800));
+        for (k, v) in [
+            ("年份", "2018年压制"),
+            ("香型", "陈香型（不是生普的清香）"),
+            ("口感", "醇厚顺滑，不苦不涩"),
+            ("储存方法", "常温通风避光，不要放冰箱"),
+            ("冲泡方法", "100℃沸水，也可以煮着喝"),
+            ("适合人群", "胃不好的可以喝；孕妇少喝"),
+            ("包装", "棉纸包装，可另购木质茶饼盒（+35元）"),
+            ("质量问题", "受潮霉变拍照联系客服补发"),
+        ] {
+            tea.attributes.insert(k.into(), v.into());
+        }
+        for (q, key) in [
+            ("是哪年的", "年份"),
+            ("是今年的新茶吗", "年份"),
+            ("是陈香还是清香的", "香型"),
+            ("普洱是陈香还是清香的 我喜欢香一点的那种", "香型"),
+            ("苦不苦 我怕苦", "口感"),
+            ("能放冰箱吗", "储存方法"),
+            ("怎么保存", "储存方法"),
+            ("怎么泡 水温多少", "冲泡方法"),
+            ("能煮着喝吗", "冲泡方法"),
+            ("我胃不太好 能喝吗", "适合人群"),
+            ("孕妇能喝吗", "适合人群"),
+            ("木盒要加钱吗", "包装"),
+            ("茶饼盒多少钱", "包装"),
+            ("收到受潮了", "质量问题"),
+        ] {
+            assert_eq!(ask(q, &tea), Some(Ask::Attribute(key.into())), "{q}");
+        }
+        assert!(beats_kb(
+            &Ask::Attribute("包装".into()),
+            "木盒要加钱吗",
+            &tea
+        ));
+        // The product's own name is no extra thing; a number of cakes is priced together.
+        assert_eq!(ask("普洱多少钱", &tea), Some(Ask::Price));
+        assert_eq!(ask("买7饼多少钱", &tea), Some(Ask::PriceOf(7)));
+        // Nothing recorded holds either choice: not answered from the record.
+        assert_eq!(choice_named("是绿茶还是红茶", &tea), None);
+        // The teapot's page, pointed at by its alias (and a kind), beside another tea.
+        let mut pot = Product::new("CY-06", "宜兴紫砂壶");
+        pot.aliases = vec!["壶".into()];
+        assert!(pointed_at("这个壶泡绿茶行吗 我买了你家龙井", &pot));
+        assert!(!pointed_at("壶泡绿茶行吗 这个龙井", &pot));
     }
 
     #[test]

@@ -1290,6 +1290,18 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     let r = e.reply(&ctx, "163 110斤 里面要穿毛衣 拿m还是l");
     assert_eq!(r.product.as_deref(), Some("NZ-03"), "{r:?}");
     assert!(r.answer.contains("加绒卫衣"), "{r:?}");
+    // The one in view pointed at by its alias, another product beside it.
+    let pot = stocked(
+        "CY-06",
+        "宜兴紫砂壶",
+        &["壶"],
+        &[("使用方法", "适合泡普洱、红茶、乌龙")],
+    );
+    let green = stocked("CY-01", "西湖龙井", &["龙井"], &[("产地", "杭州")]);
+    let e = engine_with(Vec::new(), vec![pot, green]);
+    ctx.product = Some("CY-06");
+    let r = e.reply(&ctx, "这个壶泡绿茶行吗 我买了你家龙井");
+    assert!(r.answer.contains("宜兴紫砂壶"), "{r:?}");
     // Named by their kind (桌子 for two tables):
     // the listing, not the first one's summary.
     let dining = stocked("T-1", "实木餐桌", &[], &[("尺寸", "1.4m")]);
