@@ -91,22 +91,115 @@ const FIT_WORDS: &[&str] = &[
 static MODEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[a-z]*\d+[a-z0-9]*").unwrap_or_else(|e| unreachable!("{e}")));
 
-/// Whether the model list `recorded` ("Mate60/Mate60 Pro", "iPhone 15、15 Pro") holds
-/// `model` (compact, lower case): an item equal to it, or one ending in the other
-/// ("15" in "iPhone 15"; "iphone15" for "15"), never a longer model ("mate60pro" is not
-/// "mate60").
-fn fits_model(recorded: &str, model: &str) -> bool {
-    recorded
-        .to_lowercase()
-        .split(['/', ',', '，', '、', ';', '；', '|'])
-        .map(|i| i.replace(' ', ""))
-        .filter(|i| !i.is_empty())
-        .any(|i| i == model || i.ends_with(model) || model.ends_with(i.as_str()))
+/// Phone and tablet brands as buyers and shops write them, the first word of each
+/// group standing for it; a series ("mate", "nova") stands for its brand.
+const BRANDS: &[&[&str]] = &[
+    &["iphone", "苹果", "apple"],
+    &["ipad"],
+    &["华为", "huawei", "mate", "nova"],
+    &["荣耀", "honor"],
+    &["红米", "redmi"],
+    &["小米", "xiaomi"],
+    &["oppo", "reno"],
+    &["vivo", "iqoo"],
+    &["三星", "samsung", "galaxy"],
+    &["一加", "oneplus"],
+];
+
+/// The brand named last in `text` (lower case), as the first word of its group.
+fn brand_in(text: &str) -> Option<&'static str> {
+    BRANDS
+        .iter()
+        .filter_map(|group| {
+            let at = group.iter().filter_map(|w| text.rfind(w)).max()?;
+            Some((at, group[0]))
+        })
+        .max_by_key(|&(at, _)| at)
+        .map(|(_, b)| b)
 }
 
-/// Whether the message asks if the product fits a model it names.
+/// Words ending a model list's item that say nothing of the model ("iPhone 14全系列").
+const MODEL_TAILS: &[&str] = &["全系列", "系列", "等", "手机", "均可", "都可以", "可用"];
+
+/// A range of models ("iPhone 5到iPhone 14", "iPhone12-16") or the models from one on
+/// ("iPhone 8及以上").
+static MODEL_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,3})(?:到|至|-|~|～)[a-z]*(\d{1,3})|(\d{1,3})(?:及以上|以上|及以后|之后)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Whether the model list `recorded` ("Mate60/Mate60 Pro", "iPhone 15、15 Pro",
+/// "iPhone 5到iPhone 14全系列", "华为、小米等Type-C手机") holds `model` (compact, lower
+/// case, with the brand the buyer gave: "小米14"): an item equal to it or one ending in
+/// the other ("15" in "iPhone 15"; "iphone15" for "15"), never a longer model
+/// ("mate60pro" is not "mate60"); a range holding its number; or its brand alone. A
+/// brand on either side must be the same (小米14 is no iPhone 14), an item without one
+/// taking the brand before it in its clause; what follows 没有 or 不 is excluded.
+fn fits_model(recorded: &str, model: &str) -> bool {
+    let asked_brand = brand_in(model);
+    let number: Option<u32> = model
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok());
+    // The model without a brand word, to compare with items.
+    let bare = BRANDS
+        .iter()
+        .flat_map(|g| g.iter())
+        .fold(model.to_string(), |m, w| m.replacen(w, "", 1));
+    let same = |b: Option<&str>| asked_brand.is_none() || b.is_none() || b == asked_brand;
+    let text = recorded.to_lowercase().replace(' ', "");
+    for clause in text.split(['；', ';', '。', '（', '）', '(', ')']) {
+        if clause.contains("没有") || clause.starts_with('不') {
+            continue;
+        }
+        let mut brand = None;
+        for item in clause.split(['/', ',', '，', '、', '|']) {
+            brand = brand_in(item).or(brand);
+            let item = MODEL_TAILS
+                .iter()
+                .fold(item.to_string(), |i, t| i.trim_end_matches(t).to_string());
+            if item.is_empty() || !same(brand) {
+                continue;
+            }
+            let named = item == model
+                || item.ends_with(model)
+                || (!bare.is_empty() && item.ends_with(bare.as_str()))
+                || model.ends_with(item.as_str())
+                // A brand alone: all its phones.
+                || (asked_brand.is_some()
+                    && brand_in(&item) == asked_brand
+                    && !item.contains(|c: char| c.is_ascii_digit()));
+            if named {
+                return true;
+            }
+        }
+        for c in MODEL_RANGE.captures_iter(clause) {
+            let at = c.get(0).map_or(0, |m| m.start());
+            if !same(brand_in(&clause[..at]).or(brand_in(clause))) {
+                continue;
+            }
+            let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+            let held = match (n(1), n(2), n(3)) {
+                (Some(lo), Some(hi), _) => number.is_some_and(|x| lo <= x && x <= hi),
+                (_, _, Some(lo)) => number.is_some_and(|x| lo <= x),
+                _ => false,
+            };
+            if held {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether the message asks if the product fits a model it names ("iphone13能用吗",
+/// "有mate60的吗"), with the brand word before the model ("小米14").
 fn fit_asked(norm: &str, product: &Product) -> Option<Ask> {
-    if !FIT_WORDS.iter().any(|w| norm.contains(w)) {
+    let compact = norm.replace(' ', "");
+    let found = MODEL.find(&compact)?;
+    let has_one = compact.contains('有') && compact[found.end()..].starts_with('的');
+    if !FIT_WORDS.iter().any(|w| norm.contains(w)) && !has_one {
         return None;
     }
     let key = product
@@ -114,8 +207,14 @@ fn fit_asked(norm: &str, product: &Product) -> Option<Ask> {
         .keys()
         // 兼容系统 (安卓8.0及以上) is no list of models.
         .find(|k| FIT_NAMES.iter().any(|n| k.contains(n)) && !k.contains("系统"))?;
-    let compact = norm.replace(' ', "");
-    let model = MODEL.find(&compact)?.as_str().to_string();
+    let before = &compact[..found.start()];
+    let model = BRANDS
+        .iter()
+        .flat_map(|g| g.iter())
+        .find(|w| before.ends_with(*w))
+        .map_or(found.as_str().to_string(), |w| {
+            format!("{w}{}", found.as_str())
+        });
     let fits = fits_model(product.attributes.get(key)?, &model);
     Some(Ask::Fits {
         attribute: key.clone(),
@@ -3581,6 +3680,45 @@ mod tests {
         ] {
             assert!(search(q, &p).is_empty(), "{q}: {:?}", search(q, &p));
         }
+    }
+
+    #[test]
+    fn models_are_found_in_lists_ranges_and_brands() {
+        let cable = "C to Lightning适配iPhone 5到iPhone 14全系列；C to C适配iPhone15/16全系列、华为、小米、OPPO、vivo等Type-C接口手机";
+        let case =
+            "iPhone 12/12Pro/13/13Pro/14/15/15Pro/16ProMax（没有mini，没有11及以前）；不做安卓";
+        let charger = "iPhone 8及以上全系列可快充";
+        for (recorded, model, fits) in [
+            (cable, "iphone13", true),
+            (cable, "苹果5", true),
+            (cable, "iphone15", true),
+            (cable, "小米14", true),
+            (cable, "华为mate60", true),
+            (cable, "三星s24", false),
+            (case, "15pro", true),
+            (case, "iphone13", true),
+            (case, "iphone11", false),
+            (case, "mate60", false),
+            (case, "华为60", false),
+            (charger, "iphone12", true),
+            (charger, "iphone7", false),
+            ("Mate60/Mate60 Pro", "mate60pro", true),
+            ("Mate60/Mate60 Pro", "p70", false),
+        ] {
+            assert_eq!(fits_model(recorded, model), fits, "{model} in {recorded}");
+        }
+        let mut p = Product::new("SJ-04", "透明手机壳");
+        p.attributes.insert("适用机型".into(), case.into());
+        let fit = |model: &str, fits: bool| {
+            Some(Ask::Fits {
+                attribute: "适用机型".into(),
+                model: model.into(),
+                fits,
+            })
+        };
+        assert_eq!(ask("有mate60的吗", &p), fit("mate60", false));
+        assert_eq!(ask("苹果13能用吗", &p), fit("苹果13", true));
+        assert_eq!(ask("小米14能用吗", &p), fit("小米14", false));
     }
 
     #[test]
