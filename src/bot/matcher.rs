@@ -521,6 +521,11 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             .iter()
             .take(MAX_PARTS)
             .filter_map(|p| {
+                // Each asked without the others' names ("钢化膜和手机壳有iphone16的吗":
+                // 手机壳 is no question about the film).
+                let others: Vec<&crate::model::Product> =
+                    several.iter().copied().filter(|o| o.sku != p.sku).collect();
+                let norm = product::strip_names(&norm, &others, true);
                 let ask = product::ask(&norm, p).or_else(|| {
                     match product::search(&norm, p).as_slice() {
                         [one, ..] if !kb_sure => Some(product::Ask::Attribute(one.clone())),

@@ -1095,9 +1095,24 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "充一次",
             "充满电",
             "用几次",
+            "充几次",
+            "充多少次",
             "待机",
             "电池",
             "多久没电",
+        ],
+    ),
+    (
+        &["发热", "发烫", "温度", "发热情况"],
+        &[
+            "发烫",
+            "发热",
+            "烫不烫",
+            "很烫",
+            "烫手",
+            "热不热",
+            "会热",
+            "很热",
         ],
     ),
     (
@@ -1129,9 +1144,11 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["长度", "衣长", "裙长", "裤长", "尺寸"],
+        &["长度", "线长", "衣长", "裙长", "裤长", "尺寸"],
         &[
             "多长",
+            "几米",
+            "多少米",
             "长度",
             "几米长",
             "长不长",
@@ -1414,6 +1431,12 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "清单",
             "附带",
             "带什么",
+            "送线",
+            "带线",
+            "含线",
+            "送数据线",
+            "带数据线",
+            "有线吗",
         ],
     ),
     (
@@ -1804,11 +1827,7 @@ fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
     if grouped.is_some() {
         return grouped;
     }
-    let mut names: Vec<String> = product.names().map(|n| n.to_lowercase()).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    let rest = names
-        .iter()
-        .fold(norm.to_string(), |rest, n| rest.replace(n.as_str(), ""));
+    let rest = strip_names(norm, std::slice::from_ref(product), false);
     let mut thing: Vec<char> = rest
         .chars()
         .filter(|&c| super::typo::is_han(c) && !COMMON.contains(c) && !FEE_CHARS.contains(c))
@@ -2694,6 +2713,27 @@ pub fn all_mentioned<'a>(
     found.into_iter().map(|(_, p)| p).collect()
 }
 
+/// `norm` without the names and aliases of `products`, longest first, and their kinds
+/// (see [`kind_words`]) if `kinds`.
+pub fn strip_names<P: std::borrow::Borrow<Product>>(
+    norm: &str,
+    products: &[P],
+    kinds: bool,
+) -> String {
+    let mut names: Vec<String> = products
+        .iter()
+        .flat_map(|p| p.borrow().names().map(|n| n.to_lowercase()))
+        .collect();
+    if kinds {
+        names.extend(products.iter().flat_map(|p| kind_words(p.borrow())));
+    }
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    names
+        .iter()
+        .filter(|n| n.chars().count() >= 2)
+        .fold(norm.to_string(), |rest, n| rest.replace(n.as_str(), ""))
+}
+
 /// Words joining or recommending products named together ("饮水机和猫砂 推荐下").
 const JOINING: &[&str] = &["推荐", "和", "跟", "与", "还有", "或者", "下"];
 
@@ -2702,17 +2742,7 @@ const JOINING: &[&str] = &["推荐", "和", "跟", "与", "还有", "或者", "�
 /// taken out ("猫用的饮水机" leaves 猫); "枕头和浴巾是一个地方发货吗" asks where they ship
 /// from.
 pub fn only_names(norm: &str, products: &[&Product]) -> bool {
-    let mut names: Vec<String> = products
-        .iter()
-        .flat_map(|p| p.names())
-        .map(|n| n.to_lowercase())
-        .chain(products.iter().flat_map(|p| kind_words(p)))
-        .collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    let mut rest = norm.to_string();
-    for n in &names {
-        rest = rest.replace(n.as_str(), "");
-    }
+    let rest = strip_names(norm, products, true);
     let rest = strip_bare(&strip_words(&strip_words(&rest, JOINING), SUMMARY_WORDS));
     rest.chars().count() <= 2
 }
@@ -3717,6 +3747,27 @@ mod tests {
             })
         };
         assert_eq!(ask("有mate60的吗", &p), fit("mate60", false));
+        // Other phone accessories' words.
+        let mut cable = Product::new("SJ-02", "编织快充数据线");
+        cable.aliases = vec!["数据线".into()];
+        for (k, v) in [
+            ("线长", "1米、2米两种"),
+            ("发热", "正常充电微温"),
+            ("续航", "可给iPhone15充约1.8次"),
+            ("充满时间", "约3小时充满自身"),
+            ("包装清单", "数据线×1，绑带×1"),
+        ] {
+            cable.attributes.insert(k.into(), v.into());
+        }
+        for (q, key) in [
+            ("数据线有几米的", "线长"),
+            ("编织数据线多长", "线长"),
+            ("会不会很烫啊", "发热"),
+            ("充满能给15充几次", "续航"),
+            ("送线吗", "包装清单"),
+        ] {
+            assert_eq!(ask(q, &cable), Some(Ask::Attribute(key.into())), "{q}");
+        }
         assert_eq!(ask("苹果13能用吗", &p), fit("苹果13", true));
         assert_eq!(ask("小米14能用吗", &p), fit("小米14", false));
     }

@@ -1302,6 +1302,20 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     ctx.product = Some("CY-06");
     let r = e.reply(&ctx, "这个壶泡绿茶行吗 我买了你家龙井");
     assert!(r.answer.contains("宜兴紫砂壶"), "{r:?}");
+    // Two named, each asked without the other's name.
+    let film = stocked(
+        "SJ-03",
+        "钢化膜",
+        &[],
+        &[("适用机型", "iPhone 14/15/16"), ("搭配手机壳", "不顶壳")],
+    );
+    let case = stocked("SJ-04", "手机壳", &[], &[("适用机型", "iPhone 12-15")]);
+    let e = engine_with(Vec::new(), vec![film, case]);
+    let r = e.reply(&fresh, "钢化膜和手机壳有iphone16的吗");
+    assert_eq!(
+        r.answer,
+        "亲，钢化膜适用 IPHONE16 哦～（适用机型：iPhone 14/15/16）\n亲，手机壳暂不适用 IPHONE16 哦，适用机型：iPhone 12-15"
+    );
     // Named by their kind (桌子 for two tables):
     // the listing, not the first one's summary.
     let dining = stocked("T-1", "实木餐桌", &[], &[("尺寸", "1.4m")]);
