@@ -121,6 +121,35 @@ pub fn named_orders<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
         .collect()
 }
 
+/// Words asking where an order is ("我的充电头到哪了").
+const TRACKING: &[&str] = &[
+    "到哪",
+    "还没到",
+    "没收到",
+    "什么时候到",
+    "几时到",
+    "发货了吗",
+    "发了吗",
+    "发货没",
+    "物流",
+    "快递到",
+];
+
+/// The orders in progress a message asks where they are by an item's name ("我的充电头
+/// 到哪了 怎么还没到"), if it asks that.
+pub fn tracked_items<'o>(norm: &str, orders: &'o [Order]) -> Vec<&'o Order> {
+    if orders.is_empty() || !TRACKING.iter().any(|w| norm.contains(w)) {
+        return Vec::new();
+    }
+    let compact = norm.replace(' ', "");
+    orders
+        .iter()
+        .filter(|o| o.in_progress())
+        .filter(|o| o.items.iter().any(|i| names_item(&compact, &i.name)))
+        .take(MAX_TOLD)
+        .collect()
+}
+
 /// Shortest order number looked for in a message: shorter ones ("1", "12") turn up in
 /// counts and sizes.
 const MIN_ORDER_ID: usize = 5;

@@ -110,11 +110,20 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if r.intent.is_some() || r.explain.route == Route::Menu {
         return r;
     }
-    // "TB101到哪了": a message naming one of the buyer's orders that the knowledge base
-    // does not answer is answered with where that order stands.
+    // "TB101到哪了", "我的充电头到哪了": a message naming one of the buyer's orders, by
+    // its number or by an item asking where it is, that the knowledge base does not
+    // answer is answered with where that order stands.
     let named = match r.band {
         Band::Exact => Vec::new(),
-        _ => compose::named_orders(&r.explain.normalized, ctx.orders),
+        _ => {
+            let norm = &r.explain.normalized;
+            let by_number = compose::named_orders(norm, ctx.orders);
+            if by_number.is_empty() {
+                compose::tracked_items(norm, ctx.orders)
+            } else {
+                by_number
+            }
+        }
     };
     if !named.is_empty() {
         // "我订单号TB9002 帮我申请退货吧": a problem with the goods or a return is no

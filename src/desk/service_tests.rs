@@ -1414,6 +1414,12 @@ async fn order_updates_keep_what_they_leave_out_and_stay_their_buyers() {
         by_item.contains("TB102") && !by_item.contains("TB101"),
         "{by_item}"
     );
+    // Where an item is, in words the knowledge base is not sure of: that order's progress.
+    let tracked = ask("我的T恤到哪了 怎么还没到").await;
+    assert!(
+        tracked.contains("TB101（纯棉T恤）已经发货啦") && !tracked.contains("TB102"),
+        "{tracked}"
+    );
     // Nothing in progress: the entry's own answer, not a status followed by shipping
     // promises.
     for id in ["TB101", "TB102"] {
