@@ -501,12 +501,13 @@ static ORDERED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-/// What is left of "算了 我先量量门 谢谢" or "好的 我再考虑考虑" once the thanks are
-/// taken out: the buyer goes away to measure, think or ask at home, and asks nothing
+/// What is left of "算了 我先量量门 谢谢", "好的 我再考虑考虑" or "那我先改成退货退款 谢谢"
+/// once the thanks are taken out: the buyer goes away to measure, think, ask at home or
+/// do it, and asks nothing
 /// ("好吧 我再看看" is the knowledge base's: browsing).
 static LEAVING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"^[那我就先再等]*(?:量量|量一下|商量|考虑|想想|想一想|问问)[^\s吗么呢什几不没啥哪怎?]{0,6}$",
+        r"^[那我就先再等]*(?:量量|量一下|商量|考虑|想想|想一想|问问|改成|提交)[^\s吗么呢什几不没啥哪怎?]{0,6}$",
     )
     .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -889,6 +890,7 @@ mod tests {
             "好 我再等等 有问题再找你",
             "好吧 我等补货 谢了",
             "行吧 那我先收藏了",
+            "好的 那我先改成退货退款 谢谢",
         ] {
             assert_eq!(intent(t), Some(Intent::Positive), "{t}");
         }
