@@ -458,6 +458,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
     let other = named.is_some_and(|p| ctx.product.is_some_and(|sku| sku != p.sku));
+    // Named from another page or the shop's home: its stock may be news to the buyer.
+    let away = named.is_some_and(|p| ctx.product != Some(p.sku.as_str()));
     // "这个壶泡绿茶行吗 我买了你家龙井": the one in view, pointed at by its name.
     let in_view_asked = other
         && (WORN_WITH.iter().any(|w| norm.contains(w))
@@ -580,7 +582,12 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             || product::only_asks(&norm, p)
             || !kb_sure)
     {
-        return from_record(s, r, p, &ask);
+        let mut r = from_record(s, r, p, &ask);
+        // "有没有磁吸充电宝 功率多大" from the home page: the answer, and that it is sold out.
+        if away && let Some(note) = product::sold_out_note(p, &ask) {
+            r.answer.push_str(&note);
+        }
+        return r;
     }
     if let Some(p) = rule_match(s, ctx, &norm) {
         r.explain.route = Route::Rule;

@@ -2787,6 +2787,23 @@ fn restock_note(p: &Product) -> Option<&String> {
     attribute_like(p, RESTOCK_NAMES).and_then(|k| p.attributes.get(k))
 }
 
+/// Added to an answer about a sold-out product that does not speak of its stock ("功率
+/// 多大" asked from another page): that it is sold out, and when it is back if the shop
+/// says so.
+pub fn sold_out_note(p: &Product, ask: &Ask) -> Option<String> {
+    let told = matches!(
+        ask,
+        Ask::Stock | Ask::Offers { .. } | Ask::Summary | Ask::Related | Ask::Price
+    );
+    if told || p.stock != Some(0) {
+        return None;
+    }
+    Some(match restock_note(p) {
+        Some(note) => format!("（这款目前暂时缺货：{note}）"),
+        None => "（这款目前暂时缺货）".to_string(),
+    })
+}
+
 fn stock_note(p: &Product) -> Option<&'static str> {
     p.stock.map(|n| if n == 0 { "暂时缺货" } else { "有现货" })
 }

@@ -1316,6 +1316,24 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
         r.answer,
         "亲，钢化膜适用 IPHONE16 哦～（适用机型：iPhone 14/15/16）\n亲，手机壳暂不适用 IPHONE16 哦，适用机型：iPhone 12-15"
     );
+    // A sold-out product asked about from elsewhere: the answer says it is sold out.
+    let mut bank = stocked(
+        "SJ-05",
+        "磁吸充电宝",
+        &[],
+        &[("功率", "无线15W"), ("缺货说明", "预计12月3日到货")],
+    );
+    bank.stock = Some(0);
+    let e = engine_with(Vec::new(), vec![bank]);
+    let r = e.reply(&fresh, "磁吸充电宝功率多大");
+    assert_eq!(
+        r.answer,
+        "亲，磁吸充电宝的功率是：无线15W（这款目前暂时缺货：预计12月3日到货）"
+    );
+    let mut on_page = Ctx::new(&settings, Utc::now());
+    on_page.product = Some("SJ-05");
+    let r = e.reply(&on_page, "功率多大");
+    assert_eq!(r.answer, "亲，磁吸充电宝的功率是：无线15W");
     // Named by their kind (桌子 for two tables):
     // the listing, not the first one's summary.
     let dining = stocked("T-1", "实木餐桌", &[], &[("尺寸", "1.4m")]);
