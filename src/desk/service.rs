@@ -88,6 +88,11 @@ struct Plan {
     /// The buyer asks for a human right after an answer: that answer's question goes to
     /// the training queue (the answer did not help).
     train_previous: bool,
+    /// The bot is sure of its answer (no menu, no miss, no built-in intent): a buyer
+    /// waiting in the queue gets it too.
+    sure: bool,
+    /// The buyer no longer wants a human ("不用人工了 机器人回答也行").
+    no_human: bool,
 }
 
 /// Why a question goes to the training queue, as the bot saw it.
@@ -161,6 +166,7 @@ fn plan(
         // A guessing menu is a miss too: a second unclear message after it reaches the
         // offer of a human (picking an option is an exact answer).
         matched: reply.band == Band::Exact || reply.intent.is_some(),
+        sure: reply.band == Band::Exact && reply.intent.is_none(),
         day: local_day(at, settings.tz()),
         ..Plan::default()
     };
@@ -262,6 +268,10 @@ pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     // NaiveDate's own Display writes this form, without format!'s strftime parsing.
     at.with_timezone(&tz).date_naive().to_string()
 }
+
+/// Why a waiting buyer went back to the bot, and what they are told.
+const LEFT_QUEUE: &str = "买家取消排队";
+const LEFT_QUEUE_TEXT: &str = "好的，已为您取消人工排队，小二继续为您服务～";
 
 /// Why a buyer the bot failed twice in a row is handed over.
 const MISSED_TWICE: &str = "连续两次未能回答";
@@ -526,6 +536,7 @@ impl<'t, 'a> Changes<'t, 'a> {
             ahead => format!("前面还有 {ahead} 位"),
         };
         let settings = self.tx.get_settings()?;
+        // Waiting, the bot still answers what it is sure of (see `apply`).
         let text = if picture.on_duty(conv.group) {
             format!("{lead}，{place}，请稍候～")
         } else if !settings.is_staffed(self.now) && self.tx.get_reception()?.off_hours_reply {
@@ -533,11 +544,11 @@ impl<'t, 'a> Changes<'t, 'a> {
             // shop switched the off-hours reply off).
             let back = super::scenes::humans_back_label(&settings, self.now);
             format!(
-                "{lead}。现在是非人工服务时间，已为您排队（{place}），人工客服 {back} 上班后会第一时间接待您～"
+                "{lead}。现在是非人工服务时间，已为您排队（{place}），人工客服 {back} 上班后会第一时间接待您；排队期间也可以继续问小二哦～"
             )
         } else {
             format!(
-                "{lead}。人工客服暂时都不在线，已为您排队（{place}），客服上线后会第一时间接待您～"
+                "{lead}。人工客服暂时都不在线，已为您排队（{place}），客服上线后会第一时间接待您；排队期间也可以继续问小二哦～"
             )
         };
         self.say(conv, Sender::System, &text, None, None)?;
@@ -586,7 +597,8 @@ impl Desk {
         };
         orders.sort_by_key(|o| std::cmp::Reverse(o.updated_at));
         let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
-        let plan = if state == ConvState::Bot {
+        // A buyer waiting in the queue is answered too (see `apply`).
+        let plan = if matches!(state, ConvState::Bot | ConvState::Queued) {
             let product = m
                 .product
                 .clone()
@@ -613,6 +625,8 @@ impl Desk {
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
             let streak = ctx.unmatched_streak;
             let mut p = plan(&reply, mode, settings, reception, now, first, streak);
+            p.no_human =
+                crate::bot::intents::refuses_transfer(&crate::bot::normalize::normalize(&text));
             // "衣服开线了 转人工", "衣服有线头，我要投诉": the buyer goes to the group for
             // what they ask about (质量问题), not for whatever the bot answered last.
             let beside = match reply.intent {
@@ -802,8 +816,35 @@ fn apply(
     // The plan holds only if the conversation is still what the plan was made for (an
     // agent may have taken it meanwhile); else the buyer's message is all there is.
     let current = (!fresh).then_some((conv.id, conv.state));
-    let plan = plan.filter(|_| current == expected && conv.state == ConvState::Bot);
+    let mut plan = plan.filter(|_| {
+        current == expected && matches!(conv.state, ConvState::Bot | ConvState::Queued)
+    });
     conv.bought |= says_bought(text);
+    // Waiting in the queue, the buyer who no longer wants a human goes back to the bot
+    // ("不用人工了 机器人回答也行 礼盒能写贺卡吗"); any other gets the bot's sure answers
+    // ("白茶怎么煮" while nobody is online yet) and keeps their place, and the rest
+    // waits for the agent.
+    if conv.state == ConvState::Queued {
+        match plan.take() {
+            Some(p) if p.no_human => {
+                c.change(&mut conv, Trigger::Release, LEFT_QUEUE)?;
+                c.say(&mut conv, Sender::System, LEFT_QUEUE_TEXT, None, None)?;
+                plan = Some(p);
+            }
+            Some(p) if p.sure && p.transfer.is_none() => {
+                if let Some((t, meta)) = &p.bot {
+                    c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
+                    conv.menu = p.menu.clone();
+                    conv.last_entry = p.entry.clone();
+                    conv.last_ask = p.asked.clone();
+                    if p.product.is_some() {
+                        conv.product = p.product.clone();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     if let Some(p) = plan {
         if let Some(note) = &p.train {
             tx.add_training(TrainingItem {

@@ -599,7 +599,7 @@ async fn no_human_notices_tell_the_truth() {
     assert_eq!(
         texts(&o),
         vec![
-            "已为您转接人工客服。人工客服暂时都不在线，已为您排队（您是下一位），客服上线后会第一时间接待您～"
+            "已为您转接人工客服。人工客服暂时都不在线，已为您排队（您是下一位），客服上线后会第一时间接待您；排队期间也可以继续问小二哦～"
         ]
     );
 
@@ -1754,4 +1754,37 @@ async fn a_buyer_who_says_they_have_the_goods_gets_after_sale_answers() {
         let o = s.desk.on_buyer_message(msg("b3", text)).await.unwrap();
         assert!(!o.conv.bought, "{text}: {:?}", texts(&o));
     }
+}
+
+#[actix_web::test]
+async fn a_waiting_buyer_still_gets_the_bots_sure_answers_and_may_leave_the_queue() {
+    let (s, _, _) = shop().await;
+    // 10:00, staffed, nobody online: the buyer waits in the queue.
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    // A question the bot is sure of is answered, and the buyer keeps their place.
+    let o = s.desk.on_buyer_message(msg("b1", "包邮吗")).await.unwrap();
+    assert_eq!(o.conv.state, ConvState::Queued);
+    assert_eq!(o.replies.len(), 1, "{:?}", texts(&o));
+    assert_eq!(o.replies[0].from, Sender::Bot);
+    assert!(texts(&o)[0].contains("包邮"), "{:?}", texts(&o));
+    // What it does not understand waits for the agent, with no second transfer notice.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "嘟嘟嘟嘟"))
+        .await
+        .unwrap();
+    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 0));
+    let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 0));
+    // No longer wanting a human, the buyer goes back to the bot and is answered.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "不用人工了 能开发票吗"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.state, ConvState::Bot);
+    let t = texts(&o);
+    assert_eq!(t[0], "好的，已为您取消人工排队，小二继续为您服务～");
+    assert!(t.len() == 2 && t[1].contains("发票"), "{t:?}");
 }
