@@ -515,6 +515,9 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // product: 怎么下单 against 优惠券怎么用).
     let tie = matches!(ranked.as_slice(), [a, b, ..] if b.score >= TIE * a.score);
     let kb_sure = r.confidence >= EXACT && !tie && rule_match(s, ctx, &norm).is_none();
+    let kb_goods = ranked
+        .first()
+        .is_some_and(|c| c.entry.entry.category == GOODS);
     // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
     // about each product named, answered for each (their prices add up further down).
     let several = product::all_mentioned(&norm, s.products.values());
@@ -575,12 +578,16 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && let Some((ask, carried)) = again(p)
             .map(|a| (a, true))
             .or_else(|| product::ask(&norm, p).map(|a| (a, false)))
+        // An attribute found only by characters it shares with the question gives way
+        // to a sure entry on the shop's own matters ("包邮吗" is no question about
+        // 退换=…发错型号包邮换), not to a general one about the goods.
         && (carried
-            || named.is_some()
-            || product::beats_kb(&ask, &norm, p)
-            || product::points_at_it(&norm)
-            || product::only_asks(&norm, p)
-            || !kb_sure)
+            || !kb_sure
+            || (!(product::loose(&ask, &norm, p) && !kb_goods)
+                && (named.is_some()
+                    || product::beats_kb(&ask, &norm, p)
+                    || product::points_at_it(&norm)
+                    || product::only_asks(&norm, p))))
     {
         let mut r = from_record(s, r, p, &ask);
         // "有没有磁吸充电宝 功率多大" from the home page: the answer, and that it is sold out.

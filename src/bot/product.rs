@@ -700,6 +700,27 @@ pub fn is_specific(ask: &Ask) -> bool {
     }
 }
 
+/// Whether `ask` was found only by characters its attribute shares with the question
+/// (see [`partly_named`]), not by a word for it, its name, a value, a choice or a fee:
+/// "包邮吗" and 退换=…发错型号包邮换 share 包邮, and the knowledge base knows better.
+pub fn loose(ask: &Ask, norm: &str, product: &Product) -> bool {
+    let Ask::Attribute(key) = ask else {
+        return false;
+    };
+    let norm = without_name(norm, product).unwrap_or_else(|| norm.to_string());
+    let norm = norm.as_str();
+    let worded = norm.contains(key.as_str())
+        || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
+            words
+                .iter()
+                .any(|w| norm.contains(w) && group_attribute(product, names, w) == Some(key))
+        })
+        || value_named(norm, product).is_some_and(|(k, _)| k == key)
+        || choice_named(norm, product) == Some(key)
+        || fee_asked(norm, product) == Some(key);
+    !worded && partly_named(norm, product).is_some_and(|(k, _)| k == key)
+}
+
 /// Whether the record's answer to `ask` beats a sure knowledge-base answer to `norm`:
 /// a specific ask (`is_specific`), an attribute the message asks for by its name or
 /// by a word for it ("板子是啥材料" with 材质 on record: the general entry can only say
@@ -1760,7 +1781,7 @@ const PRICE_WORDS: &[&str] = &[
 /// A number of items in a message ("买3袋", "两件", "一对").
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对|饼)(套|装)?",
+        r"(\d{1,3}|[一两二三四五六七八九十]{1,3})\s*(个|件|袋|包|盒|箱|瓶|只|条|双|套|份|罐|支|片|对|饼|根|张|台|把)(套|装)?",
     )
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
@@ -1837,7 +1858,8 @@ fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
         return None;
     }
     product.attributes.iter().find_map(|(k, v)| {
-        v.split(['，', '；', '。', ';', ','])
+        // Clauses by ；, 。 and 、: "吸盘款（吸中控台或挡风玻璃，加10元）" is one.
+        v.split(['；', '。', ';', '、'])
             .filter(|clause| clause.contains('元'))
             .any(|clause| thing.iter().filter(|c| clause.contains(**c)).count() >= 2)
             .then_some(k)
@@ -3832,6 +3854,17 @@ mod tests {
         // The product's own name is no extra thing; a number of cakes is priced together.
         assert_eq!(ask("普洱多少钱", &tea), Some(Ask::Price));
         assert_eq!(ask("买7饼多少钱", &tea), Some(Ask::PriceOf(7)));
+        let mut mount = Product::new("SJ-07", "车载手机支架");
+        mount.final_price = Some(Price(3500));
+        mount.attributes.insert(
+            "款式".into(),
+            "出风口重力款（夹出风口，不挡视线）、吸盘款（吸中控台或挡风玻璃，加10元）".into(),
+        );
+        assert_eq!(
+            ask("吸盘款多少钱", &mount),
+            Some(Ask::Attribute("款式".into()))
+        );
+        assert_eq!(ask("两根多少钱", &mount), Some(Ask::PriceOf(2)));
         // Nothing recorded holds either choice: not answered from the record.
         assert_eq!(choice_named("是绿茶还是红茶", &tea), None);
         // The teapot's page, pointed at by its alias (and a kind), beside another tea.

@@ -1367,3 +1367,22 @@ fn an_option_picked_by_its_words_gives_way_to_the_products_record() {
     // A number picks the option.
     assert_eq!(e.reply(&ctx, "1").entry.as_deref(), Some("care"));
 }
+
+#[test]
+fn characters_an_attribute_shares_by_chance_give_way_to_the_shops_policy() {
+    let case = stocked(
+        "SJ-04",
+        "透明手机壳",
+        &[],
+        &[("退换", "支持7天无理由退换；发错型号包邮换")],
+    );
+    let e = engine_with(starter::entries(), vec![case]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("SJ-04");
+    let r = e.reply(&ctx, "包邮吗");
+    assert_eq!(r.entry.as_deref(), Some("ship-free"), "{r:?}");
+    // Asked by its words, the product's own rule still answers.
+    let r = e.reply(&ctx, "能退吗");
+    assert!(r.answer.contains("发错型号包邮换"), "{r:?}");
+}
