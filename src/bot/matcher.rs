@@ -561,6 +561,15 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.product = None;
         return settled(r, product::listing(&several));
     }
+    // "你家哪款茶适合胃不好的人喝": what each product's record says of the need.
+    if named.is_none() && (!kb_sure || kb_goods) {
+        let mut all: Vec<&crate::model::Product> = s.products.values().collect();
+        all.sort_by(|a, b| a.sku.cmp(&b.sku));
+        if let Some(answer) = product::by_need(&norm, &all) {
+            r.product = None;
+            return settled(r, answer);
+        }
+    }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
     let again = |p| {

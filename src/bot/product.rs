@@ -1690,6 +1690,19 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
+        &["是否送礼", "送礼", "适合送礼", "礼品"],
+        &[
+            "送礼",
+            "送人",
+            "送长辈",
+            "送领导",
+            "送客户",
+            "送老人",
+            "送朋友",
+            "长辈",
+        ],
+    ),
+    (
         &["年份", "采摘时间", "采制时间", "生产年份", "制作时间"],
         &[
             "哪年",
@@ -2754,6 +2767,43 @@ pub fn strip_names<P: std::borrow::Borrow<Product>>(
         .iter()
         .filter(|n| n.chars().count() >= 2)
         .fold(norm.to_string(), |rest, n| rest.replace(n.as_str(), ""))
+}
+
+/// Words asking which of the shop's products ("你家哪款茶适合胃不好的人喝").
+const WHICH: &[&str] = &["哪款", "哪个", "哪种", "哪一款", "哪几款", "推荐"];
+
+/// At most this many products in an answer by need.
+const MAX_BY_NEED: usize = 4;
+
+/// "你家哪款茶适合胃不好的人喝", "晚上喝哪个好": what each product's record says of a
+/// need, when the message asks which product and names the need by a word of
+/// `ATTRIBUTE_WORDS` (胃不好 → 适合人群): the clause of that attribute sharing most of
+/// the need's characters, for each product that has one, when two or more do.
+pub fn by_need(norm: &str, products: &[&Product]) -> Option<String> {
+    if !WHICH.iter().any(|w| norm.contains(w)) {
+        return None;
+    }
+    let (names, word) = ATTRIBUTE_WORDS.iter().find_map(|(names, words)| {
+        let word = words.iter().find(|w| norm.contains(**w))?;
+        Some((*names, *word))
+    })?;
+    let need: Vec<char> = word.chars().filter(|c| !COMMON.contains(*c)).collect();
+    let lines: Vec<String> = products
+        .iter()
+        .filter_map(|p| {
+            let value = p.attributes.get(attribute_like(p, names)?)?;
+            let shared = |c: &&str| need.iter().filter(|n| c.contains(**n)).count();
+            // Reversed, so the first clause sharing as much wins.
+            let clause = value
+                .split(['；', ';', '。'])
+                .rev()
+                .max_by_key(shared)
+                .filter(|c| shared(c) > 0)?;
+            Some(format!("{}：{}", p.name, clause.trim()))
+        })
+        .take(MAX_BY_NEED)
+        .collect();
+    (lines.len() >= 2).then(|| format!("亲，各款的说明供您参考：\n{}", lines.join("\n")))
 }
 
 /// Words joining or recommending products named together ("饮水机和猫砂 推荐下").

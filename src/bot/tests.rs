@@ -1386,3 +1386,37 @@ fn characters_an_attribute_shares_by_chance_give_way_to_the_shops_policy() {
     let r = e.reply(&ctx, "能退吗");
     assert!(r.answer.contains("发错型号包邮换"), "{r:?}");
 }
+
+#[test]
+fn which_product_suits_a_need_is_answered_from_each_record() {
+    let green = stocked(
+        "CY-01",
+        "西湖龙井",
+        &[],
+        &[(
+            "适合人群",
+            "绿茶偏凉，胃寒胃不好的空腹别喝；晚上喝容易睡不着",
+        )],
+    );
+    let dark = stocked(
+        "CY-03",
+        "普洱熟茶",
+        &[],
+        &[
+            ("适合人群", "熟普性温和养胃，胃不好的可以喝"),
+            ("是否送礼", "可以，送长辈挺合适"),
+        ],
+    );
+    let pot = stocked("CY-06", "紫砂壶", &[], &[("容量", "220ml")]);
+    let e = engine_with(starter::entries(), vec![green, dark, pot]);
+    let settings = ShopSettings::default();
+    let ctx = Ctx::new(&settings, Utc::now());
+    let r = e.reply(&ctx, "你家哪款茶适合胃不好的人喝");
+    assert_eq!(
+        r.answer,
+        "亲，各款的说明供您参考：\n西湖龙井：绿茶偏凉，胃寒胃不好的空腹别喝\n普洱熟茶：熟普性温和养胃，胃不好的可以喝"
+    );
+    // One product saying something of it is no comparison.
+    let r = e.reply(&ctx, "哪款适合送长辈");
+    assert!(!r.answer.starts_with("亲，各款"), "{r:?}");
+}
