@@ -453,7 +453,9 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // message asks more than that, does not point at the product, and the knowledge base
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
-    let named = product::mentioned(&norm, s.products.values());
+    // A kind ("裙子") names a product only where none is in view: on a page it is the page's.
+    let kinds = ctx.product.is_none();
+    let named = product::mentioned(&norm, s.products.values(), kinds);
     // "这个和你家猫粮一起拍 满多少包邮", "和四件套比哪个更适合夏天用": another product named
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
@@ -520,7 +522,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .is_some_and(|c| c.entry.entry.category == GOODS);
     // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
     // about each product named, answered for each (their prices add up further down).
-    let several = product::all_mentioned(&norm, s.products.values());
+    let several = product::all_mentioned(&norm, s.products.values(), kinds);
     // "沙发加吸顶灯一共多少钱": each price and the sum, before the price of one of them.
     if several.len() >= 2
         && product::asks_price(&norm)
@@ -557,8 +559,9 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "有没有猫用的饮水机和猫砂 推荐下", "有桌子吗" in a shop with a dining table and a
     // desk: two or more of the shop's products named, nothing else asked, and no sure
     // entry: what the shop has of them, not the first one's summary.
+    // The first listed becomes the chat's product ("第一个多少钱").
     if !kb_sure && several.len() >= 2 && product::only_names(&norm, &several) {
-        r.product = None;
+        r.product = Some(several[0].sku.clone());
         return settled(r, product::listing(&several));
     }
     // "你家哪款茶适合胃不好的人喝": what each product's record says of the need.

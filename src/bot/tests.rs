@@ -1344,7 +1344,12 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
         r.answer,
         "亲，店里有：实木餐桌；电脑书桌，想了解哪一款可以直接问我哦～"
     );
-    assert_eq!(r.product, None);
+    assert_eq!(r.product.as_deref(), Some("T-1"), "the first listed");
+    // On a page, 桌子 is the page's own.
+    let mut on_desk = Ctx::new(&settings, Utc::now());
+    on_desk.product = Some("T-2");
+    let r = e.reply(&on_desk, "桌子多大");
+    assert_eq!(r.answer, "亲，电脑书桌的尺寸是：1.2m");
 }
 
 #[test]
