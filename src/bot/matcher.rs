@@ -564,8 +564,13 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.product = Some(several[0].sku.clone());
         return settled(r, product::listing(&several));
     }
-    // "你家哪款茶适合胃不好的人喝": what each product's record says of the need.
-    if named.is_none() && (!kb_sure || kb_goods) {
+    // "你家哪款茶适合胃不好的人喝": what each product's record says of the need; on a
+    // product's page only when the shop's range is asked about ("拿哪个码" is the page's).
+    let range = ["你家", "你们家", "店里", "哪款", "哪几款", "推荐"];
+    if named.is_none()
+        && (kinds || range.iter().any(|w| norm.contains(w)))
+        && (!kb_sure || kb_goods)
+    {
         let mut all: Vec<&crate::model::Product> = s.products.values().collect();
         all.sort_by(|a, b| a.sku.cmp(&b.sku));
         if let Some(answer) = product::by_need(&norm, &all) {

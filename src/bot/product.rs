@@ -2255,7 +2255,12 @@ pub fn without_name(norm: &str, product: &Product) -> Option<String> {
     product
         .names()
         .map(|n| super::normalize::normalize(n))
-        .chain(kind_words(product))
+        // Not a kind the shop also names an attribute (椅子=4把实木椅 of a dining set).
+        .chain(
+            kind_words(product)
+                .into_iter()
+                .filter(|k| !product.attributes.contains_key(k)),
+        )
         .filter(|n| n.chars().count() >= 2 && norm.contains(n.as_str()))
         .max_by_key(|n| n.chars().count())
         .map(|n| norm.replace(&n, "").trim().to_string())
@@ -4089,5 +4094,11 @@ mod tests {
             &all.iter().collect::<Vec<_>>()
         ));
         assert_eq!(without_name("裙子多长", &all[0]).as_deref(), Some("多长"));
+        let mut set = Product::new("JJ-03", "实木餐桌椅");
+        set.attributes.insert("椅子".into(), "4把实木椅".into());
+        assert_eq!(
+            ask("椅子能多买两把吗", &set),
+            Some(Ask::Attribute("椅子".into()))
+        );
     }
 }

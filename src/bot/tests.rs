@@ -1421,6 +1421,13 @@ fn which_product_suits_a_need_is_answered_from_each_record() {
         r.answer,
         "亲，各款的说明供您参考：\n西湖龙井：绿茶偏凉，胃寒胃不好的空腹别喝\n普洱熟茶：熟普性温和养胃，胃不好的可以喝"
     );
+    // On a page, "哪个" alone is about the page's product.
+    let mut on_page = Ctx::new(&settings, Utc::now());
+    on_page.product = Some("CY-01");
+    let r = e.reply(&on_page, "胃不好喝哪个");
+    assert!(!r.answer.starts_with("亲，各款"), "{r:?}");
+    let r = e.reply(&on_page, "你家哪款适合胃不好的");
+    assert!(r.answer.starts_with("亲，各款"), "{r:?}");
     // One product saying something of it is no comparison.
     let r = e.reply(&ctx, "哪款适合送长辈");
     assert!(!r.answer.starts_with("亲，各款"), "{r:?}");
