@@ -453,9 +453,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // message asks more than that, does not point at the product, and the knowledge base
     // answers it with confidence ("价格保护吗" is about the shop's policy, not this
     // product's price).
-    // A kind ("裙子") names a product only where none is in view: on a page it is the page's.
-    let kinds = ctx.product.is_none();
-    let named = product::mentioned(&norm, s.products.values(), kinds);
+    let viewed = ctx.product.and_then(|sku| s.product(sku));
+    let named = product::mentioned(&norm, s.products.values(), viewed);
     // "这个和你家猫粮一起拍 满多少包邮", "和四件套比哪个更适合夏天用": another product named
     // beside the one in view, which stays the chat's product unless the named product's
     // own record answers.
@@ -522,7 +521,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         .is_some_and(|c| c.entry.entry.category == GOODS);
     // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
     // about each product named, answered for each (their prices add up further down).
-    let several = product::all_mentioned(&norm, s.products.values(), kinds);
+    let several = product::all_mentioned(&norm, s.products.values(), viewed);
     // "沙发加吸顶灯一共多少钱": each price and the sum, before the price of one of them.
     if several.len() >= 2
         && product::asks_price(&norm)
@@ -568,7 +567,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // product's page only when the shop's range is asked about ("拿哪个码" is the page's).
     let range = ["你家", "你们家", "店里", "哪款", "哪几款", "推荐"];
     if named.is_none()
-        && (kinds || range.iter().any(|w| norm.contains(w)))
+        && (viewed.is_none() || range.iter().any(|w| norm.contains(w)))
         && (!kb_sure || kb_goods)
     {
         let mut all: Vec<&crate::model::Product> = s.products.values().collect();

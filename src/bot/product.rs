@@ -2721,25 +2721,30 @@ fn kind_words(p: &Product) -> Vec<String> {
 }
 
 /// Where `norm` first names `p` by its kind, not as the buyer's own thing ("我的被子是
-/// 200x230的" is the buyer's quilt).
-fn kind_at(norm: &str, p: &Product) -> Option<(usize, usize)> {
-    kind_words(p).iter().find_map(|k| {
-        norm.match_indices(k.as_str())
-            .find(|(at, _)| {
-                !["我的", "我家", "我"]
-                    .iter()
-                    .any(|m| norm[..*at].ends_with(m))
-            })
-            .map(|(at, _)| (at, at + k.len()))
-    })
+/// 200x230的" is the buyer's quilt), nor by a kind of the product in view (on the desk's
+/// page, "桌子" is the desk).
+fn kind_at(norm: &str, p: &Product, in_view: Option<&Product>) -> Option<(usize, usize)> {
+    let viewed = in_view.map(kind_words).unwrap_or_default();
+    kind_words(p)
+        .iter()
+        .filter(|k| !viewed.contains(k))
+        .find_map(|k| {
+            norm.match_indices(k.as_str())
+                .find(|(at, _)| {
+                    !["我的", "我家", "我"]
+                        .iter()
+                        .any(|m| norm[..*at].ends_with(m))
+                })
+                .map(|(at, _)| (at, at + k.len()))
+        })
 }
 
-/// Every product a message names (by name or alias, else, if `kinds`, by its kind, see
-/// [`kind_words`]), in the order first named.
+/// Every product a message names (by name or alias, else by its kind, see [`kind_at`]),
+/// in the order first named.
 pub fn all_mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
-    kinds: bool,
+    in_view: Option<&Product>,
 ) -> Vec<&'a Product> {
     // Each product's first and longest name in the message, as a byte span.
     let mut found: Vec<((usize, usize), &Product)> = products
@@ -2749,7 +2754,7 @@ pub fn all_mentioned<'a>(
                 .filter(|n| n.chars().count() >= 2)
                 .filter_map(|n| norm.find(n.as_str()).map(|at| (at, at + n.len())))
                 .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))
-                .or_else(|| kind_at(norm, p).filter(|_| kinds))
+                .or_else(|| kind_at(norm, p, in_view))
                 .map(|span| (span, p))
         })
         .collect();
@@ -2921,12 +2926,12 @@ pub fn listing(products: &[&Product]) -> String {
 
 /// The product a message names (by name or alias), if any: the longest name, then the
 /// one named first ("你家沙发 床垫 甲醛都多少"), then the lowest SKU, so the same message
-/// always names the same product. If `kinds`, a kind ("裙子", see [`kind_words`])
-/// names one too, below any name.
+/// always names the same product. A kind ("裙子", see [`kind_at`]) names one too,
+/// below any name.
 pub fn mentioned<'a>(
     norm: &str,
     products: impl Iterator<Item = &'a Product>,
-    kinds: bool,
+    in_view: Option<&Product>,
 ) -> Option<&'a Product> {
     let mut best: Option<(&Product, (usize, std::cmp::Reverse<usize>))> = None;
     for p in products {
@@ -2935,7 +2940,7 @@ pub fn mentioned<'a>(
             .map(|n| (n.to_lowercase(), n.chars().count()))
             .filter(|&(_, len)| len >= 2);
         let names = names.filter_map(|(n, len)| Some((norm.find(&n)?, len)));
-        let kind = kind_at(norm, p).filter(|_| kinds).map(|(at, _)| (at, 1));
+        let kind = kind_at(norm, p, in_view).map(|(at, _)| (at, 1));
         for (at, len) in names.chain(kind) {
             let rank = (len, std::cmp::Reverse(at));
             let better = match best {
@@ -4041,20 +4046,20 @@ mod tests {
         let q = Product::new("T2", "T恤");
         let all = [p.clone(), q];
         assert_eq!(
-            mentioned("纯棉t恤多少钱", all.iter(), true).map(|p| &p.sku[..]),
+            mentioned("纯棉t恤多少钱", all.iter(), None).map(|p| &p.sku[..]),
             Some("T1")
         );
         assert_eq!(
-            mentioned("白t有货吗", all.iter(), true).map(|p| &p.sku[..]),
+            mentioned("白t有货吗", all.iter(), None).map(|p| &p.sku[..]),
             Some("T1")
         );
-        assert_eq!(mentioned("什么时候发货", all.iter(), true), None);
+        assert_eq!(mentioned("什么时候发货", all.iter(), None), None);
         // A name inside another product's longer name is not named on its own.
         let mut cup = Product::new("C1", "保温杯");
         cup.aliases = vec!["水杯".into()];
         let bottle = Product::new("C2", "运动水杯");
         let cups = [cup, bottle];
-        let named: Vec<&str> = all_mentioned("运动水杯能装开水吗", cups.iter(), true)
+        let named: Vec<&str> = all_mentioned("运动水杯能装开水吗", cups.iter(), None)
             .iter()
             .map(|p| &p.sku[..])
             .collect();
@@ -4064,11 +4069,11 @@ mod tests {
         let bed = Product::new("B", "床垫");
         for all in [[sofa.clone(), bed.clone()], [bed, sofa]] {
             assert_eq!(
-                mentioned("床垫呢 跟沙发比哪个快", all.iter(), true).map(|p| &p.sku[..]),
+                mentioned("床垫呢 跟沙发比哪个快", all.iter(), None).map(|p| &p.sku[..]),
                 Some("B")
             );
             assert_eq!(
-                mentioned("你家沙发 床垫 甲醛都多少", all.iter(), true).map(|p| &p.sku[..]),
+                mentioned("你家沙发 床垫 甲醛都多少", all.iter(), None).map(|p| &p.sku[..]),
                 Some("A")
             );
         }
@@ -4079,12 +4084,12 @@ mod tests {
         let mut desk = Product::new("E", "儿童学习桌");
         desk.aliases = vec!["书桌".into()];
         let all = [dress, desk];
-        let sku = |text: &str| mentioned(text, all.iter(), true).map(|p| p.sku.clone());
+        let sku = |text: &str| mentioned(text, all.iter(), None).map(|p| p.sku.clone());
         assert_eq!(sku("店里有裙子吗 约会穿的").as_deref(), Some("D"));
         assert_eq!(sku("那个桌子多高").as_deref(), Some("E"));
         assert_eq!(sku("桌子和连衣裙").as_deref(), Some("D"));
         assert_eq!(sku("孩子个子小穿什么码"), None);
-        let both: Vec<&str> = all_mentioned("裙子和桌子都有货吗", all.iter(), true)
+        let both: Vec<&str> = all_mentioned("裙子和桌子都有货吗", all.iter(), None)
             .iter()
             .map(|p| &p.sku[..])
             .collect();

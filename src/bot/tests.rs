@@ -1350,6 +1350,14 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     on_desk.product = Some("T-2");
     let r = e.reply(&on_desk, "桌子多大");
     assert_eq!(r.answer, "亲，电脑书桌的尺寸是：1.2m");
+    // Another kind than the page's names its product ("裙子" on the jeans' page).
+    let jeans = stocked("NZ-02", "高腰牛仔裤", &[], &[("尺码建议", "26:92-100斤")]);
+    let dress = stocked("NZ-01", "碎花连衣裙", &[], &[("尺码建议", "S:80-95斤")]);
+    let e = engine_with(Vec::new(), vec![jeans, dress]);
+    let mut on_jeans = Ctx::new(&settings, Utc::now());
+    on_jeans.product = Some("NZ-02");
+    let r = e.reply(&on_jeans, "152 95斤 裙子穿什么码");
+    assert_eq!(r.product.as_deref(), Some("NZ-01"), "{r:?}");
 }
 
 #[test]
