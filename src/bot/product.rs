@@ -716,7 +716,7 @@ pub fn loose(ask: &Ask, norm: &str, product: &Product) -> bool {
                 .any(|w| norm.contains(w) && group_attribute(product, names, w) == Some(key))
         })
         || value_named(norm, product).is_some_and(|(k, _)| k == key)
-        || choice_named(norm, product) == Some(key)
+        || choice_named(norm, product).is_some_and(|(k, _)| k == key)
         || fee_asked(norm, product) == Some(key);
     !worded && partly_named(norm, product).is_some_and(|(k, _)| k == key)
 }
@@ -929,8 +929,8 @@ static CHOICE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The attribute whose value holds one of two things the message chooses between, as
 /// the last characters before 还是 or the first after it ("铁观音是浓香还是清香的" with
-/// 香型=清香型（…不是浓香碳焙型）); the one holding both first.
-fn choice_named<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
+/// 香型=清香型（…不是浓香碳焙型）); the one holding both first, and whether it does.
+fn choice_named<'a>(norm: &str, product: &'a Product) -> Option<(&'a String, bool)> {
     let c = CHOICE.captures(norm)?;
     let before: Vec<char> = c[1].chars().collect();
     let after: Vec<char> = c[2].chars().collect();
@@ -954,7 +954,7 @@ fn choice_named<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
         .map(|(k, v)| (held(v), k))
         .filter(|&(n, _)| n > 0)
         .max_by_key(|&(n, _)| n)
-        .map(|(_, k)| k)
+        .map(|(n, k)| (k, n == 2))
 }
 
 /// Whether the sizes recorded ("S/M/L/XL", "35-40", "36 37 38") include `asked`, or
@@ -2108,8 +2108,13 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(advice) = size_advice(unnamed.as_deref().unwrap_or(norm), product) {
         return Some(advice);
     }
-    // "铁观音是浓香还是清香的 我喜欢浓一点的": a choice the record holds, however long.
-    if let Some(key) = choice_named(unnamed.as_deref().unwrap_or(norm), product) {
+    // "铁观音是浓香还是清香的 我喜欢浓一点的": a choice the record holds, however long;
+    // in a long message both sides must be in one value ("上楼费给师傅还是补给你们" is no
+    // question about 安装方式=…无需师傅).
+    let long = norm.chars().count() > MAX_CHARS;
+    if let Some((key, both)) = choice_named(unnamed.as_deref().unwrap_or(norm), product)
+        && (both || !long)
+    {
         return Some(Ask::Attribute(key.clone()));
     }
     if norm.chars().count() > MAX_CHARS {
@@ -3937,6 +3942,12 @@ mod tests {
         assert_eq!(ask("两根多少钱", &mount), Some(Ask::PriceOf(2)));
         // Nothing recorded holds either choice: not answered from the record.
         assert_eq!(choice_named("是绿茶还是红茶", &tea), None);
+        // Long, one side in a value is not enough.
+        tea.attributes.insert("安装方式".into(), "无需师傅".into());
+        assert_ne!(
+            ask("到了送上楼吗 上楼费到时候给师傅还是补给你们", &tea),
+            Some(Ask::Attribute("安装方式".into()))
+        );
         // The teapot's page, pointed at by its alias (and a kind), beside another tea.
         let mut pot = Product::new("CY-06", "宜兴紫砂壶");
         pot.aliases = vec!["壶".into()];
