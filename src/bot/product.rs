@@ -721,6 +721,12 @@ pub fn loose(ask: &Ask, norm: &str, product: &Product) -> bool {
     !worded && partly_named(norm, product).is_some_and(|(k, _)| k == key)
 }
 
+/// Whether `ask` is about how the product ships (发货, 物流 …): for a buyer with an
+/// order, a sure entry tells where that order is instead.
+pub fn about_shipping(ask: &Ask) -> bool {
+    matches!(ask, Ask::Attribute(k) if SHIPPING_NAMES.iter().any(|n| k.contains(n)))
+}
+
 /// Whether the record's answer to `ask` beats a sure knowledge-base answer to `norm`:
 /// a specific ask (`is_specific`), an attribute the message asks for by its name or
 /// by a word for it ("板子是啥材料" with 材质 on record: the general entry can only say
@@ -1532,11 +1538,33 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "什么时候发",
             "几天发",
             "发货时间",
+            "明天能到",
+            "明天到",
+            "后天能到",
+            "次日达",
+            "几天能到",
+            "几天到",
+            "多久到",
+            "多久能到",
         ],
     ),
     (
         WARRANTY_NAMES,
-        &["保修", "质保", "保多久", "去哪修", "维修", "包换"],
+        &[
+            "保修",
+            "质保",
+            "保多久",
+            "去哪修",
+            "维修",
+            "包换",
+            "坏了",
+            "不充电",
+            "充不进",
+            "没反应",
+            "没声音",
+            "不亮",
+            "失灵",
+        ],
     ),
     (
         &["单只/一对", "一对", "单只"],
@@ -1842,6 +1870,12 @@ const STOCK_WORDS: &[&str] = &[
 /// Words asking when a sold-out product is back ("啥时候有货" is in `STOCK_WORDS`).
 const RESTOCK_WORDS: &[&str] = &["补货", "到货", "什么时候有", "啥时候有", "几号有", "登记"];
 
+/// A number with its unit ("2米", "1.6m"), naming a variant.
+static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:\.\d+)?(?:米|cm|m|寸|克|g|ml|斤|升|l)")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
 /// Words asking whether something costs extra ("木盒要加钱吗", "上楼收费吗").
 const FEE_WORDS: &[&str] = &["加钱", "收费", "收钱", "另收", "要钱", "另外付", "额外"];
 
@@ -1867,14 +1901,19 @@ fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
         .filter(|&c| super::typo::is_han(c) && !COMMON.contains(c) && !FEE_CHARS.contains(c))
         .collect();
     thing.dedup();
-    if thing.len() < 2 {
+    // "2米的线多少钱": a number with its unit names the thing as well as two characters.
+    let amounts: Vec<&str> = AMOUNT.find_iter(&rest).map(|m| m.as_str()).collect();
+    if thing.len() < 2 && amounts.is_empty() {
         return None;
     }
     product.attributes.iter().find_map(|(k, v)| {
         // Clauses by ；, 。 and 、: "吸盘款（吸中控台或挡风玻璃，加10元）" is one.
         v.split(['；', '。', ';', '、'])
             .filter(|clause| clause.contains('元'))
-            .any(|clause| thing.iter().filter(|c| clause.contains(**c)).count() >= 2)
+            .any(|clause| {
+                thing.iter().filter(|c| clause.contains(**c)).count() >= 2
+                    || amounts.iter().any(|a| clause.contains(a))
+            })
             .then_some(k)
     })
 }
@@ -2853,10 +2892,14 @@ pub fn total(products: &[&Product]) -> Option<String> {
         .map(|p| p.pay_price())
         .collect::<Option<_>>()?;
     let sum = crate::model::Price(prices.iter().map(|p| p.0).sum());
+    // A sold-out one says so: the sum is not what can be bought now.
     let each: Vec<String> = products
         .iter()
         .zip(&prices)
-        .map(|(p, price)| format!("{} ¥{price}", p.name))
+        .map(|(p, price)| match p.stock {
+            Some(0) => format!("{} ¥{price}（暂时缺货）", p.name),
+            _ => format!("{} ¥{price}", p.name),
+        })
         .collect();
     Some(format!(
         "亲，{}，一起买共 ¥{sum}，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～",
@@ -3940,6 +3983,13 @@ mod tests {
             Some(Ask::Attribute("款式".into()))
         );
         assert_eq!(ask("两根多少钱", &mount), Some(Ask::PriceOf(2)));
+        mount
+            .attributes
+            .insert("线长".into(), "1米、2米两种（2米加5元）".into());
+        assert_eq!(
+            ask("2米的多少钱", &mount),
+            Some(Ask::Attribute("线长".into()))
+        );
         // Nothing recorded holds either choice: not answered from the record.
         assert_eq!(choice_named("是绿茶还是红茶", &tea), None);
         // Long, one side in a value is not enough.

@@ -1269,7 +1269,7 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     let r = e.reply(&fresh, "买猫砂加猫粮一共多少");
     assert_eq!(
         r.answer,
-        "亲，豆腐猫砂 ¥29.9 + 成猫粮 ¥99，一起买共 ¥128.9，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～"
+        "亲，豆腐猫砂 ¥29.9 + 成猫粮 ¥99（暂时缺货），一起买共 ¥128.9，以下单页显示为准哦（店铺满减、优惠券会在结算时再减）～"
     );
     let r = e.reply(&fresh, "你家有没有猫用的猫砂和猫粮 推荐下");
     assert_eq!(
@@ -1398,6 +1398,27 @@ fn characters_an_attribute_shares_by_chance_give_way_to_the_shops_policy() {
     // Asked by its words, the product's own rule still answers.
     let r = e.reply(&ctx, "能退吗");
     assert!(r.answer.contains("发错型号包邮换"), "{r:?}");
+}
+
+#[test]
+fn how_a_product_ships_is_its_own_but_an_order_is_where_it_is() {
+    let tea = stocked(
+        "CY-01",
+        "西湖龙井",
+        &[],
+        &[("发货", "下午4点前付款当天发，江浙沪次日达")],
+    );
+    let e = engine_with(starter::entries(), vec![tea]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("CY-01");
+    let r = e.reply(&ctx, "我在上海 今天下单明天能到不");
+    assert!(r.answer.contains("江浙沪次日达"), "{r:?}");
+    // After buying, "多久能到" asks where the order is.
+    ctx.has_order = true;
+    let r = e.reply(&ctx, "多久能到");
+    assert!(!r.answer.contains("江浙沪次日达"), "{r:?}");
+    assert!(r.entry.is_some(), "{r:?}");
 }
 
 #[test]
