@@ -599,10 +599,13 @@ impl Desk {
         let state = conv.as_ref().map(|c| c.state).unwrap_or(ConvState::Bot);
         // A buyer waiting in the queue is answered too (see `apply`).
         let plan = if matches!(state, ConvState::Bot | ConvState::Queued) {
-            let product = m
-                .product
-                .clone()
-                .or_else(|| conv.as_ref().and_then(|c| c.product.clone()));
+            let product = match (&m.product, &conv) {
+                (Some(page), Some(c)) if c.page.as_ref() == Some(page) => {
+                    c.product.clone().or_else(|| Some(page.clone()))
+                }
+                (Some(page), _) => Some(page.clone()),
+                (None, c) => c.as_ref().and_then(|c| c.product.clone()),
+            };
             let menu = conv.as_ref().map(|c| c.menu.clone()).unwrap_or_default();
             let previous = conv.as_ref().and_then(|c| c.last_entry.clone());
             let previous_ask = conv.as_ref().and_then(|c| c.last_ask.clone());
@@ -801,7 +804,10 @@ fn apply(
     if buyer != before {
         tx.put_buyer(&buyer)?;
     }
-    if m.product.is_some() {
+    // A new page makes its product the chat's; the same page again keeps the product
+    // talked about since.
+    if m.product.is_some() && m.product != conv.page {
+        conv.page = m.product.clone();
         conv.product = m.product.clone();
     }
     let fresh = conv.next_seq == 1;

@@ -1211,6 +1211,36 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
         .await
         .unwrap();
     assert!(texts(&o).join("|").contains("有粉色哦"), "{:?}", texts(&o));
+    // Messages from a page keep the product talked about since, until another page.
+    let mut cup = crate::model::Product::new("CUP-01", "保温杯");
+    cup.attributes.insert("容量".into(), "500ml".into());
+    s.desk.save_product(&Actor::cli(), cup).await.unwrap();
+    let on_page = |text: &str, page: &str| Incoming {
+        product: Some(page.into()),
+        ..msg("b9", text)
+    };
+    let o = s
+        .desk
+        .on_buyer_message(on_page("儿童书包有货吗", "CUP-01"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.product.as_deref(), Some("BAG-01"));
+    let o = s
+        .desk
+        .on_buyer_message(on_page("有粉色吗", "CUP-01"))
+        .await
+        .unwrap();
+    assert!(texts(&o).join("|").contains("有粉色哦"), "{:?}", texts(&o));
+    s.desk
+        .on_buyer_message(on_page("容量多大", "CUP-01"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(on_page("容量多大", "SHOE-02"))
+        .await
+        .unwrap();
+    assert_eq!(o.conv.product.as_deref(), Some("SHOE-02"), "another page");
     // "那鞋子呢" after a price: the price of the shoes (it got a menu).
     let mut shoes = crate::model::Product::new("SHOE-01", "跑步鞋");
     shoes.aliases = vec!["鞋子".into()];

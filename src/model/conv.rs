@@ -161,6 +161,11 @@ pub struct Conversation {
     /// The product the buyer came from or named.
     #[serde(default)]
     pub product: Option<String>,
+    /// The product page the buyer's last message came from: a message from the same
+    /// page keeps the product talked about since ("白茶口感是啥样的", then "那这个煮着喝
+    /// 放多少" on the 铁观音's page), one from another page makes it the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
     /// The scene of the last matched KB entry.
     #[serde(default)]
     pub scene: Option<String>,
@@ -246,6 +251,7 @@ impl Conversation {
             priority,
             urgent: false,
             product: None,
+            page: None,
             scene: None,
             transfer_reason: None,
             menu: Vec::new(),
