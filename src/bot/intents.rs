@@ -161,8 +161,13 @@ const COMPLAINT: &[&str] = &[
 /// 人吗 垃圾").
 const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望", "骗子"];
 const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
-/// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
+/// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工";
+/// "刚才转人工没人" tells what happened, it asks nothing).
 const NEGATIONS: &[&str] = &[
+    "刚才",
+    "刚刚",
+    "之前",
+    "已经",
     "不是",
     "没有要",
     "没要",
@@ -924,6 +929,7 @@ mod tests {
             "不用转人工，我就问下包邮不",
             "不要人工 包邮吗",
             "不需要人工 能开发票吗",
+            "刚才转人工没人 我问个车载支架",
             "好评有返现不",
             "太贵了",
             "东西呢",
