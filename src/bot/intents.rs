@@ -161,13 +161,8 @@ const COMPLAINT: &[&str] = &[
 /// 人吗 垃圾").
 const ANGER_ALONE: &[&str] = &["滚", "滚蛋", "呵呵", "无语", "垃圾", "失望", "骗子"];
 const ANGER_EMOJI: &[char] = &['😡', '🤬', '😠', '💢', '👎', '🖕'];
-/// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工";
-/// "刚才转人工没人" tells what happened, it asks nothing).
+/// Words that, just before a complaint or transfer word, cancel it ("不是投诉", "不用转人工").
 const NEGATIONS: &[&str] = &[
-    "刚才",
-    "刚刚",
-    "之前",
-    "已经",
     "不是",
     "没有要",
     "没要",
@@ -181,6 +176,12 @@ const NEGATIONS: &[&str] = &[
     "不想",
     "不打算",
 ];
+
+/// A call for a human told of as past ("刚才转人工没人", "之前找过人工").
+static TOLD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?:刚才|刚刚|之前|已经)[转找要叫接]?[了过]?人工(?:客服)?")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 /// Phrases that ask for a human wherever they appear (unless negated).
 const TRANSFER_STRONG: &[&str] = &[
@@ -650,7 +651,8 @@ pub fn detect(simple: &str, norm: &str) -> Option<Intent> {
     {
         return Some(Intent::Complaint);
     }
-    let compact = norm.replace(' ', "");
+    // "刚才转人工没人" tells what happened; it asks for nobody.
+    let compact = TOLD.replace_all(&norm.replace(' ', ""), "").into_owned();
     if TRANSFER_STRONG.iter().any(|w| says(&compact, w))
         || transfer_patterns()
             .iter()
