@@ -156,6 +156,13 @@ const COMPLAINT: &[&str] = &[
     "到底哪个是对的",
     "到底听谁的",
     "自相矛盾",
+    "问了三遍",
+    "问了几遍",
+    "问了好几遍",
+    "问了半天",
+    "说了半天",
+    "别复制粘贴",
+    "别再复制",
 ];
 /// Anger on their own, as a whole message or a part of one set apart ("你们客服都是机器
 /// 人吗 垃圾").
@@ -977,6 +984,8 @@ mod tests {
             "你们这客服真不行",
             "这次购物体验真差",
             "你又说不自提 到底哪个对😤",
+            "行吧 问了三遍都不说 我自己看详情页 拜拜",
+            "你能不能别复制粘贴了 我问多久到",
         ] {
             assert_eq!(intent(t), Some(Intent::Complaint), "{t}");
         }
