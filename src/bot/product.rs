@@ -721,6 +721,19 @@ pub fn loose(ask: &Ask, norm: &str, product: &Product) -> bool {
     !worded && partly_named(norm, product).is_some_and(|(k, _)| k == key)
 }
 
+/// Words asking when the goods arrive ("今天下单明天能到不"): answered by how the product
+/// ships only where that says when it arrives (…江浙沪次日达, 物流3-7天到).
+const ARRIVAL: &[&str] = &[
+    "明天能到",
+    "明天到",
+    "后天能到",
+    "次日达",
+    "几天能到",
+    "几天到",
+    "多久到",
+    "多久能到",
+];
+
 /// Whether `ask` is about how the product ships (发货, 物流 …): for a buyer with an
 /// order, a sure entry tells where that order is instead.
 pub fn about_shipping(ask: &Ask) -> bool {
@@ -1538,14 +1551,6 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "什么时候发",
             "几天发",
             "发货时间",
-            "明天能到",
-            "明天到",
-            "后天能到",
-            "次日达",
-            "几天能到",
-            "几天到",
-            "多久到",
-            "多久能到",
         ],
     ),
     (
@@ -2169,8 +2174,9 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if let Some(advice) = size_advice(norm, product).or_else(|| fit_asked(norm, product)) {
         return Some(advice);
     }
-    // "要多长时间" asks how long it takes, not the length.
-    let timeless = norm.replace("多长时间", "多久");
+    // "要多长时间" asks how long it takes, not the length; money arriving (到账) is no
+    // parcel arriving.
+    let timeless = norm.replace("多长时间", "多久").replace("到账", "入账");
     let has = |words: &[&str]| words.iter().any(|w| timeless.contains(w));
     // A size asked for ("41码还有吗") before the stock words in it.
     if let Some(size) = size_asked(norm)
@@ -2224,6 +2230,15 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     }
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
+    }
+    if has(ARRIVAL)
+        && let Some(key) = attribute_like(product, SHIPPING_NAMES)
+        && product
+            .attributes
+            .get(key)
+            .is_some_and(|v| v.contains('到') || v.contains('达'))
+    {
+        return Some(Ask::Attribute(key.clone()));
     }
     // "有白色吗", "黑色还有吗", "粉色没了吗", "那黑色呢", "有没有粉的" ask whether it
     // comes in that colour; "白色透不透" asks about the white one.

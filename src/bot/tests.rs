@@ -1414,6 +1414,21 @@ fn how_a_product_ships_is_its_own_but_an_order_is_where_it_is() {
     ctx.product = Some("CY-01");
     let r = e.reply(&ctx, "我在上海 今天下单明天能到不");
     assert!(r.answer.contains("江浙沪次日达"), "{r:?}");
+    // Money arriving is no parcel arriving.
+    let r = e.reply(&ctx, "退款多久到账");
+    assert!(!r.answer.contains("江浙沪次日达"), "{r:?}");
+    // A dispatch time alone does not say when it arrives.
+    let cup = stocked(
+        "CUP-01",
+        "保温杯",
+        &[],
+        &[("发货", "48小时内发货，默认中通")],
+    );
+    let e2 = engine_with(starter::entries(), vec![cup]);
+    let mut on_cup = Ctx::new(&settings, Utc::now());
+    on_cup.product = Some("CUP-01");
+    let r = e2.reply(&on_cup, "寄江苏几天到");
+    assert!(!r.answer.contains("保温杯的发货"), "{r:?}");
     // After buying, "多久能到" asks where the order is.
     ctx.has_order = true;
     let r = e.reply(&ctx, "多久能到");
