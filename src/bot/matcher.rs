@@ -598,7 +598,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         // to a sure entry on the shop's own matters ("包邮吗" is no question about
         // 退换=…发错型号包邮换), not to a general one about the goods.
         // "多久能到" from a buyer with an order: where the order is, not how it ships.
-        && !(ctx.has_order && kb_sure && product::about_shipping(&ask))
+        && !(ctx.has_order && kb_sure && product::asks_arrival(&ask, &norm))
         && (carried
             || !kb_sure
             || (!(product::loose(&ask, &norm, p) && !kb_goods)

@@ -734,10 +734,12 @@ const ARRIVAL: &[&str] = &[
     "多久能到",
 ];
 
-/// Whether `ask` is about how the product ships (发货, 物流 …): for a buyer with an
-/// order, a sure entry tells where that order is instead.
-pub fn about_shipping(ask: &Ask) -> bool {
+/// Whether `norm` asks when the goods arrive, answered from how `ask`'s product ships
+/// (发货, 物流 …): for a buyer with an order, a sure entry tells where that order is
+/// instead ("多久能到"); which courier it ships by stays the product's.
+pub fn asks_arrival(ask: &Ask, norm: &str) -> bool {
     matches!(ask, Ask::Attribute(k) if SHIPPING_NAMES.iter().any(|n| k.contains(n)))
+        && ARRIVAL.iter().any(|w| norm.contains(w))
 }
 
 /// Whether the record's answer to `ask` beats a sure knowledge-base answer to `norm`:
@@ -2780,22 +2782,26 @@ fn kind_words(p: &Product) -> Vec<String> {
 }
 
 /// Where `norm` first names `p` by its kind, not as the buyer's own thing ("我的被子是
-/// 200x230的" is the buyer's quilt), nor by a kind of the product in view (on the desk's
-/// page, "桌子" is the desk).
+/// 200x230的" is the buyer's quilt), nor by a kind the product in view has or speaks of
+/// (on the desk's page, "桌子" is the desk).
 fn kind_at(norm: &str, p: &Product, in_view: Option<&Product>) -> Option<(usize, usize)> {
-    let viewed = in_view.map(kind_words).unwrap_or_default();
-    kind_words(p)
-        .iter()
-        .filter(|k| !viewed.contains(k))
-        .find_map(|k| {
-            norm.match_indices(k.as_str())
-                .find(|(at, _)| {
-                    !["我的", "我家", "我"]
-                        .iter()
-                        .any(|m| norm[..*at].ends_with(m))
-                })
-                .map(|(at, _)| (at, at + k.len()))
+    // On a page, a kind its record speaks of is the page's own thing ("有盒子吗" on the
+    // tea cake's page with 包装=…可另购木质茶饼盒).
+    let viewed = |k: &str| {
+        in_view.is_some_and(|v| {
+            let c = k.trim_end_matches('子');
+            v.names().any(|n| n.contains(c)) || v.attributes.values().any(|a| a.contains(c))
         })
+    };
+    kind_words(p).iter().filter(|k| !viewed(k)).find_map(|k| {
+        norm.match_indices(k.as_str())
+            .find(|(at, _)| {
+                !["我的", "我家", "我"]
+                    .iter()
+                    .any(|m| norm[..*at].ends_with(m))
+            })
+            .map(|(at, _)| (at, at + k.len()))
+    })
 }
 
 /// Every product a message names (by name or alias, else by its kind, see [`kind_at`]),

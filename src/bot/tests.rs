@@ -1358,6 +1358,19 @@ fn another_product_named_beside_the_one_in_view_does_not_take_its_place() {
     on_jeans.product = Some("NZ-02");
     let r = e.reply(&on_jeans, "152 95斤 裙子穿什么码");
     assert_eq!(r.product.as_deref(), Some("NZ-01"), "{r:?}");
+    // A kind the page's record speaks of is the page's own thing.
+    let cake = stocked(
+        "CY-03",
+        "普洱茶饼",
+        &[],
+        &[("包装", "可另购木质茶饼盒（+35元）")],
+    );
+    let gift = stocked("CY-07", "茶叶礼盒", &[], &[("礼袋", "每盒配1个礼袋")]);
+    let e = engine_with(Vec::new(), vec![cake, gift]);
+    let mut on_cake = Ctx::new(&settings, Utc::now());
+    on_cake.product = Some("CY-03");
+    let r = e.reply(&on_cake, "送人的话有盒子吗");
+    assert_ne!(r.product.as_deref(), Some("CY-07"), "{r:?}");
 }
 
 #[test]
