@@ -7,7 +7,7 @@ use super::routing::{Picture, pick_group};
 use super::scenes::{human_first, humans_back_label, reception_mode, scene_mode};
 use super::{Desk, Error, Result};
 use crate::bot::compose::{self, COMPLAINT_TEXT};
-use crate::bot::{Band, Ctx, Intent, Reply};
+use crate::bot::{Band, Ctx, Intent, Reply, Route};
 use crate::model::conv::ORDER_STATUSES;
 use crate::model::{
     BotMeta, Buyer, ConvId, ConvState, Conversation, Delivery, Event, EventKind, Message, Order,
@@ -620,7 +620,26 @@ impl Desk {
             ctx.previous = previous.as_deref();
             ctx.previous_ask = previous_ask.as_deref();
             let bot = self.bot()?;
-            let reply = bot.reply_shared(&ctx, &text);
+            let mut reply = bot.reply_shared(&ctx, &text);
+            // What the product talked about since does not answer from its record, the
+            // page the buyer writes from may ("支持magsafe吗" on the case's page after a
+            // question that named the car mount).
+            let from_record = |r: &Reply| {
+                r.band == Band::Exact && matches!(r.explain.route, Route::Product | Route::Search)
+            };
+            if let Some(page) = m.product.as_deref()
+                && ctx.product != Some(page)
+                && reply.intent.is_none()
+                && !from_record(&reply)
+                && reply.explain.route != Route::Order
+            {
+                let mut on_page = ctx.clone();
+                on_page.product = Some(page);
+                let again = bot.reply_shared(&on_page, &text);
+                if from_record(&again) {
+                    reply = again;
+                }
+            }
             let mode = scene_mode(&setup.switches, reply.scene.as_deref(), settings, now);
             let first = conv
                 .is_none()

@@ -1241,6 +1241,17 @@ async fn a_product_the_buyer_names_becomes_the_chats_product() {
         .await
         .unwrap();
     assert_eq!(o.conv.product.as_deref(), Some("SHOE-02"), "another page");
+    // What the product talked about cannot answer, the page's product does.
+    s.desk
+        .on_buyer_message(on_page("儿童书包能当枕头吗", "CUP-01"))
+        .await
+        .unwrap();
+    let o = s
+        .desk
+        .on_buyer_message(on_page("容量多大", "CUP-01"))
+        .await
+        .unwrap();
+    assert!(texts(&o).join("|").contains("500ml"), "{:?}", texts(&o));
     // "那鞋子呢" after a price: the price of the shoes (it got a menu).
     let mut shoes = crate::model::Product::new("SHOE-01", "跑步鞋");
     shoes.aliases = vec!["鞋子".into()];
