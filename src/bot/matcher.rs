@@ -601,7 +601,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && !(ctx.has_order && kb_sure && product::asks_arrival(&ask, &norm))
         && (carried
             || !kb_sure
-            || (!(product::loose(&ask, &norm, p) && !kb_goods)
+            || ((kb_goods || !product::loose(&ask, &norm, p))
                 && (named.is_some()
                     || product::beats_kb(&ask, &norm, p)
                     || product::points_at_it(&norm)
