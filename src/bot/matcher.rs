@@ -599,6 +599,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         // 退换=…发错型号包邮换), not to a general one about the goods.
         // "多久能到" from a buyer with an order: where the order is, not how it ships.
         && !(ctx.has_order && kb_sure && product::asks_arrival(&ask, &norm))
+        // "质量问题退货运费你们出吗" with a 退换 that says nothing of postage.
+        && !(kb_sure && product::misses_postage(&ask, &norm, p))
         && (carried
             || !kb_sure
             || ((kb_goods || !product::loose(&ask, &norm, p))

@@ -742,6 +742,23 @@ pub fn asks_arrival(ask: &Ask, norm: &str) -> bool {
         && ARRIVAL.iter().any(|w| norm.contains(w))
 }
 
+/// Whether `norm` asks who pays the postage or what it costs ("质量问题退货运费你们出吗")
+/// and the attribute `ask` found says nothing of it: a sure entry knows better.
+pub fn misses_postage(ask: &Ask, norm: &str, product: &Product) -> bool {
+    let asked = ["运费", "邮费", "谁出", "谁承担"]
+        .iter()
+        .any(|w| norm.contains(w));
+    let Ask::Attribute(key) = ask else {
+        return false;
+    };
+    asked
+        && product.attributes.get(key).is_some_and(|v| {
+            !["运费", "邮费", "包邮", "承担", "元"]
+                .iter()
+                .any(|w| v.contains(w))
+        })
+}
+
 /// Whether the record's answer to `ask` beats a sure knowledge-base answer to `norm`:
 /// a specific ask (`is_specific`), an attribute the message asks for by its name or
 /// by a word for it ("板子是啥材料" with 材质 on record: the general entry can only say

@@ -1411,6 +1411,17 @@ fn characters_an_attribute_shares_by_chance_give_way_to_the_shops_policy() {
     // Asked by its words, the product's own rule still answers.
     let r = e.reply(&ctx, "能退吗");
     assert!(r.answer.contains("发错型号包邮换"), "{r:?}");
+    // Who pays the postage: the rule saying nothing of it gives way to the shop's entry.
+    let buds = stocked(
+        "SJ-06",
+        "蓝牙耳机",
+        &[],
+        &[("退换", "支持7天无理由（需未拆封）；质量问题一年内换新")],
+    );
+    let e = engine_with(starter::entries(), vec![buds]);
+    ctx.product = Some("SJ-06");
+    let r = e.reply(&ctx, "质量问题退货运费你们出吗");
+    assert_eq!(r.entry.as_deref(), Some("after-return-fee"), "{r:?}");
 }
 
 #[test]
