@@ -569,13 +569,10 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     if named.is_none()
         && (viewed.is_none() || range.iter().any(|w| norm.contains(w)))
         && (!kb_sure || kb_goods)
+        && let Some(answer) = product::by_need(&norm, s.products.values())
     {
-        let mut all: Vec<&crate::model::Product> = s.products.values().collect();
-        all.sort_by(|a, b| a.sku.cmp(&b.sku));
-        if let Some(answer) = product::by_need(&norm, &all) {
-            r.product = None;
-            return settled(r, answer);
-        }
+        r.product = None;
+        return settled(r, answer);
     }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.

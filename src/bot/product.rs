@@ -710,11 +710,7 @@ pub fn loose(ask: &Ask, norm: &str, product: &Product) -> bool {
     let norm = without_name(norm, product).unwrap_or_else(|| norm.to_string());
     let norm = norm.as_str();
     let worded = norm.contains(key.as_str())
-        || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
-            words
-                .iter()
-                .any(|w| norm.contains(w) && group_attribute(product, names, w) == Some(key))
-        })
+        || grouped(norm, product, key, true)
         || value_named(norm, product).is_some_and(|(k, _)| k == key)
         || choice_named(norm, product).is_some_and(|(k, _)| k == key)
         || fee_asked(norm, product) == Some(key);
@@ -733,6 +729,18 @@ const ARRIVAL: &[&str] = &[
     "多久到",
     "多久能到",
 ];
+
+/// Whether a word of `ATTRIBUTE_WORDS` in `norm` asks for the attribute `key` (see
+/// [`group_attribute`]); the loose words of `WEAK` count only if `weak`.
+fn grouped(norm: &str, product: &Product, key: &str, weak: bool) -> bool {
+    ATTRIBUTE_WORDS.iter().any(|(names, words)| {
+        words.iter().any(|w| {
+            (weak || !WEAK.contains(w))
+                && norm.contains(w)
+                && group_attribute(product, names, w).is_some_and(|k| k == key)
+        })
+    })
+}
 
 /// Whether `norm` asks when the goods arrive, answered from how `ask`'s product ships
 /// (发货, 物流 …): for a buyer with an order, a sure entry tells where that order is
@@ -776,16 +784,8 @@ pub fn beats_kb(ask: &Ask, norm: &str, product: &Product) -> bool {
     };
     let worded = |key: &str| {
         !["颜色", "尺码"].contains(&key)
-            && (norm.contains(key)
-                || fee(key)
-                || ATTRIBUTE_WORDS.iter().any(|(names, words)| {
-                    // A loose word ("一个人能弄不") is no sure question of its own.
-                    words.iter().any(|w| {
-                        !WEAK.contains(w)
-                            && norm.contains(w)
-                            && group_attribute(product, names, w).is_some_and(|k| k == key)
-                    })
-                }))
+            // A loose word ("一个人能弄不") is no sure question of its own.
+            && (norm.contains(key) || fee(key) || grouped(norm, product, key, false))
     };
     is_specific(ask)
         || match ask {
@@ -2802,6 +2802,10 @@ fn kind_words(p: &Product) -> Vec<String> {
 /// 200x230的" is the buyer's quilt), nor by a kind the product in view has or speaks of
 /// (on the desk's page, "桌子" is the desk).
 fn kind_at(norm: &str, p: &Product, in_view: Option<&Product>) -> Option<(usize, usize)> {
+    // Every kind ends in 子: most messages name none, and nothing is built for them.
+    if !norm.contains('子') {
+        return None;
+    }
     // On a page, a kind its record speaks of is the page's own thing ("有盒子吗" on the
     // tea cake's page with 包装=…可另购木质茶饼盒).
     let viewed = |k: &str| {
@@ -2881,8 +2885,8 @@ const MAX_BY_NEED: usize = 4;
 /// "你家哪款茶适合胃不好的人喝", "晚上喝哪个好": what each product's record says of a
 /// need, when the message asks which product and names the need by a word of
 /// `ATTRIBUTE_WORDS` (胃不好 → 适合人群): the clause of that attribute sharing most of
-/// the need's characters, for each product that has one, when two or more do.
-pub fn by_need(norm: &str, products: &[&Product]) -> Option<String> {
+/// the need's characters, for each product that has one (by SKU), when two or more do.
+pub fn by_need<'a>(norm: &str, products: impl Iterator<Item = &'a Product>) -> Option<String> {
     if !WHICH.iter().any(|w| norm.contains(w)) {
         return None;
     }
@@ -2891,6 +2895,9 @@ pub fn by_need(norm: &str, products: &[&Product]) -> Option<String> {
         Some((*names, *word))
     })?;
     let need: Vec<char> = word.chars().filter(|c| !COMMON.contains(*c)).collect();
+    // By SKU, so the answer reads the same every time.
+    let mut products: Vec<&Product> = products.collect();
+    products.sort_by(|a, b| a.sku.cmp(&b.sku));
     let lines: Vec<String> = products
         .iter()
         .filter_map(|p| {

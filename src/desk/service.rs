@@ -95,6 +95,19 @@ struct Plan {
     no_human: bool,
 }
 
+impl Plan {
+    /// What the next turn follows on from: the menu offered, the entry and product
+    /// question answered (when the bot said something), the product talked about.
+    fn remember(&self, conv: &mut Conversation) {
+        conv.menu = self.menu.clone();
+        conv.last_entry = self.entry.clone().filter(|_| self.bot.is_some());
+        conv.last_ask = self.asked.clone().filter(|_| self.bot.is_some());
+        if self.product.is_some() {
+            conv.product = self.product.clone();
+        }
+    }
+}
+
 /// Why a question goes to the training queue, as the bot saw it.
 #[derive(Debug, Clone)]
 struct TrainNote {
@@ -647,8 +660,9 @@ impl Desk {
                 .filter(|m| *m != crate::model::ReceptionMode::BotFirst);
             let streak = ctx.unmatched_streak;
             let mut p = plan(&reply, mode, settings, reception, now, first, streak);
-            p.no_human =
-                crate::bot::intents::refuses_transfer(&crate::bot::normalize::normalize(&text));
+            // Read only while waiting in the queue (see `apply`).
+            p.no_human = state == ConvState::Queued
+                && crate::bot::intents::refuses_transfer(&crate::bot::normalize::normalize(&text));
             // "衣服开线了 转人工", "衣服有线头，我要投诉": the buyer goes to the group for
             // what they ask about (质量问题), not for whatever the bot answered last.
             let beside = match reply.intent {
@@ -859,12 +873,7 @@ fn apply(
             Some(p) if p.sure && p.transfer.is_none() => {
                 if let Some((t, meta)) = &p.bot {
                     c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
-                    conv.menu = p.menu.clone();
-                    conv.last_entry = p.entry.clone();
-                    conv.last_ask = p.asked.clone();
-                    if p.product.is_some() {
-                        conv.product = p.product.clone();
-                    }
+                    p.remember(&mut conv);
                 }
             }
             _ => {}
@@ -892,12 +901,7 @@ fn apply(
         {
             tx.add_training(item)?;
         }
-        conv.menu = p.menu.clone();
-        conv.last_entry = p.entry.clone().filter(|_| p.bot.is_some());
-        conv.last_ask = p.asked.clone().filter(|_| p.bot.is_some());
-        if p.product.is_some() {
-            conv.product = p.product.clone();
-        }
+        p.remember(&mut conv);
         conv.unmatched_streak = if p.matched {
             0
         } else {
