@@ -284,6 +284,11 @@ pub fn local_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 
 /// Why a waiting buyer went back to the bot, and what they are told.
 const LEFT_QUEUE: &str = "买家取消排队";
+/// How the reminder of a buyer's place in the queue opens: after a complaint, after a
+/// call for a human, and after a question the bot cannot answer.
+const QUEUED_SORRY: &str = "非常抱歉让您久等了！您反映的问题我们非常重视，正在为您加急转接人工客服";
+const QUEUED_WAITING: &str = "亲，正在为您转接人工客服";
+const QUEUED_UNSURE: &str = "亲，这个问题小二答不准，已为您转接人工客服";
 const LEFT_QUEUE_TEXT: &str = "好的，已为您取消人工排队，小二继续为您服务～";
 
 /// Why a buyer the bot failed twice in a row is handed over.
@@ -876,7 +881,27 @@ fn apply(
                     p.remember(&mut conv);
                 }
             }
-            _ => {}
+            // Anything else ("人呢", "我要投诉", a question the bot cannot answer) is
+            // told where the buyer stands, so no one waits in silence; thanks need no
+            // answer. A complaint moves the buyer up the queue.
+            Some(p) => {
+                let meta = p.bot.as_ref().map(|(_, m)| m);
+                let is = |i| meta.is_some_and(|m| said(m, i));
+                let lead = if is(Intent::Complaint) {
+                    conv.urgent = true;
+                    Some(QUEUED_SORRY)
+                } else if p.sure || p.transfer.as_deref().is_some_and(|t| t != MISSED_TWICE) {
+                    Some(QUEUED_WAITING)
+                } else if is(Intent::Positive) {
+                    None
+                } else {
+                    Some(QUEUED_UNSURE)
+                };
+                if let Some(lead) = lead {
+                    c.queue_or_assign(&mut conv, reception.agent_cap, lead)?;
+                }
+            }
+            None => {}
         }
     }
     if let Some(p) = plan {

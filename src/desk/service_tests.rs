@@ -1809,14 +1809,45 @@ async fn a_waiting_buyer_still_gets_the_bots_sure_answers_and_may_leave_the_queu
     assert_eq!(o.replies.len(), 1, "{:?}", texts(&o));
     assert_eq!(o.replies[0].from, Sender::Bot);
     assert!(texts(&o)[0].contains("包邮"), "{:?}", texts(&o));
-    // What it does not understand waits for the agent, with no second transfer notice.
+    // What it does not understand waits for the agent, and the buyer is told where
+    // they stand; so is a second call for a human, and a complaint, which moves the
+    // buyer up; thanks need no answer.
     let o = s
         .desk
         .on_buyer_message(msg("b1", "嘟嘟嘟嘟"))
         .await
         .unwrap();
-    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 0));
+    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 1));
+    assert_eq!(o.replies[0].from, Sender::System);
+    assert_eq!(
+        texts(&o)[0],
+        "亲，这个问题小二答不准，已为您转接人工客服。人工客服暂时都不在线，已为您排队（您是下一位），客服上线后会第一时间接待您；排队期间也可以继续问小二哦～"
+    );
     let o = s.desk.on_buyer_message(msg("b1", "转人工")).await.unwrap();
+    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 1));
+    assert!(
+        texts(&o)[0].starts_with("亲，正在为您转接人工客服。"),
+        "{:?}",
+        texts(&o)
+    );
+    assert!(!o.conv.urgent);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "我要投诉你们"))
+        .await
+        .unwrap();
+    assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 1));
+    assert!(
+        texts(&o)[0].starts_with("非常抱歉让您久等了"),
+        "{:?}",
+        texts(&o)
+    );
+    assert!(o.conv.urgent);
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "好的谢谢"))
+        .await
+        .unwrap();
     assert_eq!((o.conv.state, o.replies.len()), (ConvState::Queued, 0));
     // No longer wanting a human, the buyer goes back to the bot and is answered.
     let o = s
