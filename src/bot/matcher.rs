@@ -528,7 +528,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && let Some(answer) = product::total(&several)
     {
         r.product = None;
-        return settled(r, answer);
+        return settled(s, r, answer);
     }
     if several.len() >= 2 && !product::asks_price(&norm) {
         // Nothing asked but the names is a listing (below).
@@ -552,7 +552,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             .collect();
         if each.len() >= 2 {
             r.product = None;
-            return settled(r, each.join("\n"));
+            return settled(s, r, each.join("\n"));
         }
     }
     // "有没有猫用的饮水机和猫砂 推荐下", "有桌子吗" in a shop with a dining table and a
@@ -561,7 +561,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // The first listed becomes the chat's product ("第一个多少钱").
     if !kb_sure && several.len() >= 2 && product::only_names(&norm, &several) {
         r.product = Some(several[0].sku.clone());
-        return settled(r, product::listing(&several));
+        return settled(s, r, product::listing(&several));
     }
     // "你家哪款茶适合胃不好的人喝": what each product's record says of the need; on a
     // product's page only when the shop's range is asked about ("拿哪个码" is the page's).
@@ -572,7 +572,26 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && let Some(answer) = product::by_need(&norm, s.products.values())
     {
         r.product = None;
-        return settled(r, answer);
+        return settled(s, r, answer);
+    }
+    // "你家有玻璃杯吗" in a tea shop whose brewing notes mention glass cups: what the
+    // shop sells instead, not a note that happens to name the thing.
+    if named.is_none()
+        && !kb_sure
+        && let Some(sought) =
+            product::sought(&norm, s.products.values(), viewed.is_some(), &s.analyzer)
+    {
+        match sought {
+            product::Sought::With(p, name) => {
+                return from_record(s, r, p, &product::Ask::Attribute(name.clone()));
+            }
+            product::Sought::NotSold(thing) if !s.knows(thing) => {
+                let mut sold: Vec<&crate::model::Product> = s.products.values().collect();
+                sold.sort_by(|a, b| a.sku.cmp(&b.sku));
+                return settled(s, r, product::not_sold(thing, &sold));
+            }
+            product::Sought::NotSold(_) => {}
+        }
     }
     // "那鞋子呢" after "多少钱": the same product question about the product named;
     // "那45呢" after "有44码吗": the same question about another size.
@@ -694,15 +713,16 @@ fn from_record(s: &State, mut r: Reply, p: &crate::model::Product, ask: &product
         .collect();
     r.product = Some(p.sku.clone());
     r.asked = product::carried(ask);
-    settled(r, product::answer(ask, p, &related))
+    settled(s, r, product::answer(ask, p, &related))
 }
 
-/// `r` answering with `answer`, found in the products' records.
-fn settled(mut r: Reply, answer: String) -> Reply {
+/// `r` answering with `answer`, found in the products' records, where the shop's SKUs
+/// read as the products' names ("推荐MZ-04" → "推荐防晒霜（暂时缺货）").
+fn settled(s: &State, mut r: Reply, answer: String) -> Reply {
     r.explain.route = Route::Product;
     r.band = Band::Exact;
     r.confidence = 1.0;
-    r.answer = answer;
+    r.answer = product::skus_named(&answer, s.products.values());
     r
 }
 

@@ -11,6 +11,7 @@ pub mod intents;
 pub mod kbfile;
 pub mod matcher;
 pub mod normalize;
+pub mod place;
 pub mod product;
 pub mod rank;
 pub mod starter;

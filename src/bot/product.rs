@@ -52,6 +52,9 @@ pub enum Ask {
         jin: u32,
         part: String,
     },
+    /// Whether and when it ships to a place ("我在南京 明天能到不", "发乌鲁木齐吗"),
+    /// answered from the clauses of its shipping notes naming it (see [`ships_to`]).
+    ShipsTo(super::place::Place),
     /// The product named and nothing asked of it ("牛肉干", "那牛肉干呢", "看看牛肉干"):
     /// its price, stock and first attributes.
     Summary,
@@ -589,6 +592,7 @@ pub fn carried(ask: &Ask) -> Option<String> {
         Ask::SizeAdvice { attribute, .. } => Some(format!("{CARRIED_ADVICE}{attribute}")),
         Ask::Contains { asked, .. } => Some(format!("{CARRIED_CONTAINS}{asked}")),
         Ask::Summary => Some(CARRIED_SUMMARY.into()),
+        Ask::ShipsTo(_) => Some(CARRIED_SHIPS.into()),
         Ask::Offers { .. } | Ask::Fits { .. } => None,
     }
 }
@@ -597,6 +601,7 @@ const CARRIED_PRICE: &str = "#price";
 const CARRIED_STOCK: &str = "#stock";
 const CARRIED_RELATED: &str = "#related";
 const CARRIED_SUMMARY: &str = "#summary";
+const CARRIED_SHIPS: &str = "#ships";
 /// Followed by the size attribute's name.
 const CARRIED_SIZE: &str = "#size:";
 /// Followed by the size advice attribute's name.
@@ -647,6 +652,8 @@ pub fn carried_ask(kind: &str, norm: &str, product: &Product) -> Option<Ask> {
         CARRIED_STOCK => Ask::Stock,
         CARRIED_RELATED => Ask::Related,
         CARRIED_SUMMARY => Ask::Summary,
+        // "那广州呢" after "发南京几天".
+        CARRIED_SHIPS => Ask::ShipsTo(super::place::named(norm)?),
         // "那15斤呢" after a feeding question.
         _ => by_weight(Ask::Attribute(kind.to_string()), norm, product),
     })
@@ -689,6 +696,7 @@ pub fn is_specific(ask: &Ask) -> bool {
         // The stock on record, and whether this product comes in a size or colour,
         // beat the general "what the page lets you pick is in stock".
         | Ask::Stock
+        | Ask::ShipsTo(_)
         | Ask::Offers { .. } => true,
         // How it fits ("平时穿42拍多大" with 版型=偏小半码): the general size entry
         // can only ask for height and weight.
@@ -746,8 +754,88 @@ fn grouped(norm: &str, product: &Product, key: &str, weak: bool) -> bool {
 /// (发货, 物流 …): for a buyer with an order, a sure entry tells where that order is
 /// instead ("多久能到"); which courier it ships by stays the product's.
 pub fn asks_arrival(ask: &Ask, norm: &str) -> bool {
-    matches!(ask, Ask::Attribute(k) if SHIPPING_NAMES.iter().any(|n| k.contains(n)))
-        && ARRIVAL.iter().any(|w| norm.contains(w))
+    let shipping = match ask {
+        Ask::Attribute(k) => SHIPPING_NAMES.iter().any(|n| k.contains(n)),
+        Ask::ShipsTo(_) => true,
+        _ => false,
+    };
+    shipping && ARRIVAL.iter().any(|w| norm.contains(w))
+}
+
+/// Words asking whether or how the goods go somewhere ("发西宁吗", "寄江苏几天到").
+const SHIPS_TO_WORDS: &[&str] = &[
+    "发", "寄", "到", "送", "快递", "物流", "包邮", "运费", "邮费", "几天", "多久", "时效", "配送",
+];
+
+/// Words in the names of the notes that say where and how fast goods go (到货时间,
+/// 不发地区, 配送说明, 发货 …).
+const SHIP_NOTE_NAMES: &[&str] = &[
+    "发货", "到货", "时效", "物流", "快递", "配送", "运输", "送达", "不发", "地区", "运费", "邮费",
+    "包邮",
+];
+
+/// What the product's shipping notes say of `place`, note by note, in the order written.
+/// Clauses naming the place by name come first: "新疆、西藏、青海不发" does not leave
+/// out 宁夏 because another note says 偏远地区不发.
+pub fn ships_to<'a>(
+    product: &'a Product,
+    place: &super::place::Place,
+) -> Vec<(&'a String, super::place::Said<'a>)> {
+    let notes = || {
+        product
+            .attributes
+            .iter()
+            .filter(|(name, _)| SHIP_NOTE_NAMES.iter().any(|n| name.contains(n)))
+    };
+    let by_name: Vec<_> = notes()
+        .filter_map(|(name, value)| Some((name, super::place::said(name, value, place, true)?)))
+        .filter(|(_, s)| !matches!(s, super::place::Said::Elsewhere(_)))
+        .collect();
+    if !by_name.is_empty() {
+        return by_name;
+    }
+    notes()
+        .filter_map(|(name, value)| Some((name, super::place::said(name, value, place, false)?)))
+        .collect()
+}
+
+/// The answer to [`Ask::ShipsTo`]: that it does not ship there, or the clauses naming
+/// the place (else the one for everywhere else), saying it ships there when a note
+/// lists where it does not.
+fn ships_answer(product: &Product, place: &super::place::Place) -> String {
+    use super::place::Said;
+    let name = &product.name;
+    let shown = &place.shown;
+    let notes = ships_to(product, place);
+    if let Some(clause) = notes.iter().find_map(|(_, s)| match s {
+        Said::NotShipped(c) => Some(*c),
+        _ => None,
+    }) {
+        return format!("亲，抱歉，{name}暂时不发{shown}哦（{clause}），给您添麻烦啦～");
+    }
+    let mut named: Vec<&str> = notes
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Said::Named(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    named.dedup();
+    if named.is_empty() {
+        named.extend(notes.iter().find_map(|(_, s)| match s {
+            Said::Elsewhere(c) => Some(*c),
+            _ => None,
+        }));
+    }
+    let listed = product
+        .attributes
+        .keys()
+        .any(|k| k.contains("不发") || k.contains("不配送"));
+    if listed {
+        format!("亲，{name}可以发{shown}哦～{}", named.join("；"))
+    } else {
+        format!("亲，{name}发{shown}：{}", named.join("；"))
+    }
 }
 
 /// Whether `norm` asks who pays the postage or what it costs ("质量问题退货运费你们出吗")
@@ -2250,6 +2338,13 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
     if has(RELATED_WORDS) && !product.related.is_empty() {
         return Some(Ask::Related);
     }
+    // "我在南京 今天下单明天能到不", "发西宁吗": what the shipping notes say of the place.
+    if has(SHIPS_TO_WORDS)
+        && let Some(place) = super::place::named(&timeless)
+        && !ships_to(product, &place).is_empty()
+    {
+        return Some(Ask::ShipsTo(place));
+    }
     if has(ARRIVAL)
         && let Some(key) = attribute_like(product, SHIPPING_NAMES)
         && product
@@ -2587,12 +2682,16 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
         },
         Ask::Attributes(first, second) => {
             let told = |key: &str| match product.attributes.get(key) {
+                Some(v) if reads_as_question(key) => format!("「{key}」：{v}"),
                 Some(v) => format!("{key}是：{v}"),
                 None => format!("{key}请以商品详情页为准"),
             };
             format!("亲，{name}的{}；{}", told(first), told(second))
         }
+        Ask::ShipsTo(place) => ships_answer(product, place),
         Ask::Attribute(key) => match product.attributes.get(key) {
+            // 孕妇能用吗=…: "亲，口红「孕妇能用吗」：…", not "…的孕妇能用吗是：".
+            Some(v) if reads_as_question(key) => format!("亲，{name}「{key}」：{v}"),
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
         },
@@ -2780,6 +2879,57 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
     }
 }
 
+/// `text` with each product's SKU, where it stands as a word of its own, replaced by its
+/// first alias (the buyers' word) or name, and marked when sold out: sellers write SKUs
+/// in their notes ("需要另外涂防晒（推荐MZ-04）", "更推荐CY-07礼盒装": the alias already
+/// follows, so the SKU goes).
+pub fn skus_named<'a>(text: &str, products: impl Iterator<Item = &'a Product>) -> String {
+    let mut out = text.to_string();
+    for p in products.filter(|p| p.sku.len() >= 3) {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        let mut from = 0;
+        while let Some(found) = out[from..].find(p.sku.as_str()) {
+            let at = from + found;
+            let end = at + p.sku.len();
+            let alone = !out[..at].ends_with(word) && !out[end..].starts_with(word);
+            if !alone {
+                from = end;
+                continue;
+            }
+            let short = p.aliases.first().unwrap_or(&p.name);
+            let shown = if out[end..].starts_with(short.as_str()) {
+                String::new()
+            } else if p.stock == Some(0) {
+                format!("{short}（暂时缺货）")
+            } else {
+                short.clone()
+            };
+            out.replace_range(at..end, &shown);
+            from = at + shown.len();
+        }
+    }
+    out
+}
+
+/// Whether an attribute's name is a question of its own ("孕妇能用吗", "过敏怎么办",
+/// "是否送礼"), so it cannot stand as the subject of "…是：".
+fn reads_as_question(key: &str) -> bool {
+    key.ends_with(['吗', '么', '嘛', '呢', '?', '？'])
+        || [
+            "能不能",
+            "可不可以",
+            "是否",
+            "怎么",
+            "怎样",
+            "多久",
+            "会不会",
+            "什么",
+            "哪些",
+        ]
+        .iter()
+        .any(|w| key.contains(w))
+}
+
 /// Characters whose word with 子 is no product ("孩子", "样子", "个子").
 const NOT_KINDS: &str = "儿孩样日法个下一些阵辈点肚房妻胖瘦小大老";
 
@@ -2957,16 +3107,9 @@ pub fn asks_price(norm: &str) -> bool {
     PRICE_WORDS.iter().any(|w| norm.contains(w)) || norm.contains("一共多少")
 }
 
-/// The stock in a few words ("有现货", "暂时缺货"), when it is on record.
-/// Names shops give the note on when a sold-out product is back.
-const RESTOCK_NAMES: &[&str] = &[
-    "补货",
-    "补货时间",
-    "到货时间",
-    "缺货说明",
-    "预计到货",
-    "上新时间",
-];
+/// Names shops give the note on when a sold-out product is back (到货时间 is usually
+/// how long delivery takes: "江浙沪皖次日达").
+const RESTOCK_NAMES: &[&str] = &["补货", "补货时间", "缺货说明", "预计到货", "上新时间"];
 
 /// The shop's note on when a sold-out product is back ("预计12月15日左右补货").
 fn restock_note(p: &Product) -> Option<&String> {
@@ -2990,8 +3133,114 @@ pub fn sold_out_note(p: &Product, ask: &Ask) -> Option<String> {
     })
 }
 
+/// The stock in a few words ("有现货", "暂时缺货"), when it is on record.
 fn stock_note(p: &Product) -> Option<&'static str> {
     p.stock.map(|n| if n == 0 { "暂时缺货" } else { "有现货" })
+}
+
+/// A message asking whether the shop sells a thing ("你家有玻璃杯吗", "卖不卖茶杯",
+/// "有没有卖数据线的"), with the thing as the first group.
+static SOUGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|你家|你们家|你们|店里|贵店|你这里|你这|你们店)(?:还)?(?:有没有|有木有|有卖|卖不卖|有|卖)(?:卖)?(\p{Han}{2,8}?)(?:卖|在卖|出售)?(?:的)?(?:吗|嘛|么|没|不|呀|啊|呢)?$",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Words about the shop's goods in general, never a thing it may not sell ("有现货吗",
+/// "有同款吗").
+const GENERAL_GOODS: &[&str] = &[
+    "货", "款", "库存", "链接", "优惠", "券", "活动", "赠品", "小样", "礼品", "发票", "质保",
+    "售后", "客服", "人工", "图", "视频", "尺码", "码", "颜色", "色", "号", "型号", "规格", "包装",
+    "商品", "东西", "产品", "宝贝",
+];
+
+/// Words saying a thing comes with a product ("每饼送一把茶针", "配礼袋").
+const COMES_WITH: &[char] = &['送', '赠', '配', '含', '附', '带'];
+
+/// What a message asking the shop for a thing finds (see [`sought`]).
+pub enum Sought<'a> {
+    /// No product is the thing, nor comes with it.
+    NotSold(&'a str),
+    /// A product whose attribute says the thing comes with it ("有茶针吗": 附赠=每饼送一把
+    /// 不锈钢茶针).
+    With(&'a Product, &'a String),
+}
+
+/// The thing a message asks the shop for, when no product is it ("你家有玻璃杯吗" in a
+/// tea shop whose 冲泡方法 only mentions glass cups): the last clause asks whether the
+/// shop sells it, the analyzer reads it as a thing, and no product's name, alias or
+/// attribute name holds it (an attribute named by it answers: "有白牡丹吗" with 白牡丹=店里
+/// 没有单独上架…). A clause of an attribute naming it as a whole word after
+/// 送, 赠, 配 … says it comes with that product ("含咖啡因" names no 咖啡). On a product's
+/// page the shop must be asked ("你家有…", "卖不卖…"): a bare "有吸管吗" there asks
+/// whether the product comes with one.
+pub fn sought<'a>(
+    norm: &'a str,
+    products: impl Iterator<Item = &'a Product>,
+    on_page: bool,
+    analyzer: &super::tokenize::Analyzer,
+) -> Option<Sought<'a>> {
+    let last = norm.rsplit(' ').next()?;
+    let thing = SOUGHT.captures(last)?.get(1)?.as_str();
+    let shop_asked = ["你", "店", "卖"].iter().any(|w| last.contains(w));
+    if (on_page && !shop_asked)
+        || GENERAL_GOODS.iter().any(|w| thing.contains(w))
+        || !analyzer.names_thing(thing)
+    {
+        return None;
+    }
+    let comes_with = |clause: &str| {
+        clause.find(thing).is_some_and(|at| {
+            clause[..at].contains(COMES_WITH)
+                && !analyzer
+                    .cut(clause)
+                    .iter()
+                    .any(|w| w.len() > thing.len() && w.contains(thing))
+        })
+    };
+    // By SKU, so the same message finds the same product.
+    let mut products: Vec<&Product> = products.collect();
+    products.sort_by(|a, b| a.sku.cmp(&b.sku));
+    // "有白牡丹吗" with 白牡丹=店里没有单独上架白牡丹…: the shop's own note, when one
+    // product has it.
+    let noted: Vec<(&Product, &String)> = products
+        .iter()
+        .filter_map(|p| Some((*p, p.attributes.get_key_value(thing)?.0)))
+        .collect();
+    match noted.as_slice() {
+        [(p, name)] => return Some(Sought::With(p, name)),
+        [] => {}
+        _ => return None,
+    }
+    for p in &products {
+        if p.names().any(|n| n.to_lowercase().contains(thing))
+            || p.attributes.keys().any(|name| name.contains(thing))
+        {
+            return None;
+        }
+        let with = p
+            .attributes
+            .iter()
+            .find(|(_, value)| value.split(['；', ';', '。', '，', ',']).any(&comes_with));
+        if let Some((name, _)) = with {
+            return Some(Sought::With(p, name));
+        }
+    }
+    (!products.is_empty()).then_some(Sought::NotSold(thing))
+}
+
+/// The answer to a thing the shop does not sell (see [`sought`]): what it has instead,
+/// by each product's first alias (the buyers' word) or name.
+pub fn not_sold(thing: &str, products: &[&Product]) -> String {
+    let names: Vec<&str> = products
+        .iter()
+        .map(|p| p.aliases.first().unwrap_or(&p.name).as_str())
+        .collect();
+    format!(
+        "亲，小店暂时没有{thing}哦～目前在售的有：{}，想了解哪一款可以直接问我～",
+        names.join("、")
+    )
 }
 
 /// What the shop has of several products named at once: each with its price and stock.
@@ -4108,6 +4357,131 @@ mod tests {
         assert!(beats_kb(&Ask::Related, "有别的推荐吗", &desk));
         // In stock, "到货" is about delivery, not the stock.
         assert_eq!(ask("什么时候到货", &p), None);
+    }
+
+    fn steak() -> Product {
+        let mut p = Product::new("SX-01", "澳洲原切西冷牛排 10片装");
+        p.aliases = vec!["西冷".into(), "牛排".into()];
+        p.stock = Some(20);
+        for (k, v) in [
+            ("发货", "顺丰冷链，下午3点前付款当天发"),
+            (
+                "到货时间",
+                "江浙沪皖次日达；北上广深、华中华北一般1-2天；西南、东北2-3天",
+            ),
+            (
+                "不发地区",
+                "新疆、西藏、青海不发；内蒙古、甘肃、宁夏需加运费10元",
+            ),
+            ("附赠", "每盒送黄油和黑椒汁"),
+            ("孕妇能吃吗", "煎全熟可以吃"),
+            ("缺货说明", "补货中"),
+        ] {
+            p.attributes.insert(k.into(), v.into());
+        }
+        p
+    }
+
+    #[test]
+    fn where_it_ships_is_answered_from_the_clauses_naming_the_place() {
+        let p = steak();
+        let place = |t: &str| super::super::place::named(t).unwrap();
+        assert_eq!(
+            ask("我在南京 今天下单明天能到不", &p),
+            Some(Ask::ShipsTo(place("南京")))
+        );
+        assert_eq!(
+            answer(&Ask::ShipsTo(place("南京")), &p, &[]),
+            "亲，澳洲原切西冷牛排 10片装可以发南京哦～江浙沪皖次日达"
+        );
+        assert_eq!(
+            answer(&Ask::ShipsTo(place("西宁")), &p, &[]),
+            "亲，抱歉，澳洲原切西冷牛排 10片装暂时不发西宁哦（新疆、西藏、青海不发），给您添麻烦啦～"
+        );
+        // A fee for the place and when it arrives there.
+        assert_eq!(
+            answer(&Ask::ShipsTo(place("银川")), &p, &[]),
+            "亲，澳洲原切西冷牛排 10片装可以发银川哦～内蒙古、甘肃、宁夏需加运费10元"
+        );
+        assert_eq!(ask("发成都几天", &p), Some(Ask::ShipsTo(place("成都"))));
+        // "那广州呢" after it.
+        let kind = carried(&Ask::ShipsTo(place("成都"))).unwrap();
+        assert_eq!(
+            carried_ask(&kind, "那广州呢", &p),
+            Some(Ask::ShipsTo(place("广州")))
+        );
+        assert_eq!(carried_ask(&kind, "那黑色呢", &p), None);
+        // A place with nothing asked of shipping, and a product with no shipping notes.
+        assert_eq!(ask("我在南京", &p), None);
+        assert_eq!(ask("发南京几天", &tee()), None);
+    }
+
+    #[test]
+    fn a_thing_the_shop_does_not_sell_is_told_with_what_it_does() {
+        let lexicon = crate::model::Lexicon::default();
+        let analyzer = super::super::tokenize::Analyzer::new(&lexicon, ["西冷", "牛排"]);
+        let (steak, tee) = (steak(), tee());
+        let shop = || [&steak, &tee].into_iter();
+        let sought = |q: &'static str, on_page: bool| super::sought(q, shop(), on_page, &analyzer);
+        assert!(matches!(
+            sought("你家有玻璃杯吗", true),
+            Some(Sought::NotSold("玻璃杯"))
+        ));
+        assert!(matches!(
+            sought("有没有卖龙虾的", false),
+            Some(Sought::NotSold("龙虾"))
+        ));
+        assert!(matches!(
+            sought("卖不卖龙虾", false),
+            Some(Sought::NotSold("龙虾"))
+        ));
+        // What comes with a product, and a note the shop wrote under the thing's name.
+        assert!(matches!(
+            sought("有黑椒汁吗", false),
+            Some(Sought::With(p, k)) if p.sku == "SX-01" && k == "附赠"
+        ));
+        // A product's own name, a general word, no thing, or a bare "有…吗" on a page.
+        for (q, on_page) in [
+            ("有牛排吗", false),
+            ("有现货吗", false),
+            ("有没有便宜点的", false),
+            ("有没有小一点的", false),
+            ("有吸管吗", true),
+            ("这个多少钱", false),
+        ] {
+            assert!(sought(q, on_page).is_none(), "{q}");
+        }
+        assert_eq!(
+            not_sold("龙虾", &[&steak, &tee]),
+            "亲，小店暂时没有龙虾哦～目前在售的有：西冷、白T，想了解哪一款可以直接问我～"
+        );
+    }
+
+    #[test]
+    fn skus_read_as_names_and_question_names_stand_alone() {
+        let (steak, mut tee) = (steak(), tee());
+        tee.stock = Some(0);
+        tee.sku = "TEE-01".into();
+        let shop = || [&steak, &tee].into_iter();
+        assert_eq!(
+            skus_named("需要另外配（推荐TEE-01）；或SX-01西冷", shop()),
+            "需要另外配（推荐白T（暂时缺货））；或西冷"
+        );
+        // Part of a longer code is no SKU.
+        assert_eq!(skus_named("型号XSX-01A", shop()), "型号XSX-01A");
+        assert_eq!(
+            answer(&Ask::Attribute("孕妇能吃吗".into()), &steak, &[]),
+            "亲，澳洲原切西冷牛排 10片装「孕妇能吃吗」：煎全熟可以吃"
+        );
+        assert_eq!(
+            answer(&Ask::Attribute("附赠".into()), &steak, &[]),
+            "亲，澳洲原切西冷牛排 10片装的附赠是：每盒送黄油和黑椒汁"
+        );
+        // 到货时间 is how long delivery takes, not when a sold-out product is back.
+        let mut out = steak.clone();
+        out.stock = Some(0);
+        out.attributes.shift_remove("缺货说明");
+        assert_eq!(ask("什么时候补货", &out), None);
     }
 
     #[test]

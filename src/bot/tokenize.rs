@@ -256,6 +256,18 @@ impl Analyzer {
             .collect()
     }
 
+    /// Whether jieba's dictionary reads `word` as a thing: no word of it is an adjective,
+    /// number, pronoun, adverb, verb or particle ("玻璃杯", "手机壳", "茶针" (茶/n 针/p); not
+    /// "小一点", "别的颜色", "便宜点").
+    pub fn names_thing(&self, word: &str) -> bool {
+        let tags = self.inner.jieba.tag(word, false);
+        !tags.is_empty()
+            && tags.iter().all(|t| {
+                !t.tag
+                    .starts_with(['a', 'm', 'r', 'd', 'v', 'u', 'c', 'y', 'e', 'q'])
+            })
+    }
+
     /// Every word of every synonym group.
     pub fn synonym_words(&self) -> impl Iterator<Item = &str> {
         self.inner.synonyms.keys().map(String::as_str)
