@@ -522,15 +522,25 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "你家沙发 床垫 甲醛都多少", "那床垫呢 几天到 跟沙发比哪个快": the same question
     // about each product named, answered for each (their prices add up further down).
     let several = product::all_mentioned(&norm, s.products.values(), viewed);
+    // Each of several products asked without the others' names.
+    let alone = |p: &crate::model::Product| {
+        let others: Vec<&crate::model::Product> =
+            several.iter().copied().filter(|o| o.sku != p.sku).collect();
+        product::strip_names(&norm, &others, true)
+    };
+    // "白虾一盒加橙子10斤礼盒 一共多少钱": a variant with a price of its own named is
+    // no sum of the usual prices; each product's price is told instead.
+    let variant = several.iter().any(|p| product::names_variant(&alone(p), p));
     // "沙发加吸顶灯一共多少钱": each price and the sum, before the price of one of them.
     if several.len() >= 2
         && product::asks_price(&norm)
+        && !variant
         && let Some(answer) = product::total(&several)
     {
         r.product = None;
         return settled(s, r, answer);
     }
-    if several.len() >= 2 && !product::asks_price(&norm) {
+    if several.len() >= 2 && (!product::asks_price(&norm) || variant) {
         // Nothing asked but the names is a listing (below).
         let each: Vec<String> = several
             .iter()
@@ -538,9 +548,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
             .filter_map(|p| {
                 // Each asked without the others' names ("钢化膜和手机壳有iphone16的吗":
                 // 手机壳 is no question about the film).
-                let others: Vec<&crate::model::Product> =
-                    several.iter().copied().filter(|o| o.sku != p.sku).collect();
-                let norm = product::strip_names(&norm, &others, true);
+                let norm = alone(p);
                 let ask = product::ask(&norm, p).or_else(|| {
                     match product::search(&norm, p).as_slice() {
                         [one, ..] if !kb_sure => Some(product::Ask::Attribute(one.clone())),

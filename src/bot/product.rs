@@ -516,7 +516,7 @@ fn advised(advice: &str, norm: &str) -> Option<(Option<String>, &'static str)> {
     if let Some(jin) = weight_jin(norm) {
         // "中大型犬12-25kg选L（胸围55-70cm）": the size after 选 in the part for it.
         let size = advised_size(advice, jin).or_else(|| {
-            let part = weighted_part(advice, jin)?;
+            let part = weighted_part(advice, jin, norm)?;
             Some(CHOSEN.captures(part)?.get(1)?.as_str().to_uppercase())
         });
         return Some((size, "体重"));
@@ -896,6 +896,7 @@ fn specific_attribute(name: &str) -> bool {
             CARE_NAMES,
             SHIPPING_NAMES,
             INSTALL_NAMES,
+            USAGE_NAMES,
             WARRANTY_NAMES,
             RETURN_NAMES,
             DAMAGE_NAMES,
@@ -913,10 +914,32 @@ const RETURN_NAMES: &[&str] = &["退换", "退货", "退换货", "退换政策",
 const DAMAGE_NAMES: &[&str] = &["破损", "破损处理", "运输破损"];
 
 /// Names shops give what to do about a quality problem ("受潮结块、异味、霉变拍照联系客服").
-const QUALITY_NAMES: &[&str] = &["质量问题", "质量问题处理", "售后说明"];
+const QUALITY_NAMES: &[&str] = &[
+    "质量问题",
+    "质量问题处理",
+    "售后说明",
+    "签收后问题",
+    "坏果包赔",
+    "坏果",
+    "签收后",
+];
 
 /// Names shops give the warranty ("整机一年保修，全国联保" says more than "see the page").
 const WARRANTY_NAMES: &[&str] = &["保修", "质保", "保修期", "售后保障"];
+
+/// Names shops give how this product is used, eaten or prepared ("干手干脸，按压2-3泵"
+/// says more than "see the page").
+const USAGE_NAMES: &[&str] = &[
+    "使用方法",
+    "使用说明",
+    "用法",
+    "食用方法",
+    "冲泡方法",
+    "解冻方法",
+    "催熟",
+    "煎法",
+    "做法",
+];
 
 /// Names shops give how a product is put together.
 const INSTALL_NAMES: &[&str] = &["安装", "安装方式", "组装", "搭建方式", "搭建"];
@@ -1151,12 +1174,109 @@ fn group_attribute<'a>(product: &'a Product, names: &[&str], word: &str) -> Opti
 /// "搭起来麻烦吗 一个人能弄不" no question of how many it fits).
 const WEAK: &[&str] = &["多大", "一个人", "能装"];
 
+/// Words asking to exchange or return what was bought by mistake ("买错色号能换吗").
+const EXCHANGE_WORDS: &[&str] = &["买错", "拍错", "能换吗", "可以换吗", "能不能换", "包换"];
+
+/// Words asking for advice on a choice ("拿不准色号怎么办", "尺码怎么选").
+const ADVICE_WORDS: &[&str] = &[
+    "怎么办",
+    "拿不准",
+    "不确定",
+    "不知道选",
+    "选哪个",
+    "怎么选",
+    "推荐",
+    "建议",
+];
+
 /// Names shops give the size attribute.
 const SIZE_NAMES: &[&str] = &["尺码", "码数", "尺寸"];
 
 /// Words that ask for each attribute, by the names shops give it (the first one the
 /// product has is answered); capacity comes before size, so "容量多大" is capacity.
 const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
+    // What a set or gift box holds, before its gifts ("礼盒里都有啥" with 内容 and 赠品).
+    (
+        &[
+            "内容",
+            "礼盒内容",
+            "套装内容",
+            "组成",
+            "里面有",
+            "包装清单",
+            "套装包含",
+            "清单",
+            "包含",
+        ],
+        &[
+            "里面都有",
+            "里面有啥",
+            "里面有什么",
+            "装了什么",
+            "装的什么",
+            "装了啥",
+            "有哪些东西",
+            "几件东西",
+            "什么东西",
+            "都有啥",
+            "都有什么",
+            "包含什么",
+            "内容",
+        ],
+    ),
+    (
+        &["数量", "支数", "件数", "片数", "只数"],
+        &["几支", "多少支", "几片", "多少片", "几根", "多少根"],
+    ),
+    // "一斤几只", "5斤装大概几个", "单果多大".
+    (
+        &["大小规格", "单果重量", "单果", "个头", "果径"],
+        &[
+            "几只",
+            "多大个",
+            "多大只",
+            "单果",
+            "几个",
+            "个头",
+            "多大的果",
+        ],
+    ),
+    (&["解冻方法", "解冻"], &["解冻", "化冻"]),
+    (
+        &["使用方法", "使用说明", "用法", "食用方法", "做法", "煎法"],
+        &[
+            "怎么用",
+            "咋用",
+            "如何使用",
+            "怎么使用",
+            "用法",
+            "用量",
+            "怎么涂",
+            "咋涂",
+            "涂多少",
+            "湿手",
+            "怎么吃",
+            "咋吃",
+            "怎么做",
+        ],
+    ),
+    (
+        &["怎么催熟", "催熟"],
+        &["催熟", "快点熟", "怎么熟", "熟得快", "不熟"],
+    ),
+    (
+        &["孕妇能用吗", "孕妇", "孕期"],
+        &["孕妇", "怀孕", "孕期", "孕妈", "哺乳", "备孕"],
+    ),
+    (&["过敏怎么办", "过敏"], &["过敏", "红肿", "起疹", "刺痛"]),
+    (
+        &["防伪查询", "防伪", "正品", "真伪", "授权"],
+        &["正品", "真假", "假货", "假的", "防伪", "是不是真的", "授权"],
+    ),
+    (
+        &["持久度", "持妆", "持久"],
+        &["持久", "持妆", "掉色", "沾杯", "保持几小时", "能保持"],
+    ),
     (
         &["收纳尺寸", "收纳", "折叠尺寸"],
         &["收起来", "收纳", "折叠后", "折起来", "叠起来"],
@@ -1361,6 +1481,10 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "有异味",
             "变质",
             "坏了",
+            "烂了",
+            "坏果",
+            "发臭",
+            "臭了",
             "质量问题",
         ],
     ),
@@ -1570,9 +1694,9 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "盖子",
             "刀架",
             "刀座",
-            "都有啥",
-            "都有什么",
-            "包含",
+            "送的东西",
+            "送小样",
+            "小样",
             "几件",
             "几把",
             "清单",
@@ -1886,6 +2010,11 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "老人能",
             "小孩能",
             "孩子能",
+            "小孩",
+            "孩子",
+            "儿童",
+            "老人",
+            "岁能",
         ],
     ),
     (
@@ -1984,8 +2113,10 @@ const RESTOCK_WORDS: &[&str] = &["补货", "到货", "什么时候有", "啥时�
 
 /// A number with its unit ("2米", "1.6m"), naming a variant.
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d+(?:\.\d+)?(?:米|cm|m|寸|克|g|ml|斤|升|l)")
-        .unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(
+        r"\d+(?:\.\d+)?(?:米|cm|m|寸|克|g|ml|斤|升|l|片|支|只|盒|袋|包|罐|瓶|饼|条|双|件|个)",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// Words asking whether something costs extra ("木盒要加钱吗", "上楼收费吗").
@@ -2018,16 +2149,41 @@ fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
     if thing.len() < 2 && amounts.is_empty() {
         return None;
     }
-    product.attributes.iter().find_map(|(k, v)| {
+    // The clause sharing most with the message, the first of those level: a long
+    // message ("明天到了我看看 白虾下次想买小号的 多少钱") shares two characters with many.
+    let shared = |clause: &str| {
+        let amount = amounts.iter().any(|a| amount_in(clause, a));
+        let chars = thing.iter().filter(|c| clause.contains(**c)).count();
+        if amount { chars + 2 } else { chars }
+    };
+    let mut best: Option<(&String, usize)> = None;
+    for (k, v) in &product.attributes {
         // Clauses by ；, 。 and 、: "吸盘款（吸中控台或挡风玻璃，加10元）" is one.
-        v.split(['；', '。', ';', '、'])
+        let most = v
+            .split(['；', '。', ';', '、'])
             .filter(|clause| clause.contains('元'))
-            .any(|clause| {
-                thing.iter().filter(|c| clause.contains(**c)).count() >= 2
-                    || amounts.iter().any(|a| clause.contains(a))
-            })
-            .then_some(k)
-    })
+            .map(shared)
+            .max()
+            .unwrap_or(0);
+        if most >= 2 && best.is_none_or(|(_, b)| most > b) {
+            best = Some((k, most));
+        }
+    }
+    best.map(|(k, _)| k)
+}
+
+/// Whether `norm` asks the price of a variant `product`'s record prices on its own
+/// ("橙子10斤礼盒多少钱" with 规格=…10斤礼盒装到手69.8元).
+pub fn names_variant(norm: &str, product: &Product) -> bool {
+    asks_price(norm) && fee_asked(norm, product).is_some()
+}
+
+/// Whether `clause` holds the amount `a` ("20片") as a whole number: "120片" holds no
+/// 20片.
+fn amount_in(clause: &str, a: &str) -> bool {
+    clause
+        .match_indices(a)
+        .any(|(at, _)| !clause[..at].ends_with(|c: char| c.is_ascii_digit() || c == '.'))
 }
 
 const RELATED_WORDS: &[&str] = &[
@@ -2195,7 +2351,7 @@ fn by_weight(ask: Ask, norm: &str, product: &Product) -> Ask {
     };
     let part = weight_jin(norm).and_then(|jin| {
         let value = product.attributes.get(key)?;
-        Some((jin, weighted_part(value, jin)?.to_string()))
+        Some((jin, weighted_part(value, jin, norm)?.to_string()))
     });
     match part {
         Some((jin, part)) => Ask::ForWeight {
@@ -2215,9 +2371,16 @@ static PART_WEIGHT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The part of `value` (split at ；，。 and new lines) for a weight of `jin` 斤: the
-/// first whose range or bound holds it, else one naming that weight to within 0.5 kg.
-fn weighted_part(value: &str, jin: u32) -> Option<&str> {
+/// first whose range or bound holds it, else one naming that weight to within 0.5 kg,
+/// the one sharing most characters with `norm` of those ("橙子10斤礼盒" with 10斤装 and
+/// 10斤礼盒装).
+fn weighted_part<'a>(value: &'a str, jin: u32, norm: &str) -> Option<&'a str> {
     let kg = jin as f32 / 2.0;
+    let shared = |part: &str| {
+        part.chars()
+            .filter(|&c| super::typo::is_han(c) && !COMMON.contains(c) && norm.contains(c))
+            .count()
+    };
     let mut near: Option<&str> = None;
     for part in value
         .split(['；', ';', '，', ',', '。', '\n'])
@@ -2238,7 +2401,7 @@ fn weighted_part(value: &str, jin: u32) -> Option<&str> {
             (None, Some("以上")) => kg >= low,
             (None, Some(_)) => kg <= low,
             (None, None) => {
-                if near.is_none() && (kg - low).abs() <= 0.5 {
+                if (kg - low).abs() <= 0.5 && near.is_none_or(|n| shared(part) > shared(n)) {
                     near = Some(part);
                 }
                 false
@@ -2369,15 +2532,29 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
             colour: None,
         });
     }
+    // "买错色号能换吗": exchanging what was bought, not which shades there are.
+    if has(EXCHANGE_WORDS)
+        && let Some(key) = attribute_like(product, RETURN_NAMES)
+    {
+        return Some(Ask::Attribute(key.clone()));
+    }
     // An attribute named as the shop names it ("噪音多大") before the words that
-    // usually ask for another (多大: 容量).
+    // usually ask for another (多大: 容量); asking for advice, the shop's advice on it
+    // ("拿不准色号怎么办" with 色号推荐).
     if let Some(key) = product
         .attributes
         .keys()
         .filter(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
         .max_by_key(|k| k.chars().count())
     {
-        return Some(Ask::Attribute(key.clone()));
+        let advice = has(ADVICE_WORDS)
+            .then(|| {
+                product.attributes.keys().find(|k| {
+                    k.starts_with(key.as_str()) && (k.contains("推荐") || k.contains("建议"))
+                })
+            })
+            .flatten();
+        return Some(Ask::Attribute(advice.unwrap_or(key).clone()));
     }
     // "插电的还是usb的 费电吗" asks two things: both are answered when different words
     // ask for different attributes (one word asking for two, like 多大, is one question).
@@ -2686,7 +2863,8 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
                 Some(v) => format!("{key}是：{v}"),
                 None => format!("{key}请以商品详情页为准"),
             };
-            format!("亲，{name}的{}；{}", told(first), told(second))
+            let of = if reads_as_question(first) { "" } else { "的" };
+            format!("亲，{name}{of}{}；{}", told(first), told(second))
         }
         Ask::ShipsTo(place) => ships_answer(product, place),
         Ask::Attribute(key) => match product.attributes.get(key) {
@@ -2804,7 +2982,7 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
             part,
         } => {
             let kg = *jin as f32 / 2.0;
-            format!("亲，按体重{jin}斤（{kg}kg），{name}的{attribute}：{part}哦～")
+            format!("亲，按{jin}斤（{kg}kg）算，{name}的{attribute}：{part}哦～")
         }
         Ask::Summary => {
             let price = match (product.final_price, product.price) {
@@ -2881,8 +3059,8 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
 
 /// `text` with each product's SKU, where it stands as a word of its own, replaced by its
 /// first alias (the buyers' word) or name, and marked when sold out: sellers write SKUs
-/// in their notes ("需要另外涂防晒（推荐MZ-04）", "更推荐CY-07礼盒装": the alias already
-/// follows, so the SKU goes).
+/// in their notes ("需要另外涂防晒（推荐MZ-04）"; in "更推荐CY-07礼盒装" and "先涂MZ-01哑光
+/// 口红" the alias follows, so the SKU goes).
 pub fn skus_named<'a>(text: &str, products: impl Iterator<Item = &'a Product>) -> String {
     let mut out = text.to_string();
     for p in products.filter(|p| p.sku.len() >= 3) {
@@ -2897,7 +3075,8 @@ pub fn skus_named<'a>(text: &str, products: impl Iterator<Item = &'a Product>) -
                 continue;
             }
             let short = p.aliases.first().unwrap_or(&p.name);
-            let shown = if out[end..].starts_with(short.as_str()) {
+            let next: String = out[end..].chars().take(short.chars().count() + 3).collect();
+            let shown = if next.contains(short.as_str()) {
                 String::new()
             } else if p.stock == Some(0) {
                 format!("{short}（暂时缺货）")
@@ -3001,6 +3180,25 @@ pub fn all_mentioned<'a>(
             .iter()
             .any(|&(a, e)| a <= *at && *end <= e && (a, e) != (*at, *end))
     });
+    // "橙子礼盒多少钱", "橙子10斤礼盒": the orange's gift box when a name of the orange
+    // stands right before (but for an amount) and its record speaks of one, not the
+    // shop's gift-box product as well.
+    let owned: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|((at, end), p)| {
+            let named = &norm[*at..*end];
+            let before = norm[..*at].trim_end_matches(|c: char| {
+                c.is_ascii_digit() || c == '.' || "斤克装个盒只箱袋kgml的".contains(c)
+            });
+            found.iter().any(|(_, q)| {
+                q.sku != p.sku
+                    && q.names().any(|n| before.ends_with(&n.to_lowercase()))
+                    && q.attributes.values().any(|v| v.contains(named))
+            })
+        })
+        .map(|(span, _)| *span)
+        .collect();
+    found.retain(|(span, _)| !owned.contains(span));
     found.sort_by_key(|((at, _), p)| (*at, p.sku.clone()));
     found.into_iter().map(|(_, p)| p).collect()
 }
@@ -3588,7 +3786,7 @@ mod tests {
         );
         assert_eq!(
             answer(&weighed("一天喂多少 8斤").unwrap_or(Ask::Stock), &food, &[]),
-            "亲，按体重8斤（4kg），成猫粮的喂食建议：4kg猫每天约55g哦～"
+            "亲，按8斤（4kg）算，成猫粮的喂食建议：4kg猫每天约55g哦～"
         );
         // "那12斤呢" carries the attribute and takes the new weight.
         assert!(matches!(
@@ -4417,6 +4615,113 @@ mod tests {
     }
 
     #[test]
+    fn cosmetics_and_fresh_food_questions_find_their_attribute() {
+        let mut lip = Product::new("MZ-01", "丝绒哑光口红");
+        for (k, v) in [
+            ("色号", "#01正红；#02豆沙"),
+            ("色号推荐", "不确定可以先买试色小样装"),
+            ("孕妇能用吗", "不含铅汞，孕期可以使用"),
+            ("防伪查询", "刮开涂层扫码查询"),
+            ("赠品", "每单送口红小样1支"),
+            ("过敏怎么办", "停用，拍照联系客服核实后可退款"),
+            ("使用方法", "先涂润唇膏"),
+            ("退换", "色号买错未拆封可以换"),
+        ] {
+            lip.attributes.insert(k.into(), v.into());
+        }
+        let mut set = Product::new("MZ-07", "护肤礼盒");
+        set.attributes.insert("赠品".into(), "面霜小样5g×2".into());
+        set.attributes
+            .insert("内容".into(), "口红1支+精华30ml+面霜50g".into());
+        set.attributes.insert("数量".into(), "12支".into());
+        let attr = |k: &str| Some(Ask::Attribute(k.into()));
+        for (q, p, want) in [
+            ("我怀孕三个月 能涂吗", &lip, "孕妇能用吗"),
+            ("怎么看是不是正品", &lip, "防伪查询"),
+            ("送小样吗", &lip, "赠品"),
+            ("怎么用", &lip, "使用方法"),
+            ("买错色号能换吗", &lip, "退换"),
+            ("拿不准色号怎么办", &lip, "色号推荐"),
+            ("礼盒里面都有啥", &set, "内容"),
+            ("我问这个礼盒装了什么东西", &set, "内容"),
+            ("这套里有几支", &set, "数量"),
+        ] {
+            assert_eq!(ask(q, p), attr(want), "{q}");
+        }
+        // The shades are still the shades.
+        assert_eq!(ask("有哪些色号", &lip), attr("色号"));
+        let mut shrimp = Product::new("SX-03", "白虾 净重4斤");
+        shrimp.final_price = Some(crate::model::Price(11900));
+        for (k, v) in [
+            ("规格", "净重4斤，119元"),
+            (
+                "大小规格",
+                "30/40规格（每斤约30-40只）119元；20/30大号加30元；40/50小号（每斤40-50只）减15元",
+            ),
+            ("另有款式", "另有20片装，到手379元"),
+            ("解冻方法", "冷藏室解冻12小时"),
+            ("保存方法", "-18℃冷冻保存"),
+            ("签收后问题", "24小时内拍照联系客服补发"),
+            ("头黑", "虾头发黑不影响吃；发软有异味才是坏了"),
+        ] {
+            shrimp.attributes.insert(k.into(), v.into());
+        }
+        for (q, want) in [
+            ("收到以后咋解冻", "解冻方法"),
+            ("这虾一斤几只啊", "大小规格"),
+            ("虾签收后坏了怎么办", "签收后问题"),
+            // A variant priced on its own, in a long message too; a count with its unit
+            // names one ("20片的"), and "买3盒" is three of them.
+            ("白虾小号多少钱", "大小规格"),
+            ("下次想买小号的 多少钱", "大小规格"),
+            ("20片的多少钱", "另有款式"),
+        ] {
+            assert_eq!(ask(q, &shrimp), attr(want), "{q}");
+        }
+        assert_eq!(ask("买3盒多少钱", &shrimp), Some(Ask::PriceOf(3)));
+        assert!(names_variant("小号多少钱", &shrimp));
+        assert!(!names_variant("多少钱", &shrimp));
+        assert!(!amount_in("另有120片装", "20片"));
+        // Of two clauses for one weight, the one sharing the buyer's words.
+        let sizes = "5斤装到手35.8元；10斤装到手59.8元；10斤礼盒装到手69.8元";
+        assert_eq!(
+            weighted_part(sizes, 10, "橙子10斤礼盒多少钱"),
+            Some("10斤礼盒装到手69.8元")
+        );
+        assert_eq!(
+            weighted_part(sizes, 10, "10斤的多少钱"),
+            Some("10斤装到手59.8元")
+        );
+    }
+
+    #[test]
+    fn a_name_right_before_another_products_name_owns_it() {
+        let mut orange = Product::new("SX-06", "果冻橙");
+        orange.aliases = vec!["橙子".into()];
+        orange
+            .attributes
+            .insert("规格".into(), "10斤礼盒装到手69.8元".into());
+        let mut gift = Product::new("SX-07", "海鲜礼盒");
+        gift.aliases = vec!["礼盒".into()];
+        let mut shrimp = Product::new("SX-03", "白虾");
+        shrimp.aliases = vec!["虾".into()];
+        let shop = [orange.clone(), gift, shrimp];
+        let skus = |q: &str| -> Vec<String> {
+            all_mentioned(q, shop.iter(), None)
+                .iter()
+                .map(|p| p.sku.clone())
+                .collect()
+        };
+        assert_eq!(skus("橙子礼盒多少钱"), ["SX-06"]);
+        assert_eq!(skus("白虾加橙子10斤礼盒 一共多少钱"), ["SX-03", "SX-06"]);
+        // Named apart, or before a product whose name its record does not hold.
+        assert_eq!(skus("橙子和礼盒一起买"), ["SX-06", "SX-07"]);
+        orange.attributes.clear();
+        let shop = [orange, shop[1].clone()];
+        assert_eq!(all_mentioned("橙子礼盒多少钱", shop.iter(), None).len(), 2);
+    }
+
+    #[test]
     fn a_thing_the_shop_does_not_sell_is_told_with_what_it_does() {
         let lexicon = crate::model::Lexicon::default();
         let analyzer = super::super::tokenize::Analyzer::new(&lexicon, ["西冷", "牛排"]);
@@ -4469,6 +4774,7 @@ mod tests {
         );
         // Part of a longer code is no SKU.
         assert_eq!(skus_named("型号XSX-01A", shop()), "型号XSX-01A");
+        assert_eq!(skus_named("先涂SX-01澳洲西冷", shop()), "先涂澳洲西冷");
         assert_eq!(
             answer(&Ask::Attribute("孕妇能吃吗".into()), &steak, &[]),
             "亲，澳洲原切西冷牛排 10片装「孕妇能吃吗」：煎全熟可以吃"

@@ -1500,3 +1500,53 @@ fn which_product_suits_a_need_is_answered_from_each_record() {
     let r = e.reply(&ctx, "哪款适合送长辈");
     assert!(!r.answer.starts_with("亲，各款"), "{r:?}");
 }
+
+#[test]
+fn the_shop_is_asked_for_things_places_and_variants() {
+    let mut steak = stocked(
+        "SX-01",
+        "原切西冷牛排",
+        &["西冷"],
+        &[
+            ("到货时间", "江浙沪皖次日达；西南、东北2-3天"),
+            ("不发地区", "新疆、西藏、青海不发"),
+            ("替代推荐", "着急要可以先看SX-06"),
+        ],
+    );
+    steak.final_price = Some(Price(19900));
+    let mut orange = stocked(
+        "SX-06",
+        "果冻橙",
+        &["橙子"],
+        &[("规格", "5斤装到手35.8元；10斤礼盒装到手69.8元")],
+    );
+    orange.final_price = Some(Price(3580));
+    let mut gift = stocked("SX-07", "海鲜礼盒", &["礼盒"], &[("内容", "牛排+白虾")]);
+    gift.final_price = Some(Price(49800));
+    let e = engine_with(starter::entries(), vec![steak, orange, gift]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("SX-01");
+    // Where it ships, by the clause naming the place; where it does not.
+    let r = e.reply(&ctx, "我在南京 今天下单明天能到不");
+    assert_eq!(r.answer, "亲，原切西冷牛排可以发南京哦～江浙沪皖次日达");
+    let r = e.reply(&ctx, "发西宁吗");
+    assert!(r.answer.contains("暂时不发西宁"), "{r:?}");
+    // A thing no product is, from the page: what the shop sells instead.
+    let r = e.reply(&ctx, "你家有玻璃杯吗");
+    assert_eq!(
+        r.answer,
+        "亲，小店暂时没有玻璃杯哦～目前在售的有：西冷、橙子、礼盒，想了解哪一款可以直接问我～"
+    );
+    // A SKU in a note reads as the product's name.
+    let r = e.reply(&ctx, "替代推荐");
+    assert!(r.answer.contains("先看橙子"), "{r:?}");
+    // A variant priced on its own is not summed at the usual price; the orange's gift
+    // box is no second product.
+    let r = e.reply(&ctx, "西冷加橙子10斤礼盒 一共多少钱");
+    assert!(!r.answer.contains("一起买共"), "{r:?}");
+    assert!(r.answer.contains("69.8"), "{r:?}");
+    assert!(!r.answer.contains("海鲜礼盒"), "{r:?}");
+    let r = e.reply(&ctx, "西冷和橙子一共多少钱");
+    assert!(r.answer.contains("一起买共 ¥234.8"), "{r:?}");
+}

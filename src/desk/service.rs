@@ -288,6 +288,20 @@ const LEFT_QUEUE: &str = "买家取消排队";
 /// call for a human, and after a question the bot cannot answer.
 const QUEUED_SORRY: &str = "非常抱歉让您久等了！您反映的问题我们非常重视，正在为您加急转接人工客服";
 const QUEUED_WAITING: &str = "亲，正在为您转接人工客服";
+/// Words of a waiting buyer asking after the humans ("人工什么时候来啊 等半天了",
+/// "？？？回话啊"), not a question for them.
+const ASKS_AFTER_HUMANS: &[&str] = &[
+    "人工",
+    "客服",
+    "人呢",
+    "有人",
+    "等半天",
+    "等了",
+    "回话",
+    "回复",
+    "？？",
+    "??",
+];
 const QUEUED_UNSURE: &str = "亲，这个问题小二答不准，已为您转接人工客服";
 const LEFT_QUEUE_TEXT: &str = "好的，已为您取消人工排队，小二继续为您服务～";
 
@@ -890,7 +904,10 @@ fn apply(
                 let lead = if is(Intent::Complaint) {
                     conv.urgent = true;
                     Some(QUEUED_SORRY)
-                } else if p.sure || p.transfer.as_deref().is_some_and(|t| t != MISSED_TWICE) {
+                } else if p.sure
+                    || p.transfer.as_deref().is_some_and(|t| t != MISSED_TWICE)
+                    || ASKS_AFTER_HUMANS.iter().any(|w| text.contains(w))
+                {
                     Some(QUEUED_WAITING)
                 } else if is(Intent::Positive) {
                     None

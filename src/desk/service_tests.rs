@@ -1833,6 +1833,16 @@ async fn a_waiting_buyer_still_gets_the_bots_sure_answers_and_may_leave_the_queu
     assert!(!o.conv.urgent);
     let o = s
         .desk
+        .on_buyer_message(msg("b1", "人工什么时候来啊 等半天了"))
+        .await
+        .unwrap();
+    assert!(
+        texts(&o)[0].starts_with("亲，正在为您转接人工客服。"),
+        "{:?}",
+        texts(&o)
+    );
+    let o = s
+        .desk
         .on_buyer_message(msg("b1", "我要投诉你们"))
         .await
         .unwrap();
