@@ -540,7 +540,20 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         r.product = None;
         return settled(s, r, answer);
     }
-    if several.len() >= 2 && (!product::asks_price(&norm) || variant) {
+    // "卸妆油+3支唇釉+黑金刷子 总共多少钱" with 套装=任选3支装到手179元: each price,
+    // the variant's as recorded.
+    if several.len() >= 2 && product::asks_price(&norm) && variant {
+        let each: Vec<String> = several
+            .iter()
+            .take(MAX_PARTS)
+            .filter_map(|p| product::price_told(&alone(p), p))
+            .collect();
+        if each.len() >= 2 {
+            r.product = None;
+            return settled(s, r, each.join("\n"));
+        }
+    }
+    if several.len() >= 2 && !product::asks_price(&norm) {
         // Nothing asked but the names is a listing (below).
         let each: Vec<String> = several
             .iter()
@@ -586,8 +599,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // shop sells instead, not a note that happens to name the thing.
     if named.is_none()
         && !kb_sure
-        && let Some(sought) =
-            product::sought(&norm, s.products.values(), viewed.is_some(), &s.analyzer)
+        && let Some(sought) = product::sought(&norm, s.products.values(), viewed, &s.analyzer)
     {
         match sought {
             product::Sought::With(p, name) => {

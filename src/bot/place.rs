@@ -228,7 +228,16 @@ const NOT_SHIPPED: &[&str] = &[
 ];
 
 /// Words of a clause covering everywhere not named ("其他地区2-4天").
-const ELSEWHERE: &[&str] = &["其他", "其它", "其余", "全国", "大部分地区"];
+/// ("其他次日发" is when it ships otherwise, no place.)
+const ELSEWHERE: &[&str] = &[
+    "其他地区",
+    "其它地区",
+    "其余地区",
+    "其他城市",
+    "其他省",
+    "全国",
+    "大部分地区",
+];
 
 /// A place a buyer named: what they wrote (a city, a province or a region word) and the
 /// province it is in, if it is one.
@@ -238,30 +247,64 @@ pub struct Place {
     province: Option<usize>,
 }
 
-/// The place `text` names: a city (longest first), else a province, else a region word.
+/// Words before the place the goods go to ("深圳到杭州": 杭州).
+const TOWARDS: &[char] = &['到', '发', '寄', '送', '在', '往'];
+
+/// The place `text` names: a city, else a province, else a region word; of several,
+/// the one the goods go to ("深圳到杭州还要几天"), else the last named.
 pub fn named(text: &str) -> Option<Place> {
-    let by_city = PROVINCES
+    let mut found: Vec<(usize, Place)> = Vec::new();
+    for (i, p) in PROVINCES.iter().enumerate() {
+        for city in p.cities {
+            found.extend(text.match_indices(city).map(|(at, _)| {
+                let place = Place {
+                    shown: city.trim_end_matches('市').to_string(),
+                    province: Some(i),
+                };
+                (at, place)
+            }));
+        }
+    }
+    if found.is_empty() {
+        for (i, p) in PROVINCES.iter().enumerate() {
+            found.extend(text.match_indices(p.name).map(|(at, _)| {
+                let place = Place {
+                    shown: p.name.to_string(),
+                    province: Some(i),
+                };
+                (at, place)
+            }));
+        }
+    }
+    if found.is_empty() {
+        let region = REGIONS.iter().find_map(|r| Some((text.find(r)?, r)));
+        found.extend(region.map(|(at, r)| {
+            let place = Place {
+                shown: r.to_string(),
+                province: None,
+            };
+            (at, place)
+        }));
+    }
+    found.sort_by_key(|(at, _)| *at);
+    let towards = found
         .iter()
-        .enumerate()
-        .flat_map(|(i, p)| p.cities.iter().map(move |c| (i, *c)))
-        .filter(|(_, c)| text.contains(c))
-        .max_by_key(|(_, c)| c.chars().count());
-    if let Some((i, city)) = by_city {
-        return Some(Place {
-            shown: city.trim_end_matches('市').to_string(),
-            province: Some(i),
-        });
-    }
-    if let Some(i) = PROVINCES.iter().position(|p| text.contains(p.name)) {
-        return Some(Place {
-            shown: PROVINCES[i].name.to_string(),
-            province: Some(i),
-        });
-    }
-    REGIONS.iter().find(|r| text.contains(**r)).map(|r| Place {
-        shown: r.to_string(),
-        province: None,
-    })
+        .rposition(|(at, _)| text[..*at].ends_with(TOWARDS));
+    let pick = towards.or(found.len().checked_sub(1))?;
+    Some(found.swap_remove(pick).1)
+}
+
+/// Whether `clause` speaks of places (a province, a city, a region or everywhere else):
+/// "江浙沪次日达" does, "下午4点前付款当天发货" does not.
+pub fn speaks_of_places(clause: &str) -> bool {
+    PROVINCES.iter().any(|p| {
+        clause.contains(p.name)
+            || p.regions.iter().any(|r| clause.contains(r))
+            || p.cities.iter().any(|c| clause.contains(c))
+    }) || REGIONS.iter().any(|r| clause.contains(r))
+        || ELSEWHERE.iter().any(|w| clause.contains(w))
+        || clause.contains("北上广深")
+        || clause.contains("地区")
 }
 
 impl Place {
@@ -299,6 +342,16 @@ pub enum Said<'a> {
     Elsewhere(&'a str),
 }
 
+/// Whether a clause says how long, when or for what fee ("江浙沪次日达", "偏远地区补运费
+/// 10元"); "部分偏远地区需顺丰特快" says none of it.
+fn informative(clause: &str) -> bool {
+    clause.contains(|c: char| c.is_ascii_digit())
+        || ["次日", "隔日", "当日", "当天", "包邮", "元"]
+            .iter()
+            .any(|w| clause.contains(w))
+        || (clause.contains(['一', '两', '三', '四', '五', '六', '七']) && clause.contains('天'))
+}
+
 /// The clauses of `value` (split at ；，。 and new lines).
 fn clauses(value: &str) -> impl Iterator<Item = &str> {
     value
@@ -320,7 +373,7 @@ pub fn said<'a>(name: &str, value: &'a str, place: &Place, by_name: bool) -> Opt
         } else {
             place.in_clause(clause)
         };
-        if named {
+        if named && (informative(clause) || NOT_SHIPPED.iter().any(|w| clause.contains(w))) {
             let fee = ["元", "运费", "补", "加收"]
                 .iter()
                 .any(|w| clause.contains(w));
@@ -331,7 +384,10 @@ pub fn said<'a>(name: &str, value: &'a str, place: &Place, by_name: bool) -> Opt
                 Said::Named(clause)
             });
         }
-        if elsewhere.is_none() && ELSEWHERE.iter().any(|w| clause.contains(w)) {
+        if elsewhere.is_none()
+            && informative(clause)
+            && ELSEWHERE.iter().any(|w| clause.contains(w))
+        {
             elsewhere = Some(clause);
         }
     }
@@ -359,6 +415,11 @@ mod tests {
         assert_eq!(p.shown, "东北");
         assert!(p.in_clause("西南、东北2-3天"));
         assert!(named("这个多少钱").is_none());
+        // Of two places, the one the goods go to, else the last.
+        assert_eq!(named("深圳到杭州还要几天").unwrap().shown, "杭州");
+        assert_eq!(named("杭州发深圳几天").unwrap().shown, "深圳");
+        assert!(speaks_of_places("江浙沪次日达"));
+        assert!(!speaks_of_places("下午4点前付款当天发货"));
         // 安徽 is in 江浙沪皖, not in 江浙沪.
         let p = named("合肥").unwrap();
         assert!(p.in_clause("江浙沪皖次日达"));
@@ -382,6 +443,16 @@ mod tests {
             Some(Said::Named("西南、东北2-3天"))
         );
         assert_eq!(said_("到货时间", arrival, &at("乌鲁木齐")), None);
+        // A clause saying nothing of time or fees.
+        assert_eq!(
+            said_("发货", "默认中通，部分偏远地区需顺丰特快", &at("拉萨")),
+            None
+        );
+        // "其他次日发" is when it ships, no place.
+        assert_eq!(
+            said_("发货", "下午4点前付款当天发，其他次日发", &at("上海")),
+            None
+        );
         let ships =
             "现货，下午5点前付款当天发货，默认圆通，江浙沪皖次日达，其他地区2-4天，新疆西藏5-7天";
         assert_eq!(

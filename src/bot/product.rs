@@ -754,12 +754,18 @@ fn grouped(norm: &str, product: &Product, key: &str, weak: bool) -> bool {
 /// (发货, 物流 …): for a buyer with an order, a sure entry tells where that order is
 /// instead ("多久能到"); which courier it ships by stays the product's.
 pub fn asks_arrival(ask: &Ask, norm: &str) -> bool {
-    let shipping = match ask {
-        Ask::Attribute(k) => SHIPPING_NAMES.iter().any(|n| k.contains(n)),
-        Ask::ShipsTo(_) => true,
+    match ask {
+        Ask::Attribute(k) => {
+            SHIPPING_NAMES.iter().any(|n| k.contains(n)) && ARRIVAL.iter().any(|w| norm.contains(w))
+        }
+        // "深圳到杭州还要几天" from a buyer with an order asks where it is; "能发乌鲁木齐
+        // 吗" does not.
+        Ask::ShipsTo(_) => ARRIVAL
+            .iter()
+            .chain(&["几天", "多久", "什么时候到", "啥时候到"])
+            .any(|w| norm.contains(w)),
         _ => false,
-    };
-    shipping && ARRIVAL.iter().any(|w| norm.contains(w))
+    }
 }
 
 /// Words asking whether or how the goods go somewhere ("发西宁吗", "寄江苏几天到").
@@ -827,14 +833,28 @@ fn ships_answer(product: &Product, place: &super::place::Place) -> String {
             _ => None,
         }));
     }
+    // When it ships, from the notes on shipping ("下午4点前付款当天发货，默认中通").
+    let dispatch: Vec<&str> = product
+        .attributes
+        .iter()
+        .filter(|(k, _)| k.contains("发货"))
+        .flat_map(|(_, v)| v.split(['；', ';', '，', ',', '。']))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !super::place::speaks_of_places(c) && !named.contains(c))
+        .collect();
+    let dispatch = if dispatch.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", dispatch.join("，"))
+    };
     let listed = product
         .attributes
         .keys()
         .any(|k| k.contains("不发") || k.contains("不配送"));
     if listed {
-        format!("亲，{name}可以发{shown}哦～{}", named.join("；"))
+        format!("亲，{name}可以发{shown}哦～{}{dispatch}", named.join("；"))
     } else {
-        format!("亲，{name}发{shown}：{}", named.join("；"))
+        format!("亲，{name}发{shown}：{}{dispatch}", named.join("；"))
     }
 }
 
@@ -1241,7 +1261,20 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "多大的果",
         ],
     ),
-    (&["解冻方法", "解冻"], &["解冻", "化冻"]),
+    // "解冻了有红水是不是注水了" asks about the red water, not how to thaw.
+    (
+        &["解冻方法", "解冻"],
+        &[
+            "怎么解冻",
+            "咋解冻",
+            "如何解冻",
+            "解冻方法",
+            "解冻要多久",
+            "解冻多久",
+            "多久解冻",
+            "化冻",
+        ],
+    ),
     (
         &["使用方法", "使用说明", "用法", "食用方法", "做法", "煎法"],
         &[
@@ -2010,11 +2043,12 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "老人能",
             "小孩能",
             "孩子能",
-            "小孩",
-            "孩子",
-            "儿童",
-            "老人",
             "岁能",
+            "小孩吃",
+            "孩子吃",
+            "老人吃",
+            "儿童能",
+            "老人家能",
         ],
     ),
     (
@@ -2176,6 +2210,19 @@ fn fee_asked<'a>(norm: &str, product: &'a Product) -> Option<&'a String> {
 /// ("橙子10斤礼盒多少钱" with 规格=…10斤礼盒装到手69.8元).
 pub fn names_variant(norm: &str, product: &Product) -> bool {
     asks_price(norm) && fee_asked(norm, product).is_some()
+}
+
+/// What `product` costs as `norm` asks it: the variant's fee or price as recorded
+/// ("3支唇釉" with 套装=任选3支装到手179元), else the price.
+pub fn price_told(norm: &str, product: &Product) -> Option<String> {
+    let ask = match fee_asked(norm, product) {
+        Some(key) => Ask::Attribute(key.clone()),
+        None => {
+            product.pay_price()?;
+            Ask::Price
+        }
+    };
+    Some(answer(&ask, product, &[]))
 }
 
 /// Whether `clause` holds the amount `a` ("20片") as a whole number: "120片" holds no
@@ -2869,6 +2916,8 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
         Ask::ShipsTo(place) => ships_answer(product, place),
         Ask::Attribute(key) => match product.attributes.get(key) {
             // 孕妇能用吗=…: "亲，口红「孕妇能用吗」：…", not "…的孕妇能用吗是：".
+            // "是否透": "亲，连衣裙是否透：有内衬不透".
+            Some(v) if key.starts_with("是否") => format!("亲，{name}{key}：{v}"),
             Some(v) if reads_as_question(key) => format!("亲，{name}「{key}」：{v}"),
             Some(v) => format!("亲，{name}的{key}是：{v}"),
             None => format!("亲，{name}的{key}请以商品详情页为准哦～"),
@@ -3372,17 +3421,27 @@ pub enum Sought<'a> {
 /// 没有单独上架…). A clause of an attribute naming it as a whole word after
 /// 送, 赠, 配 … says it comes with that product ("含咖啡因" names no 咖啡). On a product's
 /// page the shop must be asked ("你家有…", "卖不卖…"): a bare "有吸管吗" there asks
-/// whether the product comes with one.
+/// whether the product comes with one, and a thing the page's record speaks of is left
+/// to it.
 pub fn sought<'a>(
     norm: &'a str,
     products: impl Iterator<Item = &'a Product>,
-    on_page: bool,
+    viewed: Option<&Product>,
     analyzer: &super::tokenize::Analyzer,
 ) -> Option<Sought<'a>> {
     let last = norm.rsplit(' ').next()?;
     let thing = SOUGHT.captures(last)?.get(1)?.as_str();
     let shop_asked = ["你", "店", "卖"].iter().any(|w| last.contains(w));
-    if (on_page && !shop_asked)
+    // "你们有浓香的吗" on the page of a tea whose 香型 says 清香型（不是浓香）: a kind
+    // of the product in view ("…的吗"), which its record answers; "你家有玻璃杯吗" asks
+    // for a thing, whatever the record says of glass cups.
+    let kind = !last.contains('卖')
+        && last
+            .trim_end_matches(['吗', '嘛', '么', '没', '不', '呀', '啊', '呢'])
+            .ends_with('的');
+    let in_view = kind && viewed.is_some_and(|v| v.attributes.values().any(|a| a.contains(thing)));
+    if (viewed.is_some() && !shop_asked)
+        || in_view
         || GENERAL_GOODS.iter().any(|w| thing.contains(w))
         || !analyzer.names_thing(thing)
     {
@@ -4588,9 +4647,10 @@ mod tests {
             ask("我在南京 今天下单明天能到不", &p),
             Some(Ask::ShipsTo(place("南京")))
         );
+        // With when it ships.
         assert_eq!(
             answer(&Ask::ShipsTo(place("南京")), &p, &[]),
-            "亲，澳洲原切西冷牛排 10片装可以发南京哦～江浙沪皖次日达"
+            "亲，澳洲原切西冷牛排 10片装可以发南京哦～江浙沪皖次日达（顺丰冷链，下午3点前付款当天发）"
         );
         assert_eq!(
             answer(&Ask::ShipsTo(place("西宁")), &p, &[]),
@@ -4599,7 +4659,7 @@ mod tests {
         // A fee for the place and when it arrives there.
         assert_eq!(
             answer(&Ask::ShipsTo(place("银川")), &p, &[]),
-            "亲，澳洲原切西冷牛排 10片装可以发银川哦～内蒙古、甘肃、宁夏需加运费10元"
+            "亲，澳洲原切西冷牛排 10片装可以发银川哦～内蒙古、甘肃、宁夏需加运费10元（顺丰冷链，下午3点前付款当天发）"
         );
         assert_eq!(ask("发成都几天", &p), Some(Ask::ShipsTo(place("成都"))));
         // "那广州呢" after it.
@@ -4727,10 +4787,18 @@ mod tests {
         let analyzer = super::super::tokenize::Analyzer::new(&lexicon, ["西冷", "牛排"]);
         let (steak, tee) = (steak(), tee());
         let shop = || [&steak, &tee].into_iter();
-        let sought = |q: &'static str, on_page: bool| super::sought(q, shop(), on_page, &analyzer);
+        let sought = |q: &'static str, on_page: bool| {
+            super::sought(q, shop(), on_page.then_some(&tee), &analyzer)
+        };
         assert!(matches!(
             sought("你家有玻璃杯吗", true),
             Some(Sought::NotSold("玻璃杯"))
+        ));
+        // A kind the page's own record speaks of is the page's.
+        assert!(sought("你们有春夏的吗", true).is_none());
+        assert!(matches!(
+            sought("你们有春夏的吗", false),
+            Some(Sought::NotSold(_))
         ));
         assert!(matches!(
             sought("有没有卖龙虾的", false),

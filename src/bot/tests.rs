@@ -1530,6 +1530,14 @@ fn the_shop_is_asked_for_things_places_and_variants() {
     // Where it ships, by the clause naming the place; where it does not.
     let r = e.reply(&ctx, "我在南京 今天下单明天能到不");
     assert_eq!(r.answer, "亲，原切西冷牛排可以发南京哦～江浙沪皖次日达");
+    // From a buyer with an order, where the order is.
+    let mut bought = ctx.clone();
+    bought.has_order = true;
+    let r = e.reply(&bought, "深圳到杭州还要几天啊");
+    assert!(!r.answer.contains("可以发"), "{r:?}");
+    // Whether it goes somewhere is still the product's.
+    let r = e.reply(&bought, "有个客户在西宁 能发吗");
+    assert!(r.answer.contains("暂时不发西宁"), "{r:?}");
     let r = e.reply(&ctx, "发西宁吗");
     assert!(r.answer.contains("暂时不发西宁"), "{r:?}");
     // A thing no product is, from the page: what the shop sells instead.
