@@ -113,8 +113,12 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // "TB101到哪了", "我的充电头到哪了": a message naming one of the buyer's orders, by
     // its number or by an item asking where it is, that the knowledge base does not
     // answer is answered with where that order stands.
+    // "我昨天拍的粉底液发货了没": the order, not how the product ships.
+    let bought = ["拍的", "买的", "下的单", "订的"]
+        .iter()
+        .any(|w| r.explain.normalized.contains(w));
     let named = match r.band {
-        Band::Exact => Vec::new(),
+        Band::Exact if !(bought && r.explain.route == Route::Product) => Vec::new(),
         _ => {
             let norm = &r.explain.normalized;
             let by_number = compose::named_orders(norm, ctx.orders);
@@ -347,6 +351,40 @@ fn only_wonders(part: &str) -> bool {
         && rest
             .chars()
             .all(|c| "这那个是该要啊呀呢吗了啦 ".contains(c))
+}
+
+/// Whether an attribute `ask` found in `norm` comes only from parts that ask nothing and
+/// say what for, every part that asks finding none ("紫砂壶能刻字吗 想刻个名字送人": 送人
+/// is why, not what, and 是否送礼 no answer to 刻字).
+fn only_the_reason(norm: &str, p: &crate::model::Product, ask: &product::Ask) -> bool {
+    if !matches!(
+        ask,
+        product::Ask::Attribute(_) | product::Ask::Attributes(..)
+    ) {
+        return false;
+    }
+    let parts: Vec<&str> = norm.split(' ').filter(|x| x.chars().count() >= 2).collect();
+    let (asking, rest): (Vec<&str>, Vec<&str>) = parts.iter().partition(|x| asks(x));
+    // The rest says what for ("想刻个名字送人"), not what is the matter ("宿舍限电",
+    // "我怀孕三个月"), which is part of the question.
+    let purpose = |x: &&str| {
+        [
+            "想",
+            "我想",
+            "打算",
+            "我打算",
+            "准备",
+            "我准备",
+            "用来",
+            "为了",
+        ]
+        .iter()
+        .any(|w| x.starts_with(w))
+    };
+    !asking.is_empty()
+        && !rest.is_empty()
+        && rest.iter().all(purpose)
+        && asking.iter().all(|x| product::ask(x, p).is_none())
 }
 
 /// "有X没" (有券没, 有货没) as "有X吗": the colloquial yes-or-no question, whose final 没
@@ -637,6 +675,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && !(ctx.has_order && kb_sure && product::asks_arrival(&ask, &norm))
         // "质量问题退货运费你们出吗" with a 退换 that says nothing of postage.
         && !(kb_sure && product::misses_postage(&ask, &norm, p))
+        // "紫砂壶能刻字吗 想刻个名字送人": the record answers only why it is asked.
+        && (carried || !only_the_reason(&norm, p, &ask))
         && (carried
             || !kb_sure
             || ((kb_goods || !product::loose(&ask, &norm, p))

@@ -1558,3 +1558,64 @@ fn the_shop_is_asked_for_things_places_and_variants() {
     let r = e.reply(&ctx, "西冷和橙子一共多少钱");
     assert!(r.answer.contains("一起买共 ¥234.8"), "{r:?}");
 }
+
+#[test]
+fn an_item_the_buyer_bought_is_where_their_order_is() {
+    let base = stocked(
+        "MZ-03",
+        "轻薄粉底液",
+        &["粉底液"],
+        &[("发货", "现货，48小时内发货，圆通")],
+    );
+    let e = engine_with(starter::entries(), vec![base]);
+    let settings = ShopSettings::default();
+    let now = Utc::now();
+    let order = crate::model::Order {
+        channel: "taobao".into(),
+        order_id: "TB301".into(),
+        buyer: crate::model::conv::BuyerId(1),
+        items: vec![crate::model::OrderItem {
+            sku: "MZ-03".into(),
+            name: "轻薄粉底液 #02".into(),
+            qty: 1,
+            price: None,
+        }],
+        status: "paid".into(),
+        amount: None,
+        paid: None,
+        logistics: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let orders = [order];
+    let mut ctx = Ctx::new(&settings, now);
+    ctx.product = Some("MZ-03");
+    ctx.has_order = true;
+    ctx.orders = &orders;
+    let r = e.reply(&ctx, "亲 我昨天拍的粉底液发货了没");
+    assert!(r.answer.contains("TB301"), "{r:?}");
+    // How it ships, asked of the product, is still the product's.
+    let r = e.reply(&ctx, "粉底液发什么快递");
+    assert!(!r.answer.contains("TB301"), "{r:?}");
+}
+
+#[test]
+fn a_reason_beside_a_question_is_not_the_question() {
+    let pot = stocked(
+        "CY-06",
+        "宜兴紫砂壶",
+        &["紫砂壶"],
+        &[("是否送礼", "可以，锦盒包装"), ("容量", "220ml")],
+    );
+    let e = engine_with(starter::entries(), vec![pot]);
+    let settings = ShopSettings::default();
+    let mut ctx = Ctx::new(&settings, Utc::now());
+    ctx.product = Some("CY-06");
+    let r = e.reply(&ctx, "紫砂壶能刻字吗 想刻个名字送人");
+    assert!(!r.answer.contains("锦盒"), "{r:?}");
+    // Asked, the same attribute answers; what is the matter is part of the question.
+    let r = e.reply(&ctx, "想送人 送长辈合适吗");
+    assert!(r.answer.contains("锦盒"), "{r:?}");
+    let r = e.reply(&ctx, "送长辈的 这个行吗");
+    assert!(r.answer.contains("锦盒"), "{r:?}");
+}
