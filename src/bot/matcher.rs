@@ -283,6 +283,9 @@ pub fn reply(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     r
 }
 
+/// Words asking to change an order ("能改成01吗", "帮我改下规格").
+const CHANGING: &[&str] = &["改成", "改下", "改一下", "帮我改", "换成", "修改"];
+
 /// Words that make a phrase a question.
 const ASKING: &[&str] = &[
     "什么",
@@ -635,13 +638,22 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     }
     // "你家有玻璃杯吗" in a tea shop whose brewing notes mention glass cups: what the
     // shop sells instead, not a note that happens to name the thing.
+    // Asked whether the shop sells it ("有没有香水卖"), a general entry gives way too.
     if named.is_none()
-        && !kb_sure
+        && (!kb_sure || norm.contains('卖'))
         && let Some(sought) = product::sought(&norm, s.products.values(), viewed, &s.analyzer)
     {
         match sought {
-            product::Sought::With(p, name) => {
-                return from_record(s, r, p, &product::Ask::Attribute(name.clone()));
+            product::Sought::With(p, name, thing) => {
+                let mut r = from_record(s, r, p, &product::Ask::Attribute(name.clone()));
+                // "有没有香水卖": not sold alone, but comes with the gift box.
+                if let Some(thing) = thing {
+                    r.answer = format!(
+                        "亲，小店没有单独卖{thing}哦～{}",
+                        r.answer.trim_start_matches("亲，")
+                    );
+                }
+                return r;
             }
             product::Sought::NotSold(thing) if !s.knows(thing) => {
                 let mut sold: Vec<&crate::model::Product> = s.products.values().collect();
@@ -675,6 +687,8 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
         && !(ctx.has_order && kb_sure && product::asks_arrival(&ask, &norm))
         // "质量问题退货运费你们出吗" with a 退换 that says nothing of postage.
         && !(kb_sure && product::misses_postage(&ask, &norm, p))
+        // "能改成01吗" from a buyer with an order: changing the order, not the shades.
+        && !(ctx.has_order && CHANGING.iter().any(|w| norm.contains(w)))
         // "紫砂壶能刻字吗 想刻个名字送人": the record answers only why it is asked.
         && (carried || !only_the_reason(&norm, p, &ask))
         && (carried
@@ -700,6 +714,7 @@ fn reply_one(s: &State, index: &SearchIndex, ctx: &Ctx, text: &str) -> Reply {
     // about what one or two of the product's attributes say.
     if !kb_sure
         && (norm.split(' ').any(asks_loosely) || intents::PROBLEMS.iter().any(|w| norm.contains(w)))
+        && !(ctx.has_order && CHANGING.iter().any(|w| norm.contains(w)))
         && let Some(p) = product
     {
         let ask = match product::search(&norm, p).as_slice() {

@@ -1518,6 +1518,10 @@ const ATTRIBUTE_WORDS: &[(&[&str], &[&str])] = &[
             "坏果",
             "发臭",
             "臭了",
+            "能赔",
+            "赔多少",
+            "怎么赔",
+            "赔几",
             "质量问题",
         ],
     ),
@@ -3410,8 +3414,8 @@ pub enum Sought<'a> {
     /// No product is the thing, nor comes with it.
     NotSold(&'a str),
     /// A product whose attribute says the thing comes with it ("有茶针吗": 附赠=每饼送一把
-    /// 不锈钢茶针).
-    With(&'a Product, &'a String),
+    /// 不锈钢茶针), with the thing; or whose attribute is named by it, without.
+    With(&'a Product, &'a String, Option<&'a str>),
 }
 
 /// The thing a message asks the shop for, when no product is it ("你家有玻璃杯吗" in a
@@ -3429,8 +3433,11 @@ pub fn sought<'a>(
     viewed: Option<&Product>,
     analyzer: &super::tokenize::Analyzer,
 ) -> Option<Sought<'a>> {
-    let last = norm.rsplit(' ').next()?;
-    let thing = SOUGHT.captures(last)?.get(1)?.as_str();
+    // The last clause asking it ("有没有气垫 我更想要气垫").
+    let (last, thing) = norm.rsplit(' ').find_map(|clause| {
+        let thing = SOUGHT.captures(clause)?.get(1)?.as_str();
+        Some((clause, thing))
+    })?;
     let shop_asked = ["你", "店", "卖"].iter().any(|w| last.contains(w));
     // "你们有浓香的吗" on the page of a tea whose 香型 says 清香型（不是浓香）: a kind
     // of the product in view ("…的吗"), which its record answers; "你家有玻璃杯吗" asks
@@ -3466,7 +3473,7 @@ pub fn sought<'a>(
         .filter_map(|p| Some((*p, p.attributes.get_key_value(thing)?.0)))
         .collect();
     match noted.as_slice() {
-        [(p, name)] => return Some(Sought::With(p, name)),
+        [(p, name)] => return Some(Sought::With(p, name, None)),
         [] => {}
         _ => return None,
     }
@@ -3481,7 +3488,7 @@ pub fn sought<'a>(
             .iter()
             .find(|(_, value)| value.split(['；', ';', '。', '，', ',']).any(&comes_with));
         if let Some((name, _)) = with {
-            return Some(Sought::With(p, name));
+            return Some(Sought::With(p, name, Some(thing)));
         }
     }
     (!products.is_empty()).then_some(Sought::NotSold(thing))
@@ -4811,7 +4818,7 @@ mod tests {
         // What comes with a product, and a note the shop wrote under the thing's name.
         assert!(matches!(
             sought("有黑椒汁吗", false),
-            Some(Sought::With(p, k)) if p.sku == "SX-01" && k == "附赠"
+            Some(Sought::With(p, k, Some("黑椒汁"))) if p.sku == "SX-01" && k == "附赠"
         ));
         // A product's own name, a general word, no thing, or a bare "有…吗" on a page.
         for (q, on_page) in [

@@ -1521,7 +1521,12 @@ fn the_shop_is_asked_for_things_places_and_variants() {
         &[("规格", "5斤装到手35.8元；10斤礼盒装到手69.8元")],
     );
     orange.final_price = Some(Price(3580));
-    let mut gift = stocked("SX-07", "海鲜礼盒", &["礼盒"], &[("内容", "牛排+白虾")]);
+    let mut gift = stocked(
+        "SX-07",
+        "海鲜礼盒",
+        &["礼盒"],
+        &[("内容", "牛排+白虾，送黑椒汁")],
+    );
     gift.final_price = Some(Price(49800));
     let e = engine_with(starter::entries(), vec![steak, orange, gift]);
     let settings = ShopSettings::default();
@@ -1545,6 +1550,13 @@ fn the_shop_is_asked_for_things_places_and_variants() {
     assert_eq!(
         r.answer,
         "亲，小店暂时没有玻璃杯哦～目前在售的有：西冷、橙子、礼盒，想了解哪一款可以直接问我～"
+    );
+    // Not sold alone, but with a product; and a general entry gives way when the shop
+    // is asked whether it sells it.
+    let r = e.reply(&ctx, "有没有卖黑椒汁的");
+    assert_eq!(
+        r.answer,
+        "亲，小店没有单独卖黑椒汁哦～海鲜礼盒的内容是：牛排+白虾，送黑椒汁"
     );
     // A SKU in a note reads as the product's name.
     let r = e.reply(&ctx, "替代推荐");
@@ -1594,6 +1606,9 @@ fn an_item_the_buyer_bought_is_where_their_order_is() {
     ctx.orders = &orders;
     let r = e.reply(&ctx, "亲 我昨天拍的粉底液发货了没");
     assert!(r.answer.contains("TB301"), "{r:?}");
+    // Changing the order is no question of the product.
+    let r = e.reply(&ctx, "能改成圆通吗");
+    assert!(!r.answer.contains("发货是"), "{r:?}");
     // How it ships, asked of the product, is still the product's.
     let r = e.reply(&ctx, "粉底液发什么快递");
     assert!(!r.answer.contains("TB301"), "{r:?}");

@@ -288,9 +288,15 @@ const LEFT_QUEUE: &str = "买家取消排队";
 /// call for a human, and after a question the bot cannot answer.
 const QUEUED_SORRY: &str = "非常抱歉让您久等了！您反映的问题我们非常重视，正在为您加急转接人工客服";
 const QUEUED_WAITING: &str = "亲，正在为您转接人工客服";
+/// Words of a waiting buyer asking after their place in the queue ("我已经在排队了吧
+/// 前面几个人"): told that, whatever else the bot could answer.
+const ASKS_QUEUE: &[&str] = &["排队", "前面几", "几个人", "第几位"];
 /// Words of a waiting buyer asking after the humans ("人工什么时候来啊 等半天了",
 /// "？？？回话啊"), not a question for them.
 const ASKS_AFTER_HUMANS: &[&str] = &[
+    "排队",
+    "前面几",
+    "几个人",
     "人工",
     "客服",
     "人呢",
@@ -889,7 +895,11 @@ fn apply(
                 c.say(&mut conv, Sender::System, LEFT_QUEUE_TEXT, None, None)?;
                 plan = Some(p);
             }
-            Some(p) if p.sure && p.transfer.is_none() => {
+            Some(p)
+                if p.sure
+                    && p.transfer.is_none()
+                    && !ASKS_QUEUE.iter().any(|w| text.contains(w)) =>
+            {
                 if let Some((t, meta)) = &p.bot {
                     c.say(&mut conv, Sender::Bot, t, Some(meta.clone()), None)?;
                     p.remember(&mut conv);

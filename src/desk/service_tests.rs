@@ -1841,6 +1841,21 @@ async fn a_waiting_buyer_still_gets_the_bots_sure_answers_and_may_leave_the_queu
         "{:?}",
         texts(&o)
     );
+    // Asking when humans work is answered; asking after the queue is told the place,
+    // even beside words the bot would answer otherwise.
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "客服几点上班"))
+        .await
+        .unwrap();
+    assert_eq!(o.replies[0].from, Sender::Bot, "{:?}", texts(&o));
+    let o = s
+        .desk
+        .on_buyer_message(msg("b1", "我已经在排队了吧 前面几个人 包邮吗"))
+        .await
+        .unwrap();
+    assert_eq!(o.replies.len(), 1, "{:?}", texts(&o));
+    assert!(texts(&o)[0].contains("您是下一位"), "{:?}", texts(&o));
     let o = s
         .desk
         .on_buyer_message(msg("b1", "我要投诉你们"))
