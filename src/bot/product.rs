@@ -3116,6 +3116,10 @@ pub fn answer(ask: &Ask, product: &Product, related: &[&Product]) -> String {
 /// 口红" the alias follows, so the SKU goes).
 pub fn skus_named<'a>(text: &str, products: impl Iterator<Item = &'a Product>) -> String {
     let mut out = text.to_string();
+    // Most answers hold no code at all: nothing to look for.
+    if !text.contains(|c: char| c.is_ascii_alphanumeric()) {
+        return out;
+    }
     for p in products.filter(|p| p.sku.len() >= 3) {
         let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
         let mut from = 0;
