@@ -352,8 +352,13 @@ fn informative(clause: &str) -> bool {
         || (clause.contains(['一', '两', '三', '四', '五', '六', '七']) && clause.contains('天'))
 }
 
-/// The clauses of `value` (split at ；，。 and new lines).
-fn clauses(value: &str) -> impl Iterator<Item = &str> {
+/// Whether a note's name says it lists where the goods do not go (不发地区).
+pub fn lists_not_shipped(name: &str) -> bool {
+    NOT_SHIPPED.iter().any(|w| name.contains(w))
+}
+
+/// The clauses of `value` (split at ；，。 and new lines), trimmed, none empty.
+pub fn clauses(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(['；', ';', '，', ',', '。', '\n'])
         .map(str::trim)
@@ -365,7 +370,7 @@ fn clauses(value: &str) -> impl Iterator<Item = &str> {
 /// says so, or if the note is a list of places not shipped to and the clause speaks of
 /// no fee), else a clause for everywhere else.
 pub fn said<'a>(name: &str, value: &'a str, place: &Place, by_name: bool) -> Option<Said<'a>> {
-    let excluding = NOT_SHIPPED.iter().any(|w| name.contains(w));
+    let excluding = lists_not_shipped(name);
     let mut elsewhere = None;
     for clause in clauses(value) {
         let named = if by_name {

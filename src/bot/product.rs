@@ -780,6 +780,11 @@ const SHIP_NOTE_NAMES: &[&str] = &[
     "包邮",
 ];
 
+/// Whether an attribute named `name` is a shipping note (see `SHIP_NOTE_NAMES`).
+fn ship_note(name: &str) -> bool {
+    SHIP_NOTE_NAMES.iter().any(|n| name.contains(n))
+}
+
 /// What the product's shipping notes say of `place`, note by note, in the order written.
 /// Clauses naming the place by name come first: "新疆、西藏、青海不发" does not leave
 /// out 宁夏 because another note says 偏远地区不发.
@@ -791,7 +796,7 @@ pub fn ships_to<'a>(
         product
             .attributes
             .iter()
-            .filter(|(name, _)| SHIP_NOTE_NAMES.iter().any(|n| name.contains(n)))
+            .filter(|(name, _)| ship_note(name))
     };
     let by_name: Vec<_> = notes()
         .filter_map(|(name, value)| Some((name, super::place::said(name, value, place, true)?)))
@@ -838,9 +843,8 @@ fn ships_answer(product: &Product, place: &super::place::Place) -> String {
         .attributes
         .iter()
         .filter(|(k, _)| k.contains("发货"))
-        .flat_map(|(_, v)| v.split(['；', ';', '，', ',', '。']))
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !super::place::speaks_of_places(c) && !named.contains(c))
+        .flat_map(|(_, v)| super::place::clauses(v))
+        .filter(|c| !super::place::speaks_of_places(c) && !named.contains(c))
         .collect();
     let dispatch = if dispatch.is_empty() {
         String::new()
@@ -850,7 +854,7 @@ fn ships_answer(product: &Product, place: &super::place::Place) -> String {
     let listed = product
         .attributes
         .keys()
-        .any(|k| k.contains("不发") || k.contains("不配送"));
+        .any(|k| super::place::lists_not_shipped(k));
     if listed {
         format!("亲，{name}可以发{shown}哦～{}{dispatch}", named.join("；"))
     } else {
@@ -2433,11 +2437,7 @@ fn weighted_part<'a>(value: &'a str, jin: u32, norm: &str) -> Option<&'a str> {
             .count()
     };
     let mut near: Option<&str> = None;
-    for part in value
-        .split(['；', ';', '，', ',', '。', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    for part in super::place::clauses(value) {
         let Some(c) = PART_WEIGHT.captures(part) else {
             continue;
         };
@@ -2553,7 +2553,10 @@ fn ask_plain(norm: &str, product: &Product) -> Option<Ask> {
         return Some(Ask::Related);
     }
     // "我在南京 今天下单明天能到不", "发西宁吗": what the shipping notes say of the place.
+    // Most product questions hold 发, 到 or 送: a product with no shipping notes looks
+    // for no place.
     if has(SHIPS_TO_WORDS)
+        && product.attributes.keys().any(|k| ship_note(k))
         && let Some(place) = super::place::named(&timeless)
         && !ships_to(product, &place).is_empty()
     {
@@ -3490,7 +3493,7 @@ pub fn sought<'a>(
         let with = p
             .attributes
             .iter()
-            .find(|(_, value)| value.split(['；', ';', '。', '，', ',']).any(&comes_with));
+            .find(|(_, value)| super::place::clauses(value).any(&comes_with));
         if let Some((name, _)) = with {
             return Some(Sought::With(p, name, Some(thing)));
         }
